@@ -1,0 +1,450 @@
+//! Mirrors Go src/runtime/proc.go (go1.27): schedinit, main and the user side of newproc: Runtime, Builder, spawn, JoinHandle.
+//!
+//! Go starts its scheduler before `main.main` and exits the process when
+//! `main.main` returns. A Rust program instead builds a [`Runtime`] (or calls
+//! [`run`]) and hands it a closure that becomes the *main goroutine*;
+//! [`Runtime::block_on`] returns that closure's value.
+//!
+//! Shutdown: when a `Runtime` is dropped, no goroutine runs again. Goroutines
+//! still parked or runnable then are *abandoned*, as Go abandons them when
+//! `main` returns: they are never resumed, their destructors never run (as with
+//! `std::mem::forget`), and their memory and stacks are leaked rather than
+//! freed, so that a waker still holding one (a thread releasing a semaphore,
+//! say) touches valid memory; such a late wake-up is ignored. A goroutine that is
+//! *running* at that moment keeps its thread until it next parks, yields or
+//! returns. If every goroutine has finished, nothing is leaked and the drop
+//! waits for the runtime's threads to exit.
+
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::netpoll::{Netpoll, NoNetpoll};
+use crate::park::ParkSlot;
+use crate::proc::{self, newproc};
+use crate::runtime2::{Sched, WaitReason};
+use crate::stack::DEFAULT_STACK_SIZE;
+use crate::stubs::getm;
+use crate::sysmon::Sysmon;
+use crate::{runtime1, signal_unix, stubs};
+
+/// Configures and builds a [`Runtime`].
+///
+/// ```
+/// let rt = gort_runtime::Runtime::builder().procs(2).stack_size(64 * 1024).build().unwrap();
+/// assert_eq!(rt.block_on(|| 6 * 7), 42);
+/// ```
+#[derive(Clone)]
+pub struct Builder {
+    procs: Option<usize>,
+    stack_size: usize,
+    netpoll: Option<Arc<dyn Netpoll>>,
+    schedtrace_ms: Option<u64>,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder::new()
+    }
+}
+
+impl Builder {
+    /// Default settings: GOMAXPROCS from `GORT_MAXPROCS` or the CPU count,
+    /// 256 KiB stacks, no netpoller, `GORT_DEBUG` honoured.
+    pub fn new() -> Builder {
+        Builder {
+            procs: None,
+            stack_size: DEFAULT_STACK_SIZE,
+            netpoll: None,
+            schedtrace_ms: None,
+        }
+    }
+
+    /// Number of Ps, i.e. goroutines running in parallel (Go's GOMAXPROCS).
+    /// Values below 1 are taken as 1.
+    #[doc(alias = "GOMAXPROCS")]
+    pub fn procs(&mut self, n: usize) -> &mut Builder {
+        self.procs = Some(n.max(1));
+        self
+    }
+
+    /// Stack size for goroutines, in bytes, rounded up to whole pages and to at
+    /// least 16 KiB. Stacks are fixed: a goroutine that overflows its stack
+    /// kills the process with `fatal error: stack overflow ...`. The memory is
+    /// reserved, not committed: only the pages a goroutine touches count.
+    pub fn stack_size(&mut self, bytes: usize) -> &mut Builder {
+        self.stack_size = bytes;
+        self
+    }
+
+    /// Installs the network poller the scheduler drives (done by the `gort`
+    /// facade; see [`Netpoll`]).
+    pub fn netpoll(&mut self, poller: Arc<dyn Netpoll>) -> &mut Builder {
+        self.netpoll = Some(poller);
+        self
+    }
+
+    /// Prints a `SCHED` line to stderr every `ms` milliseconds (0: never),
+    /// overriding `GORT_DEBUG=schedtrace=N`.
+    pub fn schedtrace(&mut self, ms: u64) -> &mut Builder {
+        self.schedtrace_ms = Some(ms);
+        self
+    }
+
+    /// Starts the runtime: its Ps and its sysmon thread. Ms (threads) start
+    /// on demand, up to one per P plus those stuck in [`blocking`](crate::blocking).
+    pub fn build(&self) -> io::Result<Runtime> {
+        signal_unix::install_overflow_handler(stubs::current_goid);
+        let procs = self.procs.unwrap_or_else(runtime1::default_procs);
+        let schedtrace = self
+            .schedtrace_ms
+            .unwrap_or_else(|| runtime1::debugvars_from_env().schedtrace);
+        let netpoll = self
+            .netpoll
+            .clone()
+            .unwrap_or_else(|| Arc::new(NoNetpoll::default()));
+        let sched = proc::schedinit(procs, self.stack_size, netpoll, schedtrace);
+        let sysmon = Sysmon::start(sched.clone())?;
+        Ok(Runtime { sched, sysmon })
+    }
+}
+
+/// A running gort scheduler: GOMAXPROCS Ps, the threads that run them, and
+/// sysmon. See the module docs for what dropping it does.
+pub struct Runtime {
+    sched: Arc<Sched>,
+    sysmon: Sysmon,
+}
+
+impl Runtime {
+    /// A [`Builder`] with default settings.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// A runtime with default settings.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// Runs `f` as the main goroutine and returns its result; if it panics,
+    /// the panic resumes here. Other goroutines keep running after `f`
+    /// returns until the runtime is dropped.
+    ///
+    /// # Panics
+    ///
+    /// When called from inside a goroutine (that would block its thread).
+    pub fn block_on<F, T>(&self, f: F) -> T
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        assert!(
+            getm().is_null(),
+            "block_on called from inside a gort goroutine"
+        );
+        match self.spawn(f).join() {
+            Ok(v) => v,
+            Err(payload) => resume_unwind(payload),
+        }
+    }
+
+    /// Starts a goroutine on this runtime, from any thread.
+    pub fn spawn<F, T>(&self, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        spawn_on(&self.sched, self.sched.stack_size, f).expect("gort: failed to spawn goroutine")
+    }
+
+    /// A snapshot of the scheduler's counters.
+    pub fn stats(&self) -> Stats {
+        Stats::of(&self.sched)
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let threads = proc::shutdown(&self.sched);
+        self.sysmon.stop();
+        if self.sched.ngoroutines.load(Ordering::Acquire) == 0 {
+            // Every M is in (or entering) the scheduler and will see the flag.
+            for t in threads {
+                let _ = t.join();
+            }
+        } else {
+            // Goroutines are abandoned: keep everything they may touch alive.
+            std::mem::forget(self.sched.clone());
+        }
+    }
+}
+
+/// Scheduler counters (see [`Runtime::stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Stats {
+    /// GOMAXPROCS.
+    pub procs: usize,
+    /// OS threads started to run goroutines (Ms), sysmon not included.
+    pub threads: usize,
+    /// Goroutines alive now.
+    pub goroutines: usize,
+    /// Goroutines created by goroutines (spawns from outside are not counted per P).
+    pub spawned: u64,
+    /// Goroutines an idle P took from another P's run queue.
+    pub stolen: u64,
+    /// Ps that sysmon took from a thread stuck in `blocking` and handed on.
+    pub handoffs: u64,
+    /// Time slices over 10 ms in which a goroutine never reached a scheduling point.
+    pub long_runs: u64,
+}
+
+impl Stats {
+    fn of(sched: &Sched) -> Stats {
+        Stats {
+            procs: sched.allp.len(),
+            threads: sched.mcount.load(Ordering::Relaxed) as usize,
+            goroutines: sched.ngoroutines.load(Ordering::Relaxed).max(0) as usize,
+            spawned: sched.allp.iter().map(|p| p.stats.spawned.load(Ordering::Relaxed)).sum(),
+            stolen: sched.allp.iter().map(|p| p.stats.stolen.load(Ordering::Relaxed)).sum(),
+            handoffs: sched.handoffs.load(Ordering::Relaxed),
+            long_runs: sched.long_runs.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Runs `f` as the main goroutine of a new default runtime, returns its
+/// result, and shuts the runtime down (Go's program start and exit).
+///
+/// ```
+/// let sum = gort_runtime::run(|| {
+///     let hs: Vec<_> = (0..10u64).map(|i| gort_runtime::spawn(move || i * i)).collect();
+///     hs.into_iter().map(|h| h.join().unwrap()).sum::<u64>()
+/// });
+/// assert_eq!(sum, 285);
+/// ```
+pub fn run<F, T>(f: F) -> T
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    Runtime::new()
+        .expect("gort: failed to start the runtime")
+        .block_on(f)
+}
+
+/// The runtime of the calling goroutine.
+fn current_sched() -> Option<&'static Sched> {
+    let m = getm();
+    if m.is_null() {
+        return None;
+    }
+    // SAFETY: the current M is this thread's, and its runtime outlives every
+    // goroutine that runs on it (so the reference is good for the caller's use).
+    Some(unsafe { &*(*m).schedp })
+}
+
+/// Starts a goroutine running `f` on the current runtime (Go's `go f()`).
+///
+/// # Panics
+///
+/// Outside a goroutine (use [`Runtime::spawn`] there), or if no stack can be
+/// mapped for it (as `std::thread::spawn` panics; use [`GoBuilder::spawn`]
+/// for the error).
+#[doc(alias = "newproc")]
+pub fn spawn<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    GoBuilder::new()
+        .spawn(f)
+        .expect("gort: failed to spawn goroutine")
+}
+
+/// Spawns goroutines with non-default settings (like `std::thread::Builder`).
+///
+/// ```
+/// gort_runtime::run(|| {
+///     let h = gort_runtime::GoBuilder::new().stack_size(1 << 20).spawn(|| 1).unwrap();
+///     assert_eq!(h.join().unwrap(), 1);
+/// });
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct GoBuilder {
+    stack_size: Option<usize>,
+}
+
+impl GoBuilder {
+    /// Default settings: the runtime's stack size.
+    pub fn new() -> GoBuilder {
+        GoBuilder::default()
+    }
+
+    /// This goroutine's stack size in bytes (rounded up to pages, at least 16 KiB).
+    pub fn stack_size(mut self, bytes: usize) -> GoBuilder {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Starts the goroutine on the current runtime.
+    ///
+    /// # Errors
+    ///
+    /// When no stack can be mapped for it.
+    ///
+    /// # Panics
+    ///
+    /// Outside a goroutine.
+    pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let sched = current_sched()
+            .expect("gort: spawn called outside a goroutine; use Runtime::spawn or gort::run");
+        spawn_on(sched, self.stack_size.unwrap_or(sched.stack_size), f)
+    }
+}
+
+fn spawn_on<F, T>(sched: &Sched, stack_size: usize, f: F) -> io::Result<JoinHandle<T>>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let packet = Arc::new(Packet {
+        slot: ParkSlot::new(),
+        done: AtomicBool::new(false),
+        result: UnsafeCell::new(None),
+    });
+    let theirs = packet.clone();
+    let main = move || {
+        let r = catch_unwind(AssertUnwindSafe(f));
+        if let Err(payload) = &r {
+            let goid = stubs::current_goid().unwrap_or(0);
+            eprintln!("goroutine {goid} panicked: {}", panic_message(payload.as_ref()));
+        }
+        // SAFETY: only this goroutine writes the result, before `done`, and
+        // the joiner reads it only after seeing `done`.
+        unsafe { *theirs.result.get() = Some(r) };
+        // Release: publishes the result to `join`'s Acquire load.
+        theirs.done.store(true, Ordering::Release);
+        theirs.slot.wake();
+    };
+    let goid = newproc(sched, Box::new(main), stack_size)?;
+    Ok(JoinHandle { packet, goid })
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "Box<dyn Any>"
+    }
+}
+
+/// Where a goroutine leaves its result for its [`JoinHandle`].
+struct Packet<T> {
+    /// Wakes the joiner (a goroutine or a thread).
+    slot: ParkSlot,
+    /// Set (Release) after `result` is written.
+    done: AtomicBool,
+    result: UnsafeCell<Option<std::thread::Result<T>>>,
+}
+
+// SAFETY: `result` is written once by the goroutine and read once by the
+// joiner, ordered by `done`; T: Send is required to move it between them.
+unsafe impl<T: Send> Sync for Packet<T> {}
+
+/// An owned permission to wait for a goroutine's result (like
+/// `std::thread::JoinHandle`). Dropping it detaches the goroutine.
+pub struct JoinHandle<T> {
+    packet: Arc<Packet<T>>,
+    goid: u64,
+}
+
+impl<T> JoinHandle<T> {
+    /// Waits for the goroutine to finish: parks the calling goroutine, or
+    /// blocks the calling thread outside the runtime. `Err` carries the
+    /// goroutine's panic payload.
+    pub fn join(self) -> std::thread::Result<T> {
+        // Acquire: pairs with the Release store of `done`.
+        while !self.packet.done.load(Ordering::Acquire) {
+            self.packet.slot.wait(WaitReason::Join);
+        }
+        // SAFETY: `done` is set, so the writer is finished, and this handle
+        // (consumed here) is the only reader.
+        unsafe { (*self.packet.result.get()).take() }
+            .expect("gort: goroutine result taken twice")
+    }
+
+    /// Whether the goroutine has finished.
+    pub fn is_finished(&self) -> bool {
+        self.packet.done.load(Ordering::Acquire)
+    }
+
+    /// The goroutine's id (Go's goid), unique within its runtime.
+    pub fn goid(&self) -> u64 {
+        self.goid
+    }
+}
+
+impl<T> std::fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("goid", &self.goid)
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+/// The id of the calling goroutine, or `None` outside one.
+pub fn goid() -> Option<u64> {
+    stubs::current_goid()
+}
+
+/// Diagnostic: the index of the P and the id of the M (thread) the calling
+/// goroutine runs on right now, or `None` outside a goroutine. The answer can
+/// change at any point where the goroutine parks or yields.
+pub fn current_mp() -> Option<(usize, u64)> {
+    let m = getm();
+    if m.is_null() {
+        return None;
+    }
+    // SAFETY: this thread's M.
+    let m = unsafe { &*m };
+    let p = m.p.get();
+    if m.curg.get().is_null() || p.is_null() {
+        return None;
+    }
+    // SAFETY: the held P is alive.
+    Some((unsafe { &*p }.id, m.id))
+}
+
+/// Starts a goroutine (Go's `go` statement): `go!(expr)` runs `expr` in a new
+/// goroutine of the current runtime and detaches it. Captures by move.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// gort_runtime::run(|| {
+///     let done = Arc::new(AtomicBool::new(false));
+///     let d = done.clone();
+///     gort_runtime::go!(d.store(true, Ordering::SeqCst));
+///     while !done.load(Ordering::SeqCst) {
+///         gort_runtime::yield_now();
+///     }
+/// });
+/// ```
+#[macro_export]
+macro_rules! go {
+    ($($body:tt)*) => {{
+        let _ = $crate::spawn(move || { $($body)*; });
+    }};
+}

@@ -1,0 +1,399 @@
+//! Mirrors Go src/runtime/runtime2.go (go1.27): the G, M, P and scheduler types.
+//!
+//! The three letters of Go's scheduler:
+//!
+//! * **G**, a goroutine: its stack, its saved registers ([`Gobuf`]), its status
+//!   and why it waits. Gs are recycled through free lists and are never freed
+//!   while their runtime lives, so a `*mut G` held by a waker stays a valid
+//!   address (a stale one trips the status check in `goready`, loudly).
+//! * **M**, a machine: one OS thread. Its g0 is the thread's own native stack, on
+//!   which the scheduler loop runs; goroutines are switched in and out of it.
+//! * **P**, a processor: the right to run Go code. There are exactly GOMAXPROCS
+//!   of them; each owns a local run queue, a `runnext` slot, a timer heap, a
+//!   stack cache and a free list of dead Gs. An M must hold a P to run a G.
+//!
+//! [`Sched`] is the global state of one runtime (Go's `schedt` plus `allp`).
+//! gort allows several runtimes in one process, so it is not a static: every M
+//! and every G points at the `Sched` it belongs to.
+
+use std::cell::{Cell, UnsafeCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::ptr::{self, NonNull};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
+
+use parking_lot::Mutex;
+
+use crate::asm_amd64::Gobuf;
+use crate::lock_futex::Note;
+use crate::netpoll::Netpoll;
+use crate::runq::RunQueue;
+use crate::stack::{Stack, StackCache};
+use crate::time::Timers;
+
+/// Goroutine status values (Go's `_Gidle` ... `_Gdead`), kept in [`G::atomicstatus`].
+///
+/// Transitions: Idle → Runnable (newproc) → Running (execute) → Waiting (park_m)
+/// → Runnable (ready) → ... → Dead (goexit0) → Runnable (reused by newproc).
+/// Running ↔ Syscall around `blocking`.
+pub(crate) mod gstatus {
+    /// Just allocated, not yet initialised.
+    pub(crate) const IDLE: u32 = 0;
+    /// On a run queue, not executing.
+    pub(crate) const RUNNABLE: u32 = 1;
+    /// Executing on an M that holds a P.
+    pub(crate) const RUNNING: u32 = 2;
+    /// Executing thread-blocking code inside `blocking`; its M has given up its P.
+    pub(crate) const SYSCALL: u32 = 3;
+    /// Parked by `gopark`; only a `goready` makes it runnable again.
+    pub(crate) const WAITING: u32 = 4;
+    /// Finished; on a free list.
+    pub(crate) const DEAD: u32 = 6;
+
+    /// Go's names, for messages.
+    pub(crate) fn name(s: u32) -> &'static str {
+        match s {
+            IDLE => "idle",
+            RUNNABLE => "runnable",
+            RUNNING => "running",
+            SYSCALL => "syscall",
+            WAITING => "waiting",
+            DEAD => "dead",
+            _ => "???",
+        }
+    }
+}
+
+/// P status values (Go's `_Pidle` ... `_Psyscall`), kept in [`P::status`].
+pub(crate) mod pstatus {
+    /// On the idle list, or being handed between Ms.
+    pub(crate) const IDLE: u32 = 0;
+    /// Owned by an M that is running the scheduler or a goroutine.
+    pub(crate) const RUNNING: u32 = 1;
+    /// Its M is inside `blocking`; sysmon may take it (CAS to IDLE) and hand it off.
+    pub(crate) const SYSCALL: u32 = 2;
+}
+
+/// Why a goroutine is parked (Go's `waitReason`); shown in traces and panics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitReason {
+    /// Not waiting.
+    Zero,
+    /// Waiting for a file descriptor (the netpoller).
+    IoWait,
+    /// In `semacquire`.
+    Semacquire,
+    /// In `time::sleep`.
+    Sleep,
+    /// Receiving on a channel.
+    ChanReceive,
+    /// Sending on a channel.
+    ChanSend,
+    /// Blocked in `select`.
+    Select,
+    /// Waiting for another goroutine to finish (`JoinHandle::join`).
+    Join,
+    /// Waiting on a sync primitive (mutex, condition, wait group).
+    Sync,
+}
+
+impl fmt::Display for WaitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            WaitReason::Zero => "",
+            WaitReason::IoWait => "IO wait",
+            WaitReason::Semacquire => "semacquire",
+            WaitReason::Sleep => "sleep",
+            WaitReason::ChanReceive => "chan receive",
+            WaitReason::ChanSend => "chan send",
+            WaitReason::Select => "select",
+            WaitReason::Join => "join",
+            WaitReason::Sync => "sync",
+        })
+    }
+}
+
+/// A goroutine (Go's `g`).
+///
+/// Ownership: a G is touched only by the M currently running it, or, while it
+/// is RUNNABLE or WAITING, by whoever dequeued it / the single waker that holds
+/// it. The `UnsafeCell` fields rely on that hand-over, which is always made
+/// through an acquire/release pair (run queue slot, status CAS or a lock).
+pub struct G {
+    /// Goroutine id, unique per runtime (Go's `goid`); assigned at each (re)use.
+    pub(crate) goid: Cell<u64>,
+    /// One of [`gstatus`]. CASed by `goready` (WAITING → RUNNABLE), stored by
+    /// the M that owns the G otherwise.
+    pub(crate) atomicstatus: AtomicU32,
+    /// Saved registers while not running (Go's `g.sched`).
+    pub(crate) sched: UnsafeCell<Gobuf>,
+    /// The stack; `None` while the G is dead (dead Gs give their stack back).
+    pub(crate) stack: UnsafeCell<Option<Stack>>,
+    /// What to run when first scheduled; taken by `goentry`.
+    pub(crate) entry: UnsafeCell<Option<Box<dyn FnOnce() + Send>>>,
+    /// Why it is parked; meaningful while WAITING.
+    pub(crate) waitreason: Cell<WaitReason>,
+    /// A word passed from the waker to the parked goroutine (Go's `g.param`):
+    /// written before the WAITING → RUNNABLE CAS, read after resuming.
+    pub(crate) param: AtomicUsize,
+    /// Runtime this G belongs to; outlives the G (see `Sched`).
+    pub(crate) schedp: *const Sched,
+    /// The timer `time::sleep` arms for this G, made on first use and kept
+    /// across reuse of the G (Go's `g.timer`).
+    pub(crate) timer: UnsafeCell<Option<crate::time::Timer>>,
+}
+
+// SAFETY: G is shared between threads only under the hand-over protocol
+// described on the type: at any instant one thread owns its non-atomic fields.
+unsafe impl Send for G {}
+// SAFETY: as above; the fields other threads may read concurrently
+// (`atomicstatus`, `param`) are atomics.
+unsafe impl Sync for G {}
+
+impl G {
+    pub(crate) fn new(schedp: *const Sched) -> G {
+        G {
+            goid: Cell::new(0),
+            atomicstatus: AtomicU32::new(gstatus::IDLE),
+            sched: UnsafeCell::new(Gobuf::default()),
+            stack: UnsafeCell::new(None),
+            entry: UnsafeCell::new(None),
+            waitreason: Cell::new(WaitReason::Zero),
+            param: AtomicUsize::new(0),
+            schedp,
+            timer: UnsafeCell::new(None),
+        }
+    }
+}
+
+/// The action a goroutine asks its M to carry out on g0 after switching away
+/// (what Go passes to `mcall` as a function: park_m, gosched_m, goexit0, ...).
+pub(crate) enum Pending {
+    /// Nothing requested (the M is running the scheduler).
+    None,
+    /// `park_m`: mark the G waiting, then run the unlock callback (a pointer to
+    /// a closure on the parked goroutine's stack, valid until it resumes).
+    Park(*mut dyn FnMut(Gp) -> bool),
+    /// `gosched_m`: put the G at the back of the run queue.
+    Yield,
+    /// `goexit0`: the G has finished.
+    Exit,
+    /// `exitsyscall0`: the G left `blocking` and found no P; queue it and stop.
+    ExitSyscall,
+}
+
+/// An OS thread (Go's `m`).
+///
+/// Every field except `nextp`, `spinning_on_wake` and `park` is touched only by
+/// the M's own thread (on g0 or on the goroutine it is running); those three
+/// carry the hand-over from `startm` on another thread to this one.
+pub(crate) struct M {
+    /// Thread number within the runtime, for traces.
+    pub(crate) id: u64,
+    /// The scheduler context on the thread's native stack (Go's `g0.sched`).
+    pub(crate) g0: UnsafeCell<Gobuf>,
+    /// The goroutine running on this M, or null while in the scheduler.
+    pub(crate) curg: Cell<*mut G>,
+    /// The P held, or null (Go's `m.p`).
+    pub(crate) p: Cell<*mut P>,
+    /// The P given up on entering `blocking` (Go's `m.oldp`).
+    pub(crate) oldp: Cell<*mut P>,
+    /// Whether this M is spinning: out of work, looking to steal (Go's `m.spinning`).
+    pub(crate) spinning: Cell<bool>,
+    /// Whether the running goroutine is inside `blocking`.
+    pub(crate) in_blocking: Cell<bool>,
+    /// What the goroutine that just switched to g0 wants done.
+    pub(crate) pending: Cell<Pending>,
+    /// P handed over by `startm` before waking this M (Go's `m.nextp`).
+    /// Written by the waker before `park.wakeup()`, read after `park.sleep()`:
+    /// the note's lock orders the two.
+    pub(crate) nextp: AtomicPtr<P>,
+    /// Whether the waker started this M as a spinning M.
+    pub(crate) spinning_on_wake: AtomicBool,
+    /// Where the idle M sleeps (Go's `m.park`).
+    pub(crate) park: Note,
+    /// The runtime.
+    pub(crate) schedp: *const Sched,
+}
+
+// SAFETY: see the type's doc: cross-thread fields are atomics or the Note; the
+// Cells are only touched by the M's own thread.
+unsafe impl Send for M {}
+// SAFETY: as above.
+unsafe impl Sync for M {}
+
+/// The parts of a P that only its current holder touches.
+pub(crate) struct PLocal {
+    /// Stacks of finished goroutines, ready for new ones.
+    pub(crate) stackcache: StackCache,
+    /// Dead Gs (without stacks) ready for reuse (Go's `p.gFree`).
+    pub(crate) gfree: Vec<NonNull<G>>,
+    /// Goroutine ids handed out from a batch reserved in `Sched::goidgen`
+    /// (Go's `p.goidcache`/`goidcacheend`).
+    pub(crate) goidcache: u64,
+    pub(crate) goidcacheend: u64,
+}
+
+/// A processor (Go's `p`).
+pub(crate) struct P {
+    /// Index in `Sched::allp`.
+    pub(crate) id: usize,
+    /// One of [`pstatus`]. The holder stores RUNNING/SYSCALL; sysmon CASes
+    /// SYSCALL → IDLE to take it; `exitsyscall` CASes SYSCALL → RUNNING to keep it.
+    /// Both CASes are AcqRel: whoever wins inherits the loser's writes to `local`.
+    pub(crate) status: AtomicU32,
+    /// Bumped at every schedule (Go's `schedtick`); sysmon reads it to spot a
+    /// goroutine that runs too long without yielding.
+    pub(crate) schedtick: AtomicU32,
+    /// Bumped at every `blocking` call (Go's `syscalltick`); sysmon reads it.
+    pub(crate) syscalltick: AtomicU32,
+    /// Set by sysmon when the current time slice has lasted 10 ms (Go's
+    /// `gp.preempt`): the next scheduling point starts a new slice instead of
+    /// letting a `runnext` goroutine inherit it. Relaxed: a hint.
+    pub(crate) preempt: AtomicBool,
+    /// Local run queue with `runnext`.
+    pub(crate) runq: RunQueue<G>,
+    /// Timer heap.
+    pub(crate) timers: Timers,
+    /// Holder-only state. Ownership of a P moves between threads only through
+    /// the sched lock (idle list), the status CASes above, or `M::nextp`.
+    pub(crate) local: UnsafeCell<PLocal>,
+    /// Statistics, bumped by the holder (Relaxed: counters only).
+    pub(crate) stats: PStats,
+}
+
+// SAFETY: `local` is only touched by the P's holder (see the field); the rest
+// is atomics, the run queue (lock-free) or the timer heap (locked).
+unsafe impl Send for P {}
+// SAFETY: as above.
+unsafe impl Sync for P {}
+
+/// Per-P counters, summed by `Runtime::stats` and schedtrace.
+#[derive(Default)]
+pub(crate) struct PStats {
+    pub(crate) spawned: AtomicU64,
+    pub(crate) stolen: AtomicU64,
+}
+
+/// The fields of [`Sched`] guarded by its lock (Go's `sched.lock`).
+pub(crate) struct SchedLocked {
+    /// Global run queue (Go's `sched.runq`).
+    pub(crate) runq: VecDeque<NonNull<G>>,
+    /// Idle Ps (Go's `sched.pidle`).
+    pub(crate) pidle: Vec<*mut P>,
+    /// Idle Ms (Go's `sched.midle`).
+    pub(crate) midle: Vec<*mut M>,
+    /// Dead Gs beyond the per-P bound (Go's `sched.gFree`).
+    pub(crate) gfree: Vec<NonNull<G>>,
+    /// Every M ever started, so they can be woken at shutdown and freed with the runtime.
+    pub(crate) allm: Vec<*mut M>,
+    /// Every G ever allocated (Go's `allgs`), freed with the runtime.
+    pub(crate) allgs: Vec<NonNull<G>>,
+    /// Join handles of M threads, joined at shutdown when they are idle.
+    pub(crate) threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+// SAFETY: the raw pointers name Ps, Ms and Gs owned by the same Sched; which
+// thread may use each is governed by the scheduler's hand-over rules, and the
+// lists themselves are only touched under `Sched::lock`.
+unsafe impl Send for SchedLocked {}
+
+/// One runtime's global scheduler state (Go's `schedt` and `allp`).
+///
+/// Lifetime: held in an `Arc` by the `Runtime` and by each M's thread. If
+/// goroutines are still alive at shutdown, one reference is leaked on purpose:
+/// their Gs and stacks stay valid forever so that any waker still holding them
+/// finds real memory (and a `goready` that is then ignored).
+pub(crate) struct Sched {
+    /// Guards [`SchedLocked`].
+    pub(crate) lock: Mutex<SchedLocked>,
+    /// `lock.runq.len()`, readable without the lock (Go's `sched.runqsize`).
+    /// Stored under the lock; racy readers only use it as a hint.
+    pub(crate) runqsize: AtomicUsize,
+    /// Number of idle Ps. Changed under the lock; read racily (SeqCst: it is
+    /// one half of the spinning protocol's store-load pairing, see `wakep`).
+    pub(crate) npidle: AtomicU32,
+    /// Number of spinning Ms (SeqCst, see `wakep`).
+    pub(crate) nmspinning: AtomicU32,
+    /// Number of Ms started.
+    pub(crate) mcount: AtomicU32,
+    /// Number of idle Ms.
+    pub(crate) nmidle: AtomicU32,
+    /// All Ps; fixed at start.
+    pub(crate) allp: Box<[P]>,
+    /// Source of goroutine id batches.
+    pub(crate) goidgen: AtomicU64,
+    /// Goroutines alive (spawned, not yet exited).
+    pub(crate) ngoroutines: AtomicI64,
+    /// Last time the network was polled, 0 while an M is blocked in `netpoll`
+    /// (Go's `sched.lastpoll`). Swapped to 0 by the M that takes the poller role.
+    pub(crate) lastpoll: AtomicI64,
+    /// When the M blocked in the poller will wake by itself, 0 for never
+    /// (Go's `sched.pollUntil`).
+    pub(crate) poll_until: AtomicI64,
+    /// The netpoller hook (Go's `netpoll`/`netpollBreak`).
+    pub(crate) netpoll: Arc<dyn Netpoll>,
+    /// Goroutines parked in the netpoller (Go's `netpollWaiters`).
+    pub(crate) netpoll_waiters: AtomicU32,
+    /// Set once when the runtime shuts down; checked by every scheduling decision.
+    pub(crate) shutdown: AtomicBool,
+    /// Default stack size for new goroutines (rounded).
+    pub(crate) stack_size: usize,
+    /// Runtime-wide settings and counters read by sysmon and schedtrace.
+    pub(crate) handoffs: AtomicU64,
+    pub(crate) long_runs: AtomicU64,
+    /// Milliseconds between schedtrace lines; 0 = off.
+    pub(crate) schedtrace_ms: u64,
+    /// Start of the runtime, for schedtrace.
+    pub(crate) start: i64,
+}
+
+impl Sched {
+    pub(crate) fn gomaxprocs(&self) -> u32 {
+        self.allp.len() as u32
+    }
+
+    pub(crate) fn p(&self, i: usize) -> *mut P {
+        ptr::from_ref(&self.allp[i]).cast_mut()
+    }
+}
+
+/// A parked goroutine, as handed to a `gopark` unlock callback and later to
+/// [`goready`](crate::goready): Go's `*g` in the places where the runtime's
+/// clients (netpoll, sema, channels) hold on to a waiting goroutine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gp(pub(crate) NonNull<G>);
+
+impl Gp {
+    /// The raw address, for lock-free slots that store a goroutine as a word
+    /// (Go's pollDesc `rg`/`wg`). Always a multiple of 8 and never 0, 1 or 2.
+    pub fn as_usize(self) -> usize {
+        self.0.as_ptr() as usize
+    }
+
+    /// Rebuilds a handle from [`Gp::as_usize`].
+    ///
+    /// # Safety
+    ///
+    /// `word` must come from `as_usize` of a handle whose park has not yet been
+    /// ended by a `goready`.
+    pub unsafe fn from_usize(word: usize) -> Gp {
+        // SAFETY: the caller promises `word` came from a live, non-null handle.
+        Gp(unsafe { NonNull::new_unchecked(word as *mut G) })
+    }
+
+    /// The goroutine's id.
+    pub fn goid(self) -> u64 {
+        // SAFETY: a Gp refers to a parked G, which nobody else mutates; goid is
+        // written only while the G is being (re)created.
+        unsafe { self.0.as_ref() }.goid.get()
+    }
+}
+
+// SAFETY: a Gp is an address passed between threads; what may be done with it
+// is governed by `goready`'s contract.
+unsafe impl Send for Gp {}
+// SAFETY: as above.
+unsafe impl Sync for Gp {}

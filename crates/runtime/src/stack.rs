@@ -1,0 +1,873 @@
+//! Mirrors Go src/runtime/stack.go (go1.27).
+//!
+//! Every goroutine runs on a stack of its own, and this file hands those stacks out and
+//! takes them back. Go starts each goroutine on a tiny stack and, when a function
+//! prologue finds the stack too small, copies the whole stack into one twice the size
+//! and fixes up every pointer into it. gort cannot do that: Rust code has no
+//! stack-check prologues and no pointer maps, so a stack can neither grow nor move. A
+//! gort stack therefore has a fixed size chosen when the goroutine is created
+//! ([`DEFAULT_STACK_SIZE`] unless the builder asks for more), and running off its end
+//! is caught by an inaccessible guard page just below it, which turns the overflow into
+//! a `SIGSEGV` that `signal_unix.rs` reports as a fatal "stack overflow" error.
+//!
+//! Layout. Stacks are cut from large `MAP_NORESERVE` reservations ("chunks"), one run of
+//! chunks per stack size. A chunk is an array of equal slots; each slot is one guard
+//! page followed by the usable stack, which grows down towards the guard:
+//!
+//! ```text
+//!  chunk base                                                        chunk base + len
+//!  | guard | usable stack 0 | guard | usable stack 1 | ... | guard | usable stack n-1 |
+//!          ^lo            hi^
+//! ```
+//!
+//! Reserving address space costs nothing until a page is touched, so 100 000 goroutines
+//! on 256 KiB stacks (about 25 GiB of address space) cost only the pages they really
+//! use, and about thirty mappings (chunks grow from 64 MiB to 1 GiB). Chunks are marked
+//! `MADV_NOHUGEPAGE`: stacks are touched sparsely from the top, and a transparent huge
+//! page would turn one touched page into 2 MiB of RSS.
+//!
+//! Guard pages. On Linux 6.13 and later a guard is installed with
+//! `madvise(MADV_GUARD_INSTALL)`, which marks the page table entries and leaves the
+//! mapping whole. Older kernels get `mprotect(PROT_NONE)`, which splits the mapping into
+//! separate VMAs around every guard: two more VMAs per live stack, so under the default
+//! `vm.max_map_count` of 65530 a process tops out at about 32 000 stacks, after which
+//! [`stackalloc`] fails with `ENOMEM`. The choice is probed once per process
+//! ([`guard_kind`]). Guards are installed lazily, when a slot is first handed out, so an
+//! unused slot costs no VMA even under `mprotect`.
+//!
+//! Reuse. A stack given back with [`stackfree`] has its pages released
+//! (`MADV_DONTNEED`, so the process's RSS falls) and waits in a process-wide pool for
+//! the next stack of its size; its guard stays in place. In front of the pool each P
+//! keeps a [`StackCache`] of up to [`STACK_CACHE_MAX`] stacks per size, not released,
+//! like Go's per-P `mcache.stackcache`. Reservations are never unmapped: stack memory is
+//! reused, never given back to the address space, so a stale address into a freed stack
+//! reads zeros rather than faulting.
+//!
+//! The signal handler must tell a stack overflow from any other fault without locks or
+//! allocation; for that, every chunk is also published in a fixed-size table of atomics
+//! ([`guard_page_stack_size`]).
+
+use std::ffi::c_void;
+use std::io;
+use std::ptr;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+
+use parking_lot::Mutex;
+use rustix::mm::{self, Advice, MapFlags, MprotectFlags, ProtFlags};
+
+/// The usable size of a goroutine stack when the builder does not ask for another.
+pub(crate) const DEFAULT_STACK_SIZE: usize = 256 * 1024;
+
+/// The smallest usable stack [`round_stack_size`] hands out. Go's `stackMin` is 2 KiB
+/// because Go stacks grow; a fixed gort stack must hold a whole call chain, signal
+/// frames on the goroutine's stack excluded (those go to the alternate signal stack).
+#[doc(alias = "stackMin")]
+pub(crate) const MIN_STACK_SIZE: usize = 16 * 1024;
+
+/// How many stacks of one size a [`StackCache`] keeps before it gives stacks back to the
+/// process-wide pool. 32 default-sized stacks are 8 MiB of resident memory per P at most.
+#[doc(alias = "_StackCacheSize")]
+const STACK_CACHE_MAX: usize = 32;
+
+/// Bytes in the first chunk reserved for a stack size. Each further chunk for the same
+/// size doubles, up to `CHUNK_BYTES_MIN << CHUNK_GROWTH_MAX_SHIFT` (1 GiB), so a program
+/// with few goroutines reserves little and one with a million needs few mappings.
+const CHUNK_BYTES_MIN: usize = 64 << 20;
+
+/// See [`CHUNK_BYTES_MIN`].
+const CHUNK_GROWTH_MAX_SHIFT: u32 = 4;
+
+/// A chunk holds at least this many slots, so that very large stacks do not get one
+/// mapping each. If the kernel refuses the address space (`ENOMEM`: a low
+/// `RLIMIT_AS`, or `vm.overcommit_memory = 2`, which ignores `MAP_NORESERVE`), the
+/// request is halved down to a single slot before [`stackalloc`] gives up.
+const CHUNK_MIN_SLOTS: usize = 16;
+
+/// Capacity of the reservation table that the signal handler scans. With chunks of up
+/// to 1 GiB this is terabytes of stacks; running out makes [`stackalloc`] fail.
+const MAX_RESERVATIONS: usize = 4096;
+
+/// `MADV_GUARD_INSTALL` from Linux 6.13 `include/uapi/asm-generic/mman-common.h`
+/// (the libc crate does not define it yet).
+const MADV_GUARD_INSTALL: libc::c_int = 102;
+
+/// A goroutine stack: usable memory `[lo, hi)`, the guard page sits just below `lo`.
+///
+/// A `Stack` is the only handle on its memory: it is not `Clone`, and it goes back with
+/// [`stackfree`] or [`StackCache::put`]. Dropping it instead leaks the slot (the memory
+/// stays reserved and is never reused), which is safe but wasteful. Code that turns
+/// `lo`/`hi` into pointers (to run a goroutine on the stack) must be done with them
+/// before the `Stack` is given back, because giving it back discards its contents.
+#[doc(alias = "stack")]
+#[derive(Debug)]
+pub(crate) struct Stack {
+    /// Lowest usable address; the guard page is `[lo - page, lo)`.
+    lo: usize,
+    /// One past the highest usable byte; page aligned.
+    hi: usize,
+}
+
+impl Stack {
+    /// The lowest usable address; the guard page ends here.
+    pub(crate) fn lo(&self) -> usize {
+        self.lo
+    }
+
+    /// One past the highest usable byte: the initial stack pointer. Page aligned, so
+    /// also 16-byte aligned as the x86-64 and AArch64 ABIs want.
+    pub(crate) fn hi(&self) -> usize {
+        self.hi
+    }
+
+    /// The usable size in bytes, `hi - lo`.
+    pub(crate) fn size(&self) -> usize {
+        self.hi - self.lo
+    }
+}
+
+/// Rounds a requested size up to a whole number of pages, at least [`MIN_STACK_SIZE`].
+///
+/// A request so large that rounding would overflow comes back as the largest page
+/// multiple, which [`stackalloc`] then fails to reserve.
+pub(crate) fn round_stack_size(size: usize) -> usize {
+    let page = page_size();
+    size.max(MIN_STACK_SIZE)
+        .checked_next_multiple_of(page)
+        .unwrap_or(usize::MAX & !(page - 1))
+}
+
+/// Takes a stack of exactly `size` bytes (already rounded) from the process-wide pool for
+/// that size, reserving a new chunk when the pool is empty.
+///
+/// Fails with `InvalidInput` if `size` is not what [`round_stack_size`] returns, and with
+/// the kernel's error (normally `ENOMEM`) if the address space or, under the `mprotect`
+/// fallback, `vm.max_map_count` is exhausted.
+pub(crate) fn stackalloc(size: usize) -> io::Result<Stack> {
+    let page = page_size();
+    if size < MIN_STACK_SIZE || size % page != 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("runtime: stackalloc of {size} bytes, not a size round_stack_size returns"),
+        ));
+    }
+    let Some(slot) = size.checked_add(page) else {
+        return Err(io::Error::from(io::ErrorKind::OutOfMemory));
+    };
+
+    let mut pools = STACK_POOL.lock();
+    let i = pools.class_index(size);
+    if let Some(lo) = pools.classes[i].free.pop() {
+        return Ok(Stack { lo, hi: lo + size });
+    }
+    if pools.classes[i].fresh == pools.classes[i].fresh_end {
+        pools.reserve_chunk(i, slot, page)?;
+    }
+    let pool = &mut pools.classes[i];
+    // First use of this slot: put its guard in place before handing it out. The bump
+    // pointer moves only once that worked, so a failed guard leaves no unguarded slot
+    // behind.
+    let base = pool.fresh;
+    // SAFETY: `base` is the guard page of a slot in a chunk we reserved; the slot has
+    // never been handed out, and no `Stack` ever covers a guard page, so nothing uses
+    // that page.
+    unsafe { install_guard_page(base) }?;
+    pool.fresh += slot;
+    Ok(Stack {
+        lo: base + page,
+        hi: base + slot,
+    })
+}
+
+/// Gives a stack back to the process-wide pool (its pages are `MADV_DONTNEED`ed first so
+/// RSS falls).
+pub(crate) fn stackfree(s: Stack) {
+    debug_assert!(
+        reservation_of(s.lo - 1).is_some_and(|r| {
+            r.slot == s.size() + r.guard && (s.lo - r.guard - r.base) % r.slot == 0
+        }),
+        "runtime: stackfree of a stack that stackalloc did not return: {s:?}",
+    );
+    // Only the usable pages: the guard page holds no memory, and under the mprotect
+    // fallback it is a separate VMA anyway.
+    //
+    // SAFETY: `[lo, hi)` lies inside a chunk we mapped and never unmap. The `Stack` was
+    // passed by value, so nobody else holds it; references into its memory can only
+    // have been made by unsafe code, which by the contract on `Stack` is done with
+    // them. MADV_DONTNEED on private anonymous memory just swaps the pages for zero
+    // pages.
+    let released = unsafe { mm::madvise(s.lo as *mut c_void, s.size(), Advice::LinuxDontNeed) };
+    if let Err(e) = released {
+        // Only possible for locked memory (mlockall); the stack is still reusable.
+        tracing::warn!(error = %e, lo = s.lo, "runtime: could not release a free stack's pages");
+    }
+    let mut pools = STACK_POOL.lock();
+    let i = pools.class_index(s.size());
+    pools.classes[i].free.push(s.lo);
+}
+
+/// A per-P cache of stacks (Go's `p.mcache` stack cache). Owned by one P; no locking
+/// inside.
+///
+/// Cached stacks keep their pages, so a goroutine that starts on one does not fault its
+/// stack in again; the price is up to [`STACK_CACHE_MAX`] stacks of resident memory per
+/// size per P.
+#[doc(alias = "stackcache")]
+#[derive(Debug, Default)]
+pub(crate) struct StackCache {
+    /// One entry per stack size this P has used: `(size, stacks of that size)`.
+    /// Programs use few sizes, so a linear scan beats a map.
+    classes: Vec<(usize, Vec<Stack>)>,
+}
+
+impl StackCache {
+    /// An empty cache.
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// Pops a cached stack of `size` if it has one, else `stackalloc(size)`.
+    pub(crate) fn get(&mut self, size: usize) -> io::Result<Stack> {
+        match self.classes.iter_mut().find(|(sz, _)| *sz == size) {
+            Some((_, stacks)) => stacks.pop().map_or_else(|| stackalloc(size), Ok),
+            None => stackalloc(size),
+        }
+    }
+
+    /// Keeps the stack if the cache holds fewer than [`STACK_CACHE_MAX`] stacks of that
+    /// size, else [`stackfree`]s it (which releases its pages).
+    pub(crate) fn put(&mut self, s: Stack) {
+        let size = s.size();
+        let stacks = match self.classes.iter().position(|(sz, _)| *sz == size) {
+            Some(i) => &mut self.classes[i].1,
+            None => {
+                self.classes.push((size, Vec::new()));
+                &mut self.classes.last_mut().expect("just pushed").1
+            }
+        };
+        if stacks.len() < STACK_CACHE_MAX {
+            stacks.push(s);
+        } else {
+            stackfree(s);
+        }
+    }
+}
+
+impl Drop for StackCache {
+    #[doc(alias = "stackcache_clear")]
+    fn drop(&mut self) {
+        for (_, stacks) in self.classes.drain(..) {
+            stacks.into_iter().for_each(stackfree);
+        }
+    }
+}
+
+/// How this process makes guard pages inaccessible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GuardKind {
+    /// `madvise(MADV_GUARD_INSTALL)` (Linux 6.13+): no extra VMA per stack.
+    Madvise,
+    /// `mprotect(PROT_NONE)`: two extra VMAs per stack; about 32k live stacks under the
+    /// default `vm.max_map_count`.
+    Mprotect,
+}
+
+/// The process's guard mechanism, as a [`GuardKind`] code. Moves once from `UNPROBED` to
+/// one of the others and never changes again, so every guard in the process is of one
+/// kind.
+static GUARD_KIND: AtomicU8 = AtomicU8::new(GUARD_UNPROBED);
+const GUARD_UNPROBED: u8 = 0;
+const GUARD_MADVISE: u8 = 1;
+const GUARD_MPROTECT: u8 = 2;
+
+/// Which guard mechanism this process uses: probed once (first call) by trying
+/// `MADV_GUARD_INSTALL` on a scratch mapping; `EINVAL` (kernel < 6.13) => `Mprotect`.
+pub(crate) fn guard_kind() -> GuardKind {
+    // Relaxed suffices: the byte is the whole message (it publishes no other memory),
+    // and the single UNPROBED -> kind transition below is a compare-exchange, so every
+    // thread ends up with the same value.
+    let code = match GUARD_KIND.load(Ordering::Relaxed) {
+        GUARD_UNPROBED => {
+            let (kind, why) = probe_guard_kind();
+            if let Some(why) = why {
+                tracing::debug!(reason = %why, "runtime: MADV_GUARD_INSTALL unusable, stack guards use mprotect");
+            }
+            let code = match kind {
+                GuardKind::Madvise => GUARD_MADVISE,
+                GuardKind::Mprotect => GUARD_MPROTECT,
+            };
+            match GUARD_KIND.compare_exchange(
+                GUARD_UNPROBED,
+                code,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => code,
+                Err(won) => won,
+            }
+        }
+        code => code,
+    };
+    match code {
+        GUARD_MADVISE => GuardKind::Madvise,
+        _ => GuardKind::Mprotect,
+    }
+}
+
+/// Tries `MADV_GUARD_INSTALL` on a scratch mapping and checks that the page really became
+/// inaccessible (a sandbox could accept an unknown advice and do nothing). Returns the
+/// kind to use and, for `Mprotect`, why.
+fn probe_guard_kind() -> (GuardKind, Option<io::Error>) {
+    let page = page_size();
+    // SAFETY: a fresh anonymous mapping at an address of the kernel's choosing aliases
+    // nothing.
+    let scratch = match unsafe {
+        mm::mmap_anonymous(
+            ptr::null_mut(),
+            2 * page,
+            ProtFlags::READ | ProtFlags::WRITE,
+            MapFlags::PRIVATE,
+        )
+    } {
+        Ok(p) => p,
+        Err(e) => return (GuardKind::Mprotect, Some(e.into())),
+    };
+    // SAFETY: the first page of the scratch mapping above, which nothing uses.
+    let result = match unsafe { madvise_guard_install(scratch as usize, page) } {
+        Err(e) => (GuardKind::Mprotect, Some(e)),
+        Ok(()) => match is_readable(scratch as usize) {
+            Ok(false) => (GuardKind::Madvise, None),
+            Ok(true) => (
+                GuardKind::Mprotect,
+                Some(io::Error::other(
+                    "MADV_GUARD_INSTALL succeeded but the page stayed readable",
+                )),
+            ),
+            // Cannot check (no memfd in this sandbox): trust the kernel's answer.
+            Err(_) => (GuardKind::Madvise, None),
+        },
+    };
+    // SAFETY: `scratch` is the mapping made above, of that length, and nothing refers
+    // to it any more.
+    if let Err(e) = unsafe { mm::munmap(scratch, 2 * page) } {
+        tracing::warn!(error = %e, "runtime: could not unmap the guard probe page");
+    }
+    result
+}
+
+/// Tells whether the byte at `addr` can be read, without touching it from user space:
+/// a `write(2)` from it into a memfd fails with `EFAULT` if the kernel cannot read it.
+fn is_readable(addr: usize) -> io::Result<bool> {
+    let fd = rustix::fs::memfd_create("gort-guard-probe", rustix::fs::MemfdFlags::CLOEXEC)?;
+    use std::os::fd::AsRawFd;
+    // libc rather than rustix: rustix's write takes a `&[u8]`, and a reference to
+    // memory that may be inaccessible is not allowed to exist.
+    //
+    // SAFETY: the kernel only reads one byte at `addr` and reports EFAULT if it cannot;
+    // no Rust reference to that byte is made. `fd` is open for the call.
+    let n = unsafe { libc::write(fd.as_raw_fd(), addr as *const c_void, 1) };
+    match n {
+        1 => Ok(true),
+        _ => {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EFAULT) {
+                Ok(false)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Makes the page at `addr` inaccessible with this process's [`guard_kind`]: any access
+/// to it then raises `SIGSEGV`. Also used for the alternate signal stack's guard.
+///
+/// # Safety
+///
+/// `addr` must be page aligned, and the page `[addr, addr + page)` must belong to a
+/// private anonymous mapping owned by the caller whose contents nothing uses (no
+/// reference to it exists and no code reads or writes it afterwards).
+pub(crate) unsafe fn install_guard_page(addr: usize) -> io::Result<()> {
+    let page = page_size();
+    match guard_kind() {
+        // SAFETY: forwarded from our caller.
+        GuardKind::Madvise => unsafe { madvise_guard_install(addr, page) },
+        GuardKind::Mprotect => {
+            // SAFETY: the caller owns the page and nothing uses it, so making it
+            // inaccessible invalidates no reference.
+            let r = unsafe { mm::mprotect(addr as *mut c_void, page, MprotectFlags::empty()) };
+            r.map_err(|e| {
+                io::Error::new(
+                    io::Error::from(e).kind(),
+                    format!(
+                        "runtime: cannot install a stack guard page with mprotect ({e}); \
+                         each guard costs two VMAs, see vm.max_map_count"
+                    ),
+                )
+            })
+        }
+    }
+}
+
+/// `madvise(addr, len, MADV_GUARD_INSTALL)`; rustix has no `Advice` for it.
+///
+/// # Safety
+///
+/// As for [`install_guard_page`], for every page of `[addr, addr + len)`.
+unsafe fn madvise_guard_install(addr: usize, len: usize) -> io::Result<()> {
+    loop {
+        // SAFETY: our caller owns the range and nothing uses its contents; installing
+        // guards only makes those pages fault on access (and discards their contents).
+        let r = unsafe { libc::madvise(addr as *mut c_void, len, MADV_GUARD_INSTALL) };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        // The kernel may give up with EINTR (or EAGAIN) when it has to retry.
+        if !matches!(e.raw_os_error(), Some(libc::EINTR | libc::EAGAIN)) {
+            return Err(e);
+        }
+    }
+}
+
+/// Async-signal-safe: if `addr` lies in the guard page of any gort stack, returns
+/// `Some(usable stack size of that stack)`; no locks, no allocation.
+///
+/// Slots of a chunk that have not been handed out yet have no guard installed, but as
+/// nothing runs on them no fault can come from there.
+pub(crate) fn guard_page_stack_size(addr: usize) -> Option<usize> {
+    let r = reservation_of(addr)?;
+    ((addr - r.base) % r.slot < r.guard).then_some(r.slot - r.guard)
+}
+
+/// One published chunk, as read back from [`RESERVATIONS`].
+#[derive(Debug, Clone, Copy)]
+struct Chunk {
+    base: usize,
+    len: usize,
+    slot: usize,
+    guard: usize,
+}
+
+/// One entry of the reservation table. Written once, before the entry is published
+/// through [`NRESERVATIONS`], and never again (chunks are never unmapped).
+struct Reservation {
+    base: AtomicUsize,
+    len: AtomicUsize,
+    /// Guard plus usable size of each slot.
+    slot: AtomicUsize,
+    /// Guard size (the page size) at the low end of each slot.
+    guard: AtomicUsize,
+}
+
+/// Every chunk ever reserved. Entries `[0, NRESERVATIONS)` are valid.
+static RESERVATIONS: [Reservation; MAX_RESERVATIONS] = [const {
+    Reservation {
+        base: AtomicUsize::new(0),
+        len: AtomicUsize::new(0),
+        slot: AtomicUsize::new(0),
+        guard: AtomicUsize::new(0),
+    }
+}; MAX_RESERVATIONS];
+
+/// Number of published entries of [`RESERVATIONS`]. Only [`publish_chunk`] stores it,
+/// with the [`STACK_POOL`] lock held, so there is one writer at a time; the entry is
+/// filled before the Release store that makes it visible, which the Acquire load in
+/// [`reservation_of`] pairs with.
+static NRESERVATIONS: AtomicUsize = AtomicUsize::new(0);
+
+/// Finds the published chunk containing `addr`. Lock-free and allocation-free, for the
+/// signal handler.
+fn reservation_of(addr: usize) -> Option<Chunk> {
+    // Acquire pairs with the Release store in `publish_chunk`: every entry below `n`
+    // was completely written before `n` was, so the Relaxed field loads see it.
+    let n = NRESERVATIONS.load(Ordering::Acquire).min(MAX_RESERVATIONS);
+    RESERVATIONS[..n].iter().find_map(|r| {
+        let c = Chunk {
+            base: r.base.load(Ordering::Relaxed),
+            len: r.len.load(Ordering::Relaxed),
+            slot: r.slot.load(Ordering::Relaxed),
+            guard: r.guard.load(Ordering::Relaxed),
+        };
+        (addr.wrapping_sub(c.base) < c.len).then_some(c)
+    })
+}
+
+/// Appends a chunk to the reservation table. Only [`Pools::reserve_chunk`] calls it, with
+/// the [`STACK_POOL`] lock held (its `&mut Pools` is the proof), so there is one writer;
+/// it has checked there is room.
+fn publish_chunk(_locked: &mut Pools, c: Chunk) {
+    // Relaxed: we are the only writer (see NRESERVATIONS).
+    let n = NRESERVATIONS.load(Ordering::Relaxed);
+    let r = &RESERVATIONS[n];
+    r.base.store(c.base, Ordering::Relaxed);
+    r.len.store(c.len, Ordering::Relaxed);
+    r.slot.store(c.slot, Ordering::Relaxed);
+    r.guard.store(c.guard, Ordering::Relaxed);
+    // Release: publishes the four stores above to `reservation_of`'s Acquire load.
+    NRESERVATIONS.store(n + 1, Ordering::Release);
+}
+
+/// The process-wide free stacks, per size, and the chunks they come from.
+#[doc(alias = "stackpool")]
+static STACK_POOL: Mutex<Pools> = Mutex::new(Pools {
+    classes: Vec::new(),
+});
+
+/// Everything [`STACK_POOL`] guards.
+struct Pools {
+    /// One entry per stack size ever allocated; few, so a linear scan.
+    classes: Vec<Pool>,
+}
+
+/// The stacks of one usable size.
+struct Pool {
+    /// Usable bytes per stack.
+    size: usize,
+    /// `lo` of each free stack: guard in place, pages released.
+    free: Vec<usize>,
+    /// Base of the next never-used slot in the newest chunk; `fresh == fresh_end`
+    /// when that chunk is used up (or there is none yet).
+    fresh: usize,
+    /// End of the newest chunk.
+    fresh_end: usize,
+    /// How many chunks this size has reserved; sets the next chunk's size.
+    chunks: u32,
+}
+
+impl Pools {
+    /// Index of the pool for `size` in `classes`, made on first use.
+    fn class_index(&mut self, size: usize) -> usize {
+        match self.classes.iter().position(|p| p.size == size) {
+            Some(i) => i,
+            None => {
+                self.classes.push(Pool {
+                    size,
+                    free: Vec::new(),
+                    fresh: 0,
+                    fresh_end: 0,
+                    chunks: 0,
+                });
+                self.classes.len() - 1
+            }
+        }
+    }
+
+    /// Reserves and publishes a new chunk of `slot`-byte slots (each starting with a
+    /// `guard`-byte guard) and makes it the source of fresh slots for `classes[i]`.
+    /// Runs under the pool lock, `mmap` included: chunks are rare.
+    fn reserve_chunk(&mut self, i: usize, slot: usize, guard: usize) -> io::Result<()> {
+        // The table is written only under the STACK_POOL lock, which `&mut self` shows
+        // we hold, so this check cannot go stale before `publish_chunk`.
+        if NRESERVATIONS.load(Ordering::Relaxed) >= MAX_RESERVATIONS {
+            return Err(io::Error::new(
+                io::ErrorKind::OutOfMemory,
+                "runtime: stack reservation table is full",
+            ));
+        }
+        let target = CHUNK_BYTES_MIN << self.classes[i].chunks.min(CHUNK_GROWTH_MAX_SHIFT);
+        let mut nslots = (target / slot).max(CHUNK_MIN_SLOTS);
+        let (base, len) = loop {
+            let mapped = match nslots.checked_mul(slot) {
+                // SAFETY: a fresh anonymous mapping at an address of the kernel's
+                // choosing aliases nothing.
+                Some(len) => unsafe {
+                    mm::mmap_anonymous(
+                        ptr::null_mut(),
+                        len,
+                        ProtFlags::READ | ProtFlags::WRITE,
+                        MapFlags::PRIVATE | MapFlags::NORESERVE,
+                    )
+                }
+                .map(|p| (p as usize, len)),
+                None => Err(rustix::io::Errno::NOMEM),
+            };
+            match mapped {
+                Ok(chunk) => break chunk,
+                Err(rustix::io::Errno::NOMEM) if nslots > 1 => nslots /= 2,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        // No transparent huge pages (see the module doc). Advisory: failure is ignored.
+        //
+        // SAFETY: the chunk was just mapped and nothing refers to it yet; the advice
+        // changes no contents.
+        let _ = unsafe { mm::madvise(base as *mut c_void, len, Advice::LinuxNoHugepage) };
+        let c = Chunk {
+            base,
+            len,
+            slot,
+            guard,
+        };
+        publish_chunk(self, c);
+        let pool = &mut self.classes[i];
+        tracing::debug!(
+            stack_size = pool.size,
+            slots = nslots,
+            len,
+            "runtime: reserved a stack chunk"
+        );
+        pool.fresh = base;
+        pool.fresh_end = base + len;
+        pool.chunks += 1;
+        Ok(())
+    }
+}
+
+/// The page size, which is also the guard size.
+fn page_size() -> usize {
+    rustix::param::page_size()
+}
+
+/// Forces the guard mechanism before the first stack is allocated, so tests (in a child
+/// process) can exercise the `mprotect` fallback on a kernel that has the new one.
+#[cfg(test)]
+pub(crate) fn force_guard_kind(kind: GuardKind) -> GuardKind {
+    let code = match kind {
+        GuardKind::Madvise => GUARD_MADVISE,
+        GuardKind::Mprotect => GUARD_MPROTECT,
+    };
+    // Relaxed: see `guard_kind`.
+    let _ = GUARD_KIND.compare_exchange(GUARD_UNPROBED, code, Ordering::Relaxed, Ordering::Relaxed);
+    guard_kind()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A usable size no other test uses, so that tests running in parallel cannot take
+    /// each other's stacks out of the shared pool.
+    fn private_size(extra_pages: usize) -> usize {
+        round_stack_size(MIN_STACK_SIZE + extra_pages * page_size())
+    }
+
+    #[test]
+    fn round_stack_size_table() {
+        let p = page_size();
+        let top = usize::MAX & !(p - 1);
+        let table = [
+            (0, MIN_STACK_SIZE.next_multiple_of(p)),
+            (1, MIN_STACK_SIZE.next_multiple_of(p)),
+            (MIN_STACK_SIZE - 1, MIN_STACK_SIZE.next_multiple_of(p)),
+            (MIN_STACK_SIZE, MIN_STACK_SIZE.next_multiple_of(p)),
+            (64 * 1024 + 1, (64 * 1024 + 1usize).next_multiple_of(p)),
+            (DEFAULT_STACK_SIZE - 1, DEFAULT_STACK_SIZE),
+            (DEFAULT_STACK_SIZE, DEFAULT_STACK_SIZE),
+            (DEFAULT_STACK_SIZE + 1, DEFAULT_STACK_SIZE + p),
+            (8 << 20, 8 << 20),
+            (top - 1, top),
+            (top, top),
+            (usize::MAX, top),
+        ];
+        for (req, want) in table {
+            assert_eq!(round_stack_size(req), want, "round_stack_size({req})");
+        }
+        if p == 4096 {
+            assert_eq!(round_stack_size(MIN_STACK_SIZE + 1), MIN_STACK_SIZE + 4096);
+            assert_eq!(round_stack_size(100_000), 102_400);
+        }
+    }
+
+    #[test]
+    fn stackalloc_rejects_unrounded_sizes() {
+        for bad in [0, MIN_STACK_SIZE - page_size(), DEFAULT_STACK_SIZE + 1] {
+            let e = stackalloc(bad).expect_err("unrounded size accepted");
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "size {bad}: {e}");
+        }
+        let e = stackalloc(usize::MAX & !(page_size() - 1)).expect_err("huge stack reserved");
+        assert_eq!(e.kind(), io::ErrorKind::OutOfMemory, "{e}");
+    }
+
+    #[test]
+    fn stacks_are_aligned_disjoint_and_writable() {
+        let p = page_size();
+        for size in [MIN_STACK_SIZE, DEFAULT_STACK_SIZE, private_size(3)] {
+            let stacks: Vec<Stack> = (0..40).map(|_| stackalloc(size).unwrap()).collect();
+            for s in &stacks {
+                assert_eq!(s.size(), size);
+                assert_eq!(s.lo() % p, 0, "{s:?}");
+                assert_eq!(s.hi() % p, 0, "{s:?}");
+                assert_eq!(s.hi() % 16, 0, "{s:?}");
+                assert_eq!(s.hi() - s.lo(), s.size());
+            }
+            let mut spans: Vec<(usize, usize)> =
+                stacks.iter().map(|s| (s.lo() - p, s.hi())).collect();
+            spans.sort_unstable();
+            for w in spans.windows(2) {
+                assert!(w[0].1 <= w[1].0, "stacks (with guards) overlap: {w:?}");
+            }
+            for (i, s) in stacks.iter().enumerate() {
+                let tag = i as u8 ^ 0x5a;
+                for addr in (s.lo()..s.hi()).step_by(p).chain([s.hi() - 1]) {
+                    // SAFETY: `addr` is inside the usable range of a stack we own.
+                    unsafe { ptr::write_volatile(addr as *mut u8, tag) };
+                }
+            }
+            for (i, s) in stacks.iter().enumerate() {
+                let tag = i as u8 ^ 0x5a;
+                for addr in (s.lo()..s.hi()).step_by(p).chain([s.hi() - 1]) {
+                    // SAFETY: as above; written just before.
+                    assert_eq!(unsafe { ptr::read_volatile(addr as *const u8) }, tag);
+                }
+            }
+            stacks.into_iter().for_each(stackfree);
+        }
+    }
+
+    #[test]
+    fn several_chunks_for_one_size() {
+        // 4 MiB stacks: a 64 MiB first chunk holds 15, raised to CHUNK_MIN_SLOTS = 16,
+        // so 40 stacks span at least two chunks. Nothing is touched: address space only.
+        let size = 4 << 20;
+        let stacks: Vec<Stack> = (0..40).map(|_| stackalloc(size).unwrap()).collect();
+        for s in &stacks {
+            assert_eq!(guard_page_stack_size(s.lo() - 1), Some(size));
+            assert_eq!(guard_page_stack_size(s.lo()), None);
+            assert_eq!(guard_page_stack_size(s.hi() - 1), None);
+        }
+        let mut los: Vec<usize> = stacks.iter().map(Stack::lo).collect();
+        los.sort_unstable();
+        los.dedup();
+        assert_eq!(los.len(), stacks.len());
+        stacks.into_iter().for_each(stackfree);
+    }
+
+    #[test]
+    fn free_then_alloc_reuses() {
+        let size = private_size(5);
+        let a = stackalloc(size).unwrap();
+        let b = stackalloc(size).unwrap();
+        let (a_lo, b_lo) = (a.lo(), b.lo());
+        // SAFETY: inside `b`'s usable range.
+        unsafe { ptr::write_volatile((b.hi() - 8) as *mut u64, 0xdead_beef) };
+        stackfree(a);
+        stackfree(b);
+        // The pool is LIFO.
+        let c = stackalloc(size).unwrap();
+        let d = stackalloc(size).unwrap();
+        assert_eq!((c.lo(), d.lo()), (b_lo, a_lo));
+        // A pooled stack's pages were released, so it comes back zeroed.
+        // SAFETY: inside `c`'s usable range.
+        assert_eq!(unsafe { ptr::read_volatile((c.hi() - 8) as *const u64) }, 0);
+        stackfree(c);
+        stackfree(d);
+    }
+
+    #[test]
+    fn stack_cache_reuses_and_caps() {
+        let size = private_size(7);
+        let mut cache = StackCache::new();
+        let s = cache.get(size).unwrap();
+        let lo = s.lo();
+        // SAFETY: inside `s`'s usable range.
+        unsafe { ptr::write_volatile((s.hi() - 1) as *mut u8, 7) };
+        cache.put(s);
+        let s = cache.get(size).unwrap();
+        assert_eq!(s.lo(), lo, "cache did not give back its stack");
+        // SAFETY: as above. A cached stack keeps its contents (no MADV_DONTNEED).
+        assert_eq!(unsafe { ptr::read_volatile((s.hi() - 1) as *const u8) }, 7);
+        cache.put(s);
+
+        let extra: Vec<Stack> = (0..STACK_CACHE_MAX + 7)
+            .map(|_| stackalloc(size).unwrap())
+            .collect();
+        let pooled_before = pooled(size);
+        extra.into_iter().for_each(|s| cache.put(s));
+        assert_eq!(cache.classes[0].1.len(), STACK_CACHE_MAX);
+        assert_eq!(
+            pooled(size),
+            pooled_before + 8,
+            "overflow of the cache goes to the pool"
+        );
+        drop(cache);
+        assert_eq!(pooled(size), pooled_before + STACK_CACHE_MAX + 8);
+    }
+
+    fn pooled(size: usize) -> usize {
+        let mut pools = STACK_POOL.lock();
+        let i = pools.class_index(size);
+        pools.classes[i].free.len()
+    }
+
+    #[test]
+    fn guard_page_lookup() {
+        let p = page_size();
+        let s = stackalloc(DEFAULT_STACK_SIZE).unwrap();
+        assert_eq!(guard_page_stack_size(s.lo() - 1), Some(DEFAULT_STACK_SIZE));
+        assert_eq!(guard_page_stack_size(s.lo() - p), Some(DEFAULT_STACK_SIZE));
+        assert_eq!(guard_page_stack_size(s.lo()), None);
+        assert_eq!(guard_page_stack_size(s.hi() - 1), None);
+        assert_eq!(guard_page_stack_size(s.lo() + s.size() / 2), None);
+        let local = 0u8;
+        assert_eq!(guard_page_stack_size(&raw const local as usize), None);
+        assert_eq!(guard_page_stack_size(0), None);
+        assert_eq!(guard_page_stack_size(usize::MAX), None);
+        // The guard is really there, whichever kind installed it.
+        assert!(!is_readable(s.lo() - 1).unwrap(), "guard page is readable");
+        assert!(!is_readable(s.lo() - p).unwrap(), "guard page is readable");
+        assert!(is_readable(s.lo()).unwrap());
+        stackfree(s);
+    }
+
+    #[test]
+    fn guard_kind_on_this_kernel() {
+        let (probed, why) = probe_guard_kind();
+        let kind = guard_kind();
+        assert_eq!(kind, guard_kind(), "guard kind changed");
+        if probed == GuardKind::Madvise {
+            assert_eq!(kind, GuardKind::Madvise);
+        } else {
+            // Expected on Linux 6.18; report why rather than fail on an older kernel
+            // or in a sandbox.
+            eprintln!("guard_kind: MADV_GUARD_INSTALL unusable here: {why:?}; using mprotect");
+            assert_eq!(kind, GuardKind::Mprotect);
+        }
+    }
+
+    /// Resident pages of this process, from `/proc/self/statm`.
+    fn rss_bytes() -> usize {
+        let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+        let pages: usize = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+        pages * page_size()
+    }
+
+    /// How many of the pages in `[lo, hi)` are resident, from `mincore(2)`.
+    fn resident_pages(lo: usize, hi: usize) -> usize {
+        let mut vec = vec![0u8; (hi - lo) / page_size()];
+        // SAFETY: `[lo, hi)` is mapped (a stack of ours) and `vec` has one byte per
+        // page of it, as mincore requires.
+        let r = unsafe { libc::mincore(lo as *mut c_void, hi - lo, vec.as_mut_ptr()) };
+        assert_eq!(r, 0, "mincore: {}", io::Error::last_os_error());
+        vec.iter().filter(|&&b| b & 1 != 0).count()
+    }
+
+    #[test]
+    fn stackfree_releases_pages() {
+        // 64 stacks of 256 KiB (plus a page, to have a pool of our own) = 16 MiB.
+        let size = DEFAULT_STACK_SIZE + page_size();
+        let stacks: Vec<Stack> = (0..64).map(|_| stackalloc(size).unwrap()).collect();
+        for s in &stacks {
+            for addr in (s.lo()..s.hi()).step_by(page_size()) {
+                // SAFETY: inside the usable range of a stack we own.
+                unsafe { ptr::write_volatile(addr as *mut u8, 1) };
+            }
+            assert_eq!(resident_pages(s.lo(), s.hi()), s.size() / page_size());
+        }
+        let spans: Vec<(usize, usize)> = stacks.iter().map(|s| (s.lo(), s.hi())).collect();
+        let before = rss_bytes();
+        stacks.into_iter().for_each(stackfree);
+        let after = rss_bytes();
+        for (lo, hi) in spans {
+            assert_eq!(
+                resident_pages(lo, hi),
+                0,
+                "freed stack [{lo:#x}, {hi:#x}) still resident"
+            );
+        }
+        // Loose: other tests run in parallel and may fault pages in meanwhile.
+        assert!(
+            before.saturating_sub(after) >= 8 << 20,
+            "RSS fell only from {before} to {after} after freeing 16 MiB of stacks",
+        );
+    }
+}

@@ -1,0 +1,211 @@
+//! Mirrors Go src/runtime/proc.go (go1.27): sysmon, retake and schedtrace.
+//!
+//! sysmon is one thread per runtime that holds no P and watches the others. It
+//! wakes every 20 µs while there is activity, backing off to 10 ms when idle,
+//! and:
+//! * takes the P of an M stuck in `blocking` for a whole tick and hands it to
+//!   another M (`retake` + `handoffp`), so thread-blocking code never stalls
+//!   the other goroutines of that P;
+//! * notices a P whose time slice has lasted 10 ms. Go would preempt the
+//!   goroutine; gort cannot, so it asks the P to start a new time slice at its
+//!   next scheduling point (which breaks up goroutine pairs that hand `runnext`
+//!   back and forth) and, if the goroutine does not yield at all, counts a
+//!   long run and emits a debug event;
+//! * polls the network if nobody has for 10 ms, so I/O completes even while
+//!   every P is busy with goroutines that only yield;
+//! * wakes an M when work sits in a run queue while Ps are idle and no M
+//!   spins (work queued by a goroutine that then never parks);
+//! * prints the `SCHED` line every `schedtrace` milliseconds.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use crate::lock_futex::Note;
+use crate::proc::{handoffp, injectglist, wakep};
+use crate::runtime2::{Sched, pstatus};
+use crate::time::nanotime;
+use crate::trace;
+
+/// Time slice after which a running goroutine is "long" (Go's `forcePreemptNS`).
+const FORCE_PREEMPT_NS: i64 = 10_000_000;
+
+/// sysmon's memory of one P between ticks (Go's `sysmontick`).
+#[derive(Clone, Copy, Default)]
+struct SysmonTick {
+    schedtick: u32,
+    schedwhen: i64,
+    syscalltick: u32,
+    syscallwhen: i64,
+    /// A long run was already counted for the current time slice.
+    reported: bool,
+}
+
+/// Handle to a running sysmon thread.
+pub(crate) struct Sysmon {
+    note: Arc<Note>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Sysmon {
+    /// Starts sysmon for `sched`.
+    pub(crate) fn start(sched: Arc<Sched>) -> std::io::Result<Sysmon> {
+        let note = Arc::new(Note::default());
+        let n2 = note.clone();
+        let thread = std::thread::Builder::new()
+            .name("gort-sysmon".into())
+            .spawn(move || sysmon(&sched, &n2))?;
+        Ok(Sysmon {
+            note,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops sysmon (the runtime's shutdown flag must already be set).
+    pub(crate) fn stop(&mut self) {
+        self.note.wakeup();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn sysmon(sched: &Sched, note: &Note) {
+    let mut pd = vec![SysmonTick::default(); sched.allp.len()];
+    let mut idle = 0u32;
+    let mut delay_us = 20u64;
+    let mut last_trace = sched.start;
+    loop {
+        if idle == 0 {
+            delay_us = 20;
+        } else if idle > 50 {
+            delay_us *= 2;
+        }
+        delay_us = delay_us.min(10_000);
+        note.sleep_timeout(Duration::from_micros(delay_us));
+        if sched.shutdown.load(Ordering::Acquire) {
+            return;
+        }
+        let now = nanotime();
+
+        // Poll the network if it was not polled for more than 10 ms.
+        let lastpoll = sched.lastpoll.load(Ordering::Acquire);
+        if sched.netpoll_waiters.load(Ordering::Relaxed) > 0
+            && lastpoll != 0
+            && lastpoll + 10_000_000 < now
+            && sched
+                .lastpoll
+                .compare_exchange(lastpoll, now, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            let mut list = Vec::new();
+            let delta = sched.netpoll.netpoll(0, &mut list);
+            if delta != 0 {
+                sched
+                    .netpoll_waiters
+                    .fetch_add(delta as u32, Ordering::Relaxed);
+            }
+            if !list.is_empty() {
+                idle = 0;
+                injectglist(sched, list);
+            }
+        }
+
+        if retake(sched, &mut pd, now) != 0 {
+            idle = 0;
+        } else {
+            idle += 1;
+        }
+
+        // Work stranded behind a goroutine that never parks, with idle Ps:
+        // make sure someone comes for it.
+        if sched.npidle.load(Ordering::SeqCst) > 0
+            && sched.nmspinning.load(Ordering::SeqCst) == 0
+            && (sched.runqsize.load(Ordering::Relaxed) > 0
+                || sched.allp.iter().any(|p| !p.runq.is_empty()))
+        {
+            wakep(sched);
+        }
+
+        if sched.schedtrace_ms > 0 && now - last_trace >= (sched.schedtrace_ms as i64) * 1_000_000 {
+            last_trace = now;
+            eprintln!("{}", schedtrace(sched, now));
+        }
+    }
+}
+
+/// Go's `retake`: hands off Ps stuck in `blocking`, and flags long time
+/// slices. Returns the number of Ps handed off.
+fn retake(sched: &Sched, pd: &mut [SysmonTick], now: i64) -> u32 {
+    let mut n = 0;
+    for (p, pd) in sched.allp.iter().zip(pd.iter_mut()) {
+        let status = p.status.load(Ordering::Acquire);
+        if status == pstatus::RUNNING {
+            let t = p.schedtick.load(Ordering::Relaxed);
+            if pd.schedtick != t {
+                pd.schedtick = t;
+                pd.schedwhen = now;
+                pd.reported = false;
+            } else if pd.schedwhen + FORCE_PREEMPT_NS <= now {
+                if p.preempt.swap(true, Ordering::Relaxed) && !pd.reported {
+                    // Asked a tick ago and still not honoured: the goroutine
+                    // has not reached a scheduling point at all.
+                    pd.reported = true;
+                    sched.long_runs.fetch_add(1, Ordering::Relaxed);
+                    trace::long_run(p.id, (now - pd.schedwhen) / 1_000_000);
+                }
+            }
+        }
+        if status == pstatus::SYSCALL {
+            let t = p.syscalltick.load(Ordering::Relaxed);
+            if pd.syscalltick != t {
+                pd.syscalltick = t;
+                pd.syscallwhen = now;
+                continue;
+            }
+            // Nothing else to run and spare capacity exists: leave it for
+            // up to 10 ms, the call will likely return soon.
+            if p.runq.is_empty()
+                && sched.nmspinning.load(Ordering::SeqCst) + sched.npidle.load(Ordering::SeqCst) > 0
+                && pd.syscallwhen + 10_000_000 > now
+            {
+                continue;
+            }
+            // AcqRel: we inherit the M's writes to the P (its Release store in
+            // entersyscall) and race exitsyscall's CAS for ownership.
+            if p.status
+                .compare_exchange(pstatus::SYSCALL, pstatus::IDLE, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+            {
+                n += 1;
+                handoffp(sched, sched.p(p.id));
+            }
+        }
+    }
+    n
+}
+
+/// The `SCHED` line (Go's `schedtrace(false)`), plus gort's counters.
+pub(crate) fn schedtrace(sched: &Sched, now: i64) -> String {
+    let runq: Vec<String> = sched.allp.iter().map(|p| p.runq.len().to_string()).collect();
+    let ticks: Vec<String> = sched
+        .allp
+        .iter()
+        .map(|p| p.schedtick.load(Ordering::Relaxed).to_string())
+        .collect();
+    format!(
+        "SCHED {}ms: gomaxprocs={} idleprocs={} threads={} spinningthreads={} idlethreads={} runqueue={} goroutines={} handoffs={} longruns={} [ {} ] schedticks=[ {} ]",
+        (now - sched.start) / 1_000_000,
+        sched.gomaxprocs(),
+        sched.npidle.load(Ordering::Relaxed),
+        sched.mcount.load(Ordering::Relaxed) + 1,
+        sched.nmspinning.load(Ordering::Relaxed),
+        sched.nmidle.load(Ordering::Relaxed),
+        sched.runqsize.load(Ordering::Relaxed),
+        sched.ngoroutines.load(Ordering::Relaxed),
+        sched.handoffs.load(Ordering::Relaxed),
+        sched.long_runs.load(Ordering::Relaxed),
+        runq.join(" "),
+        ticks.join(" "),
+    )
+}

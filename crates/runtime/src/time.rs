@@ -1,0 +1,306 @@
+//! Mirrors Go src/runtime/time.go (go1.27): runtime timers, the per-P timer heaps, and sleep.
+//!
+//! Every P owns a heap of timers ordered by expiry. The scheduler runs a P's
+//! expired timers each time it looks for work (`checkTimers`), idle Ms steal
+//! other Ps' expired timers, and the M that blocks in the netpoller sleeps
+//! exactly until the earliest timer of all Ps (`pollUntil`). A timer that is
+//! added earlier than that wakes the poller (`wakeNetPoller`).
+//!
+//! A [`Timer`] is a callback plus an expiry. Resetting or stopping it does not
+//! search the heap: it bumps the timer's sequence number, which turns the heap
+//! entry already queued into a *zombie* that is dropped when it surfaces (Go
+//! marks the same state `timerZombie`). When zombies pass a quarter of a heap,
+//! the heap is rebuilt without them, so a timer reset on every read (a
+//! deadline) cannot grow it without bound.
+//!
+//! Callbacks run on the scheduler's stack (g0) with no lock held; they must be
+//! short and must not block: readying a goroutine is the typical one.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering as AtomicOrdering};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use crate::proc::{gopark, goready, wake_net_poller};
+use crate::runtime2::{Sched, WaitReason};
+use crate::stubs;
+
+/// Monotonic time in nanoseconds (Go's `nanotime`).
+pub fn nanotime() -> i64 {
+    let ts = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    ts.tv_sec * 1_000_000_000 + ts.tv_nsec
+}
+
+/// `now + d` in nanotime units, saturating instead of overflowing.
+pub(crate) fn when_after(now: i64, d: Duration) -> i64 {
+    let d = i64::try_from(d.as_nanos()).unwrap_or(i64::MAX);
+    now.saturating_add(d).max(1)
+}
+
+/// A runtime timer (Go's `timer`): a callback that runs once at `when`.
+#[derive(Clone)]
+pub(crate) struct Timer(Arc<TimerInner>);
+
+struct TimerInner {
+    state: Mutex<TimerState>,
+    f: Box<dyn Fn() + Send + Sync>,
+}
+
+struct TimerState {
+    /// Expiry in nanotime, 0 while stopped or after it fired.
+    when: i64,
+    /// Bumped by every reset and stop; a heap entry is live only while its
+    /// `seq` equals this.
+    seq: u64,
+    /// The heap holding the live entry, if any, so that a stop can count the
+    /// zombie it leaves there. Points into a P of the runtime, which outlives
+    /// every timer (timers are only created by runtime code for its goroutines).
+    on: *const Timers,
+}
+
+// SAFETY: `on` is only a tag (dereferenced to bump an atomic counter) pointing
+// into a P that outlives the timer; everything else is Send.
+unsafe impl Send for TimerState {}
+
+impl Timer {
+    /// A stopped timer that will call `f` each time it fires.
+    pub(crate) fn new(f: impl Fn() + Send + Sync + 'static) -> Timer {
+        Timer(Arc::new(TimerInner {
+            state: Mutex::new(TimerState {
+                when: 0,
+                seq: 0,
+                on: std::ptr::null(),
+            }),
+            f: Box::new(f),
+        }))
+    }
+
+    /// Arms the timer to fire at `when` (nanotime), replacing any earlier
+    /// expiry; returns whether it was armed before (Go's `timer.modify`).
+    pub(crate) fn reset(&self, sched: &Sched, when: i64) -> bool {
+        let when = when.max(1);
+        let timers = current_timers(sched);
+        let (seq, was_active) = {
+            let mut st = self.0.state.lock();
+            let was_active = self.retire(&mut st);
+            st.when = when;
+            st.on = timers;
+            (st.seq, was_active)
+        };
+        // SAFETY: `timers` points into a P of `sched`, which we borrow.
+        let timers = unsafe { &*timers };
+        if timers.push(Entry {
+            when,
+            seq,
+            t: self.0.clone(),
+        }) {
+            wake_net_poller(sched, when);
+        }
+        was_active
+    }
+
+    /// Disarms the timer; returns whether it was armed (Go's `timer.stop`).
+    pub(crate) fn stop(&self) -> bool {
+        let mut st = self.0.state.lock();
+        self.retire(&mut st)
+    }
+
+    /// Turns the live heap entry, if any, into a zombie.
+    fn retire(&self, st: &mut TimerState) -> bool {
+        st.seq = st.seq.wrapping_add(1);
+        let was_active = st.when != 0;
+        if was_active {
+            st.when = 0;
+            // SAFETY: `on` was set by `reset` to a heap that outlives the timer.
+            unsafe { &*st.on }
+                .zombies
+                .fetch_add(1, AtomicOrdering::Relaxed);
+        }
+        was_active
+    }
+}
+
+/// The heap of whichever P the calling M holds, or P 0's when it holds none
+/// (a plain thread, or a goroutine inside `blocking`). Every heap is scanned by
+/// the scheduler, so any choice is correct; the local one is just cheaper.
+fn current_timers(sched: &Sched) -> *const Timers {
+    let m = stubs::getm();
+    if !m.is_null() {
+        // SAFETY: the current M is this thread's and alive.
+        let m = unsafe { &*m };
+        let p = m.p.get();
+        if std::ptr::eq(m.schedp, sched) && !p.is_null() {
+            // SAFETY: the held P is alive while the runtime is.
+            return unsafe { &(*p).timers };
+        }
+    }
+    &sched.allp[0].timers
+}
+
+/// One queued expiry of a timer.
+struct Entry {
+    when: i64,
+    seq: u64,
+    t: Arc<TimerInner>,
+}
+
+impl Entry {
+    fn live(&self) -> bool {
+        let st = self.t.state.lock();
+        st.seq == self.seq && st.when != 0
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.when, self.seq).cmp(&(other.when, other.seq))
+    }
+}
+
+/// A P's timer heap (Go's `timers`).
+#[derive(Default)]
+pub(crate) struct Timers {
+    /// Min-heap on `when`. Lock order: this lock, then a timer's state lock.
+    heap: Mutex<BinaryHeap<Reverse<Entry>>>,
+    /// Earliest `when` in the heap, 0 when empty (Go's `minWhenHeap`). Stored
+    /// under the heap lock; read without it as a hint by schedulers deciding
+    /// whether to look (a stale read only delays or advances one look).
+    min_when: AtomicI64,
+    /// Heap entries known to be stale.
+    zombies: AtomicU32,
+}
+
+impl Timers {
+    /// Earliest expiry queued here, 0 if none (Go's `wakeTime`).
+    pub(crate) fn wake_time(&self) -> i64 {
+        self.min_when.load(AtomicOrdering::Relaxed)
+    }
+
+    /// Number of entries, zombies included.
+    pub(crate) fn len(&self) -> usize {
+        self.heap.lock().len()
+    }
+
+    /// Queues an entry; returns whether it became the earliest.
+    fn push(&self, e: Entry) -> bool {
+        let when = e.when;
+        let mut heap = self.heap.lock();
+        let zombies = self.zombies.load(AtomicOrdering::Relaxed) as usize;
+        if zombies > 16 && zombies > heap.len() / 4 {
+            heap.retain(|Reverse(e)| e.live());
+            self.zombies.store(0, AtomicOrdering::Relaxed);
+        }
+        heap.push(Reverse(e));
+        let min = heap.peek().map_or(0, |Reverse(e)| e.when);
+        self.min_when.store(min, AtomicOrdering::Relaxed);
+        min == when
+    }
+
+    /// Runs every timer due at `now` (Go's `timers.run` loop in `checkTimers`).
+    /// Returns the earliest expiry left, 0 if none.
+    pub(crate) fn run(&self, now: i64) -> i64 {
+        let next = self.wake_time();
+        if next == 0 || next > now {
+            return next;
+        }
+        loop {
+            let entry = {
+                let mut heap = self.heap.lock();
+                match heap.peek() {
+                    Some(Reverse(e)) if e.when <= now => {}
+                    _ => {
+                        let min = heap.peek().map_or(0, |Reverse(e)| e.when);
+                        self.min_when.store(min, AtomicOrdering::Relaxed);
+                        return min;
+                    }
+                }
+                heap.pop().map(|Reverse(e)| e)
+            };
+            let Some(entry) = entry else { continue };
+            let fire = {
+                let mut st = entry.t.state.lock();
+                if st.seq == entry.seq && st.when != 0 {
+                    st.when = 0;
+                    true
+                } else {
+                    false
+                }
+            };
+            if fire {
+                (entry.t.f)();
+            } else {
+                // It was counted when it went stale; it is gone now.
+                let _ = self.zombies.fetch_update(
+                    AtomicOrdering::Relaxed,
+                    AtomicOrdering::Relaxed,
+                    |z| z.checked_sub(1),
+                );
+            }
+        }
+    }
+}
+
+/// Puts the calling goroutine to sleep for at least `d` (Go's `timeSleep`).
+///
+/// Only the goroutine parks; its M runs other goroutines meanwhile. Called
+/// outside a goroutine (on a plain thread), it sleeps the thread instead.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// gort_runtime::run(|| {
+///     let start = Instant::now();
+///     gort_runtime::time::sleep(Duration::from_millis(5));
+///     assert!(start.elapsed() >= Duration::from_millis(5));
+/// });
+/// ```
+#[doc(alias = "timeSleep")]
+pub fn sleep(d: Duration) {
+    let gp = stubs::getg();
+    if gp.is_null() {
+        std::thread::sleep(d);
+        return;
+    }
+    if d.is_zero() {
+        return;
+    }
+    // SAFETY: the running G is alive and only this goroutine touches its timer.
+    let g = unsafe { &*gp };
+    // SAFETY: as above; `timer` is the G's own field.
+    let slot = unsafe { &mut *g.timer.get() };
+    let timer = slot
+        .get_or_insert_with(|| {
+            let me = crate::runtime2::Gp(std::ptr::NonNull::from(g));
+            Timer::new(move || {
+                // SAFETY: the timer is armed only by the park below, and fires
+                // once per arming: exactly one goready per park.
+                unsafe { goready(me) }
+            })
+        })
+        .clone();
+    // SAFETY: a G's runtime outlives it.
+    let sched = unsafe { &*g.schedp };
+    let when = when_after(nanotime(), d);
+    // Arm the timer only once this goroutine is parked (in the unlock
+    // callback), so its goready can never overtake the park.
+    gopark(
+        move |_| {
+            timer.reset(sched, when);
+            true
+        },
+        WaitReason::Sleep,
+    );
+}
