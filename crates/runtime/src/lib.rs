@@ -66,7 +66,6 @@ mod runtime2;
 #[cfg(not(loom))]
 mod sema;
 #[cfg(not(loom))]
-#[path = "/tmp/sigstub.rs"] // TEMP until signal_unix.rs lands
 mod signal_unix;
 #[cfg(not(loom))]
 mod stack;

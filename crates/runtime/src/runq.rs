@@ -30,14 +30,15 @@
 //! names the one it takes part in.
 //!
 //! * **`tail`**: the owner's `Release` store pairs with the `Acquire` loads of
-//!   other threads. Whoever sees the new tail sees the slot written before it
-//!   and everything the producer wrote to the item before queueing it.
-//! * **`head`**: every successful CAS is `Release` and every load by another
-//!   thread, or by the owner before it overwrites slots, is `Acquire`. This
-//!   orders a consumer's reads of the slots it claimed before the owner's next
-//!   write to those slots, and it lets a reader that sees some `head` also see
-//!   a `tail` at least that large, because whoever advanced `head` had seen
-//!   such a tail first.
+//!   thieves (and of `is_empty`). Whoever sees the new tail sees the slot
+//!   written before it and everything the producer wrote to the item before
+//!   queueing it.
+//! * **`head`**: every successful CAS is `Release`. Every load by another
+//!   thread, and every load by the owner before it writes slots (`put`,
+//!   `steal`), is `Acquire`. This orders a consumer's reads of the slots it
+//!   claimed before the owner's next write to those slots. It also lets a
+//!   reader that sees some `head` see a `tail` at least that large, because
+//!   whoever advanced `head` had seen such a tail first.
 //! * **`runnext`**: the owner's `Release` swap pairs with a thief's `Acquire`
 //!   CAS, which publishes the item. The owner's `Release` CAS that empties
 //!   `runnext` pairs with the `Acquire` load in [`RunQueue::is_empty`].
@@ -327,14 +328,15 @@ impl<T> RunQueue<T> {
         debug_assert!(!ptr::eq(self, victim), "runqsteal: stealing from own queue");
         // Relaxed: our own latest store (this is our queue).
         let t = self.tail.load(Ordering::Relaxed);
-        debug_assert_eq!(
-            // Relaxed: only thieves move our head, and they move it toward
-            // `t`. Once we have seen it equal `t` (the precondition) no later
-            // load can show it smaller.
-            self.head.load(Ordering::Relaxed),
-            t,
-            "runqsteal: thief's run queue is not empty"
-        );
+        // Acquire: `grab` is about to overwrite our slots, so, as in `put`,
+        // pair with the Release CAS on our `head` of every consumer of our
+        // queue. Their reads of those slots then happen-before our writes.
+        let h = self.head.load(Ordering::Acquire);
+        debug_assert_eq!(h, t, "runqsteal: thief's run queue is not empty");
+        // Go checks for overflow only after grabbing ("runqsteal: runq
+        // overflow"). Checking here, against the largest possible batch,
+        // stops us before we could overwrite any item still queued.
+        assert!(t.wrapping_sub(h) <= CAP / 2, "runqsteal: runq overflow");
         let n = self.grab(victim, t, steal_runnext);
         if n == 0 {
             return None;
@@ -350,10 +352,6 @@ impl<T> RunQueue<T> {
         if n == 0 {
             return Some(item);
         }
-        // Acquire: as in `put`, pairs with the Release CAS of thieves of *our*
-        // queue. Here it only feeds the overflow check.
-        let h = self.head.load(Ordering::Acquire);
-        assert!(t.wrapping_sub(h) + n < CAP, "runqsteal: runq overflow");
         // Release: pairs with the Acquire loads of our `tail` by our own
         // thieves, publishing the slots `grab` wrote. Those thieves then also
         // see the items' contents, by transitivity through the Acquire in
@@ -372,6 +370,8 @@ impl<T> RunQueue<T> {
             // Acquire: pairs with the Release CAS on `head` by whichever
             // consumer stored `h`. The `tail` we load next is then at least
             // the tail that consumer saw, so `t - h` does not wrap below zero.
+            // Without it we could keep seeing `head` ahead of `tail` and spin
+            // in the torn-view retry below (loom reports that livelock).
             let h = victim.head.load(Ordering::Acquire);
             // Acquire: pairs with the owner's Release store of `tail` in `put`
             // (or `steal`), so the slots in `h..t`, and the items they point
@@ -450,9 +450,9 @@ impl<T> RunQueue<T> {
         // `tail` loaded next is at least the one that consumer saw and
         // `t - h` does not wrap below zero.
         let h = self.head.load(Ordering::Acquire);
-        // Acquire: pairs with the owner's Release store of `tail`. Only for a
-        // fresh value: nothing is read through it.
-        let t = self.tail.load(Ordering::Acquire);
+        // Relaxed: nothing is read through it. The Acquire on `head` above
+        // is what makes it at least `h`.
+        let t = self.tail.load(Ordering::Relaxed);
         // Relaxed: only tested for null; nothing is read through it.
         let next = self.runnext.load(Ordering::Relaxed);
         // `tail` may have moved far past the `head` we loaded; clamp the torn
@@ -478,9 +478,12 @@ impl<T> RunQueue<T> {
             // then at least the one that consumer saw, so we cannot see the
             // owner's head move and miss the tail store it made before.
             let h = self.head.load(Ordering::Acquire);
-            // Acquire: pairs with the owner's Release store of `tail`. It also
-            // keeps the `runnext` load below from being satisfied before this
-            // one.
+            // Acquire (Go's load here is sequentially consistent): pairs with
+            // the owner's Release store of `tail`, so the `runnext` load below
+            // is at least as new as the owner's runnext when it stored `t`.
+            // That is a margin rather than a necessity: the argument rests on
+            // the Acquire loads of `head` and `runnext`, and loom finds no
+            // failure with this one Relaxed.
             let t = self.tail.load(Ordering::Acquire);
             // Acquire: pairs with the owner's Release CAS emptying runnext in
             // `get`/`drain` (and its Release swap in `put`). If we see that
@@ -504,14 +507,13 @@ impl<T> RunQueue<T> {
         // Relaxed, and the Release CAS that empties runnext: the same reasoning
         // as in `get`.
         let next = self.runnext.load(Ordering::Relaxed);
-        if let Some(item) = NonNull::new(next) {
-            if self
+        if let Some(item) = NonNull::new(next)
+            && self
                 .runnext
                 .compare_exchange(next, ptr::null_mut(), Ordering::Release, Ordering::Relaxed)
                 .is_ok()
-            {
-                out.push(item);
-            }
+        {
+            out.push(item);
         }
         loop {
             // Relaxed for both: as in `get`, we read only our own tail and
@@ -562,24 +564,24 @@ mod tests {
     use std::sync::atomic::AtomicBool;
     use std::thread;
 
-    /// Distinct boxed integers standing in for Gs. Item `i` holds `i`, and
-    /// the boxes outlive every queue in a test, so any pointer a queue hands
-    /// back can be read to learn which item it is.
-    struct Items(Vec<Box<usize>>);
+    /// Distinct heap integers standing in for Gs. Item `i` holds `i`. The
+    /// vector is never resized and outlives every queue in a test, so any
+    /// pointer a queue hands back can be read to learn which item it is.
+    struct Items(Vec<usize>);
 
     impl Items {
         fn new(n: usize) -> Self {
-            Items((0..n).map(Box::new).collect())
+            Items((0..n).collect())
         }
 
         fn ptr(&self, i: usize) -> NonNull<usize> {
-            NonNull::from(&*self.0[i])
+            NonNull::from(&self.0[i])
         }
 
         fn index(&self, p: NonNull<usize>) -> usize {
             // SAFETY: every pointer given to a queue in these tests comes from
-            // `ptr`, so it points into a box owned by `self`, alive for
-            // `self`'s lifetime and never written after creation.
+            // `ptr`, so it points into `self.0`, which lives as long as `self`
+            // and is never written after creation.
             let i = unsafe { *p.as_ptr() };
             assert_eq!(p, self.ptr(i), "pointer is not one of our items");
             i
@@ -1030,6 +1032,28 @@ mod loom_tests {
             let mut got: Vec<_> = first.into_iter().chain(items.get_all(&victim)).collect();
             assert!(got.is_sorted(), "owner got out of order: {got:?}");
             got.extend(thief.join().unwrap());
+            assert_each_once(got, 3);
+        });
+    }
+
+    /// Two thieves race each other, and the owner's gets, over two ring
+    /// items and a runnext.
+    #[test]
+    fn loom_two_thieves_vs_get() {
+        loom::model(|| {
+            let items = Items::new(3);
+            let victim = Arc::new(RunQueue::new());
+            victim.put(items.make(0), false, no_overflow);
+            victim.put(items.make(1), false, no_overflow);
+            victim.put(items.make(2), true, no_overflow);
+            let thieves = [
+                spawn_thief(&items, &victim, true),
+                spawn_thief(&items, &victim, true),
+            ];
+            let mut got = items.get_all(&victim);
+            for thief in thieves {
+                got.extend(thief.join().unwrap());
+            }
             assert_each_once(got, 3);
         });
     }

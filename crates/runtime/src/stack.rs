@@ -29,9 +29,10 @@
 //! Guard pages. On Linux 6.13 and later a guard is installed with
 //! `madvise(MADV_GUARD_INSTALL)`, which marks the page table entries and leaves the
 //! mapping whole. Older kernels get `mprotect(PROT_NONE)`, which splits the mapping into
-//! separate VMAs around every guard: two more VMAs per live stack, so under the default
-//! `vm.max_map_count` of 65530 a process tops out at about 32 000 stacks, after which
-//! [`stackalloc`] fails with `ENOMEM`. The choice is probed once per process
+//! separate VMAs around every guard: two more VMAs per stack slot ever handed out (the
+//! high-water mark of live stacks, since guards stay when a stack is freed), so under
+//! the default `vm.max_map_count` of 65530 a process tops out at about 32 000 stacks,
+//! after which [`stackalloc`] fails with `ENOMEM`. The choice is probed once per process
 //! ([`guard_kind`]). Guards are installed lazily, when a slot is first handed out, so an
 //! unused slot costs no VMA even under `mprotect`.
 //!
@@ -49,6 +50,7 @@
 
 use std::ffi::c_void;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::ptr;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
@@ -144,7 +146,7 @@ pub(crate) fn round_stack_size(size: usize) -> usize {
 /// fallback, `vm.max_map_count` is exhausted.
 pub(crate) fn stackalloc(size: usize) -> io::Result<Stack> {
     let page = page_size();
-    if size < MIN_STACK_SIZE || size % page != 0 {
+    if size < MIN_STACK_SIZE || !size.is_multiple_of(page) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("runtime: stackalloc of {size} bytes, not a size round_stack_size returns"),
@@ -182,8 +184,8 @@ pub(crate) fn stackalloc(size: usize) -> io::Result<Stack> {
 /// RSS falls).
 pub(crate) fn stackfree(s: Stack) {
     debug_assert!(
-        reservation_of(s.lo - 1).is_some_and(|r| {
-            r.slot == s.size() + r.guard && (s.lo - r.guard - r.base) % r.slot == 0
+        reservation_of(s.lo() - 1).is_some_and(|r| {
+            r.slot == s.size() + r.guard && (s.lo() - r.guard - r.base).is_multiple_of(r.slot)
         }),
         "runtime: stackfree of a stack that stackalloc did not return: {s:?}",
     );
@@ -195,14 +197,14 @@ pub(crate) fn stackfree(s: Stack) {
     // have been made by unsafe code, which by the contract on `Stack` is done with
     // them. MADV_DONTNEED on private anonymous memory just swaps the pages for zero
     // pages.
-    let released = unsafe { mm::madvise(s.lo as *mut c_void, s.size(), Advice::LinuxDontNeed) };
+    let released = unsafe { mm::madvise(s.lo() as *mut c_void, s.size(), Advice::LinuxDontNeed) };
     if let Err(e) = released {
         // Only possible for locked memory (mlockall); the stack is still reusable.
-        tracing::warn!(error = %e, lo = s.lo, "runtime: could not release a free stack's pages");
+        tracing::warn!(error = %e, lo = s.lo(), "runtime: could not release a free stack's pages");
     }
     let mut pools = STACK_POOL.lock();
     let i = pools.class_index(s.size());
-    pools.classes[i].free.push(s.lo);
+    pools.classes[i].free.push(s.lo());
 }
 
 /// A per-P cache of stacks (Go's `p.mcache` stack cache). Owned by one P; no locking
@@ -266,7 +268,7 @@ impl Drop for StackCache {
 pub(crate) enum GuardKind {
     /// `madvise(MADV_GUARD_INSTALL)` (Linux 6.13+): no extra VMA per stack.
     Madvise,
-    /// `mprotect(PROT_NONE)`: two extra VMAs per stack; about 32k live stacks under the
+    /// `mprotect(PROT_NONE)`: two extra VMAs per stack; about 32k stacks under the
     /// default `vm.max_map_count`.
     Mprotect,
 }
@@ -358,7 +360,6 @@ fn probe_guard_kind() -> (GuardKind, Option<io::Error>) {
 /// a `write(2)` from it into a memfd fails with `EFAULT` if the kernel cannot read it.
 fn is_readable(addr: usize) -> io::Result<bool> {
     let fd = rustix::fs::memfd_create("gort-guard-probe", rustix::fs::MemfdFlags::CLOEXEC)?;
-    use std::os::fd::AsRawFd;
     // libc rather than rustix: rustix's write takes a `&[u8]`, and a reference to
     // memory that may be inaccessible is not allowed to exist.
     //

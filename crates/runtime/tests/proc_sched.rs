@@ -1,0 +1,308 @@
+//! Scheduler behaviour a user can observe: spawning, parking, stealing,
+//! fairness, `blocking`, panics, migration between threads, shutdown.
+//! Names follow Go's src/runtime/proc_test.go where a Go test matches.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gort_runtime::{ParkSlot, Runtime, WaitReason, blocking, current_mp, spawn, yield_now};
+
+fn rt(procs: usize) -> Runtime {
+    Runtime::builder().procs(procs).build().expect("runtime")
+}
+
+/// A bound for loops that wait on the scheduler: fail instead of hanging.
+fn deadline(secs: u64) -> impl Fn() -> bool {
+    let end = Instant::now() + Duration::from_secs(secs);
+    move || Instant::now() < end
+}
+
+#[test]
+fn spawn_and_join_100k_goroutines_each_result_once() {
+    let seen = rt(2).block_on(|| {
+        let handles: Vec<_> = (0..100_000u32).map(|i| spawn(move || i)).collect();
+        let mut seen = vec![false; 100_000];
+        for h in handles {
+            let i = h.join().unwrap() as usize;
+            assert!(!seen[i], "result {i} seen twice");
+            seen[i] = true;
+        }
+        seen
+    });
+    assert!(seen.iter().all(|&s| s), "some result never arrived");
+}
+
+/// Go's TestPingPongHog shape, as a correctness test: pairs of goroutines
+/// hand a token back and forth through park/ready 1M times in total, on two
+/// Ps, so pairs are spread over Ms by stealing. No wake-up may be lost (a lost
+/// one would hang, which the join deadline turns into a failure).
+#[test]
+fn ping_pong_1m_park_ready_pairs_across_ms() {
+    const PAIRS: usize = 4;
+    const ROUNDS: usize = 250_000; // 4 pairs x 250k = 1M round trips
+    let ms_seen = Arc::new(Mutex::new(HashSet::new()));
+    let cross_thread = Arc::new(AtomicU64::new(0));
+    let total = {
+        let (ms_seen, cross_thread) = (ms_seen.clone(), cross_thread.clone());
+        rt(2).block_on(move || {
+            let mut handles = Vec::new();
+            for _ in 0..PAIRS {
+                let slots = Arc::new((ParkSlot::new(), ParkSlot::new(), AtomicU64::new(0)));
+                let (s1, ms1, ct1) = (slots.clone(), ms_seen.clone(), cross_thread.clone());
+                handles.push(spawn(move || {
+                    let mut n = 0u64;
+                    for _ in 0..ROUNDS {
+                        let me = current_mp().unwrap().1;
+                        s1.2.store(me, Ordering::Relaxed);
+                        s1.0.wake();
+                        s1.1.wait(WaitReason::Sync);
+                        let now = current_mp().unwrap().1;
+                        if now != me {
+                            ct1.fetch_add(1, Ordering::Relaxed);
+                        }
+                        n += 1;
+                    }
+                    ms1.lock().unwrap().insert(current_mp().unwrap().1);
+                    n
+                }));
+                let (s2, ms2) = (slots, ms_seen.clone());
+                handles.push(spawn(move || {
+                    let mut n = 0u64;
+                    for _ in 0..ROUNDS {
+                        s2.0.wait(WaitReason::Sync);
+                        ms2.lock().unwrap().insert(current_mp().unwrap().1);
+                        s2.1.wake();
+                        n += 1;
+                    }
+                    n
+                }));
+            }
+            handles.into_iter().map(|h| h.join().unwrap()).sum::<u64>()
+        })
+    };
+    assert_eq!(total, 2 * (PAIRS * ROUNDS) as u64);
+    let ms = ms_seen.lock().unwrap().len();
+    assert!(ms >= 2, "all pairs ran on one M ({ms}); expected them spread over both Ps");
+}
+
+/// With two Ps, goroutines spawned by one goroutine (so queued on its P) also
+/// run on the other P: it stole them.
+#[test]
+fn stealing_spreads_goroutines_over_ps() {
+    let runtime = rt(2);
+    let ps = runtime.block_on(|| {
+        let handles: Vec<_> = (0..64)
+            .map(|_| {
+                spawn(|| {
+                    // Hold the P for a while so the queue behind us is worth stealing.
+                    let end = Instant::now() + Duration::from_millis(2);
+                    while Instant::now() < end {
+                        std::hint::spin_loop();
+                    }
+                    current_mp().unwrap().0
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<HashSet<_>>()
+    });
+    assert_eq!(ps, HashSet::from([0, 1]), "goroutines ran only on P {ps:?}");
+    assert!(runtime.stats().stolen > 0);
+}
+
+/// Go's TestYieldProgress / TestTimerFairness: a goroutine spinning on
+/// yield_now on the only P does not starve one that sleeps.
+#[test]
+fn yield_spinner_does_not_starve_sleeper() {
+    rt(1).block_on(|| {
+        let woke = Arc::new(AtomicBool::new(false));
+        let w = woke.clone();
+        let sleeper = spawn(move || {
+            gort_runtime::time::sleep(Duration::from_millis(10));
+            w.store(true, Ordering::SeqCst);
+        });
+        let ok = deadline(10);
+        let mut spins = 0u64;
+        while !woke.load(Ordering::SeqCst) {
+            assert!(ok(), "sleeper starved by a yielding goroutine");
+            yield_now();
+            spins += 1;
+        }
+        sleeper.join().unwrap();
+        assert!(spins > 0);
+    });
+}
+
+/// A goroutine in `blocking(thread::sleep)` does not stop others from running
+/// on the same (only) P: sysmon hands the P to another thread.
+#[test]
+fn blocking_call_does_not_stall_its_p() {
+    let runtime = rt(1);
+    let order = runtime.block_on(|| {
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let o1 = order.clone();
+        let sleeper = spawn(move || {
+            blocking(|| std::thread::sleep(Duration::from_millis(300)));
+            o1.lock().unwrap().push("blocking call returned");
+        });
+        // Let the sleeper enter its blocking call first.
+        yield_now();
+        let o2 = order.clone();
+        let worker = spawn(move || {
+            for _ in 0..100 {
+                yield_now();
+            }
+            o2.lock().unwrap().push("worker finished");
+        });
+        worker.join().unwrap();
+        sleeper.join().unwrap();
+        let v = order.lock().unwrap().clone();
+        v
+    });
+    assert_eq!(order, ["worker finished", "blocking call returned"]);
+    assert!(runtime.stats().handoffs >= 1);
+}
+
+/// A panic reaches `join()` as `Err` with its payload, and the runtime keeps
+/// working afterwards.
+#[test]
+fn panic_in_goroutine_reaches_join_and_runtime_survives() {
+    rt(2).block_on(|| {
+        let h = spawn(|| -> u32 { panic!("boom in a goroutine") });
+        let err = h.join().unwrap_err();
+        assert_eq!(err.downcast_ref::<&str>(), Some(&"boom in a goroutine"));
+        let after: u32 = (0..100).map(|i| spawn(move || i)).map(|h| h.join().unwrap()).sum();
+        assert_eq!(after, 4950);
+    });
+}
+
+/// A panic in the main goroutine resumes in `block_on`.
+#[test]
+fn panic_in_main_goroutine_resumes_in_block_on() {
+    let runtime = rt(1);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(|| panic!("main goroutine failed"));
+    }));
+    assert_eq!(
+        r.unwrap_err().downcast_ref::<&str>(),
+        Some(&"main goroutine failed")
+    );
+    assert_eq!(runtime.block_on(|| 5), 5);
+}
+
+/// Go's TestGetgThreadSwitch: goroutines park and resume on other threads
+/// and each time see the M of the thread they are on, and a P no other
+/// running goroutine holds.
+#[test]
+fn goroutines_migrate_and_see_their_own_m_and_p() {
+    const GS: usize = 8;
+    let owners: Arc<Vec<AtomicUsize>> = Arc::new((0..2).map(|_| AtomicUsize::new(0)).collect());
+    let migrated = rt(2).block_on(move || {
+        let handles: Vec<_> = (1..=GS)
+            .map(|id| {
+                let owners = owners.clone();
+                spawn(move || {
+                    let mut ms = HashSet::new();
+                    for round in 0..2_000 {
+                        let (p, m) = current_mp().unwrap();
+                        // The M id must be the thread we are actually on.
+                        let name = std::thread::current().name().map(str::to_owned);
+                        assert_eq!(name.as_deref(), Some(format!("gort-m{m}").as_str()));
+                        // Nobody else may be running on our P right now.
+                        let prev = owners[p].swap(id, Ordering::SeqCst);
+                        assert_eq!(prev, 0, "P {p} held by goroutine {prev} and {id}");
+                        std::hint::black_box(round);
+                        owners[p].store(0, Ordering::SeqCst);
+                        ms.insert(m);
+                        if round % 3 == 0 {
+                            gort_runtime::time::sleep(Duration::from_micros(50));
+                        } else {
+                            yield_now();
+                        }
+                    }
+                    ms.len()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).max().unwrap()
+    });
+    assert!(migrated >= 2, "no goroutine ever resumed on another thread");
+}
+
+/// Shutdown with goroutines still parked: dropping the runtime abandons them,
+/// and a later wake-up from outside is ignored without harm.
+#[test]
+fn shutdown_abandons_parked_goroutines_safely() {
+    let sem = Arc::new(AtomicU32::new(0));
+    let parked = Arc::new(AtomicU32::new(0));
+    {
+        let runtime = rt(2);
+        let (s, p) = (sem.clone(), parked.clone());
+        runtime.block_on(move || {
+            for _ in 0..10 {
+                let (s, p) = (s.clone(), p.clone());
+                gort_runtime::go!({
+                    p.fetch_add(1, Ordering::SeqCst);
+                    gort_runtime::semacquire(&s);
+                    unreachable!("an abandoned goroutine ran again");
+                });
+            }
+            let ok = deadline(10);
+            while p.load(Ordering::SeqCst) < 10 {
+                assert!(ok());
+                gort_runtime::time::sleep(Duration::from_millis(1));
+            }
+        });
+    }
+    // The runtime is gone; these releases find parked goroutines of a
+    // stopped runtime and must not run them.
+    for _ in 0..10 {
+        gort_runtime::semrelease(&sem);
+    }
+    std::thread::sleep(Duration::from_millis(20));
+}
+
+/// Shutdown after everything finished joins the runtime's threads.
+#[test]
+fn drop_after_all_goroutines_finish_is_clean() {
+    for _ in 0..20 {
+        let runtime = rt(2);
+        let n = runtime.block_on(|| (0..50).map(|i| spawn(move || i)).map(|h| h.join().unwrap()).sum::<i32>());
+        assert_eq!(n, 1225);
+        drop(runtime);
+    }
+}
+
+/// Goroutines spawned from a plain thread through `Runtime::spawn`, joined
+/// from that thread.
+#[test]
+fn spawn_and_join_from_outside_the_runtime() {
+    let runtime = rt(2);
+    let hs: Vec<_> = (0..100u64).map(|i| runtime.spawn(move || i * 2)).collect();
+    let sum: u64 = hs.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(sum, 9900);
+}
+
+#[test]
+fn goroutine_with_a_bigger_stack_can_use_it() {
+    rt(1).block_on(|| {
+        let h = gort_runtime::GoBuilder::new()
+            .stack_size(2 << 20)
+            .spawn(|| {
+                let big = [7u8; 1 << 20];
+                std::hint::black_box(&big).iter().map(|&b| b as u64).sum::<u64>()
+            })
+            .unwrap();
+        assert_eq!(h.join().unwrap(), 7 << 20);
+    });
+}
+
+#[test]
+#[should_panic(expected = "spawn called outside a goroutine")]
+fn spawn_outside_a_runtime_panics_clearly() {
+    let _ = spawn(|| ());
+}
