@@ -72,7 +72,9 @@ fn main() -> std::io::Result<()> {
         // 3. Thread-blocking calls hand their P to another thread.
         let t = Instant::now();
         let sleepers: Vec<_> = (0..4)
-            .map(|_| gort::spawn(|| gort::blocking(|| std::thread::sleep(Duration::from_millis(50)))))
+            .map(|_| {
+                gort::spawn(|| gort::blocking(|| std::thread::sleep(Duration::from_millis(50))))
+            })
             .collect();
         let workers: Vec<_> = (0..8)
             .map(|i| {
@@ -92,7 +94,10 @@ fn main() -> std::io::Result<()> {
         for h in sleepers {
             h.join().unwrap();
         }
-        println!("4 blocking sleeps of 50 ms beside 8 busy goroutines took {:?}", t.elapsed());
+        println!(
+            "4 blocking sleeps of 50 ms beside 8 busy goroutines took {:?}",
+            t.elapsed()
+        );
 
         // 4. A thousand sleepers share the timer heaps.
         let t = Instant::now();
@@ -102,7 +107,10 @@ fn main() -> std::io::Result<()> {
         for h in sleepers {
             h.join().unwrap();
         }
-        println!("1000 goroutines slept 10-19 ms each, all done in {:?}", t.elapsed());
+        println!(
+            "1000 goroutines slept 10-19 ms each, all done in {:?}",
+            t.elapsed()
+        );
     });
 
     let s = rt.stats();

@@ -26,7 +26,7 @@ pub use gort_runtime::{
 
 /// Time: sleeping without blocking the thread (Go's `time` package, growing).
 pub mod time {
-    pub use gort_runtime::time::sleep;
+    pub use gort_runtime::time::{AfterFunc, after_func, sleep};
 }
 
 /// Low-level runtime hooks for the layers above the scheduler (netpoll, poll,

@@ -80,9 +80,9 @@ mod trace;
 
 #[cfg(not(loom))]
 pub use netpoll::{Netpoll, NoNetpoll};
-pub use park::{PD_NIL, PD_READY, PD_WAIT, ParkSlot};
 #[cfg(not(loom))]
 pub use park::wake_token;
+pub use park::{PD_NIL, PD_READY, PD_WAIT, ParkSlot};
 #[cfg(not(loom))]
 pub use proc::{blocking, gopark, goready, goready_param, netpoll_add_waiter, yield_now};
 #[cfg(not(loom))]

@@ -59,7 +59,8 @@ impl Netpoll for NoNetpoll {
             if delay < 0 {
                 self.cv.wait(&mut woken);
             } else {
-                self.cv.wait_for(&mut woken, Duration::from_nanos(delay as u64));
+                self.cv
+                    .wait_for(&mut woken, Duration::from_nanos(delay as u64));
             }
         }
         *woken = false;

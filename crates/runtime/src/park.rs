@@ -76,22 +76,22 @@ impl ParkSlot {
     ///
     /// With "runtime: double wait" if another waiter is already here.
     pub fn prepare(&self) -> bool {
+        // Look before locking the bus: one CAS instead of two when nothing is
+        // pending, which is the common case.
+        let mut cur = self.state.load(Ordering::Acquire);
         loop {
-            // Acquire on success: pairs with the waker's release of READY.
-            if self
-                .state
-                .compare_exchange(PD_READY, PD_NIL, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-            {
-                return true;
-            }
+            let (expect, new) = match cur {
+                // Acquire on success: pairs with the waker's release of READY.
+                PD_READY => (PD_READY, PD_NIL),
+                PD_NIL => (PD_NIL, PD_WAIT),
+                _ => panic!("runtime: double wait"),
+            };
             match self
                 .state
-                .compare_exchange(PD_NIL, PD_WAIT, Ordering::AcqRel, Ordering::Acquire)
+                .compare_exchange(expect, new, Ordering::AcqRel, Ordering::Acquire)
             {
-                Ok(_) => return false,
-                Err(PD_READY) => continue,
-                Err(_) => panic!("runtime: double wait"),
+                Ok(_) => return expect == PD_READY,
+                Err(actual) => cur = actual,
             }
         }
     }
@@ -152,9 +152,7 @@ impl ParkSlot {
         if self.prepare() {
             return true;
         }
-        if crate::proc::can_park() {
-            crate::proc::gopark(|gp| self.commit(gp.as_usize()), reason);
-        } else {
+        if crate::proc::try_gopark(|gp| self.commit(gp.as_usize()), reason).is_none() {
             let me = Arc::new(std::thread::current());
             let token = Arc::into_raw(me) as usize | THREAD_TAG;
             if self.commit(token) {

@@ -32,7 +32,9 @@ use std::sync::atomic::{Ordering, fence};
 use parking_lot::MutexGuard;
 
 use crate::asm_amd64::{gostartcall, swapcontext};
-use crate::runtime2::{G, Gp, M, P, PLocal, Pending, Sched, SchedLocked, WaitReason, gstatus, pstatus};
+use crate::runtime2::{
+    G, Gp, M, P, PLocal, Pending, Sched, SchedLocked, WaitReason, gstatus, pstatus,
+};
 use crate::stack::{self, StackCache};
 use crate::stubs::{getg, getm, setm};
 use crate::time::nanotime;
@@ -49,7 +51,7 @@ const GOID_CACHE_BATCH: u64 = 16;
 // Threads: M creation and the scheduler loop.
 
 /// An `Arc` for a `Sched` we only hold by reference.
-fn sched_arc(sched: &Sched) -> Arc<Sched> {
+pub(crate) fn sched_arc(sched: &Sched) -> Arc<Sched> {
     let p = ptr::from_ref(sched);
     // SAFETY: every Sched is created by `Arc::new` (see `Runtime`), and the
     // caller's borrow proves a strong reference is alive.
@@ -167,9 +169,13 @@ fn execute(sched: &Sched, m: &M, gp: NonNull<G>, inherit: bool) -> Option<(NonNu
 /// the scheduler (Go's `mcall`). Returns when the goroutine is resumed,
 /// possibly on another thread.
 fn mcall(pending: Pending) {
-    let m = getm();
-    // SAFETY: only called on a goroutine, whose M is this thread's and alive;
-    // `curg` is the G running this very code.
+    mcall_on(getm(), pending);
+}
+
+/// `mcall` for a caller that has just read `getm()` itself.
+fn mcall_on(m: *mut M, pending: Pending) {
+    // SAFETY: only called on a goroutine, whose M (`m`, read on this thread
+    // just before) is alive; `curg` is the G running this very code.
     unsafe {
         let gp = (*m).curg.get();
         (*m).pending.set(pending);
@@ -207,14 +213,28 @@ pub(crate) fn can_park() -> bool {
 ///
 /// Outside a goroutine, or inside [`blocking`]: there is nothing to park.
 pub fn gopark<F: FnOnce(Gp) -> bool>(unlockf: F, reason: WaitReason) -> usize {
-    assert!(
-        can_park(),
-        "gopark called outside a goroutine or inside blocking()"
-    );
-    {
-        let gp = getg();
-        // SAFETY: the running G is alive and ours.
-        unsafe { (*gp).waitreason.set(reason) };
+    match try_gopark(unlockf, reason) {
+        Some(param) => param,
+        None => panic!("gopark called outside a goroutine or inside blocking()"),
+    }
+}
+
+/// [`gopark`], or `None` (without calling `unlockf`) when the caller cannot
+/// park: it is not a goroutine, or it is inside [`blocking`]. Lets a waiter
+/// choose between parking its goroutine and blocking its thread with one
+/// look at the current M.
+pub(crate) fn try_gopark<F: FnOnce(Gp) -> bool>(unlockf: F, reason: WaitReason) -> Option<usize> {
+    let m = getm();
+    if m.is_null() {
+        return None;
+    }
+    // SAFETY: this thread's M; its curg is the G running this code, if any.
+    unsafe {
+        let gp = (*m).curg.get();
+        if gp.is_null() || (*m).in_blocking.get() {
+            return None;
+        }
+        (*gp).waitreason.set(reason);
     }
     let mut unlockf = Some(unlockf);
     let mut call = move |gp: Gp| -> bool {
@@ -228,16 +248,27 @@ pub fn gopark<F: FnOnce(Gp) -> bool>(unlockf: F, reason: WaitReason) -> usize {
     // which stays intact until this goroutine resumes, and park_m calls it
     // (once) before anything can resume us.
     let long: *mut (dyn FnMut(Gp) -> bool + 'static) = unsafe { std::mem::transmute(short) };
-    mcall(Pending::Park(long));
+    mcall_on(m, Pending::Park(long));
+    // Resumed, perhaps on another thread: look the G up afresh.
     let gp = getg();
     // SAFETY: we are running again, on whichever M resumed us.
     let g = unsafe { &*gp };
     g.waitreason.set(WaitReason::Zero);
-    g.param.swap(0, Ordering::Acquire)
+    // Relaxed: the waker stored it before the status CAS that our resumption
+    // is ordered after.
+    let param = g.param.load(Ordering::Relaxed);
+    if param != 0 {
+        g.param.store(0, Ordering::Relaxed);
+    }
+    Some(param)
 }
 
 /// g0 half of `gopark` (Go's `park_m`).
-fn park_m(m: &M, gp: NonNull<G>, unlockf: *mut dyn FnMut(Gp) -> bool) -> Option<(NonNull<G>, bool)> {
+fn park_m(
+    m: &M,
+    gp: NonNull<G>,
+    unlockf: *mut dyn FnMut(Gp) -> bool,
+) -> Option<(NonNull<G>, bool)> {
     // SAFETY: `gp` just switched away from us and is not yet published.
     let g = unsafe { gp.as_ref() };
     // Relaxed would do: `unlockf` publishes the G with release semantics
@@ -319,13 +350,21 @@ unsafe fn ready(gp: Gp, param: usize, next: bool) {
         ));
     }
     trace::ready(g.goid.get());
-    runqput_current(sched, gp.0, next);
-    wakep(sched);
+    // Go wakes an idle P for every ready. gort skips it when the G went into
+    // an empty runnext slot (tokio does the same with its LIFO slot): this P
+    // runs it as soon as the current goroutine parks, which in a ping-pong is
+    // at once, and waking a thread would cost more than the whole hand-off.
+    // If the current goroutine keeps computing instead, sysmon's stranded-work
+    // check wakes a P for it.
+    if !runqput_current(sched, gp.0, next) {
+        wakep(sched);
+    }
 }
 
 /// Queues a runnable G on the caller's P if it holds one of `sched`'s Ps,
-/// else on the global queue.
-fn runqput_current(sched: &Sched, gp: NonNull<G>, next: bool) {
+/// else on the global queue. Returns what [`runqput`] returns (false for the
+/// global queue).
+fn runqput_current(sched: &Sched, gp: NonNull<G>, next: bool) -> bool {
     let m = getm();
     if !m.is_null() {
         // SAFETY: the current M is this thread's.
@@ -333,16 +372,19 @@ fn runqput_current(sched: &Sched, gp: NonNull<G>, next: bool) {
         let pp = m.p.get();
         if !pp.is_null() && ptr::eq(m.schedp, sched) {
             // SAFETY: the held P is alive and ours.
-            runqput(sched, unsafe { &*pp }, gp, next);
-            return;
+            return runqput(sched, unsafe { &*pp }, gp, next);
         }
     }
     globrunqput(sched, gp);
+    false
 }
 
 /// Go's `runqput`: local queue, overflowing half of it to the global queue.
-fn runqput(sched: &Sched, p: &P, gp: NonNull<G>, next: bool) {
-    p.runq.put(gp, next, |batch| globrunqputbatch(sched, batch.iter().copied()));
+/// Returns true when `gp` went into an empty `runnext` (see `ready`).
+fn runqput(sched: &Sched, p: &P, gp: NonNull<G>, next: bool) -> bool {
+    p.runq.put(gp, next, |batch| {
+        globrunqputbatch(sched, batch.iter().copied())
+    })
 }
 
 /// Yields the processor: the calling goroutine goes to the back of its P's
@@ -375,7 +417,7 @@ fn gosched_m(sched: &Sched, m: &M, gp: NonNull<G>) {
     let g = unsafe { gp.as_ref() };
     g.atomicstatus.store(gstatus::RUNNABLE, Ordering::Relaxed);
     // SAFETY: an M running the scheduler holds a P.
-    runqput(sched, unsafe { &*m.p.get() }, gp, false);
+    let _ = runqput(sched, unsafe { &*m.p.get() }, gp, false);
 }
 
 // ---------------------------------------------------------------------------
@@ -400,7 +442,11 @@ pub(crate) fn newproc(
     } else {
         // SAFETY: the current M is this thread's.
         let m = unsafe { &*m };
-        if ptr::eq(m.schedp, sched) { m.p.get() } else { ptr::null_mut() }
+        if ptr::eq(m.schedp, sched) {
+            m.p.get()
+        } else {
+            ptr::null_mut()
+        }
     };
     // SAFETY: a held P's local part belongs to us (see `P::local`).
     let local: Option<&mut PLocal> = (!pp.is_null()).then(|| unsafe { &mut *(*pp).local.get() });
@@ -446,7 +492,10 @@ pub(crate) fn newproc(
         // SAFETY: the held P is alive.
         let p = unsafe { &*pp };
         p.stats.spawned.fetch_add(1, Ordering::Relaxed);
-        runqput(sched, p, gp, true);
+        if runqput(sched, p, gp, true) {
+            // Alone in runnext: see `ready`.
+            return Ok(goid);
+        }
     }
     wakep(sched);
     Ok(goid)
@@ -523,26 +572,25 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
         // taking turns on one P cannot starve it.
         if p.schedtick.load(Ordering::Relaxed) % 61 == 0
             && sched.runqsize.load(Ordering::Relaxed) > 0
+            && let Some(gp) = globrunqget(sched, p, 1)
         {
-            if let Some(gp) = globrunqget(sched, p, 1) {
-                return Some((gp, false));
-            }
+            return Some((gp, false));
         }
         if let Some((gp, inherit)) = p.runq.get() {
             if p.preempt.load(Ordering::Relaxed) {
                 p.preempt.store(false, Ordering::Relaxed);
                 if inherit {
                     // The slice is used up: `gp` waits its turn at the tail.
-                    runqput(sched, p, gp, false);
+                    let _ = runqput(sched, p, gp, false);
                     continue 'top;
                 }
             }
             return Some((gp, inherit));
         }
-        if sched.runqsize.load(Ordering::Relaxed) > 0 {
-            if let Some(gp) = globrunqget(sched, p, 0) {
-                return Some((gp, false));
-            }
+        if sched.runqsize.load(Ordering::Relaxed) > 0
+            && let Some(gp) = globrunqget(sched, p, 0)
+        {
+            return Some((gp, false));
         }
         // Poll the network without blocking, if anyone waits on it and no
         // other M is already blocked in it (that one will deliver).
@@ -924,14 +972,18 @@ pub(crate) fn wake_net_poller(sched: &Sched, when: i64) {
 
 fn acquirep(m: &M, pp: *mut P) {
     // SAFETY: the P was handed to us (idle list or nextp) and is alive.
-    unsafe { &*pp }.status.store(pstatus::RUNNING, Ordering::Relaxed);
+    unsafe { &*pp }
+        .status
+        .store(pstatus::RUNNING, Ordering::Relaxed);
     m.p.set(pp);
 }
 
 fn releasep(m: &M) -> *mut P {
     let pp = m.p.replace(ptr::null_mut());
     // SAFETY: we held it.
-    unsafe { &*pp }.status.store(pstatus::IDLE, Ordering::Relaxed);
+    unsafe { &*pp }
+        .status
+        .store(pstatus::IDLE, Ordering::Relaxed);
     pp
 }
 
@@ -985,14 +1037,17 @@ fn globrunqget_locked(
     if size == 0 {
         return None;
     }
-    let mut n = (size / sched.allp.len() + 1).min(size).min(crate::runq::RUNQ_CAP / 2);
+    let mut n = (size / sched.allp.len() + 1)
+        .min(size)
+        .min(crate::runq::RUNQ_CAP / 2);
     if max > 0 {
         n = n.min(max);
     }
     let gp = l.runq.pop_front();
     for _ in 1..n {
         if let Some(g) = l.runq.pop_front() {
-            p.runq.put(g, false, |_| unreachable!("half a run queue always fits"));
+            p.runq
+                .put(g, false, |_| unreachable!("half a run queue always fits"));
         }
     }
     sched.runqsize.store(l.runq.len(), Ordering::Relaxed);
@@ -1025,7 +1080,7 @@ pub(crate) fn injectglist(sched: &Sched, list: Vec<Gp>) {
     }
     for &gp in &list {
         mark_runnable(gp);
-        runqput_current(sched, gp.0, false);
+        let _ = runqput_current(sched, gp.0, false);
     }
     wakep(sched);
 }
@@ -1120,7 +1175,12 @@ fn exitsyscall() {
     let g = unsafe { &*m.curg.get() };
     // Fast path: sysmon did not take our P (Acquire: see entersyscall).
     if p.status
-        .compare_exchange(pstatus::SYSCALL, pstatus::RUNNING, Ordering::Acquire, Ordering::Relaxed)
+        .compare_exchange(
+            pstatus::SYSCALL,
+            pstatus::RUNNING,
+            Ordering::Acquire,
+            Ordering::Relaxed,
+        )
         .is_ok()
     {
         m.p.set(oldp);
@@ -1129,12 +1189,12 @@ fn exitsyscall() {
     }
     // SAFETY: a G's runtime outlives it.
     let sched = unsafe { &*m.schedp };
-    if sched.npidle.load(Ordering::SeqCst) > 0 {
-        if let Some(pp) = pidleget(sched, &mut sched.lock.lock()) {
-            acquirep(m, pp);
-            g.atomicstatus.store(gstatus::RUNNING, Ordering::Relaxed);
-            return;
-        }
+    if sched.npidle.load(Ordering::SeqCst) > 0
+        && let Some(pp) = pidleget(sched, &mut sched.lock.lock())
+    {
+        acquirep(m, pp);
+        g.atomicstatus.store(gstatus::RUNNING, Ordering::Relaxed);
+        return;
     }
     // No P: queue ourselves and let this M sleep (Go's `exitsyscall0`).
     mcall(Pending::ExitSyscall);

@@ -209,8 +209,16 @@ impl Stats {
             procs: sched.allp.len(),
             threads: sched.mcount.load(Ordering::Relaxed) as usize,
             goroutines: sched.ngoroutines.load(Ordering::Relaxed).max(0) as usize,
-            spawned: sched.allp.iter().map(|p| p.stats.spawned.load(Ordering::Relaxed)).sum(),
-            stolen: sched.allp.iter().map(|p| p.stats.stolen.load(Ordering::Relaxed)).sum(),
+            spawned: sched
+                .allp
+                .iter()
+                .map(|p| p.stats.spawned.load(Ordering::Relaxed))
+                .sum(),
+            stolen: sched
+                .allp
+                .iter()
+                .map(|p| p.stats.stolen.load(Ordering::Relaxed))
+                .sum(),
             handoffs: sched.handoffs.load(Ordering::Relaxed),
             long_runs: sched.long_runs.load(Ordering::Relaxed),
         }
@@ -246,6 +254,29 @@ fn current_sched() -> Option<&'static Sched> {
     // SAFETY: the current M is this thread's, and its runtime outlives every
     // goroutine that runs on it (so the reference is good for the caller's use).
     Some(unsafe { &*(*m).schedp })
+}
+
+/// The runtime of the calling goroutine (or M), as a strong reference.
+pub(crate) fn current_sched_arc() -> Option<Arc<Sched>> {
+    current_sched().map(proc::sched_arc)
+}
+
+/// Starts a goroutine for a runtime-internal caller (a timer callback, on g0)
+/// without a join handle; a failure to map its stack is fatal, as in Go.
+pub(crate) fn spawn_detached(f: impl FnOnce() + Send + 'static) {
+    let sched = current_sched().expect("spawn_detached outside the runtime");
+    let main = move || {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+            let goid = stubs::current_goid().unwrap_or(0);
+            eprintln!(
+                "goroutine {goid} panicked: {}",
+                panic_message(payload.as_ref())
+            );
+        }
+    };
+    if let Err(e) = newproc(sched, Box::new(main), sched.stack_size) {
+        proc::fatal(&format!("runtime: cannot allocate a goroutine stack: {e}"));
+    }
 }
 
 /// Starts a goroutine running `f` on the current runtime (Go's `go f()`).
@@ -326,7 +357,10 @@ where
         let r = catch_unwind(AssertUnwindSafe(f));
         if let Err(payload) = &r {
             let goid = stubs::current_goid().unwrap_or(0);
-            eprintln!("goroutine {goid} panicked: {}", panic_message(payload.as_ref()));
+            eprintln!(
+                "goroutine {goid} panicked: {}",
+                panic_message(payload.as_ref())
+            );
         }
         // SAFETY: only this goroutine writes the result, before `done`, and
         // the joiner reads it only after seeing `done`.
@@ -380,8 +414,7 @@ impl<T> JoinHandle<T> {
         }
         // SAFETY: `done` is set, so the writer is finished, and this handle
         // (consumed here) is the only reader.
-        unsafe { (*self.packet.result.get()).take() }
-            .expect("gort: goroutine result taken twice")
+        unsafe { (*self.packet.result.get()).take() }.expect("gort: goroutine result taken twice")
     }
 
     /// Whether the goroutine has finished.

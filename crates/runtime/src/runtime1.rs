@@ -22,10 +22,10 @@ pub(crate) fn parsedebugvars(s: &str) -> DebugVars {
         let Some((key, value)) = field.split_once('=') else {
             continue;
         };
-        if key.trim() == "schedtrace" {
-            if let Ok(ms) = value.trim().parse::<u64>() {
-                vars.schedtrace = ms;
-            }
+        if key.trim() == "schedtrace"
+            && let Ok(ms) = value.trim().parse::<u64>()
+        {
+            vars.schedtrace = ms;
         }
     }
     vars

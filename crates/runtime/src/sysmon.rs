@@ -124,6 +124,7 @@ fn sysmon(sched: &Sched, note: &Note) {
             && (sched.runqsize.load(Ordering::Relaxed) > 0
                 || sched.allp.iter().any(|p| !p.runq.is_empty()))
         {
+            idle = 0;
             wakep(sched);
         }
 
@@ -146,14 +147,15 @@ fn retake(sched: &Sched, pd: &mut [SysmonTick], now: i64) -> u32 {
                 pd.schedtick = t;
                 pd.schedwhen = now;
                 pd.reported = false;
-            } else if pd.schedwhen + FORCE_PREEMPT_NS <= now {
-                if p.preempt.swap(true, Ordering::Relaxed) && !pd.reported {
-                    // Asked a tick ago and still not honoured: the goroutine
-                    // has not reached a scheduling point at all.
-                    pd.reported = true;
-                    sched.long_runs.fetch_add(1, Ordering::Relaxed);
-                    trace::long_run(p.id, (now - pd.schedwhen) / 1_000_000);
-                }
+            } else if pd.schedwhen + FORCE_PREEMPT_NS <= now
+                && p.preempt.swap(true, Ordering::Relaxed)
+                && !pd.reported
+            {
+                // Asked a tick ago and still not honoured: the goroutine
+                // has not reached a scheduling point at all.
+                pd.reported = true;
+                sched.long_runs.fetch_add(1, Ordering::Relaxed);
+                trace::long_run(p.id, (now - pd.schedwhen) / 1_000_000);
             }
         }
         if status == pstatus::SYSCALL {
@@ -174,7 +176,12 @@ fn retake(sched: &Sched, pd: &mut [SysmonTick], now: i64) -> u32 {
             // AcqRel: we inherit the M's writes to the P (its Release store in
             // entersyscall) and race exitsyscall's CAS for ownership.
             if p.status
-                .compare_exchange(pstatus::SYSCALL, pstatus::IDLE, Ordering::AcqRel, Ordering::Relaxed)
+                .compare_exchange(
+                    pstatus::SYSCALL,
+                    pstatus::IDLE,
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                )
                 .is_ok()
             {
                 n += 1;
@@ -187,7 +194,11 @@ fn retake(sched: &Sched, pd: &mut [SysmonTick], now: i64) -> u32 {
 
 /// The `SCHED` line (Go's `schedtrace(false)`), plus gort's counters.
 pub(crate) fn schedtrace(sched: &Sched, now: i64) -> String {
-    let runq: Vec<String> = sched.allp.iter().map(|p| p.runq.len().to_string()).collect();
+    let runq: Vec<String> = sched
+        .allp
+        .iter()
+        .map(|p| p.runq.len().to_string())
+        .collect();
     let ticks: Vec<String> = sched
         .allp
         .iter()

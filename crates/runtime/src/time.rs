@@ -6,7 +6,7 @@
 //! exactly until the earliest timer of all Ps (`pollUntil`). A timer that is
 //! added earlier than that wakes the poller (`wakeNetPoller`).
 //!
-//! A [`Timer`] is a callback plus an expiry. Resetting or stopping it does not
+//! A `Timer` is a callback plus an expiry. Resetting or stopping it does not
 //! search the heap: it bumps the timer's sequence number, which turns the heap
 //! entry already queued into a *zombie* that is dropped when it surfaces (Go
 //! marks the same state `timerZombie`). When zombies pass a quarter of a heap,
@@ -190,11 +190,6 @@ impl Timers {
         self.min_when.load(AtomicOrdering::Relaxed)
     }
 
-    /// Number of entries, zombies included.
-    pub(crate) fn len(&self) -> usize {
-        self.heap.lock().len()
-    }
-
     /// Queues an entry; returns whether it became the earliest.
     fn push(&self, e: Entry) -> bool {
         let when = e.when;
@@ -251,6 +246,62 @@ impl Timers {
                 );
             }
         }
+    }
+}
+
+/// A function scheduled to run in its own goroutine after a delay (Go's
+/// `time.AfterFunc`). Dropping the handle does not cancel it; [`stop`](Self::stop) does.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use std::time::Duration;
+/// gort_runtime::run(|| {
+///     let hits = Arc::new(AtomicU32::new(0));
+///     let h = hits.clone();
+///     let t = gort_runtime::time::after_func(Duration::from_millis(1), move || {
+///         h.fetch_add(1, Ordering::SeqCst);
+///     });
+///     gort_runtime::time::sleep(Duration::from_millis(20));
+///     assert_eq!(hits.load(Ordering::SeqCst), 1);
+///     assert!(!t.stop()); // already fired
+/// });
+/// ```
+pub struct AfterFunc {
+    timer: Timer,
+    /// Keeps the runtime, and so the heap the timer's entry sits in, alive.
+    sched: std::sync::Arc<Sched>,
+}
+
+/// Runs `f` in a new goroutine once `d` has passed (Go's `time.AfterFunc`).
+///
+/// # Panics
+///
+/// Outside a goroutine.
+pub fn after_func(d: Duration, f: impl Fn() + Send + Sync + 'static) -> AfterFunc {
+    let sched =
+        crate::runtime::current_sched_arc().expect("gort: after_func called outside a goroutine");
+    let f = std::sync::Arc::new(f);
+    let timer = Timer::new(move || {
+        let f = f.clone();
+        // Timers run on an M of their runtime, so this spawns there.
+        crate::runtime::spawn_detached(move || f());
+    });
+    timer.reset(&sched, when_after(nanotime(), d));
+    AfterFunc { timer, sched }
+}
+
+impl AfterFunc {
+    /// Cancels the call; returns true if that prevented it from running,
+    /// false if it had already fired or been stopped.
+    pub fn stop(&self) -> bool {
+        self.timer.stop()
+    }
+
+    /// Re-arms the call to run `d` from now, whether or not it already ran;
+    /// returns true if it was still pending.
+    pub fn reset(&self, d: Duration) -> bool {
+        self.timer.reset(&self.sched, when_after(nanotime(), d))
     }
 }
 

@@ -84,7 +84,10 @@ fn ping_pong_1m_park_ready_pairs_across_ms() {
     };
     assert_eq!(total, 2 * (PAIRS * ROUNDS) as u64);
     let ms = ms_seen.lock().unwrap().len();
-    assert!(ms >= 2, "all pairs ran on one M ({ms}); expected them spread over both Ps");
+    assert!(
+        ms >= 2,
+        "all pairs ran on one M ({ms}); expected them spread over both Ps"
+    );
 }
 
 /// With two Ps, goroutines spawned by one goroutine (so queued on its P) also
@@ -160,8 +163,7 @@ fn blocking_call_does_not_stall_its_p() {
         });
         worker.join().unwrap();
         sleeper.join().unwrap();
-        let v = order.lock().unwrap().clone();
-        v
+        order.lock().unwrap().clone()
     });
     assert_eq!(order, ["worker finished", "blocking call returned"]);
     assert!(runtime.stats().handoffs >= 1);
@@ -175,7 +177,10 @@ fn panic_in_goroutine_reaches_join_and_runtime_survives() {
         let h = spawn(|| -> u32 { panic!("boom in a goroutine") });
         let err = h.join().unwrap_err();
         assert_eq!(err.downcast_ref::<&str>(), Some(&"boom in a goroutine"));
-        let after: u32 = (0..100).map(|i| spawn(move || i)).map(|h| h.join().unwrap()).sum();
+        let after: u32 = (0..100)
+            .map(|i| spawn(move || i))
+            .map(|h| h.join().unwrap())
+            .sum();
         assert_eq!(after, 4950);
     });
 }
@@ -228,7 +233,11 @@ fn goroutines_migrate_and_see_their_own_m_and_p() {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).max().unwrap()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .max()
+            .unwrap()
     });
     assert!(migrated >= 2, "no goroutine ever resumed on another thread");
 }
@@ -271,7 +280,12 @@ fn shutdown_abandons_parked_goroutines_safely() {
 fn drop_after_all_goroutines_finish_is_clean() {
     for _ in 0..20 {
         let runtime = rt(2);
-        let n = runtime.block_on(|| (0..50).map(|i| spawn(move || i)).map(|h| h.join().unwrap()).sum::<i32>());
+        let n = runtime.block_on(|| {
+            (0..50)
+                .map(|i| spawn(move || i))
+                .map(|h| h.join().unwrap())
+                .sum::<i32>()
+        });
         assert_eq!(n, 1225);
         drop(runtime);
     }
@@ -294,7 +308,10 @@ fn goroutine_with_a_bigger_stack_can_use_it() {
             .stack_size(2 << 20)
             .spawn(|| {
                 let big = [7u8; 1 << 20];
-                std::hint::black_box(&big).iter().map(|&b| b as u64).sum::<u64>()
+                std::hint::black_box(&big)
+                    .iter()
+                    .map(|&b| b as u64)
+                    .sum::<u64>()
             })
             .unwrap();
         assert_eq!(h.join().unwrap(), 7 << 20);

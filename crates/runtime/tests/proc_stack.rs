@@ -1,0 +1,137 @@
+//! Goroutine stacks as a user sees them: a stack overflow is reported and
+//! kills the process (checked in a child process), and 100k parked
+//! goroutines fit in the address space and in memory.
+
+use std::os::unix::process::ExitStatusExt;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use gort_runtime::{Runtime, semacquire, semrelease, spawn};
+
+const CHILD_ENV: &str = "GORT_TEST_STACK_CHILD";
+
+/// Recurses until `limit` (never reached in practice: the stack ends first).
+#[inline(never)]
+fn recurse(depth: u64, limit: u64) -> u64 {
+    let pad = std::hint::black_box([depth; 64]);
+    if depth == limit {
+        return pad[0];
+    }
+    pad[0] + recurse(depth + 1, limit) + pad[63]
+}
+
+/// In the child: overflow a goroutine's 64 KiB stack.
+fn overflow_child() {
+    let rt = Runtime::builder()
+        .procs(1)
+        .stack_size(64 * 1024)
+        .build()
+        .unwrap();
+    rt.block_on(|| {
+        let h = spawn(|| recurse(0, u64::MAX));
+        let _ = h.join();
+    });
+    unreachable!("the overflow should have killed the process");
+}
+
+#[test]
+fn stack_overflow_is_reported_and_aborts() {
+    if std::env::var_os(CHILD_ENV).is_some() {
+        overflow_child();
+        return;
+    }
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "stack_overflow_is_reported_and_aborts",
+            "--nocapture",
+        ])
+        .env(CHILD_ENV, "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The main goroutine is goroutine 1, the recursing one goroutine 2.
+    assert!(
+        stderr.contains(
+            "fatal error: stack overflow in goroutine 2 (stack size 64 KiB; raise it with Builder::stack_size)"
+        ),
+        "stderr was: {stderr}"
+    );
+    assert_eq!(
+        out.status.signal(),
+        Some(libc_sigabrt()),
+        "status: {:?}",
+        out.status
+    );
+}
+
+fn libc_sigabrt() -> i32 {
+    6
+}
+
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    statm
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        * 4096
+}
+
+fn map_count() -> usize {
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap()
+        .lines()
+        .count()
+}
+
+/// 100k goroutines parked at once (on a semaphore) with the default 256 KiB
+/// stacks: 25 GiB of address space, but few mappings and a few KiB of memory
+/// each. Prints the RSS per parked goroutine.
+#[test]
+fn hundred_thousand_parked_goroutines() {
+    const N: u32 = 100_000;
+    let rt = Runtime::builder().procs(2).build().unwrap();
+    let (rss, maps) = rt.block_on(|| {
+        let sem = Arc::new(AtomicU32::new(0));
+        let arrived = Arc::new(AtomicU32::new(0));
+        let before = rss_bytes();
+        let handles: Vec<_> = (0..N)
+            .map(|_| {
+                let (sem, arrived) = (sem.clone(), arrived.clone());
+                spawn(move || {
+                    arrived.fetch_add(1, Ordering::Relaxed);
+                    semacquire(&sem);
+                })
+            })
+            .collect();
+        let end = Instant::now() + Duration::from_secs(60);
+        while arrived.load(Ordering::Relaxed) < N {
+            assert!(Instant::now() < end, "goroutines did not all start");
+            gort_runtime::time::sleep(Duration::from_millis(2));
+        }
+        let rss = rss_bytes().saturating_sub(before);
+        let maps = map_count();
+        for _ in 0..N {
+            semrelease(&sem);
+        }
+        for h in handles {
+            h.join().unwrap();
+        }
+        (rss, maps)
+    });
+    println!(
+        "100000 parked goroutines: RSS +{} KiB total, {:.2} KiB per goroutine, {} mappings",
+        rss / 1024,
+        rss as f64 / 1024.0 / f64::from(N),
+        maps
+    );
+    assert!(maps < 10_000, "{maps} mappings for 100k stacks");
+    // A parked goroutine costs its G, the touched top of its stack and its
+    // closure: a few pages at most, nowhere near its 256 KiB reservation.
+    assert!(rss < u64::from(N) * 32 * 1024, "RSS grew by {rss} bytes");
+}
