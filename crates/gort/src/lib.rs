@@ -37,3 +37,8 @@ pub mod runtime {
         semacquire, semrelease,
     };
 }
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

@@ -427,7 +427,7 @@ fn gosched_m(sched: &Sched, m: &M, gp: NonNull<G>) {
 /// Returns its id.
 pub(crate) fn newproc(
     sched: &Sched,
-    entry: Box<dyn FnOnce() + Send>,
+    entry: Arc<dyn crate::runtime2::GoEntry>,
     stack_size: usize,
 ) -> io::Result<u64> {
     assert!(
@@ -521,7 +521,7 @@ extern "C" fn goentry(arg: usize) -> ! {
     if let Some(entry) = entry {
         // The spawn wrappers catch panics themselves; this is a backstop so
         // that nothing ever unwinds into the hand-made frame below us.
-        if catch_unwind(AssertUnwindSafe(entry)).is_err() {
+        if catch_unwind(AssertUnwindSafe(|| entry.run())).is_err() {
             fatal("runtime: panic escaped a goroutine's entry");
         }
     }

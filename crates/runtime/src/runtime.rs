@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::netpoll::{Netpoll, NoNetpoll};
 use crate::park::ParkSlot;
 use crate::proc::{self, newproc};
-use crate::runtime2::{Sched, WaitReason};
+use crate::runtime2::{GoEntry, Sched, WaitReason};
 use crate::stack::DEFAULT_STACK_SIZE;
 use crate::stubs::getm;
 use crate::sysmon::Sysmon;
@@ -265,16 +265,7 @@ pub(crate) fn current_sched_arc() -> Option<Arc<Sched>> {
 /// without a join handle; a failure to map its stack is fatal, as in Go.
 pub(crate) fn spawn_detached(f: impl FnOnce() + Send + 'static) {
     let sched = current_sched().expect("spawn_detached outside the runtime");
-    let main = move || {
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
-            let goid = stubs::current_goid().unwrap_or(0);
-            eprintln!(
-                "goroutine {goid} panicked: {}",
-                panic_message(payload.as_ref())
-            );
-        }
-    };
-    if let Err(e) = newproc(sched, Box::new(main), sched.stack_size) {
+    if let Err(e) = spawn_on(sched, sched.stack_size, f) {
         proc::fatal(&format!("runtime: cannot allocate a goroutine stack: {e}"));
     }
 }
@@ -348,28 +339,12 @@ where
     T: Send + 'static,
 {
     let packet = Arc::new(Packet {
+        f: UnsafeCell::new(Some(f)),
         slot: ParkSlot::new(),
         done: AtomicBool::new(false),
         result: UnsafeCell::new(None),
     });
-    let theirs = packet.clone();
-    let main = move || {
-        let r = catch_unwind(AssertUnwindSafe(f));
-        if let Err(payload) = &r {
-            let goid = stubs::current_goid().unwrap_or(0);
-            eprintln!(
-                "goroutine {goid} panicked: {}",
-                panic_message(payload.as_ref())
-            );
-        }
-        // SAFETY: only this goroutine writes the result, before `done`, and
-        // the joiner reads it only after seeing `done`.
-        unsafe { *theirs.result.get() = Some(r) };
-        // Release: publishes the result to `join`'s Acquire load.
-        theirs.done.store(true, Ordering::Release);
-        theirs.slot.wake();
-    };
-    let goid = newproc(sched, Box::new(main), stack_size)?;
+    let goid = newproc(sched, packet.clone(), stack_size)?;
     Ok(JoinHandle { packet, goid })
 }
 
@@ -383,8 +358,11 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
     }
 }
 
-/// Where a goroutine leaves its result for its [`JoinHandle`].
-struct Packet<T> {
+/// A goroutine's function and the place it leaves its result for its
+/// [`JoinHandle`]: one allocation shared by the goroutine and the handle.
+struct Packet<F, T> {
+    /// Taken and called once, by the goroutine.
+    f: UnsafeCell<Option<F>>,
     /// Wakes the joiner (a goroutine or a thread).
     slot: ParkSlot,
     /// Set (Release) after `result` is written.
@@ -392,14 +370,63 @@ struct Packet<T> {
     result: UnsafeCell<Option<std::thread::Result<T>>>,
 }
 
-// SAFETY: `result` is written once by the goroutine and read once by the
-// joiner, ordered by `done`; T: Send is required to move it between them.
-unsafe impl<T: Send> Sync for Packet<T> {}
+// SAFETY: `f` is touched only by the goroutine (moved there: F: Send);
+// `result` is written once by the goroutine and read once by the joiner,
+// ordered by `done` (T: Send moves it between them).
+unsafe impl<F: Send, T: Send> Sync for Packet<F, T> {}
+
+impl<F, T> GoEntry for Packet<F, T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    fn run(self: Arc<Self>) {
+        // SAFETY: only the goroutine calls `run`, once.
+        let f = unsafe { (*self.f.get()).take() }.expect("goroutine started twice");
+        let r = catch_unwind(AssertUnwindSafe(f));
+        if let Err(payload) = &r {
+            let goid = stubs::current_goid().unwrap_or(0);
+            eprintln!(
+                "goroutine {goid} panicked: {}",
+                panic_message(payload.as_ref())
+            );
+        }
+        // SAFETY: only this goroutine writes the result, before `done`, and
+        // the joiner reads it only after seeing `done`.
+        unsafe { *self.result.get() = Some(r) };
+        // Release: publishes the result to `join`'s Acquire load.
+        self.done.store(true, Ordering::Release);
+        self.slot.wake();
+    }
+}
+
+/// The join side of a [`Packet`], without its closure type.
+trait Joinable<T>: Send + Sync {
+    fn slot(&self) -> &ParkSlot;
+    fn done(&self) -> &AtomicBool;
+    /// # Safety
+    ///
+    /// Only after `done` was seen set, and once.
+    unsafe fn take(&self) -> Option<std::thread::Result<T>>;
+}
+
+impl<F: Send, T: Send> Joinable<T> for Packet<F, T> {
+    fn slot(&self) -> &ParkSlot {
+        &self.slot
+    }
+    fn done(&self) -> &AtomicBool {
+        &self.done
+    }
+    unsafe fn take(&self) -> Option<std::thread::Result<T>> {
+        // SAFETY: the caller saw `done` (the writer is finished) and takes once.
+        unsafe { (*self.result.get()).take() }
+    }
+}
 
 /// An owned permission to wait for a goroutine's result (like
 /// `std::thread::JoinHandle`). Dropping it detaches the goroutine.
 pub struct JoinHandle<T> {
-    packet: Arc<Packet<T>>,
+    packet: Arc<dyn Joinable<T>>,
     goid: u64,
 }
 
@@ -409,17 +436,16 @@ impl<T> JoinHandle<T> {
     /// goroutine's panic payload.
     pub fn join(self) -> std::thread::Result<T> {
         // Acquire: pairs with the Release store of `done`.
-        while !self.packet.done.load(Ordering::Acquire) {
-            self.packet.slot.wait(WaitReason::Join);
+        while !self.packet.done().load(Ordering::Acquire) {
+            self.packet.slot().wait(WaitReason::Join);
         }
-        // SAFETY: `done` is set, so the writer is finished, and this handle
-        // (consumed here) is the only reader.
-        unsafe { (*self.packet.result.get()).take() }.expect("gort: goroutine result taken twice")
+        // SAFETY: `done` is set, and this handle (consumed here) is the only reader.
+        unsafe { self.packet.take() }.expect("gort: goroutine result taken twice")
     }
 
     /// Whether the goroutine has finished.
     pub fn is_finished(&self) -> bool {
-        self.packet.done.load(Ordering::Acquire)
+        self.packet.done().load(Ordering::Acquire)
     }
 
     /// The goroutine's id (Go's goid), unique within its runtime.

@@ -32,6 +32,15 @@ use crate::runq::RunQueue;
 use crate::stack::{Stack, StackCache};
 use crate::time::Timers;
 
+/// The function a goroutine runs (Go's `funcval` passed to `newproc`).
+///
+/// It is an `Arc` rather than a `Box<dyn FnOnce>` so that the closure and the
+/// slot its result goes to (the join handle's side) share one allocation.
+pub(crate) trait GoEntry: Send + Sync {
+    /// Runs the goroutine's function; called once, on the goroutine.
+    fn run(self: Arc<Self>);
+}
+
 /// Goroutine status values (Go's `_Gidle` ... `_Gdead`), kept in [`G::atomicstatus`].
 ///
 /// Transitions: Idle → Runnable (newproc) → Running (execute) → Waiting (park_m)
@@ -132,7 +141,7 @@ pub struct G {
     /// The stack; `None` while the G is dead (dead Gs give their stack back).
     pub(crate) stack: UnsafeCell<Option<Stack>>,
     /// What to run when first scheduled; taken by `goentry`.
-    pub(crate) entry: UnsafeCell<Option<Box<dyn FnOnce() + Send>>>,
+    pub(crate) entry: UnsafeCell<Option<Arc<dyn GoEntry>>>,
     /// Why it is parked; meaningful while WAITING.
     pub(crate) waitreason: Cell<WaitReason>,
     /// A word passed from the waker to the parked goroutine (Go's `g.param`):

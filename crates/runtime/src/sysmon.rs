@@ -13,8 +13,9 @@
 //!   long run and emits a debug event;
 //! * polls the network if nobody has for 10 ms, so I/O completes even while
 //!   every P is busy with goroutines that only yield;
-//! * wakes an M when work sits in a run queue while Ps are idle and no M
-//!   spins (work queued by a goroutine that then never parks);
+//! * wakes an M when work has sat for a millisecond in the run queue of a P
+//!   that does not schedule, while Ps are idle and no M spins (work readied
+//!   into `runnext` by a goroutine that then computes instead of parking);
 //! * prints the `SCHED` line every `schedtrace` milliseconds.
 
 use std::sync::Arc;
@@ -29,6 +30,10 @@ use crate::trace;
 
 /// Time slice after which a running goroutine is "long" (Go's `forcePreemptNS`).
 const FORCE_PREEMPT_NS: i64 = 10_000_000;
+
+/// How long queued work may wait behind a P that does not schedule before
+/// sysmon wakes an idle P to steal it.
+const STRANDED_NS: i64 = 1_000_000;
 
 /// sysmon's memory of one P between ticks (Go's `sysmontick`).
 #[derive(Clone, Copy, Default)]
@@ -117,12 +122,15 @@ fn sysmon(sched: &Sched, note: &Note) {
             idle += 1;
         }
 
-        // Work stranded behind a goroutine that never parks, with idle Ps:
-        // make sure someone comes for it.
+        // Work stranded behind a goroutine that keeps its P for a millisecond
+        // without scheduling, while Ps are idle: make sure someone comes for it.
         if sched.npidle.load(Ordering::SeqCst) > 0
             && sched.nmspinning.load(Ordering::SeqCst) == 0
-            && (sched.runqsize.load(Ordering::Relaxed) > 0
-                || sched.allp.iter().any(|p| !p.runq.is_empty()))
+            && sched
+                .allp
+                .iter()
+                .zip(&pd)
+                .any(|(p, pd)| pd.schedwhen + STRANDED_NS <= now && !p.runq.is_empty())
         {
             idle = 0;
             wakep(sched);

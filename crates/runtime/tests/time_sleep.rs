@@ -81,3 +81,49 @@ fn schedtrace_prints_sched_lines() {
     assert!(lines[0].contains("gomaxprocs=2 idleprocs="), "{}", lines[0]);
     assert!(lines[0].contains("runqueue="), "{}", lines[0]);
 }
+
+/// Go's time.AfterFunc: runs once in its own goroutine; stop before it fires
+/// prevents it; reset re-arms it.
+#[test]
+fn after_func_runs_once_and_obeys_stop_and_reset() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let rt = Runtime::builder().procs(2).build().unwrap();
+    rt.block_on(|| {
+        let fired = Arc::new(AtomicU32::new(0));
+        let f = fired.clone();
+        let t = gort_runtime::time::after_func(Duration::from_millis(5), move || {
+            assert!(
+                gort_runtime::goid().is_some(),
+                "AfterFunc must run in a goroutine"
+            );
+            f.fetch_add(1, Ordering::SeqCst);
+        });
+        sleep(Duration::from_millis(40));
+        assert_eq!(fired.load(Ordering::SeqCst), 1);
+        assert!(!t.stop(), "stop after firing reports false");
+
+        // Stopped before its time: never runs.
+        let f = fired.clone();
+        let t = gort_runtime::time::after_func(Duration::from_millis(20), move || {
+            f.fetch_add(100, Ordering::SeqCst);
+        });
+        assert!(t.stop());
+        assert!(!t.stop());
+        // Reset after a stop re-arms it.
+        assert!(!t.reset(Duration::from_millis(1)));
+        sleep(Duration::from_millis(40));
+        assert_eq!(fired.load(Ordering::SeqCst), 101);
+
+        // Many resets of a pending timer leave exactly one firing.
+        let f = fired.clone();
+        let t = gort_runtime::time::after_func(Duration::from_millis(1), move || {
+            f.fetch_add(1000, Ordering::SeqCst);
+        });
+        for _ in 0..10_000 {
+            t.reset(Duration::from_secs(3600));
+        }
+        assert!(t.reset(Duration::from_millis(1)));
+        sleep(Duration::from_millis(40));
+        assert_eq!(fired.load(Ordering::SeqCst), 1101);
+    });
+}
