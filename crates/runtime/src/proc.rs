@@ -72,6 +72,7 @@ fn newm(sched: &Sched, pp: *mut P, spinning: bool) {
         oldp: std::cell::Cell::new(ptr::null_mut()),
         spinning: Default::default(),
         in_blocking: Default::default(),
+        executing: Default::default(),
         pending: std::cell::Cell::new(Pending::None),
         nextp: std::sync::atomic::AtomicPtr::new(pp),
         spinning_on_wake: std::sync::atomic::AtomicBool::new(spinning),
@@ -123,10 +124,17 @@ fn schedule(sched: &Sched, m: &M) {
         if m.spinning.get() {
             resetspinning(sched, m);
         }
+        m.executing.store(true, Ordering::Relaxed);
         let mut next = Some((gp, inherit));
         while let Some((gp, inherit)) = next {
+            // A G dequeued just before shutdown stays abandoned.
+            if sched.shutdown.load(Ordering::Relaxed) {
+                break;
+            }
             next = execute(sched, m, gp, inherit);
         }
+        // Release: `Runtime::drop` reading false also sees our goexit0.
+        m.executing.store(false, Ordering::Release);
     }
 }
 
@@ -1307,6 +1315,15 @@ pub(crate) fn shutdown(sched: &Sched) -> Vec<std::thread::JoinHandle<()>> {
     drop(l);
     sched.netpoll.netpoll_break();
     threads
+}
+
+/// Whether any M is running a goroutine (see `M::executing`).
+pub(crate) fn any_m_executing(sched: &Sched) -> bool {
+    let l = sched.lock.lock();
+    l.allm.iter().any(|&mp| {
+        // SAFETY: Ms live as long as the Sched.
+        unsafe { &*mp }.executing.load(Ordering::Acquire)
+    })
 }
 
 impl Drop for Sched {

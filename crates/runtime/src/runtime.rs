@@ -171,8 +171,17 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         let threads = proc::shutdown(&self.sched);
         self.sysmon.stop();
-        if self.sched.ngoroutines.load(Ordering::Acquire) == 0 {
-            // Every M is in (or entering) the scheduler and will see the flag.
+        // Goroutines still running (typically the main goroutine, between
+        // handing over its result and exiting) get a moment to switch out.
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        while proc::any_m_executing(&self.sched) && std::time::Instant::now() < until {
+            std::thread::sleep(std::time::Duration::from_micros(50));
+        }
+        if !proc::any_m_executing(&self.sched)
+            && self.sched.ngoroutines.load(Ordering::Acquire) == 0
+        {
+            // No goroutine is left and every M is in (or entering) the
+            // scheduler, where it sees the flag and exits.
             for t in threads {
                 let _ = t.join();
             }

@@ -213,6 +213,11 @@ pub(crate) struct M {
     pub(crate) spinning: Cell<bool>,
     /// Whether the running goroutine is inside `blocking`.
     pub(crate) in_blocking: Cell<bool>,
+    /// Whether a goroutine runs on this M, from its switch-in until the
+    /// scheduler has finished the action it switched out for. Only read by
+    /// `Runtime::drop` (Acquire), to tell goroutines still running from ones
+    /// parked for good; stored Relaxed/Release by the M itself.
+    pub(crate) executing: AtomicBool,
     /// What the goroutine that just switched to g0 wants done.
     pub(crate) pending: Cell<Pending>,
     /// P handed over by `startm` before waking this M (Go's `m.nextp`).

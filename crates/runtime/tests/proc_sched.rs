@@ -323,3 +323,64 @@ fn goroutine_with_a_bigger_stack_can_use_it() {
 fn spawn_outside_a_runtime_panics_clearly() {
     let _ = spawn(|| ());
 }
+
+/// A poller that records when the runtime releases it, i.e. when the
+/// runtime's global state is freed.
+struct DropFlag(Arc<AtomicBool>, gort_runtime::NoNetpoll);
+
+impl gort_runtime::Netpoll for DropFlag {
+    fn netpoll(&self, delay: i64, ready: &mut Vec<gort_runtime::Gp>) -> i32 {
+        self.1.netpoll(delay, ready)
+    }
+    fn netpoll_break(&self) {
+        self.1.netpoll_break()
+    }
+}
+
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+fn rt_with_flag(procs: usize) -> (Runtime, Arc<AtomicBool>) {
+    let freed = Arc::new(AtomicBool::new(false));
+    let rt = Runtime::builder()
+        .procs(procs)
+        .netpoll(Arc::new(DropFlag(freed.clone(), Default::default())))
+        .build()
+        .unwrap();
+    (rt, freed)
+}
+
+/// When every goroutine has finished, dropping the runtime frees all of it
+/// (threads joined, Gs and stacks released); with a goroutine parked for
+/// good, it is kept (leaked) on purpose.
+#[test]
+fn runtime_is_freed_unless_goroutines_are_abandoned() {
+    let (rt, freed) = rt_with_flag(2);
+    rt.block_on(|| {
+        (0..100)
+            .map(|i| spawn(move || i))
+            .map(|h| h.join().unwrap())
+            .sum::<i32>()
+    });
+    drop(rt);
+    assert!(
+        freed.load(Ordering::SeqCst),
+        "a finished runtime was not freed"
+    );
+
+    let (rt, freed) = rt_with_flag(2);
+    let sem = Arc::new(AtomicU32::new(0));
+    let s = sem.clone();
+    rt.block_on(move || {
+        gort_runtime::go!(gort_runtime::semacquire(&s));
+        yield_now();
+    });
+    drop(rt);
+    assert!(
+        !freed.load(Ordering::SeqCst),
+        "freed a runtime with a parked goroutine"
+    );
+}
