@@ -49,20 +49,25 @@ struct TimerInner {
     f: Box<dyn Fn() + Send + Sync>,
 }
 
+/// A timer's state. Invariant: `heap_when != 0` exactly when a heap entry
+/// tagged with the current `seq` is queued in `*on`; that entry expires at
+/// `heap_when`, which is never later than `when` while the timer is armed.
 struct TimerState {
     /// Expiry in nanotime, 0 while stopped or after it fired.
     when: i64,
-    /// Bumped by every reset and stop; a heap entry is live only while its
-    /// `seq` equals this.
+    /// Expiry of the live heap entry, 0 if there is none.
+    heap_when: i64,
+    /// Tag of the live heap entry; bumped whenever that entry is abandoned,
+    /// which turns it into a zombie.
     seq: u64,
-    /// The heap holding the live entry, if any, so that a stop can count the
-    /// zombie it leaves there. Points into a P of the runtime, which outlives
-    /// every timer (timers are only created by runtime code for its goroutines).
+    /// The heap holding the live entry. Points into a P of the runtime,
+    /// which outlives every timer (a timer is owned by a G of the runtime or
+    /// by an `AfterFunc` that keeps the runtime alive).
     on: *const Timers,
 }
 
-// SAFETY: `on` is only a tag (dereferenced to bump an atomic counter) pointing
-// into a P that outlives the timer; everything else is Send.
+// SAFETY: `on` points into a P that outlives the timer, and is only used to
+// reach that P's heap (which is Sync); everything else is Send.
 unsafe impl Send for TimerState {}
 
 impl Timer {
@@ -71,6 +76,7 @@ impl Timer {
         Timer(Arc::new(TimerInner {
             state: Mutex::new(TimerState {
                 when: 0,
+                heap_when: 0,
                 seq: 0,
                 on: std::ptr::null(),
             }),
@@ -80,15 +86,27 @@ impl Timer {
 
     /// Arms the timer to fire at `when` (nanotime), replacing any earlier
     /// expiry; returns whether it was armed before (Go's `timer.modify`).
+    ///
+    /// Moving a queued timer *later* (a deadline pushed back on every read)
+    /// touches no heap: the queued entry stays, and when it surfaces early
+    /// the heap re-queues it at the new time (Go's `timerModified`). Moving
+    /// it earlier queues a new entry and makes the old one a zombie.
     pub(crate) fn reset(&self, sched: &Sched, when: i64) -> bool {
         let when = when.max(1);
-        let timers = current_timers(sched);
-        let (seq, was_active) = {
+        let (timers, seq, was_active) = {
             let mut st = self.0.state.lock();
-            let was_active = self.retire(&mut st);
+            let was_active = st.when != 0;
             st.when = when;
+            if st.heap_when != 0 && st.heap_when <= when {
+                return was_active;
+            }
+            if st.heap_when != 0 {
+                self.zombify(&mut st);
+            }
+            let timers = current_timers(sched);
+            st.heap_when = when;
             st.on = timers;
-            (st.seq, was_active)
+            (timers, st.seq, was_active)
         };
         // SAFETY: `timers` points into a P of `sched`, which we borrow.
         let timers = unsafe { &*timers };
@@ -103,23 +121,24 @@ impl Timer {
     }
 
     /// Disarms the timer; returns whether it was armed (Go's `timer.stop`).
+    /// Its queued entry becomes a zombie, counted so that a heap of stopped
+    /// timers is cleaned up long before they would have expired.
     pub(crate) fn stop(&self) -> bool {
         let mut st = self.0.state.lock();
-        self.retire(&mut st)
+        if st.heap_when != 0 {
+            self.zombify(&mut st);
+        }
+        std::mem::replace(&mut st.when, 0) != 0
     }
 
-    /// Turns the live heap entry, if any, into a zombie.
-    fn retire(&self, st: &mut TimerState) -> bool {
+    /// Abandons the live heap entry: it becomes a zombie of its heap.
+    fn zombify(&self, st: &mut TimerState) {
         st.seq = st.seq.wrapping_add(1);
-        let was_active = st.when != 0;
-        if was_active {
-            st.when = 0;
-            // SAFETY: `on` was set by `reset` to a heap that outlives the timer.
-            unsafe { &*st.on }
-                .zombies
-                .fetch_add(1, AtomicOrdering::Relaxed);
-        }
-        was_active
+        st.heap_when = 0;
+        // SAFETY: `on` was set with the entry to a heap that outlives the timer.
+        unsafe { &*st.on }
+            .zombies
+            .fetch_add(1, AtomicOrdering::Relaxed);
     }
 }
 
@@ -147,10 +166,49 @@ struct Entry {
     t: Arc<TimerInner>,
 }
 
+/// What the heap does with an entry that surfaced.
+enum Due {
+    /// A zombie, or the live entry of a stopped timer: drop it.
+    Drop { zombie: bool },
+    /// Moved later while queued: queue again at this time.
+    Requeue(i64),
+    /// Expired: call the function.
+    Fire,
+}
+
 impl Entry {
-    fn live(&self) -> bool {
-        let st = self.t.state.lock();
-        st.seq == self.seq && st.when != 0
+    /// Decides the fate of an entry taken off its heap at `now`; keeps the
+    /// timer's state consistent with that decision.
+    fn settle(&self, now: i64) -> Due {
+        let mut st = self.t.state.lock();
+        if st.seq != self.seq {
+            return Due::Drop { zombie: true };
+        }
+        if st.when == 0 {
+            st.heap_when = 0;
+            return Due::Drop { zombie: false };
+        }
+        if st.when > now {
+            st.heap_when = st.when;
+            return Due::Requeue(st.when);
+        }
+        st.when = 0;
+        st.heap_when = 0;
+        Due::Fire
+    }
+
+    /// For the clean-up: whether to keep this entry in the heap. A live entry
+    /// of a stopped timer is removed too, and the timer told so.
+    fn keep(&self) -> bool {
+        let mut st = self.t.state.lock();
+        if st.seq != self.seq {
+            return false;
+        }
+        if st.when == 0 {
+            st.heap_when = 0;
+            return false;
+        }
+        true
     }
 }
 
@@ -174,13 +232,14 @@ impl Ord for Entry {
 /// A P's timer heap (Go's `timers`).
 #[derive(Default)]
 pub(crate) struct Timers {
-    /// Min-heap on `when`. Lock order: this lock, then a timer's state lock.
+    /// Min-heap on `when`. Lock order: this lock, then a timer's state lock
+    /// (never the other way round).
     heap: Mutex<BinaryHeap<Reverse<Entry>>>,
     /// Earliest `when` in the heap, 0 when empty (Go's `minWhenHeap`). Stored
     /// under the heap lock; read without it as a hint by schedulers deciding
     /// whether to look (a stale read only delays or advances one look).
     min_when: AtomicI64,
-    /// Heap entries known to be stale.
+    /// Heap entries known to be zombies (a hint for the clean-up).
     zombies: AtomicU32,
 }
 
@@ -196,7 +255,7 @@ impl Timers {
         let mut heap = self.heap.lock();
         let zombies = self.zombies.load(AtomicOrdering::Relaxed) as usize;
         if zombies > 16 && zombies > heap.len() / 4 {
-            heap.retain(|Reverse(e)| e.live());
+            heap.retain(|Reverse(e)| e.keep());
             self.zombies.store(0, AtomicOrdering::Relaxed);
         }
         heap.push(Reverse(e));
@@ -216,34 +275,33 @@ impl Timers {
             let entry = {
                 let mut heap = self.heap.lock();
                 match heap.peek() {
-                    Some(Reverse(e)) if e.when <= now => {}
+                    Some(Reverse(e)) if e.when <= now => heap.pop().map(|Reverse(e)| e),
                     _ => {
                         let min = heap.peek().map_or(0, |Reverse(e)| e.when);
                         self.min_when.store(min, AtomicOrdering::Relaxed);
                         return min;
                     }
                 }
-                heap.pop().map(|Reverse(e)| e)
             };
-            let Some(entry) = entry else { continue };
-            let fire = {
-                let mut st = entry.t.state.lock();
-                if st.seq == entry.seq && st.when != 0 {
-                    st.when = 0;
-                    true
-                } else {
-                    false
+            let Some(mut entry) = entry else { continue };
+            match entry.settle(now) {
+                Due::Fire => (entry.t.f)(),
+                Due::Requeue(when) => {
+                    entry.when = when;
+                    // The timer now names this heap's entry again; `on`
+                    // already points here.
+                    self.push(entry);
                 }
-            };
-            if fire {
-                (entry.t.f)();
-            } else {
-                // It was counted when it went stale; it is gone now.
-                let _ = self.zombies.fetch_update(
-                    AtomicOrdering::Relaxed,
-                    AtomicOrdering::Relaxed,
-                    |z| z.checked_sub(1),
-                );
+                Due::Drop { zombie } => {
+                    if zombie {
+                        // Counted when it became one; it is gone now.
+                        let _ = self.zombies.fetch_update(
+                            AtomicOrdering::Relaxed,
+                            AtomicOrdering::Relaxed,
+                            |z| z.checked_sub(1),
+                        );
+                    }
+                }
             }
         }
     }

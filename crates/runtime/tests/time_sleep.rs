@@ -127,3 +127,42 @@ fn after_func_runs_once_and_obeys_stop_and_reset() {
         assert_eq!(fired.load(Ordering::SeqCst), 1101);
     });
 }
+
+/// A deadline pushed later while queued (the lazy path of reset) fires once,
+/// never before its latest expiry; one pulled earlier fires at the earlier time.
+#[test]
+fn after_func_moved_later_or_earlier_fires_at_the_latest_setting() {
+    let rt = Runtime::builder().procs(1).build().unwrap();
+    rt.block_on(|| {
+        let fired: Arc<Mutex<Vec<Instant>>> = Arc::default();
+        let f = fired.clone();
+        let t = gort_runtime::time::after_func(Duration::from_millis(5), move || {
+            f.lock().unwrap().push(Instant::now());
+        });
+        // Push it back five times, 5 ms apart.
+        let mut last = Instant::now();
+        for _ in 0..5 {
+            last = Instant::now();
+            t.reset(Duration::from_millis(30));
+            sleep(Duration::from_millis(5));
+        }
+        sleep(Duration::from_millis(80));
+        let v = fired.lock().unwrap().clone();
+        assert_eq!(v.len(), 1, "fired {} times", v.len());
+        assert!(
+            v[0] >= last + Duration::from_millis(30),
+            "fired before its deadline"
+        );
+
+        // Pull a far deadline in: it fires at the near one.
+        let start = Instant::now();
+        t.reset(Duration::from_secs(3600));
+        t.reset(Duration::from_millis(10));
+        let end = Instant::now() + Duration::from_secs(10);
+        while fired.lock().unwrap().len() < 2 {
+            assert!(Instant::now() < end, "pulled-in timer never fired");
+            sleep(Duration::from_millis(2));
+        }
+        assert!(fired.lock().unwrap()[1] >= start + Duration::from_millis(10));
+    });
+}
