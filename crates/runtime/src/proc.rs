@@ -32,11 +32,12 @@ use std::sync::atomic::{Ordering, fence};
 use parking_lot::MutexGuard;
 
 use crate::asm_amd64::{gostartcall, swapcontext};
+use crate::runtime2::PStats;
 use crate::runtime2::{
     G, Gp, M, P, PLocal, Pending, Sched, SchedLocked, WaitReason, gstatus, pstatus,
 };
 use crate::stack::{self, StackCache};
-use crate::stubs::{getg, getm, setm};
+use crate::stubs::{getm, setm};
 use crate::time::nanotime;
 use crate::{signal_unix, trace};
 
@@ -237,13 +238,14 @@ pub(crate) fn try_gopark<F: FnOnce(Gp) -> bool>(unlockf: F, reason: WaitReason) 
         return None;
     }
     // SAFETY: this thread's M; its curg is the G running this code, if any.
-    unsafe {
+    let gp = unsafe {
         let gp = (*m).curg.get();
         if gp.is_null() || (*m).in_blocking.get() {
             return None;
         }
         (*gp).waitreason.set(reason);
-    }
+        gp
+    };
     let mut unlockf = Some(unlockf);
     let mut call = move |gp: Gp| -> bool {
         match unlockf.take() {
@@ -257,13 +259,13 @@ pub(crate) fn try_gopark<F: FnOnce(Gp) -> bool>(unlockf: F, reason: WaitReason) 
     // (once) before anything can resume us.
     let long: *mut (dyn FnMut(Gp) -> bool + 'static) = unsafe { std::mem::transmute(short) };
     mcall_on(m, Pending::Park(long));
-    // Resumed, perhaps on another thread: look the G up afresh.
-    let gp = getg();
-    // SAFETY: we are running again, on whichever M resumed us.
+    // Resumed, perhaps on another thread: `m` may be stale, but `gp` is
+    // still us (a G is not a thread-local), so no fresh lookup is needed.
+    // SAFETY: we are this G, running again.
     let g = unsafe { &*gp };
     g.waitreason.set(WaitReason::Zero);
-    // Relaxed: the waker stored it before the status CAS that our resumption
-    // is ordered after.
+    // Relaxed: the waker stored it before the status store that our
+    // resumption is ordered after (through the run queue).
     let param = g.param.load(Ordering::Relaxed);
     if param != 0 {
         g.param.store(0, Ordering::Relaxed);
@@ -343,20 +345,21 @@ unsafe fn ready(gp: Gp, param: usize, next: bool) {
         return;
     }
     g.param.store(param, Ordering::Relaxed);
-    // AcqRel: acquires the park (the status store and the saved context are
-    // visible) and releases `param` to whoever dequeues the G.
-    if let Err(s) = g.atomicstatus.compare_exchange(
-        gstatus::WAITING,
-        gstatus::RUNNABLE,
-        Ordering::AcqRel,
-        Ordering::Relaxed,
-    ) {
+    // Go CASes WAITING → RUNNABLE. By the contract only one waker holds a
+    // parked G and nobody else writes its status until it is queued, so a
+    // checked load and a store do the same without a locked instruction.
+    // Acquire: the park's status store and saved context (published by the
+    // unlock callback we synchronized with) are visible; the run queue's
+    // release carries our writes to whoever dequeues the G.
+    let s = g.atomicstatus.load(Ordering::Acquire);
+    if s != gstatus::WAITING {
         fatal(&format!(
             "runtime: goready of goroutine {} in status {}",
             g.goid.get(),
             gstatus::name(s)
         ));
     }
+    g.atomicstatus.store(gstatus::RUNNABLE, Ordering::Relaxed);
     trace::ready(g.goid.get());
     // Go wakes an idle P for every ready. gort skips it when the G went into
     // an empty runnext slot (tokio does the same with its LIFO slot): this P
@@ -492,14 +495,15 @@ pub(crate) fn newproc(
         gostartcall(&mut *g.sched.get(), hi, goentry, gp.as_ptr() as usize);
     }
     g.atomicstatus.store(gstatus::RUNNABLE, Ordering::Relaxed);
-    sched.ngoroutines.fetch_add(1, Ordering::Relaxed);
     trace::spawn(goid);
     if pp.is_null() {
+        sched.ngoroutines.fetch_add(1, Ordering::Relaxed);
         globrunqput(sched, gp);
     } else {
         // SAFETY: the held P is alive.
         let p = unsafe { &*pp };
-        p.stats.spawned.fetch_add(1, Ordering::Relaxed);
+        PStats::bump(&p.stats.live, 1);
+        PStats::bump_u64(&p.stats.spawned);
         if runqput(sched, p, gp, true) {
             // Alone in runnext: see `ready`.
             return Ok(goid);
@@ -555,7 +559,9 @@ fn goexit0(sched: &Sched, m: &M, gp: NonNull<G>) {
         let moved: Vec<_> = local.gfree.drain(..half).collect();
         sched.lock.lock().gfree.extend(moved);
     }
-    sched.ngoroutines.fetch_sub(1, Ordering::Release);
+    // SAFETY: we hold the P.
+    PStats::bump(&unsafe { &*m.p.get() }.stats.live, -1);
+    let _ = sched;
 }
 
 // ---------------------------------------------------------------------------
@@ -802,7 +808,7 @@ fn steal_work(sched: &Sched, m: &M, mut now: i64) -> (Option<(NonNull<G>, bool)>
                 }
             }
             if let Some(gp) = p.runq.steal(&p2.runq, take_next) {
-                p.stats.stolen.fetch_add(1, Ordering::Relaxed);
+                PStats::bump_u64(&p.stats.stolen);
                 // SAFETY: stolen Gs are runnable and now ours.
                 trace::steal(unsafe { gp.as_ref() }.goid.get(), p2.id, p.id);
                 return (Some((gp, false)), false, now, poll_until);

@@ -177,9 +177,7 @@ impl Drop for Runtime {
         while proc::any_m_executing(&self.sched) && std::time::Instant::now() < until {
             std::thread::sleep(std::time::Duration::from_micros(50));
         }
-        if !proc::any_m_executing(&self.sched)
-            && self.sched.ngoroutines.load(Ordering::Acquire) == 0
-        {
+        if !proc::any_m_executing(&self.sched) && self.sched.gcount() == 0 {
             // No goroutine is left and every M is in (or entering) the
             // scheduler, where it sees the flag and exits.
             for t in threads {
@@ -217,7 +215,7 @@ impl Stats {
         Stats {
             procs: sched.allp.len(),
             threads: sched.mcount.load(Ordering::Relaxed) as usize,
-            goroutines: sched.ngoroutines.load(Ordering::Relaxed).max(0) as usize,
+            goroutines: sched.gcount().max(0) as usize,
             spawned: sched
                 .allp
                 .iter()

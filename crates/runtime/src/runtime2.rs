@@ -21,7 +21,9 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::ptr::{self, NonNull};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
+use std::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 
 use parking_lot::Mutex;
 
@@ -284,11 +286,35 @@ unsafe impl Send for P {}
 // SAFETY: as above.
 unsafe impl Sync for P {}
 
-/// Per-P counters, summed by `Runtime::stats` and schedtrace.
+/// Per-P counters, summed by `Runtime::stats`, schedtrace and shutdown.
+///
+/// Only the P's holder writes them, so it bumps them with a load and a store
+/// rather than a locked read-modify-write (`PStats::bump`); ownership of the
+/// P passes between threads with release/acquire, which carries the values.
+/// Readers on other threads load them Relaxed: they are statistics, except
+/// for `live`, which shutdown reads only after every M has stopped running
+/// goroutines (see `Runtime::drop`).
 #[derive(Default)]
 pub(crate) struct PStats {
+    /// Goroutines created by goroutines on this P.
     pub(crate) spawned: AtomicU64,
+    /// Goroutines this P stole from others.
     pub(crate) stolen: AtomicU64,
+    /// Goroutines created here minus goroutines that exited here; the sum
+    /// over all Ps plus `Sched::ngoroutines` is the number alive.
+    pub(crate) live: AtomicI64,
+}
+
+impl PStats {
+    /// `counter += delta` for the P's holder (see the type's doc).
+    pub(crate) fn bump(counter: &AtomicI64, delta: i64) {
+        counter.store(counter.load(Ordering::Relaxed) + delta, Ordering::Relaxed);
+    }
+
+    /// `counter += 1` for the P's holder.
+    pub(crate) fn bump_u64(counter: &AtomicU64) {
+        counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
 }
 
 /// The fields of [`Sched`] guarded by its lock (Go's `sched.lock`).
@@ -339,7 +365,8 @@ pub(crate) struct Sched {
     pub(crate) allp: Box<[P]>,
     /// Source of goroutine id batches.
     pub(crate) goidgen: AtomicU64,
-    /// Goroutines alive (spawned, not yet exited).
+    /// Goroutines spawned from outside any P (plain threads, `blocking`):
+    /// the part of the live count no P keeps (see `PStats::live`).
     pub(crate) ngoroutines: AtomicI64,
     /// Last time the network was polled, 0 while an M is blocked in `netpoll`
     /// (Go's `sched.lastpoll`). Swapped to 0 by the M that takes the poller role.
@@ -367,6 +394,16 @@ pub(crate) struct Sched {
 impl Sched {
     pub(crate) fn gomaxprocs(&self) -> u32 {
         self.allp.len() as u32
+    }
+
+    /// Goroutines alive: spawned and not yet exited (Go's `gcount`).
+    pub(crate) fn gcount(&self) -> i64 {
+        self.ngoroutines.load(Ordering::Relaxed)
+            + self
+                .allp
+                .iter()
+                .map(|p| p.stats.live.load(Ordering::Relaxed))
+                .sum::<i64>()
     }
 
     pub(crate) fn p(&self, i: usize) -> *mut P {

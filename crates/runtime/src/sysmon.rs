@@ -221,7 +221,7 @@ pub(crate) fn schedtrace(sched: &Sched, now: i64) -> String {
         sched.nmspinning.load(Ordering::Relaxed),
         sched.nmidle.load(Ordering::Relaxed),
         sched.runqsize.load(Ordering::Relaxed),
-        sched.ngoroutines.load(Ordering::Relaxed),
+        sched.gcount(),
         sched.handoffs.load(Ordering::Relaxed),
         sched.long_runs.load(Ordering::Relaxed),
         runq.join(" "),
