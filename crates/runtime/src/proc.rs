@@ -22,6 +22,20 @@
 //!
 //! Locking: `Sched::lock` guards the global queue and the idle P and M lists.
 //! A P's run queue is lock-free (`runq.rs`); its timer heap has its own lock.
+//!
+//! Memory orderings, by kind (each field in `runtime2.rs` says which it is):
+//! * **Hand-offs** carry ownership of a G or P to another thread and use
+//!   release/acquire: the run queue, `M::nextp`, `P::status` around
+//!   `blocking`, the `gopark` unlock callback's publication.
+//! * **The spinning protocol** (`nmspinning`, `npidle`, the fence in
+//!   [`wakep`]) is a store-load pattern and uses `SeqCst`; see `wakep`.
+//! * **Hints** (`runqsize`, `netpoll_waiters`, `schedtick`, `preempt`,
+//!   `lastpoll` reads that only decide whether to look) are `Relaxed`: a stale
+//!   value costs one needless look or one missed look, and every missed look
+//!   is retried by a later pass, by sysmon, or under the sched lock.
+//! * **G status** stores are `Relaxed` where the G is about to be handed off
+//!   by one of the release operations above, which orders them.
+//! * **Counters** for statistics are `Relaxed`.
 
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -151,7 +165,9 @@ fn execute(sched: &Sched, m: &M, gp: NonNull<G>, inherit: bool) -> Option<(NonNu
     debug_assert_eq!(g.atomicstatus.load(Ordering::Relaxed), gstatus::RUNNABLE);
     g.atomicstatus.store(gstatus::RUNNING, Ordering::Relaxed);
     if !inherit {
-        p.schedtick.fetch_add(1, Ordering::Relaxed);
+        // Only the holder writes it (sysmon reads it as a hint): no RMW needed.
+        let t = p.schedtick.load(Ordering::Relaxed);
+        p.schedtick.store(t.wrapping_add(1), Ordering::Relaxed);
     }
     m.curg.set(gp.as_ptr());
     // SAFETY: g0's buffer is ours; `g.sched` was saved by swapcontext or made
@@ -1171,7 +1187,9 @@ fn entersyscall() {
         .store(gstatus::SYSCALL, Ordering::Relaxed);
     // SAFETY: we held `pp` until the store below.
     let p = unsafe { &*pp };
-    p.syscalltick.fetch_add(1, Ordering::Relaxed);
+    // Only the holder writes it (sysmon reads it as a hint): no RMW needed.
+    let t = p.syscalltick.load(Ordering::Relaxed);
+    p.syscalltick.store(t.wrapping_add(1), Ordering::Relaxed);
     // Release: from here sysmon may take the P (CAS with Acquire) and hand it
     // to another M, which must see everything we did with it.
     p.status.store(pstatus::SYSCALL, Ordering::Release);

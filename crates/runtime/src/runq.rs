@@ -455,6 +455,18 @@ impl<T> RunQueue<T> {
         }
     }
 
+    /// A racy fingerprint of what is queued to run next: the ring's head
+    /// index and the `runnext` pointer. If it is the same, and the queue not
+    /// empty, at two moments, nothing was taken from the queue in between.
+    /// sysmon uses it to spot work stranded behind a goroutine that never
+    /// yields. Relaxed: a hint, compared only with an older hint.
+    pub(crate) fn fingerprint(&self) -> (u32, usize) {
+        (
+            self.head.load(Ordering::Relaxed),
+            self.runnext.load(Ordering::Relaxed) as usize,
+        )
+    }
+
     /// Number of queued items, ring plus runnext: a racy snapshot for
     /// schedtrace and heuristics. Callable from any thread. The answer may be
     /// out of date by the time it is returned, but it never exceeds

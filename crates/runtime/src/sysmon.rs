@@ -44,6 +44,10 @@ struct SysmonTick {
     syscallwhen: i64,
     /// A long run was already counted for the current time slice.
     reported: bool,
+    /// The run queue's fingerprint at `queued_since` (see `RunQueue::fingerprint`).
+    queued: (u32, usize),
+    /// Since when the queue has been non-empty without anything taken from it.
+    queued_since: i64,
 }
 
 /// Handle to a running sysmon thread.
@@ -122,15 +126,21 @@ fn sysmon(sched: &Sched, note: &Note) {
             idle += 1;
         }
 
-        // Work stranded behind a goroutine that keeps its P for a millisecond
-        // without scheduling, while Ps are idle: make sure someone comes for it.
-        if sched.npidle.load(Ordering::SeqCst) > 0
+        // Work stranded for a millisecond behind a goroutine that does not
+        // yield, while Ps are idle: make sure someone comes for it.
+        let mut stranded = false;
+        for (p, pd) in sched.allp.iter().zip(pd.iter_mut()) {
+            let fp = p.runq.fingerprint();
+            if p.runq.is_empty() || fp != pd.queued {
+                pd.queued = fp;
+                pd.queued_since = now;
+            } else if pd.queued_since + STRANDED_NS <= now {
+                stranded = true;
+            }
+        }
+        if stranded
+            && sched.npidle.load(Ordering::SeqCst) > 0
             && sched.nmspinning.load(Ordering::SeqCst) == 0
-            && sched
-                .allp
-                .iter()
-                .zip(&pd)
-                .any(|(p, pd)| pd.schedwhen + STRANDED_NS <= now && !p.runq.is_empty())
         {
             idle = 0;
             wakep(sched);

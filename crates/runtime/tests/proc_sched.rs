@@ -384,3 +384,22 @@ fn runtime_is_freed_unless_goroutines_are_abandoned() {
         "freed a runtime with a parked goroutine"
     );
 }
+
+/// A goroutine readied into an empty `runnext` does not wake another P (the
+/// readier will usually park at once). If the readier instead computes without
+/// yielding, sysmon notices the stranded goroutine and an idle P steals it.
+#[test]
+fn stranded_runnext_is_rescued_by_an_idle_p() {
+    rt(2).block_on(|| {
+        let ran = Arc::new(AtomicBool::new(false));
+        let r = ran.clone();
+        let h = spawn(move || r.store(true, Ordering::SeqCst));
+        // Hold this P without yielding until the other P has run it.
+        let ok = deadline(10);
+        while !ran.load(Ordering::SeqCst) {
+            assert!(ok(), "goroutine stranded in runnext was never rescued");
+            std::hint::spin_loop();
+        }
+        h.join().unwrap();
+    });
+}
