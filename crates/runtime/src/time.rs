@@ -363,6 +363,58 @@ impl AfterFunc {
     }
 }
 
+/// A runtime timer for the layers above the scheduler (Go's `timer` as used
+/// by `poll_runtime_pollSetDeadline`): its callback runs on the scheduler's
+/// stack, with no lock held, each time it fires. The callback must be short
+/// and must not block or park; readying a goroutine is what it is for.
+///
+/// Tied to the runtime it was created in (kept alive by the timer).
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::time::Duration;
+/// gort_runtime::run(|| {
+///     let fired = Arc::new(AtomicBool::new(false));
+///     let f = fired.clone();
+///     let t = gort_runtime::time::RawTimer::new(move || f.store(true, Ordering::SeqCst));
+///     t.reset(gort_runtime::time::nanotime() + 1_000_000);
+///     gort_runtime::time::sleep(Duration::from_millis(20));
+///     assert!(fired.load(Ordering::SeqCst));
+/// });
+/// ```
+pub struct RawTimer {
+    timer: Timer,
+    sched: std::sync::Arc<Sched>,
+}
+
+impl RawTimer {
+    /// A stopped timer calling `f` when it fires.
+    ///
+    /// # Panics
+    ///
+    /// Outside a goroutine (there is no runtime to attach it to).
+    pub fn new(f: impl Fn() + Send + Sync + 'static) -> RawTimer {
+        let sched = crate::runtime::current_sched_arc()
+            .expect("gort: RawTimer::new called outside a goroutine");
+        RawTimer {
+            timer: Timer::new(f),
+            sched,
+        }
+    }
+
+    /// Arms it to fire at `when` ([`nanotime`] units), replacing any earlier
+    /// setting; returns whether it was armed.
+    pub fn reset(&self, when: i64) -> bool {
+        self.timer.reset(&self.sched, when)
+    }
+
+    /// Disarms it; returns whether it was armed (and so will now not fire).
+    pub fn stop(&self) -> bool {
+        self.timer.stop()
+    }
+}
+
 /// Puts the calling goroutine to sleep for at least `d` (Go's `timeSleep`).
 ///
 /// Only the goroutine parks; its M runs other goroutines meanwhile. Called
