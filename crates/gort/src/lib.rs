@@ -33,8 +33,8 @@ pub mod time {
 /// sync): parking and readying goroutines, semaphores, the netpoll contract.
 pub mod runtime {
     pub use gort_runtime::{
-        Gp, Netpoll, NoNetpoll, ParkSlot, WaitReason, current_mp, gopark, goready, goready_param,
-        semacquire, semrelease,
+        Gp, Netpoll, NoNetpoll, ParkSlot, WaitReason, current_mp, current_netpoll, gopark, goready,
+        goready_param, netpoll_add_waiter, semacquire, semrelease, token_goroutine, wake_token,
     };
 }
 

@@ -79,10 +79,10 @@ pub mod time;
 mod trace;
 
 #[cfg(not(loom))]
-pub use netpoll::{Netpoll, NoNetpoll};
-#[cfg(not(loom))]
-pub use park::wake_token;
+pub use netpoll::{Netpoll, NoNetpoll, current_netpoll};
 pub use park::{PD_NIL, PD_READY, PD_WAIT, ParkSlot};
+#[cfg(not(loom))]
+pub use park::{token_goroutine, wake_token};
 #[cfg(not(loom))]
 pub use proc::{blocking, gopark, goready, goready_param, netpoll_add_waiter, yield_now};
 #[cfg(not(loom))]

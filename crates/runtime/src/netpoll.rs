@@ -30,7 +30,11 @@ use crate::runtime2::Gp;
 /// * `netpoll_break` makes a blocked or the next blocking `netpoll` return
 ///   soon; concurrent breaks may be folded into one.
 /// * Returned goroutines must belong to the runtime that called `netpoll`.
-pub trait Netpoll: Send + Sync + 'static {
+///
+/// The trait has `Any` as a supertrait so that the poller crate can get its
+/// own type back from [`current_netpoll`] (`Arc<dyn Netpoll>` upcasts to
+/// `Arc<dyn Any + Send + Sync>`, then `downcast`).
+pub trait Netpoll: std::any::Any + Send + Sync + 'static {
     /// Waits for I/O for at most `delay` nanoseconds (< 0: no limit, 0: just
     /// look) and collects the goroutines made runnable.
     fn netpoll(&self, delay: i64, ready: &mut Vec<Gp>) -> i32;
@@ -72,4 +76,17 @@ impl Netpoll for NoNetpoll {
         *woken = true;
         self.cv.notify_one();
     }
+}
+
+/// The poller installed in the runtime of the calling goroutine (or M), if
+/// the caller runs in one. This is how the poll layer finds the epoll
+/// instance to register a descriptor with.
+pub fn current_netpoll() -> Option<std::sync::Arc<dyn Netpoll>> {
+    let m = crate::stubs::getm();
+    if m.is_null() {
+        return None;
+    }
+    // SAFETY: this thread's M; its runtime outlives it.
+    let sched = unsafe { &*(*m).schedp };
+    Some(sched.netpoll.clone())
 }

@@ -186,6 +186,19 @@ impl ParkSlot {
     }
 }
 
+/// The goroutine a token names, if it names one (rather than an OS thread).
+/// Go's `netpoll` collects such goroutines into the list it returns to the
+/// scheduler; thread tokens must be woken with [`wake_token`] instead.
+#[cfg(not(loom))]
+pub fn token_goroutine(token: usize) -> Option<Gp> {
+    if token > PD_WAIT && token & THREAD_TAG == 0 {
+        // SAFETY: a G token is the address of a parked G (see `commit`).
+        Some(unsafe { Gp::from_usize(token) })
+    } else {
+        None
+    }
+}
+
 /// Wakes the waiter named by a token that [`ParkSlot::unblock`] returned.
 ///
 /// # Safety
