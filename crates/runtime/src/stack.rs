@@ -71,6 +71,13 @@ pub(crate) const MIN_STACK_SIZE: usize = 16 * 1024;
 #[doc(alias = "_StackCacheSize")]
 const STACK_CACHE_MAX: usize = 32;
 
+/// Free stacks per size kept with their pages (warm) in the process-wide
+/// pool; past this, the older half is released with `MADV_DONTNEED` in one
+/// batch. Bounds the memory held by idle stacks to this many stacks' touched
+/// pages (a few MiB in practice) while sparing bursts of goroutines a page
+/// fault and a TLB shoot-down per stack.
+const DIRTY_MAX: usize = 256;
+
 /// Bytes in the first chunk reserved for a stack size. Each further chunk for the same
 /// size doubles, up to `CHUNK_BYTES_MIN << CHUNK_GROWTH_MAX_SHIFT` (1 GiB), so a program
 /// with few goroutines reserves little and one with a million needs few mappings.
@@ -158,6 +165,11 @@ pub(crate) fn stackalloc(size: usize) -> io::Result<Stack> {
 
     let mut pools = STACK_POOL.lock();
     let i = pools.class_index(size);
+    // Warm stacks first: their touched pages are still there, so the new
+    // goroutine takes no page faults.
+    if let Some(lo) = pools.classes[i].dirty.pop() {
+        return Ok(Stack { lo, hi: lo + size });
+    }
     if let Some(lo) = pools.classes[i].free.pop() {
         return Ok(Stack { lo, hi: lo + size });
     }
@@ -189,22 +201,59 @@ pub(crate) fn stackfree(s: Stack) {
         }),
         "runtime: stackfree of a stack that stackalloc did not return: {s:?}",
     );
-    // Only the usable pages: the guard page holds no memory, and under the mprotect
-    // fallback it is a separate VMA anyway.
-    //
-    // SAFETY: `[lo, hi)` lies inside a chunk we mapped and never unmap. The `Stack` was
-    // passed by value, so nobody else holds it; references into its memory can only
-    // have been made by unsafe code, which by the contract on `Stack` is done with
-    // them. MADV_DONTNEED on private anonymous memory just swaps the pages for zero
-    // pages.
-    let released = unsafe { mm::madvise(s.lo() as *mut c_void, s.size(), Advice::LinuxDontNeed) };
-    if let Err(e) = released {
-        // Only possible for locked memory (mlockall); the stack is still reusable.
-        tracing::warn!(error = %e, lo = s.lo(), "runtime: could not release a free stack's pages");
-    }
+    let size = s.size();
+    let batch = {
+        let mut pools = STACK_POOL.lock();
+        let i = pools.class_index(size);
+        let pool = &mut pools.classes[i];
+        pool.dirty.push(s.lo());
+        if pool.dirty.len() <= DIRTY_MAX {
+            return;
+        }
+        // Release the older half; the newer, more likely warm in cache, stay.
+        let n = pool.dirty.len() / 2;
+        pool.dirty.drain(..n).collect::<Vec<usize>>()
+    };
+    let batch = release_pages(batch, size);
     let mut pools = STACK_POOL.lock();
-    let i = pools.class_index(s.size());
-    pools.classes[i].free.push(s.lo());
+    let i = pools.class_index(size);
+    pools.classes[i].free.extend(batch);
+}
+
+/// Gives the pages of free stacks (given by `lo`, all of `size` usable bytes)
+/// back to the kernel with `MADV_DONTNEED`, one call per run of neighbouring
+/// slots: fewer calls means fewer TLB shoot-downs, which dominate the cost
+/// when other threads of the process run meanwhile. A run's range covers the
+/// guard pages between its stacks; guard markers (and the mprotect fallback's
+/// PROT_NONE pages) survive MADV_DONTNEED, which the tests check.
+fn release_pages(mut los: Vec<usize>, size: usize) -> Vec<usize> {
+    los.sort_unstable();
+    let slot = size + page_size();
+    let mut i = 0;
+    while i < los.len() {
+        let start = los[i];
+        let mut end = start + size;
+        let mut j = i + 1;
+        while j < los.len() && los[j] == end + page_size() {
+            end = los[j] + size;
+            j += 1;
+        }
+        debug_assert_eq!(end - start, (j - i) * slot - page_size());
+        // SAFETY: `[start, end)` lies inside one chunk we mapped and never unmap:
+        // the usable pages of the stacks `los[i..j]`, which were passed to
+        // `stackfree` by value (nobody holds them; references into them could
+        // only come from unsafe code, done with them by `Stack`'s contract), and
+        // the guard pages between them, which hold no memory. MADV_DONTNEED on
+        // private anonymous memory swaps pages for zero pages.
+        let released =
+            unsafe { mm::madvise(start as *mut c_void, end - start, Advice::LinuxDontNeed) };
+        if let Err(e) = released {
+            // Only possible for locked memory (mlockall); the stacks stay usable.
+            tracing::warn!(error = %e, start, end, "runtime: could not release free stacks' pages");
+        }
+        i = j;
+    }
+    los
 }
 
 /// A per-P cache of stacks (Go's `p.mcache` stack cache). Owned by one P; no locking
@@ -526,6 +575,9 @@ struct Pool {
     size: usize,
     /// `lo` of each free stack: guard in place, pages released.
     free: Vec<usize>,
+    /// `lo` of each free stack whose pages were not released yet, oldest
+    /// first; at most `DIRTY_MAX`, handed out before `free` ones.
+    dirty: Vec<usize>,
     /// Base of the next never-used slot in the newest chunk; `fresh == fresh_end`
     /// when that chunk is used up (or there is none yet).
     fresh: usize,
@@ -544,6 +596,7 @@ impl Pools {
                 self.classes.push(Pool {
                     size,
                     free: Vec::new(),
+                    dirty: Vec::new(),
                     fresh: 0,
                     fresh_end: 0,
                     chunks: 0,
@@ -743,15 +796,39 @@ mod tests {
         unsafe { ptr::write_volatile((b.hi() - 8) as *mut u64, 0xdead_beef) };
         stackfree(a);
         stackfree(b);
-        // The pool is LIFO.
+        // The pool is LIFO, and a stack freed last comes back warm (its pages
+        // are not released until the pool holds more than DIRTY_MAX).
         let c = stackalloc(size).unwrap();
         let d = stackalloc(size).unwrap();
         assert_eq!((c.lo(), d.lo()), (b_lo, a_lo));
-        // A pooled stack's pages were released, so it comes back zeroed.
         // SAFETY: inside `c`'s usable range.
-        assert_eq!(unsafe { ptr::read_volatile((c.hi() - 8) as *const u64) }, 0);
+        let top = unsafe { ptr::read_volatile((c.hi() - 8) as *const u64) };
+        assert_eq!(top, 0xdead_beef);
         stackfree(c);
         stackfree(d);
+        // Past the bound, the older half is released: those come back zeroed.
+        let more: Vec<Stack> = (0..DIRTY_MAX + 2)
+            .map(|_| stackalloc(size).unwrap())
+            .collect();
+        for s in &more {
+            // SAFETY: inside the usable range of a stack we own.
+            unsafe { ptr::write_volatile((s.hi() - 8) as *mut u64, 0xdead_beef) };
+        }
+        more.into_iter().for_each(stackfree);
+        assert!(pooled(size) >= DIRTY_MAX / 2, "nothing was released");
+        let released: Vec<Stack> = (0..DIRTY_MAX + 2)
+            .map(|_| stackalloc(size).unwrap())
+            .collect();
+        let zeroed = released
+            .iter()
+            // SAFETY: inside the usable range of a stack we own.
+            .filter(|s| unsafe { ptr::read_volatile((s.hi() - 8) as *const u64) } == 0)
+            .count();
+        assert!(
+            zeroed >= DIRTY_MAX / 2,
+            "only {zeroed} released stacks came back zeroed"
+        );
+        released.into_iter().for_each(stackfree);
     }
 
     #[test]
@@ -787,7 +864,7 @@ mod tests {
     fn pooled(size: usize) -> usize {
         let mut pools = STACK_POOL.lock();
         let i = pools.class_index(size);
-        pools.classes[i].free.len()
+        pools.classes[i].free.len() + pools.classes[i].dirty.len()
     }
 
     #[test]
@@ -855,8 +932,12 @@ mod tests {
             assert_eq!(resident_pages(s.lo(), s.hi()), s.size() / page_size());
         }
         let spans: Vec<(usize, usize)> = stacks.iter().map(|s| (s.lo(), s.hi())).collect();
+        // Untouched stacks to free after ours, so that the pool overflows
+        // DIRTY_MAX and the 64 touched ones, being the oldest, get released.
+        let fillers: Vec<Stack> = (0..DIRTY_MAX).map(|_| stackalloc(size).unwrap()).collect();
         let before = rss_bytes();
         stacks.into_iter().for_each(stackfree);
+        fillers.into_iter().for_each(stackfree);
         let after = rss_bytes();
         for (lo, hi) in spans {
             assert_eq!(
@@ -864,6 +945,9 @@ mod tests {
                 0,
                 "freed stack [{lo:#x}, {hi:#x}) still resident"
             );
+            // The batched release spans the guard pages between neighbours:
+            // they must still be guards.
+            assert!(!is_readable(lo - 1).unwrap(), "guard below {lo:#x} lost");
         }
         // Loose: other tests run in parallel and may fault pages in meanwhile.
         assert!(
