@@ -118,16 +118,11 @@ impl ParkSlot {
     ///
     /// With "runtime: corrupted polldesc" if a token is still in the slot.
     pub fn finish(&self) -> bool {
-        // Go swaps in NIL. Once the waker has left READY or NIL (or the
-        // waiter its own WAIT), no one else writes this word: wakers leave a
-        // READY or NIL slot alone, and a second waiter is a double wait. So
-        // a load and a store do the same without a locked instruction.
-        // Acquire: pairs with the waker's AcqRel CAS that stored READY.
-        let old = self.state.load(Ordering::Acquire);
+        // A swap, as Go does, not a load and a store: a waiter that announced
+        // itself (WAIT) and then decided not to park races with wakers that
+        // may turn WAIT into READY at any moment; the swap consumes that.
+        let old = self.state.swap(PD_NIL, Ordering::AcqRel);
         assert!(old <= PD_WAIT, "runtime: corrupted polldesc");
-        if old != PD_NIL {
-            self.state.store(PD_NIL, Ordering::Relaxed);
-        }
         old == PD_READY
     }
 
