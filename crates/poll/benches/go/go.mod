@@ -1,0 +1,3 @@
+module gortpollbench
+
+go 1.27
