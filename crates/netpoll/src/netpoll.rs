@@ -1,0 +1,865 @@
+//! Mirrors Go src/runtime/netpoll.go (go1.27): pollDesc, the pollcache and the poll_runtime_* entry points.
+//!
+//! This is the platform-independent half of the netpoller. Every descriptor
+//! the poll layer wants to wait on gets a [`PollDesc`] (Go's `pollDesc`): two
+//! wake-up words, `rg` for the reader and `wg` for the writer (each a
+//! [`ParkSlot`], gort's rendering of Go's pdNil/pdReady/pdWait/G word), the
+//! read and write deadlines with their timers, and a summary word `info` that
+//! the lock-free paths read instead of taking the lock.
+//!
+//! Three kinds of events end a wait:
+//!
+//! * **I/O readiness**, found by the platform `netpoll` (netpoll_epoll.rs),
+//!   which calls [`netpollready`]: the slot goes to READY and a parked
+//!   goroutine is handed back to the scheduler in `netpoll`'s list.
+//! * **A deadline**, fired by a runtime timer ([`netpolldeadlineimpl`]) or set
+//!   in the past by [`PollDescHandle::poll_set_deadline`]: the deadline is
+//!   marked expired in `info`, then the slot is emptied without READY, so
+//!   the waiter wakes, re-checks `info` and reports [`PollError::Timeout`].
+//! * **Close**, [`PollDescHandle::poll_unblock`]: as a deadline, with
+//!   [`PollError::Closing`].
+//!
+//! The waiter ([`netpollblock`]) announces itself in its slot, *then* reads
+//! `info`; deadline and close paths update `info`, *then* read the slot. A
+//! SeqCst fence on each side between the two steps makes sure at least one
+//! of them sees the other (`fence_store_load` in netpoll_info.rs, which
+//! holds this handshake and its loom models).
+//!
+//! # How a stale event is kept away from a new owner (Go's `fdseq`)
+//!
+//! Go never frees a pollDesc (they are type-stable, recycled through the
+//! pollcache), stores its address in the epoll event together with a small
+//! sequence number `fdseq`, and bumps `fdseq` when the descriptor is freed: an
+//! event that `epoll_wait` returned for the old owner, processed after the
+//! close, carries an old tag and is dropped. gort's [`PollCache`] is a
+//! [`Slab`] of `Arc<PollDesc>`: the epoll data is the slab index plus a tag
+//! drawn from a per-cache counter at open, so every registration has its own
+//! tag (the 32-bit counter wraps after 2^32 registrations; a wrong delivery
+//! would need the same slot to come back with the same tag while the stale
+//! event is still in flight, where Go's 20-bit tag is per pollDesc). `netpoll` looks events up under the cache's read lock and delivers
+//! only to the descriptor in that slot *with that tag*; `poll_close` removes
+//! the descriptor under the write lock, so once it has returned no `netpoll`
+//! touches it, and an event for a reused slot (and a reused fd number) is
+//! dropped instead of waking the new owner.
+//!
+//! # Waiting outside a goroutine
+//!
+//! Only goroutines can wait here: the wake-up of a parked goroutine comes
+//! from the scheduler's `netpoll` calls, which happen only while the runtime
+//! counts netpoll waiters, and an OS thread cannot be counted. So
+//! [`PollDescHandle::poll_wait`] called from a plain thread, a timer callback
+//! or inside [`gort_runtime::blocking`] returns [`PollError::NotPollable`]
+//! (after the closing and deadline checks), as Go's poll layer does for a
+//! descriptor it cannot poll: the caller falls back to blocking I/O. Run such
+//! code in a goroutine (`Runtime::block_on`) to wait.
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Weak};
+
+use gort_runtime::time::{RawTimer, nanotime};
+use gort_runtime::{Gp, ParkSlot, WaitReason, gopark, netpoll_add_waiter, token_goroutine};
+use parking_lot::{Mutex, RwLock};
+use slab::Slab;
+
+use crate::netpoll_epoll::Poller;
+use crate::netpoll_info::{
+    Mode, POLL_CLOSING, POLL_EVENT_ERR, POLL_EXPIRED_READ, POLL_EXPIRED_WRITE, PollError, PollInfo,
+    block, checkerr, fence_store_load,
+};
+
+/// A network poller descriptor (Go's `pollDesc`).
+///
+/// Owned by the poll cache (`Arc` in a slab slot) from open to close, and by
+/// the [`PollDescHandle`] that the poll layer holds. Timer callbacks hold a
+/// `Weak`, so a timer that outlives its descriptor does nothing.
+pub(crate) struct PollDesc {
+    /// The descriptor. Constant; the handle's owner keeps it open until
+    /// `poll_close` (see [`Poller::poll_open`]).
+    pub(crate) fd: RawFd,
+    /// Our slot in the poll cache. Constant.
+    pub(crate) index: u32,
+    /// The tag packed into our epoll data with `index` (Go's `fdseq`).
+    /// Constant: a new registration is a new `PollDesc` with a new tag.
+    pub(crate) fdseq: u32,
+    /// Summary of the locked state for lock-free readers (Go's
+    /// `atomicInfo`); bit layout above. Written by `publish_info` (under
+    /// `lock`) and `set_event_err` (in `netpoll`) with CAS loops.
+    info: PollInfo,
+    /// The reader's wake-up word (Go's `rg`).
+    pub(crate) rg: ParkSlot,
+    /// The writer's wake-up word (Go's `wg`).
+    pub(crate) wg: ParkSlot,
+    /// Deadlines, timers and the closing flag (Go's `lock` and the fields it
+    /// protects).
+    lock: Mutex<PdLocked>,
+    /// Where released waiters are counted when they are woken outside
+    /// `netpoll` (shared with the poller; see [`Poller`]'s `pending_delta`).
+    pending_delta: Arc<AtomicI32>,
+    /// Ourselves, for the timer callbacks created lazily.
+    me: Weak<PollDesc>,
+}
+
+/// The part of a pollDesc under its lock.
+struct PdLocked {
+    /// `poll_unblock` ran: every wait fails with `Closing` (Go's `closing`).
+    closing: bool,
+    /// `poll_close` ran: the descriptor left the cache and epoll.
+    freed: bool,
+    /// Whether the read timer is armed (Go's `rrun`).
+    rrun: bool,
+    /// Whether the write timer is armed (Go's `wrun`).
+    wrun: bool,
+    // Go also keeps `rseq`/`wseq` here, the generation of each timer's
+    // arming (bumped on every re-arm, on close and on reuse), passed to the
+    // timer and compared when it fires. A RawTimer callback takes no
+    // argument, so gort tells a stale fire apart by the deadline itself
+    // (see `netpolldeadlineimpl`), and a pollDesc is never reused (a timer
+    // of a closed one holds a dead `Weak`, or finds `closing`).
+    /// Read deadline: 0 none, > 0 a nanotime, -1 expired (Go's `rd`).
+    rd: i64,
+    /// Write deadline, as `rd` (Go's `wd`).
+    wd: i64,
+    /// Read deadline timer (Go's `rt`), created at the first read deadline.
+    /// While the two deadlines are equal (`combo`), it serves both.
+    rt: Option<RawTimer>,
+    /// Write deadline timer (Go's `wt`), created at the first write deadline.
+    wt: Option<RawTimer>,
+}
+
+impl PollDesc {
+    fn new(me: Weak<PollDesc>, fd: RawFd, index: u32, fdseq: u32, pending: Arc<AtomicI32>) -> Self {
+        PollDesc {
+            fd,
+            index,
+            fdseq,
+            info: PollInfo::new(),
+            rg: ParkSlot::new(),
+            wg: ParkSlot::new(),
+            lock: Mutex::new(PdLocked {
+                closing: false,
+                freed: false,
+                rrun: false,
+                wrun: false,
+                rd: 0,
+                wd: 0,
+                rt: None,
+                wt: None,
+            }),
+            pending_delta: pending,
+            me,
+        }
+    }
+
+    /// The summary word (Go's `pd.info()`).
+    fn info(&self) -> u32 {
+        self.info.load()
+    }
+
+    /// Recomputes the locked bits of `info` from `l` (Go's `publishInfo`).
+    /// Must be called under the lock after anything that changes them, and
+    /// before unblocking a waiter that should see the change.
+    fn publish_info(&self, l: &PdLocked) {
+        let mut bits = 0;
+        if l.closing {
+            bits |= POLL_CLOSING;
+        }
+        if l.rd < 0 {
+            bits |= POLL_EXPIRED_READ;
+        }
+        if l.wd < 0 {
+            bits |= POLL_EXPIRED_WRITE;
+        }
+        self.info.publish(bits);
+    }
+
+    /// Sets or clears the event-error bit (Go's `setEventErr`).
+    pub(crate) fn set_event_err(&self, on: bool) {
+        self.info.set_event_err(on);
+    }
+
+    fn slot(&self, mode: Mode) -> &ParkSlot {
+        if mode == Mode::Write {
+            &self.wg
+        } else {
+            &self.rg
+        }
+    }
+}
+
+/// Go's `netpollcheckerr`: the error a wait in `mode` must report now, if any.
+pub(crate) fn netpollcheckerr(pd: &PollDesc, mode: Mode) -> Result<(), PollError> {
+    checkerr(pd.info(), mode)
+}
+
+/// Go's `netpollblock`: waits until the descriptor is ready in `mode`
+/// (true), or until a deadline or close releases the wait (false). With
+/// `waitio`, only readiness ends it. The caller must be a goroutine that may
+/// park, and the only waiter in this mode (else "runtime: double wait").
+// ANCHOR: netpollblock
+pub(crate) fn netpollblock(pd: &PollDesc, mode: Mode, waitio: bool) -> bool {
+    let slot = pd.slot(mode);
+    block(slot, &pd.info, mode, waitio, || {
+        // Go's netpollblockcommit, run on g0 once we are parked: WAIT → our
+        // G, and count us as a netpoll waiter if that worked. If a waker got
+        // in first the slot holds READY or NIL and the park is called off.
+        gopark(
+            |gp: Gp| {
+                let ok = slot.commit(gp.as_usize());
+                if ok {
+                    netpoll_add_waiter();
+                }
+                ok
+            },
+            WaitReason::IoWait,
+        );
+    })
+}
+// ANCHOR_END: netpollblock
+
+/// Go's `netpollunblock`: releases the waiter in `mode`, leaving READY
+/// behind if `ioready` (else NIL). Returns the waiter's token, which the
+/// caller must wake or hand to the scheduler; a released goroutine counts
+/// -1 in `delta`, to be applied once it is readied.
+pub(crate) fn netpollunblock(
+    pd: &PollDesc,
+    mode: Mode,
+    ioready: bool,
+    delta: &mut i32,
+) -> Option<usize> {
+    let token = pd.slot(mode).unblock(ioready)?;
+    if token_goroutine(token).is_some() {
+        *delta -= 1;
+    }
+    Some(token)
+}
+
+/// Go's `netpollready`: the descriptor is ready in `mode` (`ReadWrite` for
+/// both). Parked goroutines go to `to_run` for the scheduler; a waiter that
+/// is an OS thread (none today, see the module doc) is woken directly.
+/// Returns the change to the count of netpoll waiters.
+pub(crate) fn netpollready(to_run: &mut Vec<Gp>, pd: &PollDesc, mode: Mode) -> i32 {
+    let mut delta = 0;
+    let mut tokens = [None, None];
+    if mode.reads() {
+        tokens[0] = netpollunblock(pd, Mode::Read, true, &mut delta);
+    }
+    if mode.writes() {
+        tokens[1] = netpollunblock(pd, Mode::Write, true, &mut delta);
+    }
+    for token in tokens.into_iter().flatten() {
+        match token_goroutine(token) {
+            Some(gp) => to_run.push(gp),
+            // SAFETY: `unblock` handed us this token; it is woken only here.
+            None => unsafe { gort_runtime::wake_token(token) },
+        }
+    }
+    delta
+}
+
+/// Wakes the waiters that a deadline or close path released (Go's
+/// `netpollgoready`) and records their count for `netpoll` to report
+/// (Go's `netpollAdjustWaiters`; see [`Poller`]).
+fn wake_released(pd: &PollDesc, tokens: [Option<usize>; 2], delta: i32) {
+    for token in tokens.into_iter().flatten() {
+        // SAFETY: `netpollunblock` handed us this token; it is woken only here.
+        unsafe { gort_runtime::wake_token(token) };
+    }
+    if delta != 0 {
+        // Relaxed: a count folded into the next netpoll's return value; no
+        // data is published through it, and a late fold only makes the
+        // scheduler poll once more than needed.
+        pd.pending_delta.fetch_add(delta, Ordering::Relaxed);
+    }
+}
+
+/// Which timer fired.
+#[derive(Clone, Copy)]
+enum TimerKind {
+    Read,
+    Write,
+}
+
+/// Go's `netpolldeadlineimpl` (through `netpollReadDeadline`,
+/// `netpollWriteDeadline` and, for a shared timer, `netpollDeadline`): a
+/// deadline timer fired; expire the deadline(s) it stands for and release
+/// the waiters.
+///
+/// Go passes each arming its `rseq`/`wseq` as the timer argument and drops a
+/// fire whose seq is stale. gort's [`RawTimer`] callback takes no argument,
+/// so the same guarantee comes from the state itself: a fire expires a
+/// deadline only if that timer is armed (`rrun`/`wrun`) and the deadline it
+/// enforces is set and *due now*. A fire left over from an arming that a
+/// later `poll_set_deadline` replaced finds either no deadline, an already
+/// expired one, or one in the future, and does nothing; if the new deadline
+/// is due as well, failing it is exactly what its own timer would do.
+#[doc(
+    alias = "netpollDeadline",
+    alias = "netpollReadDeadline",
+    alias = "netpollWriteDeadline"
+)]
+fn netpolldeadlineimpl(pd: &PollDesc, which: TimerKind) {
+    let mut delta = 0;
+    let mut tokens = [None, None];
+    {
+        let mut l = pd.lock.lock();
+        if l.closing {
+            return;
+        }
+        let now = nanotime();
+        let due = |d: i64| d > 0 && d <= now;
+        let combo = l.rd > 0 && l.rd == l.wd;
+        let (read, write) = match which {
+            TimerKind::Read => (l.rrun && due(l.rd), l.rrun && combo && !l.wrun && due(l.wd)),
+            TimerKind::Write => (false, l.wrun && due(l.wd)),
+        };
+        if !read && !write {
+            return;
+        }
+        if read {
+            l.rd = -1;
+        }
+        if write {
+            l.wd = -1;
+        }
+        pd.publish_info(&l);
+        fence_store_load();
+        if read {
+            tokens[0] = netpollunblock(pd, Mode::Read, false, &mut delta);
+        }
+        if write {
+            tokens[1] = netpollunblock(pd, Mode::Write, false, &mut delta);
+        }
+    }
+    wake_released(pd, tokens, delta);
+}
+
+/// A timer callback that finds its descriptor, if it still exists.
+fn deadline_timer(pd: &PollDesc, which: TimerKind) -> RawTimer {
+    let weak = pd.me.clone();
+    RawTimer::new(move || {
+        if let Some(pd) = weak.upgrade() {
+            netpolldeadlineimpl(&pd, which);
+        }
+    })
+}
+
+/// Whether a runtime timer can be created on this thread (it is an M of
+/// some runtime: `RawTimer::new` attaches the timer to that runtime).
+fn on_runtime_thread() -> bool {
+    gort_runtime::current_netpoll().is_some()
+}
+
+/// Arms `t` (creating it on first use) to fire at `when`.
+fn arm(pd: &PollDesc, t: &mut Option<RawTimer>, which: TimerKind, when: i64) -> bool {
+    if t.is_none() {
+        if !on_runtime_thread() {
+            return false;
+        }
+        *t = Some(deadline_timer(pd, which));
+    }
+    if let Some(t) = t {
+        t.reset(when);
+    }
+    true
+}
+
+fn disarm(t: &Option<RawTimer>) {
+    if let Some(t) = t {
+        t.stop();
+    }
+}
+
+/// The descriptors registered with one poller (Go's `pollCache`).
+///
+/// Go's pollcache is a free list of type-stable pollDescs; here the slab
+/// hands out slots, each holding an `Arc<PollDesc>` whose address is stable
+/// while registered, and the slot index with a fresh tag is what epoll
+/// carries (see the module doc).
+#[doc(alias = "pollCache")]
+pub(crate) struct PollCache {
+    /// Write-locked by open and close, read-locked by `netpoll` while it
+    /// delivers a batch of events.
+    pub(crate) inner: RwLock<CacheInner>,
+}
+
+/// The poll cache under its lock.
+pub(crate) struct CacheInner {
+    /// The registered descriptors.
+    pub(crate) slots: Slab<Arc<PollDesc>>,
+    /// The tag of the last registration; each open takes the next one.
+    last_seq: u32,
+}
+
+/// Slot indices are packed in 32 bits, and `u32::MAX` is not used so that
+/// the break pipe's data word (all ones) can never be a descriptor's.
+const MAX_SLOTS: usize = u32::MAX as usize;
+
+impl PollCache {
+    pub(crate) fn new() -> PollCache {
+        PollCache {
+            inner: RwLock::new(CacheInner {
+                slots: Slab::new(),
+                last_seq: 0,
+            }),
+        }
+    }
+
+    /// Takes a slot for `fd` (Go's `pollcache.alloc` plus the resetting
+    /// half of `poll_runtime_pollOpen`).
+    fn alloc(&self, fd: RawFd, pending: &Arc<AtomicI32>) -> io::Result<Arc<PollDesc>> {
+        let mut c = self.inner.write();
+        if c.slots.len() >= MAX_SLOTS {
+            return Err(io::Error::from_raw_os_error(
+                rustix::io::Errno::NOMEM.raw_os_error(),
+            ));
+        }
+        c.last_seq = c.last_seq.wrapping_add(1);
+        let seq = c.last_seq;
+        let entry = c.slots.vacant_entry();
+        let index = entry.key() as u32;
+        let pd = Arc::new_cyclic(|me| PollDesc::new(me.clone(), fd, index, seq, pending.clone()));
+        entry.insert(pd.clone());
+        Ok(pd)
+    }
+
+    /// Gives the slot back (Go's `pollcache.free`); from here `netpoll`
+    /// drops events carrying its index and tag.
+    fn free(&self, pd: &Arc<PollDesc>) {
+        let mut c = self.inner.write();
+        let index = pd.index as usize;
+        if c.slots.get(index).is_some_and(|cur| Arc::ptr_eq(cur, pd)) {
+            c.slots.remove(index);
+        }
+    }
+
+    /// How many descriptors are registered.
+    pub(crate) fn len(&self) -> usize {
+        self.inner.read().slots.len()
+    }
+}
+
+/// The epoll data word for a registration: the tag above the slot index.
+pub(crate) fn pack_data(index: u32, fdseq: u32) -> u64 {
+    (u64::from(fdseq) << 32) | u64::from(index)
+}
+
+/// The inverse of [`pack_data`]: (slot index, tag).
+pub(crate) fn unpack_data(data: u64) -> (u32, u32) {
+    (data as u32, (data >> 32) as u32)
+}
+
+/// A descriptor registered with the netpoller: what Go's internal/poll
+/// keeps in `pollDesc.runtimeCtx`. Its methods are the
+/// `poll_runtime_poll*` entry points.
+///
+/// Dropping it closes it (unblock, then [`poll_close`](Self::poll_close)).
+/// The descriptor itself must stay open until then (see
+/// [`Poller::poll_open`]).
+///
+/// Contract with the runtime: only goroutines of the runtime in which the
+/// poller is installed may wait on it (`netpoll` hands the goroutines it
+/// wakes to the scheduler that called it), and deadlines should be set from
+/// that runtime's goroutines (the deadline timers live in the runtime of
+/// the thread that first sets one).
+pub struct PollDescHandle {
+    pd: Arc<PollDesc>,
+    poller: Arc<Poller>,
+}
+
+impl fmt::Debug for PollDescHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PollDescHandle")
+            .field("fd", &self.pd.fd)
+            .field("index", &self.pd.index)
+            .field("fdseq", &self.pd.fdseq)
+            .finish()
+    }
+}
+
+/// Registers `fd` with the poller of the calling goroutine's runtime (Go's
+/// `poll_runtime_pollOpen`; the epoll instance is created on first use, as
+/// Go's `netpollGenericInit` does). Fails with `Unsupported` if the caller
+/// runs in no runtime or its runtime has no [`Poller`] installed, or with
+/// the error of `epoll_ctl` (`EPERM` for a regular file, for instance).
+///
+/// # Safety
+///
+/// `fd` must stay open until the returned handle is closed or dropped: the
+/// handle removes it from epoll by number then.
+#[doc(alias = "poll_runtime_pollOpen")]
+pub unsafe fn poll_runtime_poll_open(fd: BorrowedFd<'_>) -> io::Result<PollDescHandle> {
+    let poller = Poller::current().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::Unsupported,
+            "gort-netpoll: no Poller installed in the calling goroutine's runtime",
+        )
+    })?;
+    // SAFETY: forwarded contract.
+    unsafe { poller.poll_open(fd) }
+}
+
+impl Poller {
+    /// Registers `fd` with this poller (Go's `poll_runtime_pollOpen`):
+    /// edge-triggered for reading and writing, with no deadlines.
+    ///
+    /// # Safety
+    ///
+    /// `fd` must stay open until the returned handle is closed or dropped.
+    #[doc(alias = "poll_runtime_pollOpen")]
+    pub unsafe fn poll_open(self: &Arc<Self>, fd: BorrowedFd<'_>) -> io::Result<PollDescHandle> {
+        let ep = self.netpollinit()?;
+        let pd = self.cache.alloc(fd.as_raw_fd(), &self.pending_delta)?;
+        if let Err(e) = ep.netpollopen(fd, &pd) {
+            self.cache.free(&pd);
+            return Err(e);
+        }
+        Ok(PollDescHandle {
+            pd,
+            poller: self.clone(),
+        })
+    }
+}
+
+impl PollDescHandle {
+    /// The registered descriptor.
+    pub fn fd(&self) -> RawFd {
+        self.pd.fd
+    }
+
+    /// The poller this descriptor is registered with.
+    pub fn poller(&self) -> &Arc<Poller> {
+        &self.poller
+    }
+
+    /// Prepares for an I/O attempt in `mode` (Go's `poll_runtime_pollReset`):
+    /// fails if the descriptor is closing or the deadline has passed, else
+    /// forgets a readiness notification left from before, so the next
+    /// [`poll_wait`](Self::poll_wait) waits for a new one.
+    #[doc(alias = "poll_runtime_pollReset")]
+    pub fn poll_reset(&self, mode: Mode) -> Result<(), PollError> {
+        if mode == Mode::ReadWrite {
+            return Err(PollError::NotPollable);
+        }
+        netpollcheckerr(&self.pd, mode)?;
+        let slot = self.pd.slot(mode);
+        // Go stores pdNil. With the slot API: consume a pending READY, or
+        // announce a wait (NIL → WAIT) and withdraw it (→ NIL). Only this
+        // mode's single waiter touches the slot besides the wakers, and a
+        // wake-up racing with the reset may be dropped, as in Go: the I/O
+        // attempt that follows sees the descriptor's real state.
+        if !slot.prepare() {
+            slot.finish();
+        }
+        Ok(())
+    }
+
+    /// Waits until the descriptor is ready in `mode` (Go's
+    /// `poll_runtime_pollWait`), or fails with `Closing` (after
+    /// [`poll_unblock`](Self::poll_unblock)), `Timeout` (the deadline for
+    /// `mode` passed, before or during the wait) or `NotPollable` (an epoll
+    /// error on the read side, `mode` is `ReadWrite`, or the caller is not a
+    /// goroutine that may park: see the module doc).
+    ///
+    /// At most one goroutine may wait per mode at a time (the poll layer's
+    /// fdMutex guarantees it); a second one panics with "runtime: double wait".
+    #[doc(alias = "poll_runtime_pollWait")]
+    pub fn poll_wait(&self, mode: Mode) -> Result<(), PollError> {
+        if mode == Mode::ReadWrite {
+            return Err(PollError::NotPollable);
+        }
+        netpollcheckerr(&self.pd, mode)?;
+        if gort_runtime::current_mp().is_none() {
+            // Not a goroutine, or inside `blocking`: cannot park.
+            return Err(PollError::NotPollable);
+        }
+        while !netpollblock(&self.pd, mode, false) {
+            netpollcheckerr(&self.pd, mode)?;
+            // Released without an error to report: a deadline fired and
+            // was pushed back before we ran. Wait again, as Go does.
+        }
+        Ok(())
+    }
+
+    /// Waits for readiness in `mode`, ignoring deadlines and close (Go's
+    /// `poll_runtime_pollWaitCanceled`, used on Windows after a failed
+    /// cancel). Returns at once outside a goroutine or for `ReadWrite`.
+    #[doc(alias = "poll_runtime_pollWaitCanceled")]
+    pub fn poll_wait_canceled(&self, mode: Mode) {
+        if mode == Mode::ReadWrite || gort_runtime::current_mp().is_none() {
+            return;
+        }
+        while !netpollblock(&self.pd, mode, true) {}
+    }
+
+    /// Sets the deadline for `mode` (Go's `poll_runtime_pollSetDeadline`).
+    ///
+    /// `d` is relative, in nanoseconds, as internal/poll passes it: `> 0` in
+    /// the future, `< 0` already passed (pending and later waits in `mode`
+    /// fail with `Timeout` at once), `0` no deadline (and a wait can succeed
+    /// again after an expired one). A future deadline is enforced by a
+    /// runtime timer created on the calling thread's runtime; from a thread
+    /// outside any runtime it is recorded but no timer can be armed, so it
+    /// does not fire (set deadlines from goroutines). Ignored once closing.
+    #[doc(alias = "poll_runtime_pollSetDeadline")]
+    pub fn poll_set_deadline(&self, d: i64, mode: Mode) {
+        let pd = &*self.pd;
+        let mut delta = 0;
+        let mut tokens = [None, None];
+        {
+            let mut guard = pd.lock.lock();
+            let l = &mut *guard;
+            if l.closing {
+                return;
+            }
+            let (rd0, wd0) = (l.rd, l.wd);
+            let combo0 = rd0 > 0 && rd0 == wd0;
+            let d = if d > 0 {
+                nanotime().saturating_add(d)
+            } else {
+                d.max(-1)
+            };
+            if mode.reads() {
+                l.rd = d;
+            }
+            if mode.writes() {
+                l.wd = d;
+            }
+            pd.publish_info(l);
+            let combo = l.rd > 0 && l.rd == l.wd;
+            // The read timer enforces rd, and also wd while they are equal.
+            if !l.rrun {
+                if l.rd > 0 {
+                    l.rrun = arm(pd, &mut l.rt, TimerKind::Read, l.rd);
+                }
+            } else if l.rd != rd0 || combo != combo0 {
+                if l.rd > 0 {
+                    l.rrun = arm(pd, &mut l.rt, TimerKind::Read, l.rd);
+                } else {
+                    disarm(&l.rt);
+                    l.rrun = false;
+                }
+            }
+            if !l.wrun {
+                if l.wd > 0 && !combo {
+                    l.wrun = arm(pd, &mut l.wt, TimerKind::Write, l.wd);
+                }
+            } else if l.wd != wd0 || combo != combo0 {
+                if l.wd > 0 && !combo {
+                    l.wrun = arm(pd, &mut l.wt, TimerKind::Write, l.wd);
+                } else {
+                    disarm(&l.wt);
+                    l.wrun = false;
+                }
+            }
+            // A deadline in the past also releases the wait in progress.
+            if l.rd < 0 || l.wd < 0 {
+                fence_store_load();
+            }
+            if l.rd < 0 {
+                tokens[0] = netpollunblock(pd, Mode::Read, false, &mut delta);
+            }
+            if l.wd < 0 {
+                tokens[1] = netpollunblock(pd, Mode::Write, false, &mut delta);
+            }
+        }
+        wake_released(pd, tokens, delta);
+    }
+
+    /// Marks the descriptor closing and releases both waiters, which fail
+    /// with `Closing`, as will every later wait (Go's
+    /// `poll_runtime_pollUnblock`, called by `Close` before the descriptor
+    /// can be freed). Stops the deadline timers. Calling it again does
+    /// nothing (Go throws; gort's `Drop` may follow an explicit unblock).
+    #[doc(alias = "poll_runtime_pollUnblock")]
+    pub fn poll_unblock(&self) {
+        let pd = &*self.pd;
+        let mut delta = 0;
+        let mut tokens = [None, None];
+        {
+            let mut l = pd.lock.lock();
+            if l.closing {
+                return;
+            }
+            l.closing = true;
+            pd.publish_info(&l);
+            fence_store_load();
+            tokens[0] = netpollunblock(pd, Mode::Read, false, &mut delta);
+            tokens[1] = netpollunblock(pd, Mode::Write, false, &mut delta);
+            if l.rrun {
+                disarm(&l.rt);
+                l.rrun = false;
+            }
+            if l.wrun {
+                disarm(&l.wt);
+                l.wrun = false;
+            }
+        }
+        wake_released(pd, tokens, delta);
+    }
+
+    /// Removes the descriptor from epoll and the poll cache (Go's
+    /// `poll_runtime_pollClose`). Unblocks it first if that was not done.
+    /// After this, events already taken from epoll for it are dropped, and
+    /// the descriptor may be closed and its number reused. Idempotent;
+    /// dropping the handle does it too.
+    #[doc(alias = "poll_runtime_pollClose")]
+    pub fn poll_close(&self) {
+        self.poll_unblock();
+        {
+            let mut l = self.pd.lock.lock();
+            if l.freed {
+                return;
+            }
+            l.freed = true;
+            // Timers hold only a Weak; dropping them here frees their
+            // callbacks once the heap entries surface.
+            l.rt = None;
+            l.wt = None;
+        }
+        self.poller.netpollclose(self.pd.fd);
+        self.poller.cache.free(&self.pd);
+    }
+
+    /// The descriptor, for the poller's unit tests.
+    #[cfg(test)]
+    pub(crate) fn desc(&self) -> &Arc<PollDesc> {
+        &self.pd
+    }
+
+    /// Whether epoll reported an error for the descriptor (Go's
+    /// `pd.info().eventErr()`), which makes read waits fail with `NotPollable`.
+    pub fn event_err(&self) -> bool {
+        self.pd.info() & POLL_EVENT_ERR != 0
+    }
+}
+
+impl Drop for PollDescHandle {
+    fn drop(&mut self) {
+        self.poll_close();
+    }
+}
+
+impl AsFd for PollDescHandle {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: the opener promised (poll_open's contract) that the fd
+        // stays open for as long as this handle exists.
+        unsafe { BorrowedFd::borrow_raw(self.pd.fd) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mode_matches_go_ints() {
+        assert_eq!(Mode::Read as i32, 'r' as i32);
+        assert_eq!(Mode::Write as i32, 'w' as i32);
+        assert_eq!(Mode::ReadWrite as i32, 'r' as i32 + 'w' as i32);
+        assert_eq!(
+            Mode::from_go('r' as i32 + 'w' as i32),
+            Some(Mode::ReadWrite)
+        );
+        assert_eq!(Mode::from_go(0), None);
+    }
+
+    #[test]
+    fn errors_match_go() {
+        assert_eq!(
+            PollError::Closing.to_string(),
+            "use of closed network connection"
+        );
+        assert_eq!(PollError::Timeout.to_string(), "i/o timeout");
+        assert_eq!(PollError::NotPollable.to_string(), "not pollable");
+        assert_eq!(
+            [
+                PollError::Closing,
+                PollError::Timeout,
+                PollError::NotPollable
+            ]
+            .map(PollError::code),
+            [1, 2, 3]
+        );
+    }
+
+    #[test]
+    fn data_word_round_trips_and_never_collides_with_break() {
+        for (i, s) in [(0, 1), (7, u32::MAX), (u32::MAX - 1, 3)] {
+            assert_eq!(unpack_data(pack_data(i, s)), (i, s));
+        }
+        assert_ne!(pack_data(u32::MAX - 1, u32::MAX), u64::MAX);
+    }
+
+    fn desc() -> Arc<PollDesc> {
+        Arc::new_cyclic(|me| PollDesc::new(me.clone(), -1, 0, 1, Default::default()))
+    }
+
+    /// A fire of a deadline timer whose arming was replaced (the race Go's
+    /// rseq/wseq guard against) changes nothing unless the deadline that is
+    /// set now is due.
+    #[test]
+    fn stale_timer_fire_never_fails_a_later_or_cleared_deadline() {
+        let pd = desc();
+        let set = |rd: i64, wd: i64, rrun: bool, wrun: bool| {
+            let mut l = pd.lock.lock();
+            (l.rd, l.wd, l.rrun, l.wrun) = (rd, wd, rrun, wrun);
+            pd.publish_info(&l);
+        };
+        let far = nanotime() + 3_600_000_000_000;
+        for (rd, wd, rrun, wrun) in [
+            (far, 0, true, false),
+            (0, 0, true, true),
+            (far, far, true, false),
+        ] {
+            set(rd, wd, rrun, wrun);
+            netpolldeadlineimpl(&pd, TimerKind::Read);
+            netpolldeadlineimpl(&pd, TimerKind::Write);
+            assert_eq!(netpollcheckerr(&pd, Mode::Read), Ok(()));
+            assert_eq!(netpollcheckerr(&pd, Mode::Write), Ok(()));
+        }
+        // A due deadline whose timer is not armed (stopped) is left alone.
+        set(1, 1, false, false);
+        netpolldeadlineimpl(&pd, TimerKind::Read);
+        assert_eq!(netpollcheckerr(&pd, Mode::Read), Ok(()));
+        // Due and armed: the read timer expires the read deadline only...
+        set(1, 2, true, true);
+        netpolldeadlineimpl(&pd, TimerKind::Read);
+        assert_eq!(netpollcheckerr(&pd, Mode::Read), Err(PollError::Timeout));
+        assert_eq!(netpollcheckerr(&pd, Mode::Write), Ok(()));
+        // ...and, as the shared (combo) timer, both.
+        set(1, 1, true, false);
+        netpolldeadlineimpl(&pd, TimerKind::Read);
+        assert_eq!(netpollcheckerr(&pd, Mode::Write), Err(PollError::Timeout));
+        assert_eq!(pd.pending_delta.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn checkerr_order_closing_timeout_eventerr() {
+        let pd = desc();
+        assert_eq!(netpollcheckerr(&pd, Mode::Read), Ok(()));
+        pd.set_event_err(true);
+        assert_eq!(
+            netpollcheckerr(&pd, Mode::Read),
+            Err(PollError::NotPollable)
+        );
+        assert_eq!(netpollcheckerr(&pd, Mode::Write), Ok(()));
+        {
+            let mut l = pd.lock.lock();
+            l.rd = -1;
+            pd.publish_info(&l);
+            // publish_info keeps the event-error bit.
+            assert_ne!(pd.info() & POLL_EVENT_ERR, 0);
+        }
+        assert_eq!(netpollcheckerr(&pd, Mode::Read), Err(PollError::Timeout));
+        {
+            let mut l = pd.lock.lock();
+            l.closing = true;
+            pd.publish_info(&l);
+        }
+        assert_eq!(netpollcheckerr(&pd, Mode::Read), Err(PollError::Closing));
+        assert_eq!(netpollcheckerr(&pd, Mode::Write), Err(PollError::Closing));
+    }
+}
