@@ -1,0 +1,3 @@
+module gortnetpollbench
+
+go 1.27
