@@ -11,18 +11,35 @@
 //! goroutine, without a concurrent operation ever touching a descriptor
 //! number that has been closed and reused.
 //!
-//! What exists so far:
+//! Where to read:
 //!
-//! * [`fd_mutex`]: [`FdMutex`], Go's `fdMutex`.
-//!
-//! Next: the `FD` itself (Go's `fd_unix.go`, `fd_poll_runtime.go`), on top of
-//! gort-netpoll.
+//! * [`fd_mutex`]: [`FdMutex`], Go's `fdMutex` (lifetime and read/write
+//!   serialization of one descriptor).
+//! * `fd_unix.rs`: [`FD`] itself, its `close` protocol and its I/O loops
+//!   (Go's `fd_unix.go`, `writev.go`), with `fd_posix.rs` (the calls every
+//!   POSIX system shares, and the EINTR rule).
+//! * `fd_poll_runtime.rs`: the link to gort-netpoll and the deadlines (Go's
+//!   `fd_poll_runtime.go`).
+//! * [`fd`]: the errors (`ErrNetClosing`, `ErrDeadlineExceeded`, ...), as
+//!   typed errors inside `std::io::Error`.
 //!
 //! Under `--cfg loom` the crate builds [`FdMutex`] on loom's atomics and a
 //! loom semaphore instead of gort-runtime's, so its model checks run without
-//! a scheduler.
+//! a scheduler; the `FD` and everything on the netpoller is left out there.
 
 mod atomic;
+#[cfg(not(loom))]
+pub mod fd;
 pub mod fd_mutex;
+#[cfg(not(loom))]
+mod fd_poll_runtime;
+#[cfg(not(loom))]
+mod fd_posix;
+#[cfg(not(loom))]
+mod fd_unix;
 
 pub use fd_mutex::FdMutex;
+#[cfg(not(loom))]
+pub use fd_poll_runtime::convert_err;
+#[cfg(not(loom))]
+pub use fd_unix::{FD, MAX_RW, MAX_VEC, THREAD_POLL_SLICE_NS};
