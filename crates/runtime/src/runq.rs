@@ -460,6 +460,7 @@ impl<T> RunQueue<T> {
     /// empty, at two moments, nothing was taken from the queue in between.
     /// sysmon uses it to spot work stranded behind a goroutine that never
     /// yields. Relaxed: a hint, compared only with an older hint.
+    #[cfg(not(loom))]
     pub(crate) fn fingerprint(&self) -> (u32, usize) {
         (
             self.head.load(Ordering::Relaxed),
