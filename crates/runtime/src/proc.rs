@@ -176,7 +176,7 @@ fn execute(sched: &Sched, m: &M, gp: NonNull<G>, inherit: bool) -> Option<(NonNu
     unsafe { swapcontext(m.g0.get(), g.sched.get()) };
     m.curg.set(ptr::null_mut());
     match m.pending.replace(Pending::None) {
-        Pending::Park(unlockf) => park_m(m, gp, unlockf),
+        Pending::Park(unlockf) => park_m(gp, unlockf),
         Pending::Yield => {
             gosched_m(sched, m, gp);
             None
@@ -290,18 +290,13 @@ pub(crate) fn try_gopark<F: FnOnce(Gp) -> bool>(unlockf: F, reason: WaitReason) 
 }
 
 /// g0 half of `gopark` (Go's `park_m`).
-fn park_m(
-    m: &M,
-    gp: NonNull<G>,
-    unlockf: *mut dyn FnMut(Gp) -> bool,
-) -> Option<(NonNull<G>, bool)> {
+fn park_m(gp: NonNull<G>, unlockf: *mut dyn FnMut(Gp) -> bool) -> Option<(NonNull<G>, bool)> {
     // SAFETY: `gp` just switched away from us and is not yet published.
     let g = unsafe { gp.as_ref() };
     // Relaxed would do: `unlockf` publishes the G with release semantics
     // after this store. Release documents the intent and is free on x86.
     g.atomicstatus.store(gstatus::WAITING, Ordering::Release);
     trace::park(g.goid.get(), g.waitreason.get());
-    let _ = m;
     // A panic in an unlock callback would unwind through the scheduler.
     let ok = match catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: see `gopark`: the closure is alive and called exactly once.
@@ -577,7 +572,6 @@ fn goexit0(sched: &Sched, m: &M, gp: NonNull<G>) {
     }
     // SAFETY: we hold the P.
     PStats::bump(&unsafe { &*m.p.get() }.stats.live, -1);
-    let _ = sched;
 }
 
 // ---------------------------------------------------------------------------
@@ -1115,7 +1109,7 @@ pub(crate) fn injectglist(sched: &Sched, list: Vec<Gp>) {
     wakep(sched);
 }
 
-fn netpoll_adjust_waiters(sched: &Sched, delta: i32) {
+pub(crate) fn netpoll_adjust_waiters(sched: &Sched, delta: i32) {
     if delta != 0 {
         sched
             .netpoll_waiters

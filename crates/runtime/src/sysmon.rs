@@ -23,7 +23,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::lock_futex::Note;
-use crate::proc::{handoffp, injectglist, wakep};
+use crate::proc::{handoffp, injectglist, netpoll_adjust_waiters, wakep};
 use crate::runtime2::{Sched, pstatus};
 use crate::time::nanotime;
 use crate::trace;
@@ -109,11 +109,7 @@ fn sysmon(sched: &Sched, note: &Note) {
         {
             let mut list = Vec::new();
             let delta = sched.netpoll.netpoll(0, &mut list);
-            if delta != 0 {
-                sched
-                    .netpoll_waiters
-                    .fetch_add(delta as u32, Ordering::Relaxed);
-            }
+            netpoll_adjust_waiters(sched, delta);
             if !list.is_empty() {
                 idle = 0;
                 injectglist(sched, list);
