@@ -112,12 +112,13 @@ struct PdLocked {
     rrun: bool,
     /// Whether the write timer is armed (Go's `wrun`).
     wrun: bool,
-    // Go also keeps `rseq`/`wseq` here, the generation of each timer's
-    // arming (bumped on every re-arm, on close and on reuse), passed to the
-    // timer and compared when it fires. A RawTimer callback takes no
-    // argument, so gort tells a stale fire apart by the deadline itself
-    // (see `netpolldeadlineimpl`), and a pollDesc is never reused (a timer
-    // of a closed one holds a dead `Weak`, or finds `closing`).
+    /// Generation of the read timer's arming (Go's `rseq`): bumped whenever
+    /// the read deadline is re-armed or cleared and on close; each arming
+    /// hands the timer the value it had, and a fire carrying any other
+    /// value is stale and ignored.
+    rseq: usize,
+    /// Generation of the write timer's arming (Go's `wseq`), as `rseq`.
+    wseq: usize,
     /// Read deadline: 0 none, > 0 a nanotime, -1 expired (Go's `rd`).
     rd: i64,
     /// Write deadline, as `rd` (Go's `wd`).
@@ -143,6 +144,8 @@ impl PollDesc {
                 freed: false,
                 rrun: false,
                 wrun: false,
+                rseq: 0,
+                wseq: 0,
                 rd: 0,
                 wd: 0,
                 rt: None,
@@ -284,44 +287,37 @@ enum TimerKind {
 
 /// Go's `netpolldeadlineimpl` (through `netpollReadDeadline`,
 /// `netpollWriteDeadline` and, for a shared timer, `netpollDeadline`): a
-/// deadline timer fired; expire the deadline(s) it stands for and release
-/// the waiters.
+/// deadline timer fired with the `seq` of its arming; expire the
+/// deadline(s) it stands for and release the waiters.
 ///
-/// Go passes each arming its `rseq`/`wseq` as the timer argument and drops a
-/// fire whose seq is stale. gort's [`RawTimer`] callback takes no argument,
-/// so the same guarantee comes from the state itself: a fire expires a
-/// deadline only if that timer is armed (`rrun`/`wrun`) and the deadline it
-/// enforces is set and *due now*. A fire left over from an arming that a
-/// later `poll_set_deadline` replaced finds either no deadline, an already
-/// expired one, or one in the future, and does nothing; if the new deadline
-/// is due as well, failing it is exactly what its own timer would do.
+/// A fire whose `seq` is not the current `rseq` (for the read or shared
+/// timer) or `wseq` (for the write timer) belongs to an arming that
+/// `poll_set_deadline` or `poll_unblock` has since replaced, and is
+/// dropped: a stale timer never fails a reset deadline.
 #[doc(
     alias = "netpollDeadline",
     alias = "netpollReadDeadline",
     alias = "netpollWriteDeadline"
 )]
-fn netpolldeadlineimpl(pd: &PollDesc, which: TimerKind) {
+fn netpolldeadlineimpl(pd: &PollDesc, seq: usize, read: bool, write: bool) {
     let mut delta = 0;
     let mut tokens = [None, None];
     {
         let mut l = pd.lock.lock();
-        if l.closing {
-            return;
-        }
-        let now = nanotime();
-        let due = |d: i64| d > 0 && d <= now;
-        let combo = l.rd > 0 && l.rd == l.wd;
-        let (read, write) = match which {
-            TimerKind::Read => (l.rrun && due(l.rd), l.rrun && combo && !l.wrun && due(l.wd)),
-            TimerKind::Write => (false, l.wrun && due(l.wd)),
-        };
-        if !read && !write {
+        let current = if read { l.rseq } else { l.wseq };
+        if seq != current {
             return;
         }
         if read {
+            if l.rd <= 0 || !l.rrun {
+                panic!("runtime: inconsistent read deadline");
+            }
             l.rd = -1;
         }
         if write {
+            if l.wd <= 0 || (!l.wrun && !read) {
+                panic!("runtime: inconsistent write deadline");
+            }
             l.wd = -1;
         }
         pd.publish_info(&l);
@@ -336,12 +332,26 @@ fn netpolldeadlineimpl(pd: &PollDesc, which: TimerKind) {
     wake_released(pd, tokens, delta);
 }
 
-/// A timer callback that finds its descriptor, if it still exists.
+/// The callback of a deadline timer: finds its descriptor, if it still
+/// exists, and expires the deadline(s) it enforces. Go arms the read timer
+/// with `netpollDeadline` (both directions) when the two deadlines are
+/// equal and with `netpollReadDeadline` otherwise; gort's timer has one
+/// callback, so it asks which case holds when it fires. That is the case
+/// of its arming: the `seq` check in [`netpolldeadlineimpl`] drops the fire
+/// if either deadline changed since.
 fn deadline_timer(pd: &PollDesc, which: TimerKind) -> RawTimer {
     let weak = pd.me.clone();
-    RawTimer::new(move || {
-        if let Some(pd) = weak.upgrade() {
-            netpolldeadlineimpl(&pd, which);
+    RawTimer::new(move |seq| {
+        let Some(pd) = weak.upgrade() else { return };
+        match which {
+            TimerKind::Read => {
+                let combo = {
+                    let l = pd.lock.lock();
+                    l.rd > 0 && l.rd == l.wd
+                };
+                netpolldeadlineimpl(&pd, seq, true, combo);
+            }
+            TimerKind::Write => netpolldeadlineimpl(&pd, seq, false, true),
         }
     })
 }
@@ -352,8 +362,10 @@ fn on_runtime_thread() -> bool {
     gort_runtime::current_netpoll().is_some()
 }
 
-/// Arms `t` (creating it on first use) to fire at `when`.
-fn arm(pd: &PollDesc, t: &mut Option<RawTimer>, which: TimerKind, when: i64) -> bool {
+/// Arms `t` (creating it on first use) to fire at `when` with tag `seq`
+/// (Go's `timer.modify(when, 0, f, pd, seq)`); false if no timer can be
+/// made on this thread.
+fn arm(pd: &PollDesc, t: &mut Option<RawTimer>, which: TimerKind, when: i64, seq: usize) -> bool {
     if t.is_none() {
         if !on_runtime_thread() {
             return false;
@@ -361,7 +373,7 @@ fn arm(pd: &PollDesc, t: &mut Option<RawTimer>, which: TimerKind, when: i64) -> 
         *t = Some(deadline_timer(pd, which));
     }
     if let Some(t) = t {
-        t.reset(when);
+        t.reset(when, seq);
     }
     true
 }
@@ -632,11 +644,13 @@ impl PollDescHandle {
             // The read timer enforces rd, and also wd while they are equal.
             if !l.rrun {
                 if l.rd > 0 {
-                    l.rrun = arm(pd, &mut l.rt, TimerKind::Read, l.rd);
+                    l.rrun = arm(pd, &mut l.rt, TimerKind::Read, l.rd, l.rseq);
                 }
             } else if l.rd != rd0 || combo != combo0 {
+                // Whatever the running timer was armed for is void now.
+                l.rseq = l.rseq.wrapping_add(1);
                 if l.rd > 0 {
-                    l.rrun = arm(pd, &mut l.rt, TimerKind::Read, l.rd);
+                    l.rrun = arm(pd, &mut l.rt, TimerKind::Read, l.rd, l.rseq);
                 } else {
                     disarm(&l.rt);
                     l.rrun = false;
@@ -644,11 +658,12 @@ impl PollDescHandle {
             }
             if !l.wrun {
                 if l.wd > 0 && !combo {
-                    l.wrun = arm(pd, &mut l.wt, TimerKind::Write, l.wd);
+                    l.wrun = arm(pd, &mut l.wt, TimerKind::Write, l.wd, l.wseq);
                 }
             } else if l.wd != wd0 || combo != combo0 {
+                l.wseq = l.wseq.wrapping_add(1);
                 if l.wd > 0 && !combo {
-                    l.wrun = arm(pd, &mut l.wt, TimerKind::Write, l.wd);
+                    l.wrun = arm(pd, &mut l.wt, TimerKind::Write, l.wd, l.wseq);
                 } else {
                     disarm(&l.wt);
                     l.wrun = false;
@@ -684,6 +699,9 @@ impl PollDescHandle {
                 return;
             }
             l.closing = true;
+            // No timer armed before this may fire into the closed descriptor.
+            l.rseq = l.rseq.wrapping_add(1);
+            l.wseq = l.wseq.wrapping_add(1);
             pd.publish_info(&l);
             fence_store_load();
             tokens[0] = netpollunblock(pd, Mode::Read, false, &mut delta);
@@ -797,43 +815,55 @@ mod tests {
         Arc::new_cyclic(|me| PollDesc::new(me.clone(), -1, 0, 1, Default::default()))
     }
 
-    /// A fire of a deadline timer whose arming was replaced (the race Go's
-    /// rseq/wseq guard against) changes nothing unless the deadline that is
-    /// set now is due.
+    /// A fire of a deadline timer whose arming was replaced (by a new
+    /// deadline, a cleared one, or close) carries a stale seq and changes
+    /// nothing; the fire of the current arming expires exactly the
+    /// deadline(s) it stands for.
     #[test]
-    fn stale_timer_fire_never_fails_a_later_or_cleared_deadline() {
+    fn stale_timer_fire_never_fails_a_reset_deadline() {
         let pd = desc();
         let set = |rd: i64, wd: i64, rrun: bool, wrun: bool| {
             let mut l = pd.lock.lock();
             (l.rd, l.wd, l.rrun, l.wrun) = (rd, wd, rrun, wrun);
             pd.publish_info(&l);
         };
-        let far = nanotime() + 3_600_000_000_000;
-        for (rd, wd, rrun, wrun) in [
-            (far, 0, true, false),
-            (0, 0, true, true),
-            (far, far, true, false),
-        ] {
-            set(rd, wd, rrun, wrun);
-            netpolldeadlineimpl(&pd, TimerKind::Read);
-            netpolldeadlineimpl(&pd, TimerKind::Write);
-            assert_eq!(netpollcheckerr(&pd, Mode::Read), Ok(()));
-            assert_eq!(netpollcheckerr(&pd, Mode::Write), Ok(()));
-        }
-        // A due deadline whose timer is not armed (stopped) is left alone.
-        set(1, 1, false, false);
-        netpolldeadlineimpl(&pd, TimerKind::Read);
-        assert_eq!(netpollcheckerr(&pd, Mode::Read), Ok(()));
-        // Due and armed: the read timer expires the read deadline only...
+        let seqs = || {
+            let l = pd.lock.lock();
+            (l.rseq, l.wseq)
+        };
         set(1, 2, true, true);
-        netpolldeadlineimpl(&pd, TimerKind::Read);
+        let (r0, w0) = seqs();
+        // A later re-arm bumps the seq: the old fire is stale.
+        pd.lock.lock().rseq += 1;
+        netpolldeadlineimpl(&pd, r0, true, false);
+        assert_eq!(netpollcheckerr(&pd, Mode::Read), Ok(()));
+        pd.lock.lock().wseq += 1;
+        netpolldeadlineimpl(&pd, w0, false, true);
+        assert_eq!(netpollcheckerr(&pd, Mode::Write), Ok(()));
+        // The current arming's fire expires its own direction only...
+        let (r1, w1) = seqs();
+        netpolldeadlineimpl(&pd, r1, true, false);
         assert_eq!(netpollcheckerr(&pd, Mode::Read), Err(PollError::Timeout));
         assert_eq!(netpollcheckerr(&pd, Mode::Write), Ok(()));
-        // ...and, as the shared (combo) timer, both.
-        set(1, 1, true, false);
-        netpolldeadlineimpl(&pd, TimerKind::Read);
+        netpolldeadlineimpl(&pd, w1, false, true);
+        assert_eq!(netpollcheckerr(&pd, Mode::Write), Err(PollError::Timeout));
+        // ...and the shared (combo) read timer expires both.
+        set(5, 5, true, false);
+        let (r2, _) = seqs();
+        netpolldeadlineimpl(&pd, r2, true, true);
+        assert_eq!(netpollcheckerr(&pd, Mode::Read), Err(PollError::Timeout));
         assert_eq!(netpollcheckerr(&pd, Mode::Write), Err(PollError::Timeout));
         assert_eq!(pd.pending_delta.load(Ordering::Relaxed), 0);
+    }
+
+    /// A fire whose seq is current while the state says no such deadline is
+    /// armed is an impossible state, and loud (Go's throw).
+    #[test]
+    #[should_panic(expected = "runtime: inconsistent read deadline")]
+    fn current_fire_without_deadline_is_loud() {
+        let pd = desc();
+        let seq = pd.lock.lock().rseq;
+        netpolldeadlineimpl(&pd, seq, true, false);
     }
 
     #[test]

@@ -46,7 +46,9 @@ pub(crate) struct Timer(Arc<TimerInner>);
 
 struct TimerInner {
     state: Mutex<TimerState>,
-    f: Box<dyn Fn() + Send + Sync>,
+    /// Called with the `arg` of the arming that fired (Go's `f(arg, seq, delay)`
+    /// reduced to the part gort's users need: the seq).
+    f: Box<dyn Fn(usize) + Send + Sync>,
 }
 
 /// A timer's state. Invariant: `heap_when != 0` exactly when a heap entry
@@ -64,6 +66,11 @@ struct TimerState {
     /// which outlives every timer (a timer is owned by a G of the runtime or
     /// by an `AfterFunc` that keeps the runtime alive).
     on: *const Timers,
+    /// The caller's tag of the current arming, handed to `f` when it fires
+    /// (Go's `timer.seq`, which netpoll sets to its `rseq`/`wseq`). Unlike
+    /// `seq` above, which is the heap's own bookkeeping, the runtime never
+    /// interprets it.
+    arg: usize,
 }
 
 // SAFETY: `on` points into a P that outlives the timer, and is only used to
@@ -73,12 +80,19 @@ unsafe impl Send for TimerState {}
 impl Timer {
     /// A stopped timer that will call `f` each time it fires.
     pub(crate) fn new(f: impl Fn() + Send + Sync + 'static) -> Timer {
+        Timer::with_arg(move |_| f())
+    }
+
+    /// A stopped timer that will call `f` with the `arg` of the arming that
+    /// fired (see [`Timer::reset_arg`]).
+    pub(crate) fn with_arg(f: impl Fn(usize) + Send + Sync + 'static) -> Timer {
         Timer(Arc::new(TimerInner {
             state: Mutex::new(TimerState {
                 when: 0,
                 heap_when: 0,
                 seq: 0,
                 on: std::ptr::null(),
+                arg: 0,
             }),
             f: Box::new(f),
         }))
@@ -92,11 +106,18 @@ impl Timer {
     /// the heap re-queues it at the new time (Go's `timerModified`). Moving
     /// it earlier queues a new entry and makes the old one a zombie.
     pub(crate) fn reset(&self, sched: &Sched, when: i64) -> bool {
+        self.reset_arg(sched, when, 0)
+    }
+
+    /// As [`reset`](Self::reset), tagging this arming with `arg`, which the
+    /// callback receives if this arming is the one that fires.
+    pub(crate) fn reset_arg(&self, sched: &Sched, when: i64, arg: usize) -> bool {
         let when = when.max(1);
         let (timers, seq, was_active) = {
             let mut st = self.0.state.lock();
             let was_active = st.when != 0;
             st.when = when;
+            st.arg = arg;
             if st.heap_when != 0 && st.heap_when <= when {
                 return was_active;
             }
@@ -172,8 +193,8 @@ enum Due {
     Drop { zombie: bool },
     /// Moved later while queued: queue again at this time.
     Requeue(i64),
-    /// Expired: call the function.
-    Fire,
+    /// Expired: call the function with this arming's `arg`.
+    Fire(usize),
 }
 
 impl Entry {
@@ -194,7 +215,7 @@ impl Entry {
         }
         st.when = 0;
         st.heap_when = 0;
-        Due::Fire
+        Due::Fire(st.arg)
     }
 
     /// For the clean-up: whether to keep this entry in the heap. A live entry
@@ -285,7 +306,7 @@ impl Timers {
             };
             let Some(mut entry) = entry else { continue };
             match entry.settle(now) {
-                Due::Fire => (entry.t.f)(),
+                Due::Fire(arg) => (entry.t.f)(arg),
                 Due::Requeue(when) => {
                     entry.when = when;
                     // The timer now names this heap's entry again; `on`
@@ -372,15 +393,17 @@ impl AfterFunc {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use std::sync::atomic::{AtomicUsize, Ordering};
 /// use std::time::Duration;
+/// use gort_runtime::time::{RawTimer, nanotime};
 /// gort_runtime::run(|| {
-///     let fired = Arc::new(AtomicBool::new(false));
+///     let fired = Arc::new(AtomicUsize::new(0));
 ///     let f = fired.clone();
-///     let t = gort_runtime::time::RawTimer::new(move || f.store(true, Ordering::SeqCst));
-///     t.reset(gort_runtime::time::nanotime() + 1_000_000);
+///     let t = RawTimer::new(move |seq| f.store(seq, Ordering::SeqCst));
+///     t.reset(nanotime() + 1_000_000, 7);
 ///     gort_runtime::time::sleep(Duration::from_millis(20));
-///     assert!(fired.load(Ordering::SeqCst));
+///     // The callback got the seq of the arming that fired.
+///     assert_eq!(fired.load(Ordering::SeqCst), 7);
 /// });
 /// ```
 pub struct RawTimer {
@@ -389,24 +412,29 @@ pub struct RawTimer {
 }
 
 impl RawTimer {
-    /// A stopped timer calling `f` when it fires.
+    /// A stopped timer calling `f(seq)` when it fires, `seq` being the tag
+    /// given to the [`reset`](Self::reset) that armed it (Go's timer `seq`
+    /// argument, which lets the callback tell a stale arming from the
+    /// current one, as netpoll's `rseq`/`wseq` do).
     ///
     /// # Panics
     ///
     /// Outside a goroutine (there is no runtime to attach it to).
-    pub fn new(f: impl Fn() + Send + Sync + 'static) -> RawTimer {
+    pub fn new(f: impl Fn(usize) + Send + Sync + 'static) -> RawTimer {
         let sched = crate::runtime::current_sched_arc()
             .expect("gort: RawTimer::new called outside a goroutine");
         RawTimer {
-            timer: Timer::new(f),
+            timer: Timer::with_arg(f),
             sched,
         }
     }
 
-    /// Arms it to fire at `when` ([`nanotime`] units), replacing any earlier
-    /// setting; returns whether it was armed.
-    pub fn reset(&self, when: i64) -> bool {
-        self.timer.reset(&self.sched, when)
+    /// Arms it to fire at `when` ([`nanotime`] units) with tag `seq`,
+    /// replacing any earlier setting (Go's `timer.modify`); returns whether
+    /// it was armed.
+    #[doc(alias = "modify")]
+    pub fn reset(&self, when: i64, seq: usize) -> bool {
+        self.timer.reset_arg(&self.sched, when, seq)
     }
 
     /// Disarms it; returns whether it was armed (and so will now not fire).
