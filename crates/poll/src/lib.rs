@@ -20,6 +20,9 @@
 //!   POSIX system shares, and the EINTR rule).
 //! * `fd_poll_runtime.rs`: the link to gort-netpoll and the deadlines (Go's
 //!   `fd_poll_runtime.go`).
+//! * `sockopt.rs`, `sockopt_unix.rs`, `sockoptip.rs`, `sockopt_linux.rs`:
+//!   socket options set and read under an fdMutex reference
+//!   ([`FD::setsockopt_int`] and its siblings; Go's `sockopt*.go`).
 //! * [`fd`]: the errors (`ErrNetClosing`, `ErrDeadlineExceeded`, ...), as
 //!   typed errors inside `std::io::Error`.
 //!
@@ -37,6 +40,14 @@ mod fd_poll_runtime;
 mod fd_posix;
 #[cfg(not(loom))]
 mod fd_unix;
+#[cfg(not(loom))]
+mod sockopt;
+#[cfg(all(not(loom), target_os = "linux"))]
+mod sockopt_linux;
+#[cfg(not(loom))]
+mod sockopt_unix;
+#[cfg(not(loom))]
+mod sockoptip;
 
 pub use fd_mutex::FdMutex;
 #[cfg(not(loom))]
