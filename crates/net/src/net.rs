@@ -549,6 +549,90 @@ impl io::Read for Buffers {
     }
 }
 
+/// What every connection type shares (Go's unexported `conn` struct,
+/// embedded in `TCPConn`, `UDPConn` and `UnixConn`): the socket, and the
+/// `OpError` wrapping of each failure with the conn's addresses.
+#[derive(Debug)]
+pub(crate) struct ConnBase {
+    pub(crate) fd: crate::fd_posix::NetFD,
+}
+
+impl ConnBase {
+    pub(crate) fn new(fd: crate::fd_posix::NetFD) -> ConnBase {
+        ConnBase { fd }
+    }
+
+    /// An `OpError` for `op` on this conn: source is the local address,
+    /// addr the remote one (Go's pattern in every conn method).
+    pub(crate) fn op_err(&self, op: &'static str, err: io::Error) -> io::Error {
+        OpError::new(
+            op,
+            self.fd.net,
+            self.fd.laddr.clone(),
+            self.fd.raddr.clone(),
+            err,
+        )
+    }
+
+    /// An `OpError` for a local operation (`set`, `close`): only the local
+    /// address, as Go reports them.
+    pub(crate) fn local_err(&self, op: &'static str, err: io::Error) -> io::Error {
+        OpError::new(op, self.fd.net, None, self.fd.laddr.clone(), err)
+    }
+
+    /// Go's `conn.Read`.
+    pub(crate) fn read(&self, b: &mut [u8]) -> io::Result<usize> {
+        self.fd.read(b).map_err(|e| self.op_err("read", e))
+    }
+
+    /// Go's `conn.Write`.
+    pub(crate) fn write(&self, b: &[u8]) -> io::Result<usize> {
+        self.fd.write(b).map_err(|e| self.op_err("write", e))
+    }
+
+    /// Go's `conn.Close`.
+    pub(crate) fn close(&self) -> io::Result<()> {
+        self.fd.close().map_err(|e| self.op_err("close", e))
+    }
+
+    /// Go's `conn.SetDeadline`.
+    pub(crate) fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.fd
+            .set_deadline(t)
+            .map_err(|e| self.local_err("set", e))
+    }
+
+    /// Go's `conn.SetReadDeadline`.
+    pub(crate) fn set_read_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.fd
+            .set_read_deadline(t)
+            .map_err(|e| self.local_err("set", e))
+    }
+
+    /// Go's `conn.SetWriteDeadline`.
+    pub(crate) fn set_write_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.fd
+            .set_write_deadline(t)
+            .map_err(|e| self.local_err("set", e))
+    }
+
+    /// Go's `conn.SetReadBuffer` (`SO_RCVBUF`).
+    pub(crate) fn set_read_buffer(&self, bytes: usize) -> io::Result<()> {
+        crate::sockopt_posix::set_read_buffer(&self.fd, bytes).map_err(|e| self.local_err("set", e))
+    }
+
+    /// Go's `conn.SetWriteBuffer` (`SO_SNDBUF`).
+    pub(crate) fn set_write_buffer(&self, bytes: usize) -> io::Result<()> {
+        crate::sockopt_posix::set_write_buffer(&self.fd, bytes)
+            .map_err(|e| self.local_err("set", e))
+    }
+
+    /// A blocking-mode duplicate of the socket (Go's `conn.File`).
+    pub(crate) fn file(&self) -> io::Result<std::os::fd::OwnedFd> {
+        self.fd.dup().map_err(|e| self.op_err("file", e))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

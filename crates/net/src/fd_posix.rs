@@ -1,0 +1,160 @@
+//! Mirrors Go src/net/fd_posix.go (go1.27): the `netFD` and its I/O methods.
+//!
+//! A [`NetFD`] is a socket as the `net` package sees it: gort-poll's
+//! [`FD`] (the descriptor, its fdMutex and its netpoller registration) plus
+//! what the network layer knows about it: the address family, the socket
+//! type, the network name (`"tcp4"`, `"unixgram"`, ...) and the two end
+//! addresses. Every I/O method here is one line over the poll FD that names
+//! the system call in any error it returns (Go's `wrapSyscallError`), so a
+//! failed read reads `read: connection reset by peer`; the conn types above
+//! add the `OpError` with the addresses.
+//!
+//! The constructor and the operations that create descriptors (`accept`,
+//! `connect`, `dup`) are in `fd_unix.rs`, as in Go.
+
+use std::io::{self, IoSlice, IoSliceMut};
+use std::time::Instant;
+
+use gort_poll::FD;
+use rustix::net::addr::SocketAddrArg;
+use rustix::net::{
+    RecvAncillaryBuffer, RecvFlags, RecvMsg, SendAncillaryBuffer, Shutdown, SocketAddrAny,
+};
+
+use crate::Addr;
+use crate::error_posix::wrap_syscall_error;
+
+/// A network socket (Go's `netFD`).
+pub(crate) struct NetFD {
+    /// The descriptor with its fdMutex and pollDesc (Go's `pfd`).
+    pub(crate) pfd: FD,
+    /// `AF_INET`, `AF_INET6` or `AF_UNIX`. Constant.
+    pub(crate) family: i32,
+    /// `SOCK_STREAM`, `SOCK_DGRAM` or `SOCK_SEQPACKET`. Constant.
+    pub(crate) sotype: i32,
+    /// The handshake completed, or the datagram socket is connected (Go's
+    /// `isConnected`). Set before the NetFD is shared, constant after.
+    pub(crate) is_connected: bool,
+    /// The network name: `"tcp"`, `"tcp4"`, `"udp6"`, `"unix"`, ... Constant.
+    pub(crate) net: &'static str,
+    /// Local address; set once, before the NetFD is shared (Go's `setAddr`).
+    pub(crate) laddr: Option<Box<dyn Addr>>,
+    /// Remote address; as `laddr`.
+    pub(crate) raddr: Option<Box<dyn Addr>>,
+}
+
+impl std::fmt::Debug for NetFD {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+impl NetFD {
+    /// `net:laddr->raddr`, for debugging and file names (Go's `name`).
+    pub(crate) fn name(&self) -> String {
+        let ls = self.laddr.as_ref().map(|a| a.to_string()).unwrap_or_default();
+        let rs = self.raddr.as_ref().map(|a| a.to_string()).unwrap_or_default();
+        format!("{}:{}->{}", self.net, ls, rs)
+    }
+
+    /// Records the end addresses (Go's `setAddr`; Go also arms a finalizer
+    /// there, which Rust's `Drop` of the FD replaces).
+    pub(crate) fn set_addr(&mut self, laddr: Option<Box<dyn Addr>>, raddr: Option<Box<dyn Addr>>) {
+        self.laddr = laddr;
+        self.raddr = raddr;
+    }
+
+    /// Closes the socket; pending reads and writes fail with the closed
+    /// error (Go's `Close`).
+    pub(crate) fn close(&self) -> io::Result<()> {
+        self.pfd.close()
+    }
+
+    /// `shutdown(2)` (Go's `shutdown`).
+    pub(crate) fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.pfd
+            .shutdown(how)
+            .map_err(|e| wrap_syscall_error("shutdown", e))
+    }
+
+    /// Half-closes the read side (Go's `closeRead`).
+    pub(crate) fn close_read(&self) -> io::Result<()> {
+        self.shutdown(Shutdown::Read)
+    }
+
+    /// Half-closes the write side: the peer reads end of file (Go's
+    /// `closeWrite`).
+    pub(crate) fn close_write(&self) -> io::Result<()> {
+        self.shutdown(Shutdown::Write)
+    }
+
+    /// Reads (Go's `Read`).
+    pub(crate) fn read(&self, p: &mut [u8]) -> io::Result<usize> {
+        self.pfd.read(p).map_err(|e| wrap_syscall_error("read", e))
+    }
+
+    /// Receives a datagram and its sender (Go's `readFrom`).
+    pub(crate) fn read_from(&self, p: &mut [u8]) -> io::Result<(usize, Option<SocketAddrAny>)> {
+        self.pfd
+            .read_from(p)
+            .map_err(|e| wrap_syscall_error("recvfrom", e))
+    }
+
+    /// Receives a message with ancillary data (Go's `readMsg`).
+    pub(crate) fn read_msg(
+        &self,
+        bufs: &mut [IoSliceMut<'_>],
+        control: &mut RecvAncillaryBuffer<'_>,
+        flags: RecvFlags,
+    ) -> io::Result<RecvMsg> {
+        self.pfd
+            .read_msg(bufs, control, flags)
+            .map_err(|e| wrap_syscall_error("recvmsg", e))
+    }
+
+    /// Writes all of `p` (Go's `Write`).
+    pub(crate) fn write(&self, p: &[u8]) -> io::Result<usize> {
+        self.pfd.write(p).map_err(|e| wrap_syscall_error("write", e))
+    }
+
+    /// Writes the buffers with `writev(2)` (Go's `writeBuffers`).
+    pub(crate) fn writev(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.pfd
+            .writev(bufs)
+            .map_err(|e| wrap_syscall_error("writev", e))
+    }
+
+    /// Sends a datagram to `sa` (Go's `writeTo`).
+    pub(crate) fn write_to(&self, p: &[u8], sa: &impl SocketAddrArg) -> io::Result<usize> {
+        self.pfd
+            .write_to(p, sa)
+            .map_err(|e| wrap_syscall_error("sendto", e))
+    }
+
+    /// Sends a message with ancillary data (Go's `writeMsg`).
+    pub(crate) fn write_msg(
+        &self,
+        bufs: &[IoSlice<'_>],
+        control: &mut SendAncillaryBuffer<'_, '_, '_>,
+        sa: Option<&SocketAddrAny>,
+    ) -> io::Result<usize> {
+        self.pfd
+            .write_msg(bufs, control, sa)
+            .map_err(|e| wrap_syscall_error("sendmsg", e))
+    }
+
+    /// Sets both deadlines (Go's `SetDeadline`).
+    pub(crate) fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.pfd.set_deadline(t)
+    }
+
+    /// Sets the read deadline (Go's `SetReadDeadline`).
+    pub(crate) fn set_read_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.pfd.set_read_deadline(t)
+    }
+
+    /// Sets the write deadline (Go's `SetWriteDeadline`).
+    pub(crate) fn set_write_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.pfd.set_write_deadline(t)
+    }
+}

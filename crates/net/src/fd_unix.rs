@@ -1,0 +1,180 @@
+//! Mirrors Go src/net/fd_unix.go (go1.27): making a `netFD`, connecting it,
+//! accepting on it.
+//!
+//! Go's `connect` is the heart of a nonblocking dial: `connect(2)` on a
+//! nonblocking socket returns `EINPROGRESS` at once, the socket is then
+//! registered with the netpoller, and the goroutine parks until the socket
+//! is writable, at which point `SO_ERROR` says whether the handshake
+//! succeeded. Writable-but-not-connected wake-ups happen (an edge for a
+//! socket that was writable before the handshake ended), so the check loops
+//! until `getpeername(2)` agrees that the socket is connected. A dial
+//! timeout is a write deadline on the socket during this wait.
+//!
+//! gort differs in one place: Go's `newFD` builds the netFD and `init`
+//! registers it later; here the descriptor is wrapped only when it is ready
+//! to be registered (after `connect(2)` or `listen(2)`), so [`NetFD::new`]
+//! is Go's `newFD` and `init` in one.
+
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::time::Instant;
+
+use gort_poll::FD;
+use rustix::io::Errno;
+use rustix::net::SocketAddrAny;
+
+use crate::error_posix::wrap_syscall_error;
+use crate::fd_posix::NetFD;
+use crate::sockaddr_posix::addr_func;
+
+/// The network name gort-poll understands for our socket type: it decides
+/// whether the FD is a stream and whether a zero read is end of file.
+fn poll_net(net: &'static str, sotype: i32) -> &'static str {
+    match (net, sotype) {
+        (_, libc::SOCK_SEQPACKET) => "unixpacket",
+        ("unix" | "unixgram" | "unixpacket", libc::SOCK_STREAM) => "unix",
+        ("unix" | "unixgram" | "unixpacket", _) => "unixgram",
+        (_, libc::SOCK_STREAM) => "tcp",
+        _ => "udp",
+    }
+}
+
+impl NetFD {
+    /// Wraps a socket and registers it with the netpoller (Go's `newFD`
+    /// then `init`).
+    ///
+    /// Outside a gort runtime there is no netpoller: the socket then goes
+    /// to blocking mode and works as a plain blocking socket (deadlines
+    /// are not enforced there; see the README's limitations).
+    pub(crate) fn new(
+        fd: OwnedFd,
+        family: i32,
+        sotype: i32,
+        net: &'static str,
+    ) -> io::Result<NetFD> {
+        let pfd = FD::new(fd, poll_net(net, sotype), true)?;
+        if !pfd.pollable() {
+            pfd.set_blocking()?;
+        }
+        Ok(NetFD {
+            pfd,
+            family,
+            sotype,
+            is_connected: false,
+            net,
+            laddr: None,
+            raddr: None,
+        })
+    }
+
+    /// Starts a nonblocking `connect(2)` on `fd`, wraps it, and waits for the
+    /// handshake (Go's `connect`). Returns the wrapped socket and the peer
+    /// address the kernel reports, if it reported one.
+    pub(crate) fn connect(
+        fd: OwnedFd,
+        family: i32,
+        sotype: i32,
+        net: &'static str,
+        ra: &SocketAddrAny,
+        deadline: Option<Instant>,
+    ) -> io::Result<(NetFD, Option<SocketAddrAny>)> {
+        let in_progress = match rustix::net::connect(&fd, ra) {
+            Err(Errno::INPROGRESS | Errno::ALREADY | Errno::INTR) => true,
+            Ok(()) | Err(Errno::ISCONN) => false,
+            Err(e) => return Err(wrap_syscall_error("connect", e.into())),
+        };
+        let nfd = NetFD::new(fd, family, sotype, net)?;
+        if !in_progress {
+            return Ok((nfd, None));
+        }
+        if deadline.is_some() {
+            nfd.pfd.set_write_deadline(deadline)?;
+        }
+        let mut peer = None;
+        let mut failure = None;
+        // raw_write parks the goroutine on writability between calls (or
+        // polls on a plain thread); the closure says when we are done.
+        nfd.pfd.raw_write(|s| match handshake_state(s) {
+            Handshake::Pending => false,
+            Handshake::Connected(p) => {
+                peer = p;
+                true
+            }
+            Handshake::Failed(e) => {
+                failure = Some(e);
+                true
+            }
+        })?;
+        if deadline.is_some() {
+            nfd.pfd.set_write_deadline(None)?;
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok((nfd, peer)),
+        }
+    }
+
+    /// Accepts a connection (Go's `accept`): the new socket, registered,
+    /// with its addresses set.
+    pub(crate) fn accept(&self) -> io::Result<NetFD> {
+        let (d, rsa) = self
+            .pfd
+            .accept()
+            .map_err(|e| wrap_syscall_error("accept", e))?;
+        let mut nfd = NetFD::new(d, self.family, self.sotype, self.net)?;
+        let to_addr = addr_func(self.family, self.sotype, self.net);
+        let lsa = nfd.getsockname();
+        nfd.set_addr(
+            lsa.as_ref().and_then(to_addr),
+            rsa.as_ref().and_then(to_addr),
+        );
+        Ok(nfd)
+    }
+
+    /// A close-on-exec duplicate of the socket, in blocking mode as Go's
+    /// `dup` leaves it (Go's `dup`, which `File` uses).
+    pub(crate) fn dup(&self) -> io::Result<OwnedFd> {
+        let d = self.pfd.dup().map_err(|e| wrap_syscall_error("dup", e))?;
+        rustix::io::ioctl_fionbio(&d, false).map_err(|e| wrap_syscall_error("setnonblock", e.into()))?;
+        Ok(d)
+    }
+
+    /// The socket's own address (`getsockname(2)`), if it has one.
+    pub(crate) fn getsockname(&self) -> Option<SocketAddrAny> {
+        self.pfd
+            .raw_control(|s| rustix::net::getsockname(s).ok())
+            .ok()
+            .flatten()
+    }
+
+    /// The peer's address (`getpeername(2)`), if connected.
+    pub(crate) fn getpeername(&self) -> Option<SocketAddrAny> {
+        self.pfd
+            .raw_control(|s| rustix::net::getpeername(s).ok().flatten())
+            .ok()
+            .flatten()
+    }
+}
+
+/// Where a nonblocking connect stands.
+enum Handshake {
+    Pending,
+    Connected(Option<SocketAddrAny>),
+    Failed(io::Error),
+}
+
+/// One look at a connecting socket: its pending error (`SO_ERROR`), and if
+/// there is none, whether it has a peer yet.
+fn handshake_state(s: BorrowedFd<'_>) -> Handshake {
+    match rustix::net::sockopt::socket_error(s.as_fd()) {
+        Err(e) => Handshake::Failed(wrap_syscall_error("getsockopt", e.into())),
+        Ok(Err(Errno::INPROGRESS | Errno::ALREADY | Errno::INTR)) => Handshake::Pending,
+        Ok(Err(Errno::ISCONN)) => Handshake::Connected(None),
+        Ok(Err(e)) => Handshake::Failed(wrap_syscall_error("connect", e.into())),
+        Ok(Ok(())) => match rustix::net::getpeername(s) {
+            Ok(Some(peer)) => Handshake::Connected(Some(peer)),
+            // Writable but not yet connected: wait for the next edge.
+            _ => Handshake::Pending,
+        },
+    }
+}

@@ -1,0 +1,690 @@
+//! Mirrors Go src/net/tcpsock.go (go1.27): TCP addresses, connections and
+//! listeners.
+//!
+//! A [`TcpConn`] is a connected stream socket. As in Go, every method takes
+//! `&self`, so one goroutine can read while another writes and a third
+//! closes: the poll FD's fdMutex serializes reads against reads and writes
+//! against writes, and `close` wakes whoever is blocked. `Read` and `Write`
+//! are implemented for both `TcpConn` and `&TcpConn`, so
+//! `BufReader::new(&conn)` and a writer in another goroutine work together.
+//! Dropping a conn closes it.
+//!
+//! Go's defaults hold: `TCP_NODELAY` is on, and keep-alive probes start
+//! after 15 s of silence (see [`KeepAliveConfig`]).
+//!
+//! ```
+//! use std::io::{BufRead, BufReader, Write};
+//! gort::run(|| {
+//!     let ln = gort::net::listen_tcp("tcp", Some(&"127.0.0.1:0".parse().unwrap())).unwrap();
+//!     let addr = ln.addr();
+//!     let server = gort::spawn(move || {
+//!         let conn = ln.accept().unwrap();
+//!         let mut line = String::new();
+//!         BufReader::new(&conn).read_line(&mut line).unwrap();
+//!         (&conn).write_all(line.to_uppercase().as_bytes()).unwrap();
+//!     });
+//!     let conn = gort::net::dial_tcp("tcp", None, &addr).unwrap();
+//!     (&conn).write_all(b"hello\n").unwrap();
+//!     let mut line = String::new();
+//!     BufReader::new(&conn).read_line(&mut line).unwrap();
+//!     assert_eq!(line, "HELLO\n");
+//!     server.join();
+//! });
+//! ```
+
+use std::any::Any;
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use crate::fd_posix::NetFD;
+use crate::ipsock::join_host_port;
+use crate::ipsock_posix::{SockMode, internet_socket, sockaddr_to_ip};
+use crate::net::{ConnBase, errs};
+use crate::sock_posix::Control;
+use crate::sockaddr_posix::Sockaddr;
+use crate::{Addr, Conn, IP, Listener, OpError, UnknownNetworkError};
+
+/// The address of a TCP end point (Go's `*net.TCPAddr`).
+///
+/// Displays as Go's `String()`: `127.0.0.1:80`, `[::1]:80`,
+/// `[fe80::1%eth0]:80`, `:80` for the wildcard with no IP.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct TcpAddr {
+    /// The IP address; nil means the wildcard.
+    pub ip: IP,
+    /// The port.
+    pub port: u16,
+    /// The IPv6 scoped addressing zone (an interface name), or empty.
+    pub zone: String,
+}
+
+impl TcpAddr {
+    /// The address `ip:port`, with no zone.
+    pub fn new(ip: IP, port: u16) -> TcpAddr {
+        TcpAddr {
+            ip,
+            port,
+            zone: String::new(),
+        }
+    }
+
+    /// Decodes a kernel address (Go's `sockaddrToTCP`).
+    pub(crate) fn from_sockaddr(sa: &rustix::net::SocketAddrAny) -> Option<TcpAddr> {
+        let (ip, port, zone) = sockaddr_to_ip(sa)?;
+        Some(TcpAddr { ip, port, zone })
+    }
+
+    /// As a `std::net::SocketAddr` (with the zone's interface index as the
+    /// v6 scope id); `None` for a nil IP.
+    pub fn to_socket_addr(&self) -> Option<SocketAddr> {
+        ip_port_to_std(&self.ip, self.port, &self.zone)
+    }
+
+    /// The address Go's errors show: `None` for a missing address (Go's
+    /// `opAddr`).
+    pub(crate) fn op_addr(a: Option<&TcpAddr>) -> Option<Box<dyn Addr>> {
+        a.map(|a| Box::new(a.clone()) as Box<dyn Addr>)
+    }
+}
+
+/// `ip:port%zone` as a std address.
+pub(crate) fn ip_port_to_std(ip: &IP, port: u16, zone: &str) -> Option<SocketAddr> {
+    match ip.to_std()? {
+        std::net::IpAddr::V4(v4) => Some(SocketAddr::from((v4, port))),
+        std::net::IpAddr::V6(v6) => Some(SocketAddr::V6(std::net::SocketAddrV6::new(
+            v6,
+            port,
+            0,
+            crate::ipsock_posix::zone_index(zone),
+        ))),
+    }
+}
+
+/// The zone of a std address's scope id.
+pub(crate) fn std_zone(sa: &SocketAddr) -> String {
+    match sa {
+        SocketAddr::V6(v6) => crate::ipsock_posix::zone_name(v6.scope_id()),
+        SocketAddr::V4(_) => String::new(),
+    }
+}
+
+impl From<SocketAddr> for TcpAddr {
+    fn from(sa: SocketAddr) -> TcpAddr {
+        TcpAddr {
+            ip: IP::from(sa.ip()),
+            port: sa.port(),
+            zone: std_zone(&sa),
+        }
+    }
+}
+
+impl FromStr for TcpAddr {
+    type Err = io::Error;
+
+    /// Resolves `host:port` as [`resolve_tcp_addr`]`("tcp", s)` does.
+    fn from_str(s: &str) -> io::Result<TcpAddr> {
+        resolve_tcp_addr("tcp", s)
+    }
+}
+
+/// Go's `ipEmptyString`: an IP's text, or "" for the nil IP.
+pub(crate) fn ip_empty_string(ip: &IP) -> String {
+    if ip.is_nil() {
+        String::new()
+    } else {
+        ip.to_string()
+    }
+}
+
+/// `host:port` with the zone, as Go's `TCPAddr.String` and `UDPAddr.String`.
+pub(crate) fn fmt_ip_port(f: &mut fmt::Formatter<'_>, ip: &IP, port: u16, zone: &str) -> fmt::Result {
+    let mut host = ip_empty_string(ip);
+    if !zone.is_empty() {
+        host.push('%');
+        host.push_str(zone);
+    }
+    f.write_str(&join_host_port(&host, &port.to_string()))
+}
+
+impl fmt::Display for TcpAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_ip_port(f, &self.ip, self.port, &self.zone)
+    }
+}
+
+impl Addr for TcpAddr {
+    fn network(&self) -> &'static str {
+        "tcp"
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn clone_box(&self) -> Box<dyn Addr> {
+        Box::new(self.clone())
+    }
+}
+
+impl Sockaddr for TcpAddr {
+    fn family(&self) -> i32 {
+        ip_family(&self.ip)
+    }
+    fn is_wildcard(&self) -> bool {
+        self.ip.is_nil() || self.ip.is_unspecified()
+    }
+    fn sockaddr(&self, family: i32) -> io::Result<Option<rustix::net::SocketAddrAny>> {
+        crate::ipsock_posix::ip_to_sockaddr(family, &self.ip, self.port, &self.zone).map(Some)
+    }
+}
+
+/// The family an IP prefers (Go's `TCPAddr.family`): v4 for nil, 4-byte
+/// and v4-mapped addresses.
+pub(crate) fn ip_family(ip: &IP) -> i32 {
+    if ip.is_nil() || ip.to4().is_some() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    }
+}
+
+/// Resolves `address` (`host:port`, the host a name or a literal, the
+/// port a number or a service name) to a TCP address (Go's
+/// `ResolveTCPAddr`). `network` is `"tcp"`, `"tcp4"` or `"tcp6"` (or "",
+/// taken as `"tcp"`). A name with several addresses gives the first of the
+/// preferred family.
+#[doc(alias = "ResolveTCPAddr")]
+pub fn resolve_tcp_addr(network: &str, address: &str) -> io::Result<TcpAddr> {
+    let network = match network {
+        "tcp" | "tcp4" | "tcp6" => network,
+        "" => "tcp",
+        _ => return Err(UnknownNetworkError(network.into()).into()),
+    };
+    let list = crate::ipsock::internet_addr_list(network, address)?;
+    match list.for_resolve(network, address) {
+        crate::ipsock::InetAddr { ip, port, zone } => Ok(TcpAddr { ip, port, zone }),
+    }
+}
+
+/// TCP keep-alive settings (Go's `net.KeepAliveConfig`). Zero fields take
+/// Go's defaults: 15 s idle, 15 s between probes, 9 probes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeepAliveConfig {
+    /// Whether keep-alive probes are sent at all.
+    pub enable: bool,
+    /// Silence before the first probe (`TCP_KEEPIDLE`); zero = 15 s.
+    pub idle: Duration,
+    /// Time between unanswered probes (`TCP_KEEPINTVL`); zero = 15 s.
+    pub interval: Duration,
+    /// Unanswered probes before the connection is dropped (`TCP_KEEPCNT`); zero = 9.
+    pub count: u32,
+}
+
+/// A TCP connection (Go's `*net.TCPConn`).
+#[derive(Debug)]
+pub struct TcpConn {
+    c: ConnBase,
+}
+
+impl TcpConn {
+    /// Wraps a connected socket with Go's defaults (Go's `newTCPConn`):
+    /// no delay, and keep-alive as `keep_alive` (None: Go's defaults;
+    /// `Some(ZERO)`: off; `Some(d)`: idle `d`) unless `cfg` enables it.
+    pub(crate) fn new(fd: NetFD, keep_alive: Option<Duration>, cfg: Option<KeepAliveConfig>) -> TcpConn {
+        // Go ignores failures of these two; so do we.
+        let _ = crate::tcpsockopt_posix::set_no_delay(&fd, true);
+        let c = TcpConn {
+            c: ConnBase::new(fd),
+        };
+        let cfg = match cfg {
+            Some(cfg) if cfg.enable => Some(cfg),
+            _ => match keep_alive {
+                Some(d) if d.is_zero() => None,
+                idle => Some(KeepAliveConfig {
+                    enable: true,
+                    idle: idle.unwrap_or_default(),
+                    ..Default::default()
+                }),
+            },
+        };
+        if let Some(cfg) = cfg {
+            let _ = c.set_keep_alive_config(cfg);
+        }
+        c
+    }
+
+    /// Reads into `b`; `Ok(0)` is end of file (Go's `Read`).
+    pub fn read(&self, b: &mut [u8]) -> io::Result<usize> {
+        self.c.read(b)
+    }
+
+    /// Writes all of `b` (Go's `Write`).
+    pub fn write(&self, b: &[u8]) -> io::Result<usize> {
+        self.c.write(b)
+    }
+
+    /// Writes the buffers with `writev(2)`, consuming them (Go's
+    /// `Buffers.WriteTo` on a TCPConn).
+    pub fn write_buffers(&self, bufs: &mut crate::Buffers) -> io::Result<u64> {
+        let mut total = 0;
+        while !bufs.is_empty() {
+            let slices: Vec<io::IoSlice<'_>> = bufs
+                .0
+                .iter()
+                .filter(|b| !b.is_empty())
+                .map(|b| io::IoSlice::new(b))
+                .collect();
+            let n = self
+                .c
+                .fd
+                .writev(&slices)
+                .map_err(|e| self.c.op_err("writev", e))?;
+            drop(slices);
+            bufs.consume(n);
+            total += n as u64;
+        }
+        bufs.0.clear();
+        Ok(total)
+    }
+
+    /// Closes the connection (Go's `Close`).
+    pub fn close(&self) -> io::Result<()> {
+        self.c.close()
+    }
+
+    /// Shuts down the reading side (Go's `CloseRead`).
+    pub fn close_read(&self) -> io::Result<()> {
+        self.c.fd.close_read().map_err(|e| self.c.op_err("close", e))
+    }
+
+    /// Shuts down the writing side: the peer reads end of file once it has
+    /// read what was sent (Go's `CloseWrite`).
+    pub fn close_write(&self) -> io::Result<()> {
+        self.c
+            .fd
+            .close_write()
+            .map_err(|e| self.c.op_err("close", e))
+    }
+
+    /// The local address (Go's `LocalAddr`).
+    pub fn local_addr(&self) -> TcpAddr {
+        addr_of(&self.c.fd.laddr)
+    }
+
+    /// The remote address (Go's `RemoteAddr`).
+    pub fn remote_addr(&self) -> TcpAddr {
+        addr_of(&self.c.fd.raddr)
+    }
+
+    /// Sets both deadlines; `None` clears them (Go's `SetDeadline`).
+    pub fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.c.set_deadline(t)
+    }
+
+    /// Sets the read deadline (Go's `SetReadDeadline`).
+    pub fn set_read_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.c.set_read_deadline(t)
+    }
+
+    /// Sets the write deadline (Go's `SetWriteDeadline`).
+    pub fn set_write_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.c.set_write_deadline(t)
+    }
+
+    /// Sets the kernel's receive buffer size (Go's `SetReadBuffer`).
+    pub fn set_read_buffer(&self, bytes: usize) -> io::Result<()> {
+        self.c.set_read_buffer(bytes)
+    }
+
+    /// Sets the kernel's send buffer size (Go's `SetWriteBuffer`).
+    pub fn set_write_buffer(&self, bytes: usize) -> io::Result<()> {
+        self.c.set_write_buffer(bytes)
+    }
+
+    /// Turns Nagle's algorithm off (`true`, the default) or on (Go's `SetNoDelay`).
+    pub fn set_no_delay(&self, no_delay: bool) -> io::Result<()> {
+        crate::tcpsockopt_posix::set_no_delay(&self.c.fd, no_delay)
+            .map_err(|e| self.c.local_err("set", e))
+    }
+
+    /// Turns keep-alive probes on or off (Go's `SetKeepAlive`).
+    pub fn set_keep_alive(&self, keep_alive: bool) -> io::Result<()> {
+        crate::sockopt_posix::set_keep_alive(&self.c.fd, keep_alive)
+            .map_err(|e| self.c.local_err("set", e))
+    }
+
+    /// Sets the idle time before the first probe (Go's `SetKeepAlivePeriod`).
+    pub fn set_keep_alive_period(&self, d: Duration) -> io::Result<()> {
+        crate::tcpsockopt_unix::set_keep_alive_idle(&self.c.fd, d)
+            .map_err(|e| self.c.local_err("set", e))
+    }
+
+    /// Applies a whole keep-alive configuration (Go's `SetKeepAliveConfig`).
+    pub fn set_keep_alive_config(&self, cfg: KeepAliveConfig) -> io::Result<()> {
+        let fd = &self.c.fd;
+        let res = (|| {
+            crate::sockopt_posix::set_keep_alive(fd, cfg.enable)?;
+            if cfg.enable {
+                crate::tcpsockopt_unix::set_keep_alive_idle(fd, cfg.idle)?;
+                crate::tcpsockopt_unix::set_keep_alive_interval(fd, cfg.interval)?;
+                crate::tcpsockopt_unix::set_keep_alive_count(fd, cfg.count)?;
+            }
+            Ok(())
+        })();
+        res.map_err(|e| self.c.local_err("set", e))
+    }
+
+    /// `SO_LINGER` (Go's `SetLinger`): `None` (the default) lets close
+    /// return at once while the kernel sends what is left; `Some(d)` makes
+    /// close wait up to `d`; `Some(Duration::ZERO)` discards unsent data
+    /// and resets the connection.
+    pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
+        crate::sockopt_posix::set_linger(&self.c.fd, linger).map_err(|e| self.c.local_err("set", e))
+    }
+
+    /// A blocking duplicate of the socket, independent of this conn (Go's `File`).
+    pub fn file(&self) -> io::Result<OwnedFd> {
+        self.c.file()
+    }
+
+    pub(crate) fn base(&self) -> &ConnBase {
+        &self.c
+    }
+}
+
+/// The typed address inside a NetFD's boxed one.
+fn addr_of(a: &Option<Box<dyn Addr>>) -> TcpAddr {
+    a.as_ref()
+        .and_then(|a| a.as_any().downcast_ref::<TcpAddr>())
+        .cloned()
+        .unwrap_or_default()
+}
+
+impl io::Read for TcpConn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        TcpConn::read(self, buf)
+    }
+}
+
+impl io::Read for &TcpConn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        TcpConn::read(self, buf)
+    }
+}
+
+impl io::Write for TcpConn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        TcpConn::write(self, buf)
+    }
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.c.fd.writev(bufs).map_err(|e| self.c.op_err("writev", e))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl io::Write for &TcpConn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        TcpConn::write(self, buf)
+    }
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.c.fd.writev(bufs).map_err(|e| self.c.op_err("writev", e))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Conn for TcpConn {
+    fn read(&self, b: &mut [u8]) -> io::Result<usize> {
+        TcpConn::read(self, b)
+    }
+    fn write(&self, b: &[u8]) -> io::Result<usize> {
+        TcpConn::write(self, b)
+    }
+    fn close(&self) -> io::Result<()> {
+        TcpConn::close(self)
+    }
+    fn local_addr(&self) -> Option<Box<dyn Addr>> {
+        self.c.fd.laddr.clone()
+    }
+    fn remote_addr(&self) -> Option<Box<dyn Addr>> {
+        self.c.fd.raddr.clone()
+    }
+    fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        TcpConn::set_deadline(self, t)
+    }
+    fn set_read_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        TcpConn::set_read_deadline(self, t)
+    }
+    fn set_write_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        TcpConn::set_write_deadline(self, t)
+    }
+}
+
+impl AsFd for TcpConn {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: the descriptor stays open while `self` is borrowed and
+        // not closed; after an explicit `close` the number may be stale,
+        // as with any `AsRawFd` type that can be closed through `&self`.
+        unsafe { BorrowedFd::borrow_raw(self.c.fd.pfd.as_raw_fd()) }
+    }
+}
+
+impl AsRawFd for TcpConn {
+    fn as_raw_fd(&self) -> RawFd {
+        self.c.fd.pfd.as_raw_fd()
+    }
+}
+
+/// The network name as the static string the socket layer keeps.
+pub(crate) fn static_net(network: &str) -> Option<&'static str> {
+    Some(match network {
+        "tcp" => "tcp",
+        "tcp4" => "tcp4",
+        "tcp6" => "tcp6",
+        "udp" => "udp",
+        "udp4" => "udp4",
+        "udp6" => "udp6",
+        "unix" => "unix",
+        "unixgram" => "unixgram",
+        "unixpacket" => "unixpacket",
+        _ => return None,
+    })
+}
+
+/// Connects to `raddr`, from `laddr` if given (Go's `DialTCP`).
+#[doc(alias = "DialTCP")]
+pub fn dial_tcp(network: &str, laddr: Option<&TcpAddr>, raddr: &TcpAddr) -> io::Result<TcpConn> {
+    let net = match network {
+        "tcp" | "tcp4" | "tcp6" => static_net(network).unwrap_or("tcp"),
+        _ => {
+            return Err(OpError::new(
+                "dial",
+                network,
+                TcpAddr::op_addr(laddr),
+                TcpAddr::op_addr(Some(raddr)),
+                UnknownNetworkError(network.into()).into(),
+            ));
+        }
+    };
+    do_dial_tcp(net, laddr, raddr, None, None, None, None).map_err(|e| {
+        OpError::new(
+            "dial",
+            network,
+            TcpAddr::op_addr(laddr),
+            TcpAddr::op_addr(Some(raddr)),
+            e,
+        )
+    })
+}
+
+/// Go's `sysDialer.doDialTCP`, without the OpError (the caller adds it):
+/// retries a connect that the kernel turned into a self-connection.
+pub(crate) fn do_dial_tcp(
+    net: &'static str,
+    laddr: Option<&TcpAddr>,
+    raddr: &TcpAddr,
+    deadline: Option<Instant>,
+    control: Option<&Control>,
+    keep_alive: Option<Duration>,
+    keep_alive_config: Option<KeepAliveConfig>,
+) -> io::Result<TcpConn> {
+    if raddr.ip.is_nil() && raddr.port == 0 {
+        return Err(errs::missing_address());
+    }
+    let dial = || {
+        internet_socket(
+            net,
+            laddr.map(|a| a as &dyn Sockaddr),
+            Some(raddr),
+            libc::SOCK_STREAM,
+            SockMode::Dial,
+            control,
+            deadline,
+        )
+    };
+    let mut res = dial();
+    // A connect to a local port nobody listens on can, rarely, connect the
+    // socket to itself (TCP simultaneous open); Go retries twice.
+    for _ in 0..2 {
+        if laddr.is_some_and(|a| a.port != 0) {
+            break;
+        }
+        match &res {
+            Ok(fd) if self_connect(fd) => {}
+            Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) => {}
+            _ => break,
+        }
+        res = dial();
+    }
+    Ok(TcpConn::new(res?, keep_alive, keep_alive_config))
+}
+
+/// Whether a dialed socket is connected to itself (Go's `selfConnect`).
+fn self_connect(fd: &NetFD) -> bool {
+    match (&fd.laddr, &fd.raddr) {
+        (Some(l), Some(r)) => l.to_string() == r.to_string(),
+        _ => false,
+    }
+}
+
+/// A TCP listener (Go's `*net.TCPListener`). Dropping it closes it.
+#[derive(Debug)]
+pub struct TcpListener {
+    fd: NetFD,
+    keep_alive: Option<Duration>,
+    keep_alive_config: Option<KeepAliveConfig>,
+}
+
+impl TcpListener {
+    /// Waits for the next connection (Go's `AcceptTCP`). The new conn gets
+    /// Go's defaults (no delay, keep-alive 15 s) or the listen config's.
+    #[doc(alias = "AcceptTCP")]
+    pub fn accept(&self) -> io::Result<TcpConn> {
+        let fd = self.fd.accept().map_err(|e| self.op_err("accept", e))?;
+        Ok(TcpConn::new(fd, self.keep_alive, self.keep_alive_config))
+    }
+
+    /// Closes the listener: a blocked `accept` fails with "use of closed
+    /// network connection" (Go's `Close`).
+    pub fn close(&self) -> io::Result<()> {
+        self.fd.close().map_err(|e| self.op_err("close", e))
+    }
+
+    /// The address it listens on, with the port the kernel picked for port 0
+    /// (Go's `Addr`).
+    pub fn addr(&self) -> TcpAddr {
+        addr_of(&self.fd.laddr)
+    }
+
+    /// Sets the deadline for `accept` (Go's `SetDeadline`).
+    pub fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.fd.set_deadline(t).map_err(|e| self.op_err("set", e))
+    }
+
+    /// A blocking duplicate of the listening socket (Go's `File`).
+    pub fn file(&self) -> io::Result<OwnedFd> {
+        self.fd.dup().map_err(|e| self.op_err("file", e))
+    }
+
+    fn op_err(&self, op: &'static str, e: io::Error) -> io::Error {
+        OpError::new(op, self.fd.net, None, self.fd.laddr.clone(), e)
+    }
+
+    /// Sets what accepted conns get for keep-alive (Go's `ListenConfig.KeepAlive`).
+    pub(crate) fn with_keep_alive(
+        mut self,
+        keep_alive: Option<Duration>,
+        cfg: Option<KeepAliveConfig>,
+    ) -> TcpListener {
+        self.keep_alive = keep_alive;
+        self.keep_alive_config = cfg;
+        self
+    }
+}
+
+impl Listener for TcpListener {
+    fn accept(&self) -> io::Result<Box<dyn Conn>> {
+        TcpListener::accept(self).map(|c| Box::new(c) as Box<dyn Conn>)
+    }
+    fn close(&self) -> io::Result<()> {
+        TcpListener::close(self)
+    }
+    fn addr(&self) -> Box<dyn Addr> {
+        Box::new(TcpListener::addr(self))
+    }
+}
+
+impl AsFd for TcpListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: as for `TcpConn`.
+        unsafe { BorrowedFd::borrow_raw(self.fd.pfd.as_raw_fd()) }
+    }
+}
+
+impl AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.pfd.as_raw_fd()
+    }
+}
+
+/// Listens on `laddr` (Go's `ListenTCP`). `None` or a port of 0 lets the
+/// kernel pick a port; a nil IP listens on every address (both families
+/// when the host can).
+#[doc(alias = "ListenTCP")]
+pub fn listen_tcp(network: &str, laddr: Option<&TcpAddr>) -> io::Result<TcpListener> {
+    let default = TcpAddr::default();
+    let laddr = laddr.unwrap_or(&default);
+    let op_err = |e| OpError::new("listen", network, None, TcpAddr::op_addr(Some(laddr)), e);
+    let net = match network {
+        "tcp" | "tcp4" | "tcp6" => static_net(network).unwrap_or("tcp"),
+        _ => return Err(op_err(UnknownNetworkError(network.into()).into())),
+    };
+    do_listen_tcp(net, laddr, None).map_err(op_err)
+}
+
+/// Go's `sysListener.listenTCP`, without the OpError.
+pub(crate) fn do_listen_tcp(
+    net: &'static str,
+    laddr: &TcpAddr,
+    control: Option<&Control>,
+) -> io::Result<TcpListener> {
+    let fd = internet_socket(
+        net,
+        Some(laddr),
+        None,
+        libc::SOCK_STREAM,
+        SockMode::Listen,
+        control,
+        None,
+    )?;
+    Ok(TcpListener {
+        fd,
+        keep_alive: None,
+        keep_alive_config: None,
+    })
+}
