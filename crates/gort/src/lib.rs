@@ -20,9 +20,127 @@
 //!
 //! See the README for the rules of cooperative scheduling and the limitations.
 
-pub use gort_runtime::{
-    Builder, GoBuilder, JoinHandle, Runtime, Stats, blocking, go, goid, run, spawn, yield_now,
-};
+pub use gort_runtime::{GoBuilder, JoinHandle, Stats, blocking, go, goid, spawn, yield_now};
+
+use std::io;
+use std::sync::Arc;
+
+/// Go's `net` package: TCP, UDP and Unix sockets, addresses, the resolver
+/// (all of gort-net). Blocking calls park the goroutine on the netpoller.
+pub mod net {
+    pub use gort_net::*;
+}
+
+/// Settings for a [`Runtime`] (GOMAXPROCS, stack size, tracing), with the
+/// netpoller installed unless another is given.
+///
+/// ```
+/// let rt = gort::Builder::new().procs(2).build().unwrap();
+/// assert_eq!(rt.block_on(|| 6 * 7), 42);
+/// ```
+#[derive(Default)]
+pub struct Builder {
+    inner: gort_runtime::Builder,
+    netpoll: bool,
+}
+
+impl Builder {
+    /// Default settings: GOMAXPROCS from `GORT_MAXPROCS` or the CPU count,
+    /// 256 KiB goroutine stacks, gort-netpoll's epoll poller.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// The number of Ps (Go's GOMAXPROCS).
+    pub fn procs(&mut self, n: usize) -> &mut Builder {
+        self.inner.procs(n);
+        self
+    }
+
+    /// The size of each goroutine's stack, in bytes.
+    pub fn stack_size(&mut self, bytes: usize) -> &mut Builder {
+        self.inner.stack_size(bytes);
+        self
+    }
+
+    /// Installs another netpoller instead of gort-netpoll's.
+    pub fn netpoll(&mut self, poller: Arc<dyn runtime::Netpoll>) -> &mut Builder {
+        self.inner.netpoll(poller);
+        self.netpoll = true;
+        self
+    }
+
+    /// Prints a `SCHED` line every `ms` milliseconds (Go's `schedtrace`).
+    pub fn schedtrace(&mut self, ms: u64) -> &mut Builder {
+        self.inner.schedtrace(ms);
+        self
+    }
+
+    /// Starts the runtime.
+    pub fn build(&self) -> io::Result<Runtime> {
+        let mut b = self.inner.clone();
+        if !self.netpoll {
+            b.netpoll(Arc::new(gort_netpoll::Poller::new()?));
+        }
+        Ok(Runtime(b.build()?))
+    }
+}
+
+/// A running gort runtime (Ms, Ps, sysmon and the netpoller): see
+/// [`gort_runtime::Runtime`], which it wraps with the netpoller installed.
+pub struct Runtime(gort_runtime::Runtime);
+
+impl Runtime {
+    /// A [`Builder`] with default settings.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// A runtime with default settings and the netpoller.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// Runs `f` as a goroutine and blocks this thread until it returns.
+    pub fn block_on<F, T>(&self, f: F) -> T
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.0.block_on(f)
+    }
+
+    /// Starts `f` as a goroutine of this runtime.
+    pub fn spawn<F, T>(&self, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.0.spawn(f)
+    }
+
+    /// Scheduler counters.
+    pub fn stats(&self) -> Stats {
+        self.0.stats()
+    }
+
+    /// The inner runtime.
+    pub fn inner(&self) -> &gort_runtime::Runtime {
+        &self.0
+    }
+}
+
+/// Runs `f` as the main goroutine of a new runtime (with the netpoller) and
+/// returns its result once it finishes (Go's `main`).
+pub fn run<F, T>(f: F) -> T
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    Runtime::new()
+        .expect("gort: failed to start the runtime")
+        .block_on(f)
+}
 
 /// Time: sleeping without blocking the thread (Go's `time` package, growing).
 pub mod time {

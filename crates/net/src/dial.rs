@@ -24,12 +24,7 @@ use crate::ipsock::{AddrList, InetAddr};
 use crate::net::errs;
 use crate::sock_posix::Control;
 use crate::tcpsock::{KeepAliveConfig, do_dial_tcp, do_listen_tcp, static_net};
-use crate::udpsock_posix::{do_dial_udp, do_listen_udp};
-use crate::unixsock_posix::{do_dial_unix, do_listen_unix, do_listen_unixgram};
-use crate::{
-    Addr, AddrError, Conn, Listener, OpError, PacketConn, TcpAddr, UdpAddr, UnixAddr,
-    UnknownNetworkError,
-};
+use crate::{Addr, AddrError, Conn, Listener, OpError, TcpAddr, UnknownNetworkError};
 
 /// Go's default Happy Eyeballs delay (`defaultFallbackDelay`).
 const DEFAULT_FALLBACK_DELAY: Duration = Duration::from_millis(300);
@@ -59,8 +54,8 @@ pub struct Dialer {
     /// An absolute time after which the dial fails; with `timeout`, the
     /// earlier wins (Go's `Deadline`).
     pub deadline: Option<Instant>,
-    /// The local address to dial from: a [`TcpAddr`], [`UdpAddr`] or
-    /// [`UnixAddr`] matching the network; `None` lets the system choose
+    /// The local address to dial from: a [`TcpAddr`]; `None` lets the
+    /// system choose
     /// (Go's `LocalAddr`).
     pub local_addr: Option<Box<dyn Addr>>,
     /// How long the preferred family of a dual-stack name runs alone before
@@ -94,10 +89,9 @@ impl std::fmt::Debug for Dialer {
 
 /// Connects to `address` on `network` (Go's `net.Dial`).
 ///
-/// Networks: `"tcp"`, `"tcp4"`, `"tcp6"`, `"udp"`, `"udp4"`, `"udp6"`,
-/// `"unix"`, `"unixgram"`, `"unixpacket"`. For TCP and UDP, `address` is
-/// `host:port` (`"golang.org:http"`, `"[::1]:80"`, `"198.51.100.1:80"`);
-/// for Unix networks it is a path, or `@name` for the abstract namespace.
+/// Networks: `"tcp"`, `"tcp4"`, `"tcp6"` (UDP and Unix networks are the
+/// next step: see the README's limitations). `address` is `host:port`
+/// (`"localhost:http"`, `"[::1]:80"`, `"198.51.100.1:80"`).
 #[doc(alias = "Dial")]
 pub fn dial(network: &str, address: &str) -> io::Result<Box<dyn Conn>> {
     Dialer::default().dial(network, address)
@@ -135,11 +129,12 @@ impl Dialer {
             address: address.to_string(),
         };
         let (primaries, fallbacks) = match &addrs {
-            Resolved::Inet(list) if network == "tcp" && self.fallback_delay != Some(Duration::ZERO) => {
+            Resolved::Inet(list)
+                if network == "tcp" && self.fallback_delay != Some(Duration::ZERO) =>
+            {
                 list.partition_by_first_family()
             }
             Resolved::Inet(list) => (list.clone(), AddrList::default()),
-            Resolved::Unix(u) => return sd.dial_unix(u, deadline),
         };
         sd.dial_parallel(primaries, fallbacks, deadline)
     }
@@ -148,7 +143,6 @@ impl Dialer {
 /// A resolved dial or listen target.
 enum Resolved {
     Inet(AddrList),
-    Unix(UnixAddr),
 }
 
 /// Resolves `addr` on `network` for `op` ("dial" or "listen"), checking it
@@ -163,14 +157,6 @@ fn resolve_addr_list(
     if op == "dial" && addr.is_empty() {
         return Err(errs::missing_address());
     }
-    if matches!(afnet, "unix" | "unixgram" | "unixpacket") {
-        let a = UnixAddr::new(afnet, addr)?;
-        if op == "dial" && hint.is_some_and(|h| h.network() != a.network()) {
-            let h = hint.map(|h| h.to_string()).unwrap_or_default();
-            return Err(AddrError::new("mismatched local address type", h).into());
-        }
-        return Ok(Resolved::Unix(a));
-    }
     let mut list = crate::ipsock::internet_addr_list(afnet, addr)?;
     if op != "dial" {
         return Ok(Resolved::Inet(list));
@@ -180,11 +166,7 @@ fn resolve_addr_list(
     };
     // The local address must be of the network's kind, and of a family the
     // remote addresses can be reached from.
-    let hint_ip = if afnet.starts_with("tcp") {
-        hint.as_any().downcast_ref::<TcpAddr>().map(|a| a.ip)
-    } else {
-        hint.as_any().downcast_ref::<UdpAddr>().map(|a| a.ip)
-    };
+    let hint_ip = hint.as_any().downcast_ref::<TcpAddr>().map(|a| a.ip);
     let Some(hint_ip) = hint_ip else {
         return Err(AddrError::new("mismatched local address type", hint.to_string()).into());
     };
@@ -193,11 +175,7 @@ fn resolve_addr_list(
         let hint_v4 = hint_ip.to4().is_some();
         list.retain(|a| (a.ip.to4().is_some()) == hint_v4 || a.ip.is_nil());
         if list.is_empty() {
-            return Err(AddrError::new(
-                "no suitable address found",
-                hint.to_string(),
-            )
-            .into());
+            return Err(AddrError::new("no suitable address found", hint.to_string()).into());
         }
     }
     Ok(Resolved::Inet(list))
@@ -206,7 +184,10 @@ fn resolve_addr_list(
 /// Checks a network name (Go's `parseNetwork`, for the networks gort
 /// implements; raw IP networks are not).
 fn parse_network(network: &str) -> io::Result<&'static str> {
-    static_net(network).ok_or_else(|| UnknownNetworkError(network.into()).into())
+    match static_net(network) {
+        Some(net @ ("tcp" | "tcp4" | "tcp6")) => Ok(net),
+        _ => Err(UnknownNetworkError(network.into()).into()),
+    }
 }
 
 /// One dial in progress (Go's `sysDialer`).
@@ -278,7 +259,10 @@ impl SysDialer {
                 } else {
                     result
                 };
-                race.results.lock().unwrap_or_else(|p| p.into_inner()).push(Outcome { primary, result });
+                race.results
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(Outcome { primary, result });
                 gort_runtime::semrelease(&race.ready);
             });
         };
@@ -286,7 +270,9 @@ impl SysDialer {
         racer(false, fallbacks);
         let timer = {
             let race = race.clone();
-            gort_runtime::time::after_func(delay, move || gort_runtime::semrelease(&race.start_fallback))
+            gort_runtime::time::after_func(delay, move || {
+                gort_runtime::semrelease(&race.start_fallback)
+            })
         };
         let mut first_primary_err = None;
         let mut first_fallback_err = None;
@@ -325,7 +311,13 @@ impl SysDialer {
             let d = match deadline {
                 Some(dl) if dl <= now => {
                     return Err(first_err.unwrap_or_else(|| {
-                        OpError::new("dial", &self.network, None, None, crate::TimeoutError.into())
+                        OpError::new(
+                            "dial",
+                            &self.network,
+                            None,
+                            None,
+                            crate::TimeoutError.into(),
+                        )
                     }));
                 }
                 Some(dl) => Some(partial_deadline(now, dl, ras.len() - i)),
@@ -338,15 +330,16 @@ impl SysDialer {
                 }
             }
         }
-        Err(first_err
-            .unwrap_or_else(|| OpError::new("dial", &self.network, None, None, errs::missing_address())))
+        Err(first_err.unwrap_or_else(|| {
+            OpError::new("dial", &self.network, None, None, errs::missing_address())
+        }))
     }
 
     /// Dials one address (Go's `dialSingle`): the OpError names it.
     fn dial_single(&self, ra: &InetAddr, deadline: Option<Instant>) -> io::Result<Box<dyn Conn>> {
         let net = static_net(&self.network).unwrap_or("tcp");
         let la = self.dialer.local_addr.as_deref();
-        if net.starts_with("tcp") {
+        {
             let raddr = TcpAddr {
                 ip: ra.ip,
                 port: ra.port,
@@ -364,35 +357,15 @@ impl SysDialer {
             )
             .map(|c| Box::new(c) as Box<dyn Conn>)
             .map_err(|e| {
-                OpError::new("dial", &self.network, TcpAddr::op_addr(laddr), TcpAddr::op_addr(Some(&raddr)), e)
+                OpError::new(
+                    "dial",
+                    &self.network,
+                    TcpAddr::op_addr(laddr),
+                    TcpAddr::op_addr(Some(&raddr)),
+                    e,
+                )
             })
-        } else {
-            let raddr = UdpAddr {
-                ip: ra.ip,
-                port: ra.port,
-                zone: ra.zone.clone(),
-            };
-            let laddr = la.and_then(|a| a.as_any().downcast_ref::<UdpAddr>());
-            do_dial_udp(net, laddr, &raddr, self.dialer.control.as_deref())
-                .map(|c| Box::new(c) as Box<dyn Conn>)
-                .map_err(|e| {
-                    OpError::new("dial", &self.network, UdpAddr::op_addr(laddr), UdpAddr::op_addr(Some(&raddr)), e)
-                })
         }
-    }
-
-    /// Dials a Unix address (Go's `dialSingle`, Unix case).
-    fn dial_unix(&self, raddr: &UnixAddr, deadline: Option<Instant>) -> io::Result<Box<dyn Conn>> {
-        let laddr = self
-            .dialer
-            .local_addr
-            .as_deref()
-            .and_then(|a| a.as_any().downcast_ref::<UnixAddr>());
-        do_dial_unix(raddr.net, laddr, raddr, deadline, self.dialer.control.as_deref())
-            .map(|c| Box::new(c) as Box<dyn Conn>)
-            .map_err(|e| {
-                OpError::new("dial", &self.network, UnixAddr::op_addr(laddr), UnixAddr::op_addr(Some(raddr)), e)
-            })
     }
 }
 
@@ -451,18 +424,13 @@ pub fn listen(network: &str, address: &str) -> io::Result<Box<dyn Listener>> {
     ListenConfig::default().listen(network, address)
 }
 
-/// Listens for datagrams on `address` (Go's `net.ListenPacket`): `"udp"`,
-/// `"udp4"`, `"udp6"` or `"unixgram"`.
-#[doc(alias = "ListenPacket")]
-pub fn listen_packet(network: &str, address: &str) -> io::Result<Box<dyn PacketConn>> {
-    ListenConfig::default().listen_packet(network, address)
-}
-
 impl ListenConfig {
     /// Go's `ListenConfig.Listen`.
     pub fn listen(&self, network: &str, address: &str) -> io::Result<Box<dyn Listener>> {
-        let op_err = |addr: Option<Box<dyn Addr>>, e| OpError::new("listen", network, None, addr, e);
-        let resolved = resolve_addr_list("listen", network, address, None).map_err(|e| op_err(None, e))?;
+        let op_err =
+            |addr: Option<Box<dyn Addr>>, e| OpError::new("listen", network, None, addr, e);
+        let resolved =
+            resolve_addr_list("listen", network, address, None).map_err(|e| op_err(None, e))?;
         match resolved {
             Resolved::Inet(list) => {
                 let net = static_net(network).unwrap_or("tcp");
@@ -481,45 +449,6 @@ impl ListenConfig {
                             as Box<dyn Listener>
                     })
                     .map_err(|e| op_err(TcpAddr::op_addr(Some(&laddr)), e))
-            }
-            Resolved::Unix(u) => {
-                if u.net == "unixgram" {
-                    return Err(op_err(None, UnknownNetworkError(network.into()).into()));
-                }
-                do_listen_unix(u.net, &u, self.control.as_deref())
-                    .map(|l| Box::new(l) as Box<dyn Listener>)
-                    .map_err(|e| op_err(UnixAddr::op_addr(Some(&u)), e))
-            }
-        }
-    }
-
-    /// Go's `ListenConfig.ListenPacket`.
-    pub fn listen_packet(&self, network: &str, address: &str) -> io::Result<Box<dyn PacketConn>> {
-        let op_err = |addr: Option<Box<dyn Addr>>, e| OpError::new("listen", network, None, addr, e);
-        let resolved = resolve_addr_list("listen", network, address, None).map_err(|e| op_err(None, e))?;
-        match resolved {
-            Resolved::Inet(list) => {
-                let net = static_net(network).unwrap_or("udp");
-                if !net.starts_with("udp") {
-                    return Err(op_err(None, UnknownNetworkError(network.into()).into()));
-                }
-                let a = list.first_ipv4_or_any();
-                let laddr = UdpAddr {
-                    ip: a.ip,
-                    port: a.port,
-                    zone: a.zone,
-                };
-                do_listen_udp(net, &laddr, self.control.as_deref())
-                    .map(|c| Box::new(c) as Box<dyn PacketConn>)
-                    .map_err(|e| op_err(UdpAddr::op_addr(Some(&laddr)), e))
-            }
-            Resolved::Unix(u) => {
-                if u.net != "unixgram" {
-                    return Err(op_err(None, UnknownNetworkError(network.into()).into()));
-                }
-                do_listen_unixgram(&u, self.control.as_deref())
-                    .map(|c| Box::new(c) as Box<dyn PacketConn>)
-                    .map_err(|e| op_err(UnixAddr::op_addr(Some(&u)), e))
             }
         }
     }

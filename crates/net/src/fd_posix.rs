@@ -12,14 +12,11 @@
 //! The constructor and the operations that create descriptors (`accept`,
 //! `connect`, `dup`) are in `fd_unix.rs`, as in Go.
 
-use std::io::{self, IoSlice, IoSliceMut};
+use std::io::{self, IoSlice};
 use std::time::Instant;
 
 use gort_poll::FD;
-use rustix::net::addr::SocketAddrArg;
-use rustix::net::{
-    RecvAncillaryBuffer, RecvFlags, RecvMsg, SendAncillaryBuffer, Shutdown, SocketAddrAny,
-};
+use rustix::net::Shutdown;
 
 use crate::Addr;
 use crate::error_posix::wrap_syscall_error;
@@ -52,8 +49,16 @@ impl std::fmt::Debug for NetFD {
 impl NetFD {
     /// `net:laddr->raddr`, for debugging and file names (Go's `name`).
     pub(crate) fn name(&self) -> String {
-        let ls = self.laddr.as_ref().map(|a| a.to_string()).unwrap_or_default();
-        let rs = self.raddr.as_ref().map(|a| a.to_string()).unwrap_or_default();
+        let ls = self
+            .laddr
+            .as_ref()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let rs = self
+            .raddr
+            .as_ref()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         format!("{}:{}->{}", self.net, ls, rs)
     }
 
@@ -93,28 +98,11 @@ impl NetFD {
         self.pfd.read(p).map_err(|e| wrap_syscall_error("read", e))
     }
 
-    /// Receives a datagram and its sender (Go's `readFrom`).
-    pub(crate) fn read_from(&self, p: &mut [u8]) -> io::Result<(usize, Option<SocketAddrAny>)> {
-        self.pfd
-            .read_from(p)
-            .map_err(|e| wrap_syscall_error("recvfrom", e))
-    }
-
-    /// Receives a message with ancillary data (Go's `readMsg`).
-    pub(crate) fn read_msg(
-        &self,
-        bufs: &mut [IoSliceMut<'_>],
-        control: &mut RecvAncillaryBuffer<'_>,
-        flags: RecvFlags,
-    ) -> io::Result<RecvMsg> {
-        self.pfd
-            .read_msg(bufs, control, flags)
-            .map_err(|e| wrap_syscall_error("recvmsg", e))
-    }
-
     /// Writes all of `p` (Go's `Write`).
     pub(crate) fn write(&self, p: &[u8]) -> io::Result<usize> {
-        self.pfd.write(p).map_err(|e| wrap_syscall_error("write", e))
+        self.pfd
+            .write(p)
+            .map_err(|e| wrap_syscall_error("write", e))
     }
 
     /// Writes the buffers with `writev(2)` (Go's `writeBuffers`).
@@ -122,25 +110,6 @@ impl NetFD {
         self.pfd
             .writev(bufs)
             .map_err(|e| wrap_syscall_error("writev", e))
-    }
-
-    /// Sends a datagram to `sa` (Go's `writeTo`).
-    pub(crate) fn write_to(&self, p: &[u8], sa: &impl SocketAddrArg) -> io::Result<usize> {
-        self.pfd
-            .write_to(p, sa)
-            .map_err(|e| wrap_syscall_error("sendto", e))
-    }
-
-    /// Sends a message with ancillary data (Go's `writeMsg`).
-    pub(crate) fn write_msg(
-        &self,
-        bufs: &[IoSlice<'_>],
-        control: &mut SendAncillaryBuffer<'_, '_, '_>,
-        sa: Option<&SocketAddrAny>,
-    ) -> io::Result<usize> {
-        self.pfd
-            .write_msg(bufs, control, sa)
-            .map_err(|e| wrap_syscall_error("sendmsg", e))
     }
 
     /// Sets both deadlines (Go's `SetDeadline`).

@@ -135,7 +135,8 @@ impl NetFD {
     /// `dup` leaves it (Go's `dup`, which `File` uses).
     pub(crate) fn dup(&self) -> io::Result<OwnedFd> {
         let d = self.pfd.dup().map_err(|e| wrap_syscall_error("dup", e))?;
-        rustix::io::ioctl_fionbio(&d, false).map_err(|e| wrap_syscall_error("setnonblock", e.into()))?;
+        rustix::io::ioctl_fionbio(&d, false)
+            .map_err(|e| wrap_syscall_error("setnonblock", e.into()))?;
         Ok(d)
     }
 

@@ -88,11 +88,6 @@ pub(crate) fn supports_ipv4() -> bool {
     caps().ipv4_enabled
 }
 
-/// Whether the host can open IPv6 sockets (Go's `supportsIPv6`).
-pub(crate) fn supports_ipv6() -> bool {
-    caps().ipv6_enabled
-}
-
 /// Whether an IPv6 socket can carry v4-mapped IPv4 traffic (Go's
 /// `supportsIPv4map`).
 pub(crate) fn supports_ipv4map() -> bool {
@@ -147,7 +142,9 @@ pub(crate) fn internet_socket(
     deadline: Option<Instant>,
 ) -> io::Result<NetFD> {
     let (family, ipv6only) = favorite_addr_family(net, laddr, raddr, mode);
-    socket(net, family, sotype, 0, ipv6only, laddr, raddr, control, deadline)
+    socket(
+        net, family, sotype, 0, ipv6only, laddr, raddr, control, deadline,
+    )
 }
 
 /// Encodes `ip:port` for a socket of `family` (Go's `ipToSockaddr`): a nil

@@ -4,11 +4,46 @@
 //! Each module mirrors one file of Go's `src/net` and says which on its first
 //! line; read them side by side.
 
+mod cgo_unix;
+mod dial;
 mod error_posix;
+mod fd_posix;
+mod fd_unix;
+mod hosts;
+mod ip;
+mod iprawsock;
+mod ipsock;
+mod ipsock_posix;
+mod lookup;
 mod net;
+mod parse;
+mod port;
+mod port_unix;
+mod sock_cloexec;
+mod sock_linux;
+mod sock_posix;
+mod sockaddr_posix;
+mod sockopt_linux;
+mod sockopt_posix;
+mod tcpsock;
+mod tcpsockopt_posix;
+mod tcpsockopt_unix;
+mod udpsock;
+mod unixsock;
 
+pub use dial::{Dialer, ListenConfig, dial, dial_timeout, listen};
 pub use error_posix::{SyscallError, errno_text, wrap_syscall_error};
+pub use ip::{IP, IPMask, IPNet, IPV4_LEN, IPV6_LEN, cidr_mask, ipv4_mask, parse_cidr, parse_ip};
+pub use iprawsock::IPAddr;
+pub use ipsock::{join_host_port, split_host_port};
+pub use lookup::{lookup_addr, lookup_host, lookup_ip, lookup_port};
 pub use net::{
     Addr, AddrError, Buffers, Conn, DNSError, InvalidAddrError, Listener, NetError, OpError,
     PacketConn, ParseError, TimeoutError, UnknownNetworkError, is_closed, is_timeout, op_error,
 };
+pub use sock_posix::Control;
+pub use tcpsock::{
+    KeepAliveConfig, TcpAddr, TcpConn, TcpListener, dial_tcp, listen_tcp, resolve_tcp_addr,
+};
+pub use udpsock::{UdpAddr, resolve_udp_addr};
+pub use unixsock::{UnixAddr, resolve_unix_addr};

@@ -199,6 +199,9 @@ pub struct OpError {
 impl OpError {
     /// Builds the `io::Error` an operation returns: its kind is that of
     /// `err`, its payload this `OpError`.
+    // Returns the io::Error every operation hands out, not Self: that is the
+    // only form in which an OpError ever leaves the crate.
+    #[allow(clippy::new_ret_no_self)]
     pub fn new(
         op: &'static str,
         net: impl Into<String>,
@@ -454,19 +457,6 @@ pub(crate) mod errs {
     /// Go's `errMissingAddress`.
     pub(crate) fn missing_address() -> io::Error {
         InvalidAddrError("missing address".into()).into()
-    }
-
-    /// Go's `errNoSuitableAddress`.
-    pub(crate) fn no_suitable_address() -> io::Error {
-        InvalidAddrError("no suitable address found".into()).into()
-    }
-
-    /// Go's `ErrWriteToConnected`.
-    pub(crate) fn write_to_connected() -> io::Error {
-        io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            "use of WriteTo with pre-connected connection",
-        )
     }
 }
 

@@ -41,7 +41,9 @@ pub(crate) fn addr_func(
             _ => |sa| UdpAddr::from_sockaddr(sa).map(|a| Box::new(a) as _),
         },
         _ => match (sotype, net) {
-            (libc::SOCK_STREAM, _) => |sa| UnixAddr::from_sockaddr(sa, "unix").map(|a| Box::new(a) as _),
+            (libc::SOCK_STREAM, _) => {
+                |sa| UnixAddr::from_sockaddr(sa, "unix").map(|a| Box::new(a) as _)
+            }
             (libc::SOCK_SEQPACKET, _) => {
                 |sa| UnixAddr::from_sockaddr(sa, "unixpacket").map(|a| Box::new(a) as _)
             }

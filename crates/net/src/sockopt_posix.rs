@@ -15,9 +15,12 @@ use crate::error_posix::wrap_syscall_error;
 use crate::fd_posix::NetFD;
 
 /// Runs one `setsockopt` on the socket, naming it in any error.
-fn set(fd: &NetFD, f: impl FnOnce(std::os::fd::BorrowedFd<'_>) -> rustix::io::Result<()>) -> io::Result<()> {
+fn set(
+    fd: &NetFD,
+    f: impl FnOnce(std::os::fd::BorrowedFd<'_>) -> rustix::io::Result<()>,
+) -> io::Result<()> {
     fd.pfd
-        .raw_control(|s| f(s))?
+        .raw_control(f)?
         .map_err(|e| wrap_syscall_error("setsockopt", e.into()))
 }
 

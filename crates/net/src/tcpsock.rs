@@ -141,7 +141,12 @@ pub(crate) fn ip_empty_string(ip: &IP) -> String {
 }
 
 /// `host:port` with the zone, as Go's `TCPAddr.String` and `UDPAddr.String`.
-pub(crate) fn fmt_ip_port(f: &mut fmt::Formatter<'_>, ip: &IP, port: u16, zone: &str) -> fmt::Result {
+pub(crate) fn fmt_ip_port(
+    f: &mut fmt::Formatter<'_>,
+    ip: &IP,
+    port: u16,
+    zone: &str,
+) -> fmt::Result {
     let mut host = ip_empty_string(ip);
     if !zone.is_empty() {
         host.push('%');
@@ -203,9 +208,8 @@ pub fn resolve_tcp_addr(network: &str, address: &str) -> io::Result<TcpAddr> {
         _ => return Err(UnknownNetworkError(network.into()).into()),
     };
     let list = crate::ipsock::internet_addr_list(network, address)?;
-    match list.for_resolve(network, address) {
-        crate::ipsock::InetAddr { ip, port, zone } => Ok(TcpAddr { ip, port, zone }),
-    }
+    let crate::ipsock::InetAddr { ip, port, zone } = list.for_resolve(network, address);
+    Ok(TcpAddr { ip, port, zone })
 }
 
 /// TCP keep-alive settings (Go's `net.KeepAliveConfig`). Zero fields take
@@ -232,7 +236,11 @@ impl TcpConn {
     /// Wraps a connected socket with Go's defaults (Go's `newTCPConn`):
     /// no delay, and keep-alive as `keep_alive` (None: Go's defaults;
     /// `Some(ZERO)`: off; `Some(d)`: idle `d`) unless `cfg` enables it.
-    pub(crate) fn new(fd: NetFD, keep_alive: Option<Duration>, cfg: Option<KeepAliveConfig>) -> TcpConn {
+    pub(crate) fn new(
+        fd: NetFD,
+        keep_alive: Option<Duration>,
+        cfg: Option<KeepAliveConfig>,
+    ) -> TcpConn {
         // Go ignores failures of these two; so do we.
         let _ = crate::tcpsockopt_posix::set_no_delay(&fd, true);
         let c = TcpConn {
@@ -296,7 +304,10 @@ impl TcpConn {
 
     /// Shuts down the reading side (Go's `CloseRead`).
     pub fn close_read(&self) -> io::Result<()> {
-        self.c.fd.close_read().map_err(|e| self.c.op_err("close", e))
+        self.c
+            .fd
+            .close_read()
+            .map_err(|e| self.c.op_err("close", e))
     }
 
     /// Shuts down the writing side: the peer reads end of file once it has
@@ -388,10 +399,6 @@ impl TcpConn {
     pub fn file(&self) -> io::Result<OwnedFd> {
         self.c.file()
     }
-
-    pub(crate) fn base(&self) -> &ConnBase {
-        &self.c
-    }
 }
 
 /// The typed address inside a NetFD's boxed one.
@@ -419,7 +426,10 @@ impl io::Write for TcpConn {
         TcpConn::write(self, buf)
     }
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        self.c.fd.writev(bufs).map_err(|e| self.c.op_err("writev", e))
+        self.c
+            .fd
+            .writev(bufs)
+            .map_err(|e| self.c.op_err("writev", e))
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
@@ -431,7 +441,10 @@ impl io::Write for &TcpConn {
         TcpConn::write(self, buf)
     }
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        self.c.fd.writev(bufs).map_err(|e| self.c.op_err("writev", e))
+        self.c
+            .fd
+            .writev(bufs)
+            .map_err(|e| self.c.op_err("writev", e))
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())

@@ -30,21 +30,32 @@ fn whole_secs(d: Duration) -> Duration {
     Duration::from_secs(s.max(1))
 }
 
-fn set(fd: &NetFD, f: impl FnOnce(std::os::fd::BorrowedFd<'_>) -> rustix::io::Result<()>) -> io::Result<()> {
+fn set(
+    fd: &NetFD,
+    f: impl FnOnce(std::os::fd::BorrowedFd<'_>) -> rustix::io::Result<()>,
+) -> io::Result<()> {
     fd.pfd
-        .raw_control(|s| f(s))?
+        .raw_control(f)?
         .map_err(|e| wrap_syscall_error("setsockopt", e.into()))
 }
 
 /// `TCP_KEEPIDLE`; zero means Go's default (Go's `setKeepAliveIdle`).
 pub(crate) fn set_keep_alive_idle(fd: &NetFD, d: Duration) -> io::Result<()> {
-    let d = if d.is_zero() { DEFAULT_KEEP_ALIVE_IDLE } else { d };
+    let d = if d.is_zero() {
+        DEFAULT_KEEP_ALIVE_IDLE
+    } else {
+        d
+    };
     set(fd, |s| sockopt::set_tcp_keepidle(s, whole_secs(d)))
 }
 
 /// `TCP_KEEPINTVL`; zero means Go's default (Go's `setKeepAliveInterval`).
 pub(crate) fn set_keep_alive_interval(fd: &NetFD, d: Duration) -> io::Result<()> {
-    let d = if d.is_zero() { DEFAULT_KEEP_ALIVE_INTERVAL } else { d };
+    let d = if d.is_zero() {
+        DEFAULT_KEEP_ALIVE_INTERVAL
+    } else {
+        d
+    };
     set(fd, |s| sockopt::set_tcp_keepintvl(s, whole_secs(d)))
 }
 
@@ -61,7 +72,10 @@ mod tests {
     #[test]
     fn durations_round_up_to_whole_seconds() {
         assert_eq!(whole_secs(Duration::from_millis(1)), Duration::from_secs(1));
-        assert_eq!(whole_secs(Duration::from_millis(1500)), Duration::from_secs(2));
+        assert_eq!(
+            whole_secs(Duration::from_millis(1500)),
+            Duration::from_secs(2)
+        );
         assert_eq!(whole_secs(Duration::from_secs(7)), Duration::from_secs(7));
     }
 }

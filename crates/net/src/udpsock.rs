@@ -50,11 +50,6 @@ impl UdpAddr {
     pub fn to_socket_addr(&self) -> Option<SocketAddr> {
         ip_port_to_std(&self.ip, self.port, &self.zone)
     }
-
-    /// Go's `opAddr`.
-    pub(crate) fn op_addr(a: Option<&UdpAddr>) -> Option<Box<dyn Addr>> {
-        a.map(|a| Box::new(a.clone()) as Box<dyn Addr>)
-    }
 }
 
 impl From<SocketAddr> for UdpAddr {

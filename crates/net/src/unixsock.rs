@@ -54,11 +54,6 @@ impl UnixAddr {
         };
         Some(UnixAddr { name, net })
     }
-
-    /// Go's `opAddr`.
-    pub(crate) fn op_addr(a: Option<&UnixAddr>) -> Option<Box<dyn Addr>> {
-        a.map(|a| Box::new(a.clone()) as Box<dyn Addr>)
-    }
 }
 
 /// Resolves a Unix address: it is the name itself (Go's `ResolveUnixAddr`).
@@ -102,7 +97,9 @@ impl Sockaddr for UnixAddr {
             Some(abs) => SocketAddrUnix::new_abstract_name(abs.as_bytes()),
             None => SocketAddrUnix::new(self.name.as_str()),
         }
-        .map_err(|_| io::Error::from(crate::AddrError::new("invalid address", self.name.clone())))?;
+        .map_err(|_| {
+            io::Error::from(crate::AddrError::new("invalid address", self.name.clone()))
+        })?;
         Ok(Some(sa.into()))
     }
 }

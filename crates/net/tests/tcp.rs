@@ -103,7 +103,7 @@ fn read_deadline_times_out_then_extends() {
             (&c).write_all(b"late").unwrap();
             let mut b = [0u8; 1];
             // Hold the conn until the client is done.
-            let _ = (&c).read(&mut b);
+            let _ = c.read(&mut b);
         });
         let c = dial_tcp("tcp", None, &a).unwrap();
         c.set_read_deadline(Some(Instant::now() + Duration::from_millis(20)))
@@ -161,7 +161,10 @@ fn close_wakes_a_blocked_read_with_the_closed_error() {
         c.close().unwrap();
         let err = reader.join().unwrap().unwrap_err();
         assert!(net::is_closed(&err), "{err}");
-        assert!(err.to_string().ends_with("use of closed network connection"));
+        assert!(
+            err.to_string()
+                .ends_with("use of closed network connection")
+        );
     });
 }
 
