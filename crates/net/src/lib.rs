@@ -29,7 +29,9 @@ mod tcpsock;
 mod tcpsockopt_posix;
 mod tcpsockopt_unix;
 mod udpsock;
+mod udpsock_posix;
 mod unixsock;
+mod unixsock_posix;
 
 pub use dial::{Dialer, ListenConfig, dial, dial_timeout, listen};
 pub use error_posix::{SyscallError, errno_text, wrap_syscall_error};
@@ -45,5 +47,7 @@ pub use sock_posix::Control;
 pub use tcpsock::{
     KeepAliveConfig, TcpAddr, TcpConn, TcpListener, dial_tcp, listen_tcp, resolve_tcp_addr,
 };
-pub use udpsock::{UdpAddr, resolve_udp_addr};
-pub use unixsock::{UnixAddr, resolve_unix_addr};
+pub use udpsock::{UdpAddr, UdpConn, dial_udp, listen_multicast_udp, listen_udp, resolve_udp_addr};
+pub use unixsock::{
+    UnixAddr, UnixConn, UnixListener, dial_unix, listen_unix, listen_unixgram, resolve_unix_addr,
+};

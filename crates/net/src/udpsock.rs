@@ -13,10 +13,13 @@ use std::io;
 use std::net::SocketAddr;
 use std::str::FromStr;
 
+use crate::fd_posix::NetFD;
 use crate::ipsock_posix::sockaddr_to_ip;
+use crate::net::{ConnBase, errs};
 use crate::sockaddr_posix::Sockaddr;
-use crate::tcpsock::{fmt_ip_port, ip_family, ip_port_to_std, std_zone};
-use crate::{Addr, IP, UnknownNetworkError};
+use crate::tcpsock::{fmt_ip_port, ip_family, ip_port_to_std, static_net, std_zone};
+use crate::udpsock_posix::{do_dial_udp, do_listen_multicast_udp, do_listen_udp, interface_index};
+use crate::{Addr, IP, OpError, UnknownNetworkError};
 
 /// The address of a UDP end point (Go's `*net.UDPAddr`). Displays as Go's
 /// `String()`, like [`TcpAddr`](crate::TcpAddr).
@@ -117,4 +120,357 @@ pub fn resolve_udp_addr(network: &str, address: &str) -> io::Result<UdpAddr> {
         port: a.port,
         zone: a.zone,
     })
+}
+
+/// The address Go's errors show for an optional UDP address (Go's `opAddr`).
+fn op_addr(a: Option<&UdpAddr>) -> Option<Box<dyn Addr>> {
+    a.map(|a| Box::new(a.clone()) as Box<dyn Addr>)
+}
+
+/// A UDP socket (Go's `*net.UDPConn`), connected or not; see the module
+/// documentation. Every method takes `&self`; dropping it closes it.
+///
+/// ```
+/// gort::run(|| {
+///     let server = gort::net::listen_udp("udp", Some(&"127.0.0.1:0".parse().unwrap())).unwrap();
+///     let client = gort::net::dial_udp("udp", None, &server.local_addr()).unwrap();
+///     client.write(b"ping").unwrap();
+///     let mut buf = [0; 16];
+///     let (n, from) = server.read_from(&mut buf).unwrap();
+///     assert_eq!(&buf[..n], b"ping");
+///     server.write_to(b"pong", &from).unwrap();
+///     let n = client.read(&mut buf).unwrap();
+///     assert_eq!(&buf[..n], b"pong");
+/// });
+/// ```
+#[derive(Debug)]
+pub struct UdpConn {
+    c: ConnBase,
+}
+
+impl UdpConn {
+    /// Wraps a UDP socket (Go's `newUDPConn`).
+    pub(crate) fn new(fd: NetFD) -> UdpConn {
+        UdpConn {
+            c: ConnBase::new(fd),
+        }
+    }
+
+    /// Reads one datagram from the peer of a connected socket (or from
+    /// anyone, on an unconnected one); a datagram longer than `b` is cut
+    /// short (Go's `Read`).
+    pub fn read(&self, b: &mut [u8]) -> io::Result<usize> {
+        self.c.read(b)
+    }
+
+    /// Sends `b` as one datagram to the peer of a connected socket (Go's
+    /// `Write`). On an unconnected socket it fails with `write: destination
+    /// address required`; use [`write_to`](Self::write_to) there.
+    pub fn write(&self, b: &[u8]) -> io::Result<usize> {
+        self.c.write(b)
+    }
+
+    /// Reads one datagram and its sender (Go's `ReadFromUDP`); a datagram
+    /// longer than `b` is cut short.
+    #[doc(alias = "ReadFromUDP")]
+    pub fn read_from(&self, b: &mut [u8]) -> io::Result<(usize, UdpAddr)> {
+        crate::udpsock_posix::read_from(&self.c.fd, b).map_err(|e| self.c.op_err("read", e))
+    }
+
+    /// Reads one datagram with `recvmsg(2)` (Go's `ReadMsgUDP`): its length
+    /// in `b`, whether it was longer than `b` and cut short (Go's
+    /// `flags&MSG_TRUNC`), and its sender.
+    ///
+    /// Go also returns ancillary data (`oob`); gort does not take it yet:
+    /// no option that produces it (`IP_PKTINFO`, ...) is exposed.
+    #[doc(alias = "ReadMsgUDP")]
+    pub fn read_msg_udp(&self, b: &mut [u8]) -> io::Result<(usize, bool, UdpAddr)> {
+        crate::udpsock_posix::read_msg(&self.c.fd, b).map_err(|e| self.c.op_err("read", e))
+    }
+
+    /// Sends `b` as one datagram to `addr` (Go's `WriteToUDP`). On a
+    /// connected socket (from [`dial_udp`]) it fails with Go's
+    /// `use of WriteTo with pre-connected connection`.
+    #[doc(alias = "WriteToUDP")]
+    pub fn write_to(&self, b: &[u8], addr: &UdpAddr) -> io::Result<usize> {
+        crate::udpsock_posix::write_to(&self.c.fd, b, addr)
+            .map_err(|e| self.write_err(op_addr(Some(addr)), e))
+    }
+
+    /// Sends `b` as one datagram with `sendmsg(2)` (Go's `WriteMsgUDP`,
+    /// without `oob`): to `addr` on an unconnected socket, which must be
+    /// given one ("missing address"), to the peer on a connected one, which
+    /// must not (Go's pre-connected error).
+    #[doc(alias = "WriteMsgUDP")]
+    pub fn write_msg_udp(&self, b: &[u8], addr: Option<&UdpAddr>) -> io::Result<usize> {
+        crate::udpsock_posix::write_msg(&self.c.fd, b, addr)
+            .map_err(|e| self.write_err(op_addr(addr), e))
+    }
+
+    /// The local address, with the port the kernel picked (Go's `LocalAddr`).
+    pub fn local_addr(&self) -> UdpAddr {
+        udp_addr_of(&self.c.fd.laddr).unwrap_or_default()
+    }
+
+    /// The peer of a connected socket; `None` for an unconnected one (Go's
+    /// `RemoteAddr`).
+    pub fn remote_addr(&self) -> Option<UdpAddr> {
+        udp_addr_of(&self.c.fd.raddr)
+    }
+}
+
+/// The typed address inside a NetFD's boxed one.
+fn udp_addr_of(a: &Option<Box<dyn Addr>>) -> Option<UdpAddr> {
+    a.as_ref()
+        .and_then(|a| a.as_any().downcast_ref::<UdpAddr>())
+        .cloned()
+}
+
+/// What a packet conn type gets from Go's embedded `conn`: the methods
+/// every conn has (close, deadlines, buffer sizes, file), and the trait
+/// impls: `io::Read` and `io::Write` for the type and a reference to it, `Conn`,
+/// `PacketConn`, `AsFd` and `AsRawFd`. Each forwards to the type's own
+/// methods of the same name and to its `c: ConnBase`; the two packet calls
+/// forward to `packet_read_from` and `packet_write_to`, which turn the
+/// type's own address into a `dyn Addr` and back.
+macro_rules! packet_conn_impls {
+    ($t:ty) => {
+        impl $t {
+            /// Closes the socket (Go's `Close`).
+            pub fn close(&self) -> std::io::Result<()> {
+                self.c.close()
+            }
+
+            /// Sets both deadlines; `None` clears them (Go's `SetDeadline`).
+            pub fn set_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
+                self.c.set_deadline(t)
+            }
+
+            /// Sets the read deadline (Go's `SetReadDeadline`).
+            pub fn set_read_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
+                self.c.set_read_deadline(t)
+            }
+
+            /// Sets the write deadline (Go's `SetWriteDeadline`).
+            pub fn set_write_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
+                self.c.set_write_deadline(t)
+            }
+
+            /// Sets the kernel's receive buffer size (Go's `SetReadBuffer`).
+            pub fn set_read_buffer(&self, bytes: usize) -> std::io::Result<()> {
+                self.c.set_read_buffer(bytes)
+            }
+
+            /// Sets the kernel's send buffer size (Go's `SetWriteBuffer`).
+            pub fn set_write_buffer(&self, bytes: usize) -> std::io::Result<()> {
+                self.c.set_write_buffer(bytes)
+            }
+
+            /// A blocking duplicate of the socket, independent of this conn
+            /// (Go's `File`).
+            pub fn file(&self) -> std::io::Result<std::os::fd::OwnedFd> {
+                self.c.file()
+            }
+
+            /// Go's OpError for a failed send to a named address: the local
+            /// address as source, the destination as addr.
+            fn write_err(
+                &self,
+                addr: Option<Box<dyn $crate::Addr>>,
+                e: std::io::Error,
+            ) -> std::io::Error {
+                $crate::OpError::new("write", self.c.fd.net, self.c.fd.laddr.clone(), addr, e)
+            }
+        }
+
+        impl std::io::Read for $t {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                <$t>::read(self, buf)
+            }
+        }
+
+        impl std::io::Read for &$t {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                <$t>::read(self, buf)
+            }
+        }
+
+        impl std::io::Write for $t {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                <$t>::write(self, buf)
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+
+        impl std::io::Write for &$t {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                <$t>::write(self, buf)
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+
+        impl $crate::Conn for $t {
+            fn read(&self, b: &mut [u8]) -> std::io::Result<usize> {
+                <$t>::read(self, b)
+            }
+            fn write(&self, b: &[u8]) -> std::io::Result<usize> {
+                <$t>::write(self, b)
+            }
+            fn close(&self) -> std::io::Result<()> {
+                <$t>::close(self)
+            }
+            fn local_addr(&self) -> Option<Box<dyn $crate::Addr>> {
+                self.c.fd.laddr.clone()
+            }
+            fn remote_addr(&self) -> Option<Box<dyn $crate::Addr>> {
+                self.c.fd.raddr.clone()
+            }
+            fn set_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
+                <$t>::set_deadline(self, t)
+            }
+            fn set_read_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
+                <$t>::set_read_deadline(self, t)
+            }
+            fn set_write_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
+                <$t>::set_write_deadline(self, t)
+            }
+        }
+
+        impl $crate::PacketConn for $t {
+            fn read_from(
+                &self,
+                b: &mut [u8],
+            ) -> std::io::Result<(usize, Option<Box<dyn $crate::Addr>>)> {
+                <$t>::packet_read_from(self, b)
+            }
+            fn write_to(&self, b: &[u8], addr: &dyn $crate::Addr) -> std::io::Result<usize> {
+                <$t>::packet_write_to(self, b, addr)
+            }
+            fn close(&self) -> std::io::Result<()> {
+                <$t>::close(self)
+            }
+            fn local_addr(&self) -> Option<Box<dyn $crate::Addr>> {
+                self.c.fd.laddr.clone()
+            }
+            fn set_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
+                <$t>::set_deadline(self, t)
+            }
+            fn set_read_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
+                <$t>::set_read_deadline(self, t)
+            }
+            fn set_write_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
+                <$t>::set_write_deadline(self, t)
+            }
+        }
+
+        impl std::os::fd::AsFd for $t {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                // SAFETY: the descriptor stays open while `self` is borrowed
+                // and not closed; after an explicit `close` the number may
+                // be stale, as with any `AsRawFd` type that can be closed
+                // through `&self`.
+                unsafe {
+                    std::os::fd::BorrowedFd::borrow_raw(std::os::fd::AsRawFd::as_raw_fd(
+                        &self.c.fd.pfd,
+                    ))
+                }
+            }
+        }
+
+        impl std::os::fd::AsRawFd for $t {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(&self.c.fd.pfd)
+            }
+        }
+    };
+}
+pub(crate) use packet_conn_impls;
+
+packet_conn_impls!(UdpConn);
+
+impl UdpConn {
+    /// `PacketConn::read_from`: the sender as a `dyn Addr`.
+    fn packet_read_from(&self, b: &mut [u8]) -> io::Result<(usize, Option<Box<dyn Addr>>)> {
+        let (n, addr) = self.read_from(b)?;
+        Ok((n, Some(Box::new(addr))))
+    }
+
+    /// `PacketConn::write_to`: as [`UdpConn::write_to`]; an address that is
+    /// not a [`UdpAddr`] fails with `invalid argument`, as Go's `EINVAL`.
+    fn packet_write_to(&self, b: &[u8], addr: &dyn Addr) -> io::Result<usize> {
+        match addr.as_any().downcast_ref::<UdpAddr>() {
+            Some(a) => self.write_to(b, a),
+            None => Err(self.write_err(Some(addr.clone_box()), bare_errno(libc::EINVAL))),
+        }
+    }
+}
+
+/// An errno as Go prints a bare `syscall.Errno` ("invalid argument"),
+/// keeping the kind std gives it.
+pub(crate) fn bare_errno(code: i32) -> io::Error {
+    let kind = io::Error::from_raw_os_error(code).kind();
+    io::Error::new(kind, crate::errno_text(code))
+}
+
+/// The UDP network name as a static string, or Go's unknown-network error.
+fn udp_net(network: &str) -> Result<&'static str, io::Error> {
+    match static_net(network) {
+        Some(net @ ("udp" | "udp4" | "udp6")) => Ok(net),
+        _ => Err(UnknownNetworkError(network.into()).into()),
+    }
+}
+
+/// Opens a UDP socket connected to `raddr`, from `laddr` if given, else
+/// from an address the kernel picks (Go's `DialUDP`). `network` is
+/// `"udp"`, `"udp4"` or `"udp6"`. A nil or unspecified IP in `raddr`
+/// means the local system.
+#[doc(alias = "DialUDP")]
+pub fn dial_udp(network: &str, laddr: Option<&UdpAddr>, raddr: &UdpAddr) -> io::Result<UdpConn> {
+    let op_err = |e| OpError::new("dial", network, op_addr(laddr), op_addr(Some(raddr)), e);
+    let net = udp_net(network).map_err(op_err)?;
+    do_dial_udp(net, laddr, raddr, None).map_err(op_err)
+}
+
+/// Opens an unconnected UDP socket on `laddr` (Go's `ListenUDP`). `None`
+/// or a nil IP listens on every local address (except multicast ones); a
+/// port of 0 lets the kernel pick one, which
+/// [`local_addr`](UdpConn::local_addr) reports.
+#[doc(alias = "ListenUDP")]
+pub fn listen_udp(network: &str, laddr: Option<&UdpAddr>) -> io::Result<UdpConn> {
+    let default = UdpAddr::default();
+    let laddr = laddr.unwrap_or(&default);
+    let op_err = |e| OpError::new("listen", network, None, op_addr(Some(laddr)), e);
+    let net = udp_net(network).map_err(op_err)?;
+    do_listen_udp(net, laddr, None).map_err(op_err)
+}
+
+/// Listens on the port of the multicast group `gaddr` and joins the group
+/// (Go's `ListenMulticastUDP`).
+///
+/// `ifi` names the interface to join on (`"eth0"`); `None` lets the
+/// kernel pick one by its routing table, which Go does not recommend.
+/// Several sockets may listen on one group's port (`SO_REUSEADDR`). As in
+/// Go, loopback of the socket's own multicast sends is turned off
+/// (`IP_MULTICAST_LOOP` 0). Go takes an `*Interface`; gort takes its name
+/// until it has Go's interface API.
+#[doc(alias = "ListenMulticastUDP")]
+pub fn listen_multicast_udp(
+    network: &str,
+    ifi: Option<&str>,
+    gaddr: &UdpAddr,
+) -> io::Result<UdpConn> {
+    let op_err = |e| OpError::new("listen", network, None, op_addr(Some(gaddr)), e);
+    let net = udp_net(network).map_err(op_err)?;
+    if gaddr.ip.is_nil() {
+        return Err(op_err(errs::missing_address()));
+    }
+    let ifindex = match ifi {
+        Some(name) => interface_index(name).map_err(op_err)?,
+        None => 0,
+    };
+    do_listen_multicast_udp(net, ifindex, gaddr, None).map_err(op_err)
 }

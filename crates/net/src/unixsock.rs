@@ -10,11 +10,20 @@
 use std::any::Any;
 use std::fmt;
 use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::Once;
+use std::time::Instant;
 
 use rustix::net::{SocketAddrAny, SocketAddrUnix};
 
+use crate::fd_posix::NetFD;
+use crate::net::ConnBase;
 use crate::sockaddr_posix::Sockaddr;
-use crate::{Addr, UnknownNetworkError};
+use crate::udpsock::{bare_errno, packet_conn_impls};
+use crate::unixsock_posix::{
+    do_dial_unix, do_listen_unix, do_listen_unixgram, unlink_listener_path,
+};
+use crate::{Addr, Conn, Listener, OpError, UnknownNetworkError};
 
 /// The address of a Unix domain socket end point (Go's `*net.UnixAddr`).
 /// Displays as its name.
@@ -102,4 +111,339 @@ impl Sockaddr for UnixAddr {
         })?;
         Ok(Some(sa.into()))
     }
+}
+
+/// The address Go's errors show for an optional Unix address (Go's `opAddr`).
+fn op_addr(a: Option<&UnixAddr>) -> Option<Box<dyn Addr>> {
+    a.map(|a| Box::new(a.clone()) as Box<dyn Addr>)
+}
+
+/// The typed address inside a NetFD's boxed one.
+fn unix_addr_of(a: &Option<Box<dyn Addr>>) -> Option<UnixAddr> {
+    a.as_ref()
+        .and_then(|a| a.as_any().downcast_ref::<UnixAddr>())
+        .cloned()
+}
+
+/// A Unix domain socket (Go's `*net.UnixConn`): a stream (`"unix"`), a
+/// datagram socket (`"unixgram"`) or a seqpacket socket (`"unixpacket"`).
+///
+/// Every method takes `&self`; dropping it closes it. Besides bytes, a
+/// Unix socket carries open descriptors to the peer
+/// ([`write_msg_unix`](Self::write_msg_unix),
+/// [`read_msg_unix`](Self::read_msg_unix)).
+///
+/// ```
+/// use std::io::{Read, Write};
+/// gort::run(|| {
+///     let name = format!("@gort-doc-{}", std::process::id());
+///     let addr = gort::net::UnixAddr::new("unix", name).unwrap();
+///     let ln = gort::net::listen_unix("unix", &addr).unwrap();
+///     let server = gort::spawn(move || {
+///         let conn = ln.accept().unwrap();
+///         let mut buf = [0; 5];
+///         (&conn).read_exact(&mut buf).unwrap();
+///         (&conn).write_all(&buf.to_ascii_uppercase()).unwrap();
+///     });
+///     let conn = gort::net::dial_unix("unix", None, &addr).unwrap();
+///     (&conn).write_all(b"hello").unwrap();
+///     let mut buf = [0; 5];
+///     (&conn).read_exact(&mut buf).unwrap();
+///     assert_eq!(&buf, b"HELLO");
+///     server.join();
+/// });
+/// ```
+#[derive(Debug)]
+pub struct UnixConn {
+    c: ConnBase,
+}
+
+impl UnixConn {
+    /// Wraps a Unix socket (Go's `newUnixConn`).
+    pub(crate) fn new(fd: NetFD) -> UnixConn {
+        UnixConn {
+            c: ConnBase::new(fd),
+        }
+    }
+
+    /// Reads into `b` (Go's `Read`): bytes from a stream, where `Ok(0)` is
+    /// end of file, or one message, cut short if longer than `b`.
+    pub fn read(&self, b: &mut [u8]) -> io::Result<usize> {
+        self.c.read(b)
+    }
+
+    /// Writes all of `b` to a stream, or `b` as one message (Go's `Write`).
+    pub fn write(&self, b: &[u8]) -> io::Result<usize> {
+        self.c.write(b)
+    }
+
+    /// Shuts down the reading side (Go's `CloseRead`).
+    pub fn close_read(&self) -> io::Result<()> {
+        self.c
+            .fd
+            .close_read()
+            .map_err(|e| self.c.op_err("close", e))
+    }
+
+    /// Shuts down the writing side: the peer reads end of file once it has
+    /// read what was sent (Go's `CloseWrite`).
+    pub fn close_write(&self) -> io::Result<()> {
+        self.c
+            .fd
+            .close_write()
+            .map_err(|e| self.c.op_err("close", e))
+    }
+
+    /// The local address (Go's `LocalAddr`); an unbound socket's has an
+    /// empty name.
+    pub fn local_addr(&self) -> Option<UnixAddr> {
+        unix_addr_of(&self.c.fd.laddr)
+    }
+
+    /// The peer's address, for a connected socket (Go's `RemoteAddr`).
+    pub fn remote_addr(&self) -> Option<UnixAddr> {
+        unix_addr_of(&self.c.fd.raddr)
+    }
+
+    /// Reads one message (or bytes from a stream) and the sender's address,
+    /// `None` for a sender without a name (Go's `ReadFromUnix`).
+    #[doc(alias = "ReadFromUnix")]
+    pub fn read_from_unix(&self, b: &mut [u8]) -> io::Result<(usize, Option<UnixAddr>)> {
+        crate::unixsock_posix::read_from(&self.c.fd, b).map_err(|e| self.c.op_err("read", e))
+    }
+
+    /// Sends `b` as one message to `addr` (Go's `WriteToUnix`): for an
+    /// unconnected `"unixgram"` socket. `addr` must be of the socket's own
+    /// network.
+    #[doc(alias = "WriteToUnix")]
+    pub fn write_to_unix(&self, b: &[u8], addr: &UnixAddr) -> io::Result<usize> {
+        crate::unixsock_posix::write_to(&self.c.fd, b, addr)
+            .map_err(|e| self.write_err(op_addr(Some(addr)), e))
+    }
+
+    /// Sends `b` together with the open descriptors `fds` (`SCM_RIGHTS`),
+    /// to `addr` if given, else to the peer (Go's `WriteMsgUnix`). The peer
+    /// receives duplicates of them; ours stay open. At most 253 descriptors
+    /// go in one message.
+    ///
+    /// Go takes the raw ancillary bytes (`oob`, built with
+    /// `syscall.UnixRights`); gort takes the descriptors themselves, so
+    /// nothing unsafe is built by hand. As in Go, descriptors with an empty
+    /// `b` on a stream travel with one zero byte, which the peer's
+    /// [`read_msg_unix`](Self::read_msg_unix) with an empty `b` consumes;
+    /// a connected `"unixgram"` socket fails with Go's pre-connected error.
+    #[doc(alias = "WriteMsgUnix")]
+    pub fn write_msg_unix(
+        &self,
+        b: &[u8],
+        fds: &[BorrowedFd<'_>],
+        addr: Option<&UnixAddr>,
+    ) -> io::Result<usize> {
+        crate::unixsock_posix::write_msg(&self.c.fd, b, fds, addr)
+            .map_err(|e| self.write_err(op_addr(addr), e))
+    }
+
+    /// Reads one message (or bytes from a stream) into `b`, appending the
+    /// descriptors that came with it to `fds` (Go's `ReadMsgUnix`). They
+    /// arrive close-on-exec. Returns the bytes read and the sender, `None`
+    /// for a sender without a name.
+    ///
+    /// Go returns the raw ancillary bytes (`oob`, parsed with
+    /// `syscall.ParseUnixRights`); gort returns owned descriptors, which
+    /// close when dropped. Up to 253 descriptors per message are taken.
+    #[doc(alias = "ReadMsgUnix")]
+    pub fn read_msg_unix(
+        &self,
+        b: &mut [u8],
+        fds: &mut Vec<OwnedFd>,
+    ) -> io::Result<(usize, Option<UnixAddr>)> {
+        crate::unixsock_posix::read_msg(&self.c.fd, b, fds).map_err(|e| self.c.op_err("read", e))
+    }
+}
+
+packet_conn_impls!(UnixConn);
+
+impl UnixConn {
+    /// `PacketConn::read_from`: the sender, if named, as a `dyn Addr`.
+    fn packet_read_from(&self, b: &mut [u8]) -> io::Result<(usize, Option<Box<dyn Addr>>)> {
+        let (n, addr) = self.read_from_unix(b)?;
+        Ok((n, addr.map(|a| Box::new(a) as Box<dyn Addr>)))
+    }
+
+    /// `PacketConn::write_to`: as [`UnixConn::write_to_unix`]; an address
+    /// that is not a [`UnixAddr`] fails with `invalid argument`, as Go's
+    /// `EINVAL`.
+    fn packet_write_to(&self, b: &[u8], addr: &dyn Addr) -> io::Result<usize> {
+        match addr.as_any().downcast_ref::<UnixAddr>() {
+            Some(a) => self.write_to_unix(b, a),
+            None => Err(self.write_err(Some(addr.clone_box()), bare_errno(libc::EINVAL))),
+        }
+    }
+}
+
+/// A Unix domain socket listener (Go's `*net.UnixListener`), for `"unix"`
+/// and `"unixpacket"`.
+///
+/// A listener on a path creates the socket file; closing the listener
+/// (with [`close`](Self::close) or by dropping it) removes the file, once,
+/// unless [`set_unlink_on_close`](Self::set_unlink_on_close) said not to.
+/// Go removes it only on `Close`; in Rust dropping is closing, so a
+/// dropped listener removes it too.
+#[derive(Debug)]
+pub struct UnixListener {
+    fd: NetFD,
+    /// The name it listens on, as bound (Go's `path`). Constant.
+    path: String,
+    /// Remove the socket file on close (Go's `unlink`). Changed only
+    /// through `&mut self`, so no synchronization is needed.
+    unlink: bool,
+    /// Makes the removal happen at most once, however many closes race
+    /// (Go's `unlinkOnce`).
+    unlink_once: Once,
+}
+
+impl UnixListener {
+    /// Wraps a listening socket this process created; its file is ours to
+    /// remove (Go's `listenUnix`, after the socket call).
+    pub(crate) fn new(fd: NetFD) -> UnixListener {
+        let path = fd.laddr.as_ref().map(|a| a.to_string()).unwrap_or_default();
+        UnixListener {
+            fd,
+            path,
+            unlink: true,
+            unlink_once: Once::new(),
+        }
+    }
+
+    /// Waits for the next connection (Go's `AcceptUnix`).
+    #[doc(alias = "AcceptUnix")]
+    pub fn accept(&self) -> io::Result<UnixConn> {
+        let fd = self.fd.accept().map_err(|e| self.op_err("accept", e))?;
+        Ok(UnixConn::new(fd))
+    }
+
+    /// Removes the socket file (the first time, if it is ours) and closes
+    /// the listener: a blocked `accept` fails with "use of closed network
+    /// connection". Connections already accepted stay open (Go's `Close`).
+    pub fn close(&self) -> io::Result<()> {
+        self.unlink_path();
+        self.fd.close().map_err(|e| self.op_err("close", e))
+    }
+
+    /// Go's `unlinkOnce.Do` part of `close`: remove then close, so a
+    /// listener that starts on the same path after our close returns is
+    /// not unlinked by us.
+    fn unlink_path(&self) {
+        self.unlink_once.call_once(|| {
+            if self.unlink {
+                unlink_listener_path(&self.path);
+            }
+        });
+    }
+
+    /// Whether closing the listener removes its socket file (Go's
+    /// `SetUnlinkOnClose`). It does by default, for a listener made by
+    /// [`listen_unix`].
+    #[doc(alias = "SetUnlinkOnClose")]
+    pub fn set_unlink_on_close(&mut self, unlink: bool) {
+        self.unlink = unlink;
+    }
+
+    /// The address it listens on (Go's `Addr`).
+    pub fn addr(&self) -> UnixAddr {
+        unix_addr_of(&self.fd.laddr).unwrap_or_else(|| UnixAddr {
+            name: self.path.clone(),
+            net: self.fd.net,
+        })
+    }
+
+    /// Sets the deadline for `accept` (Go's `SetDeadline`).
+    pub fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.fd.set_deadline(t).map_err(|e| self.op_err("set", e))
+    }
+
+    /// A blocking duplicate of the listening socket (Go's `File`).
+    pub fn file(&self) -> io::Result<OwnedFd> {
+        self.fd.dup().map_err(|e| self.op_err("file", e))
+    }
+
+    fn op_err(&self, op: &'static str, e: io::Error) -> io::Error {
+        OpError::new(op, self.fd.net, None, self.fd.laddr.clone(), e)
+    }
+}
+
+impl Drop for UnixListener {
+    fn drop(&mut self) {
+        // The descriptor closes when `fd` drops, after this.
+        self.unlink_path();
+    }
+}
+
+impl Listener for UnixListener {
+    fn accept(&self) -> io::Result<Box<dyn Conn>> {
+        UnixListener::accept(self).map(|c| Box::new(c) as Box<dyn Conn>)
+    }
+    fn close(&self) -> io::Result<()> {
+        UnixListener::close(self)
+    }
+    fn addr(&self) -> Box<dyn Addr> {
+        Box::new(UnixListener::addr(self))
+    }
+}
+
+impl AsFd for UnixListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: as for `UnixConn`.
+        unsafe { BorrowedFd::borrow_raw(self.fd.pfd.as_raw_fd()) }
+    }
+}
+
+impl AsRawFd for UnixListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.pfd.as_raw_fd()
+    }
+}
+
+/// Connects to `raddr`, from `laddr` if given (Go's `DialUnix`).
+/// `network` is `"unix"`, `"unixgram"` or `"unixpacket"`.
+#[doc(alias = "DialUnix")]
+pub fn dial_unix(
+    network: &str,
+    laddr: Option<&UnixAddr>,
+    raddr: &UnixAddr,
+) -> io::Result<UnixConn> {
+    let op_err = |e| OpError::new("dial", network, op_addr(laddr), op_addr(Some(raddr)), e);
+    let net = match network {
+        "unix" => "unix",
+        "unixgram" => "unixgram",
+        "unixpacket" => "unixpacket",
+        _ => return Err(op_err(UnknownNetworkError(network.into()).into())),
+    };
+    do_dial_unix(net, laddr, raddr, None, None).map_err(op_err)
+}
+
+/// Listens on `laddr` (Go's `ListenUnix`). `network` is `"unix"` or
+/// `"unixpacket"`. A path name creates the socket file (it must not exist
+/// yet); an `@name` is abstract and leaves no file.
+#[doc(alias = "ListenUnix")]
+pub fn listen_unix(network: &str, laddr: &UnixAddr) -> io::Result<UnixListener> {
+    let op_err = |e| OpError::new("listen", network, None, op_addr(Some(laddr)), e);
+    let net = match network {
+        "unix" => "unix",
+        "unixpacket" => "unixpacket",
+        _ => return Err(op_err(UnknownNetworkError(network.into()).into())),
+    };
+    do_listen_unix(net, laddr, None).map_err(op_err)
+}
+
+/// Binds a `"unixgram"` socket to `laddr` (Go's `ListenUnixgram`); it
+/// receives from anyone, and sends with
+/// [`write_to_unix`](UnixConn::write_to_unix).
+#[doc(alias = "ListenUnixgram")]
+pub fn listen_unixgram(network: &str, laddr: &UnixAddr) -> io::Result<UnixConn> {
+    let op_err = |e| OpError::new("listen", network, None, op_addr(Some(laddr)), e);
+    if network != "unixgram" {
+        return Err(op_err(UnknownNetworkError(network.into()).into()));
+    }
+    do_listen_unixgram(laddr, None).map_err(op_err)
 }
