@@ -221,6 +221,10 @@ impl SysDialer {
         // after `delay` or by the primary's failure, whichever comes first.
         struct Race {
             results: Mutex<Vec<Outcome>>,
+            /// A racer won. Stored (Release) by the waiter, loaded (Acquire)
+            /// by the racers; it only lets a late racer skip its dial or
+            /// close its conn early, so a stale read costs time, not
+            /// correctness (the conn is closed when `results` drops).
             done: std::sync::atomic::AtomicBool,
             ready: AtomicU32,
             start_fallback: AtomicU32,
@@ -250,15 +254,15 @@ impl SysDialer {
                 if primary && result.is_err() {
                     gort_runtime::semrelease(&race.start_fallback);
                 }
-                // A winner already returned: close what we made.
-                let result = if race.done.load(std::sync::atomic::Ordering::Acquire) {
-                    if let Ok(c) = &result {
-                        let _ = c.close();
-                    }
-                    result
-                } else {
-                    result
-                };
+                // A winner already returned: close what we made now rather
+                // than when the race is dropped. Acquire pairs with the
+                // winner's Release store; a stale `false` only delays the
+                // close to the drop of `results`.
+                if race.done.load(std::sync::atomic::Ordering::Acquire)
+                    && let Ok(c) = &result
+                {
+                    let _ = c.close();
+                }
                 race.results
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())

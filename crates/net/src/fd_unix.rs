@@ -131,13 +131,12 @@ impl NetFD {
         Ok(nfd)
     }
 
-    /// A close-on-exec duplicate of the socket, in blocking mode as Go's
-    /// `dup` leaves it (Go's `dup`, which `File` uses).
+    /// A close-on-exec duplicate of the socket (Go's `dup`, which `File`
+    /// uses). It shares the open file description, so it is nonblocking
+    /// like the original; switching it to blocking would switch the conn
+    /// too, which is why Go stopped doing so.
     pub(crate) fn dup(&self) -> io::Result<OwnedFd> {
-        let d = self.pfd.dup().map_err(|e| wrap_syscall_error("dup", e))?;
-        rustix::io::ioctl_fionbio(&d, false)
-            .map_err(|e| wrap_syscall_error("setnonblock", e.into()))?;
-        Ok(d)
+        self.pfd.dup().map_err(|e| wrap_syscall_error("dup", e))
     }
 
     /// The socket's own address (`getsockname(2)`), if it has one.

@@ -1,4 +1,4 @@
-//! gort-net: Go's `net` package (TCP, UDP and Unix sockets, addresses, errors,
+//! Mirrors Go src/net/net.go (go1.27), its package overview: gort-net is Go's `net` package (TCP, UDP and Unix sockets, addresses, errors,
 //! the resolver) on gort-poll.
 //!
 //! Each module mirrors one file of Go's `src/net` and says which on its first

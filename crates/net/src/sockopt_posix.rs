@@ -14,8 +14,9 @@ use rustix::net::sockopt;
 use crate::error_posix::wrap_syscall_error;
 use crate::fd_posix::NetFD;
 
-/// Runs one `setsockopt` on the socket, naming it in any error.
-fn set(
+/// Runs one `setsockopt` on the socket, naming it in any error (shared by
+/// the TCP option files).
+pub(crate) fn set(
     fd: &NetFD,
     f: impl FnOnce(std::os::fd::BorrowedFd<'_>) -> rustix::io::Result<()>,
 ) -> io::Result<()> {

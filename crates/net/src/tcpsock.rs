@@ -276,25 +276,8 @@ impl TcpConn {
     /// Writes the buffers with `writev(2)`, consuming them (Go's
     /// `Buffers.WriteTo` on a TCPConn).
     pub fn write_buffers(&self, bufs: &mut crate::Buffers) -> io::Result<u64> {
-        let mut total = 0;
-        while !bufs.is_empty() {
-            let slices: Vec<io::IoSlice<'_>> = bufs
-                .0
-                .iter()
-                .filter(|b| !b.is_empty())
-                .map(|b| io::IoSlice::new(b))
-                .collect();
-            let n = self
-                .c
-                .fd
-                .writev(&slices)
-                .map_err(|e| self.c.op_err("writev", e))?;
-            drop(slices);
-            bufs.consume(n);
-            total += n as u64;
-        }
-        bufs.0.clear();
-        Ok(total)
+        // `&TcpConn`'s `write_vectored` is one `writev(2)`.
+        bufs.write_to(&mut &*self)
     }
 
     /// Closes the connection (Go's `Close`).

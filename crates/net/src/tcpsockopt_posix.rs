@@ -6,12 +6,9 @@
 
 use std::io;
 
-use crate::error_posix::wrap_syscall_error;
 use crate::fd_posix::NetFD;
 
 /// `TCP_NODELAY` (Go's `setNoDelay`).
 pub(crate) fn set_no_delay(fd: &NetFD, no_delay: bool) -> io::Result<()> {
-    fd.pfd
-        .raw_control(|s| rustix::net::sockopt::set_tcp_nodelay(s, no_delay))?
-        .map_err(|e| wrap_syscall_error("setsockopt", e.into()))
+    crate::sockopt_posix::set(fd, |s| rustix::net::sockopt::set_tcp_nodelay(s, no_delay))
 }

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use rustix::net::sockopt;
 
-use crate::error_posix::wrap_syscall_error;
 use crate::fd_posix::NetFD;
+use crate::sockopt_posix::set;
 
 /// Go's default keep-alive idle time and probe interval (`defaultTCPKeepAliveIdle`,
 /// `defaultTCPKeepAliveInterval`).
@@ -28,15 +28,6 @@ pub(crate) const DEFAULT_KEEP_ALIVE_COUNT: u32 = 9;
 fn whole_secs(d: Duration) -> Duration {
     let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
     Duration::from_secs(s.max(1))
-}
-
-fn set(
-    fd: &NetFD,
-    f: impl FnOnce(std::os::fd::BorrowedFd<'_>) -> rustix::io::Result<()>,
-) -> io::Result<()> {
-    fd.pfd
-        .raw_control(f)?
-        .map_err(|e| wrap_syscall_error("setsockopt", e.into()))
 }
 
 /// `TCP_KEEPIDLE`; zero means Go's default (Go's `setKeepAliveIdle`).

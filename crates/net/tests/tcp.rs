@@ -213,3 +213,27 @@ fn accept_after_close_fails_with_the_closed_error() {
         );
     });
 }
+
+#[test]
+fn file_leaves_the_conn_on_the_netpoller() {
+    gort::run(|| {
+        let ln = listen_tcp("tcp", Some(&local("127.0.0.1:0"))).unwrap();
+        let a = ln.addr();
+        let server = gort::spawn(move || {
+            let c = ln.accept().unwrap();
+            gort::time::sleep(Duration::from_millis(300));
+            let _ = (&c).write_all(b"late");
+        });
+        let c = dial_tcp("tcp", None, &a).unwrap();
+        let dup = c.file().unwrap();
+        // The duplicate shares the socket's file status flags: had `file`
+        // made it blocking, this read would block the thread past its
+        // deadline and return the server's late bytes instead.
+        c.set_read_deadline(Some(Instant::now() + Duration::from_millis(20)))
+            .unwrap();
+        let err = c.read(&mut [0u8; 8]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
+        drop(dup);
+        server.join().unwrap();
+    });
+}
