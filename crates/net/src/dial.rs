@@ -24,7 +24,12 @@ use crate::ipsock::{AddrList, InetAddr};
 use crate::net::errs;
 use crate::sock_posix::Control;
 use crate::tcpsock::{KeepAliveConfig, do_dial_tcp, do_listen_tcp, static_net};
-use crate::{Addr, AddrError, Conn, Listener, OpError, TcpAddr, UnknownNetworkError};
+use crate::udpsock_posix::{do_dial_udp, do_listen_udp};
+use crate::unixsock_posix::{do_dial_unix, do_listen_unix, do_listen_unixgram};
+use crate::{
+    Addr, AddrError, Conn, Listener, OpError, PacketConn, TcpAddr, UdpAddr, UnixAddr,
+    UnknownNetworkError,
+};
 
 /// Go's default Happy Eyeballs delay (`defaultFallbackDelay`).
 const DEFAULT_FALLBACK_DELAY: Duration = Duration::from_millis(300);
@@ -54,8 +59,8 @@ pub struct Dialer {
     /// An absolute time after which the dial fails; with `timeout`, the
     /// earlier wins (Go's `Deadline`).
     pub deadline: Option<Instant>,
-    /// The local address to dial from: a [`TcpAddr`]; `None` lets the
-    /// system choose
+    /// The local address to dial from: a [`TcpAddr`], [`UdpAddr`] or
+    /// [`UnixAddr`] matching the network; `None` lets the system choose
     /// (Go's `LocalAddr`).
     pub local_addr: Option<Box<dyn Addr>>,
     /// How long the preferred family of a dual-stack name runs alone before
@@ -89,9 +94,10 @@ impl std::fmt::Debug for Dialer {
 
 /// Connects to `address` on `network` (Go's `net.Dial`).
 ///
-/// Networks: `"tcp"`, `"tcp4"`, `"tcp6"` (UDP and Unix networks are the
-/// next step: see the README's limitations). `address` is `host:port`
-/// (`"localhost:http"`, `"[::1]:80"`, `"198.51.100.1:80"`).
+/// Networks: `"tcp"`, `"tcp4"`, `"tcp6"`, `"udp"`, `"udp4"`, `"udp6"`,
+/// `"unix"`, `"unixgram"`, `"unixpacket"`. For TCP and UDP, `address` is
+/// `host:port` (`"localhost:http"`, `"[::1]:80"`, `"198.51.100.1:80"`);
+/// for Unix networks it is a path, or `@name` for the abstract namespace.
 #[doc(alias = "Dial")]
 pub fn dial(network: &str, address: &str) -> io::Result<Box<dyn Conn>> {
     Dialer::default().dial(network, address)
@@ -135,6 +141,7 @@ impl Dialer {
                 list.partition_by_first_family()
             }
             Resolved::Inet(list) => (list.clone(), AddrList::default()),
+            Resolved::Unix(u) => return sd.dial_unix(u, deadline),
         };
         sd.dial_parallel(primaries, fallbacks, deadline)
     }
@@ -143,6 +150,7 @@ impl Dialer {
 /// A resolved dial or listen target.
 enum Resolved {
     Inet(AddrList),
+    Unix(UnixAddr),
 }
 
 /// Resolves `addr` on `network` for `op` ("dial" or "listen"), checking it
@@ -157,6 +165,14 @@ fn resolve_addr_list(
     if op == "dial" && addr.is_empty() {
         return Err(errs::missing_address());
     }
+    if matches!(afnet, "unix" | "unixgram" | "unixpacket") {
+        let a = UnixAddr::new(afnet, addr)?;
+        if op == "dial" && hint.is_some_and(|h| h.network() != a.network()) {
+            let h = hint.map(|h| h.to_string()).unwrap_or_default();
+            return Err(AddrError::new("mismatched local address type", h).into());
+        }
+        return Ok(Resolved::Unix(a));
+    }
     let mut list = crate::ipsock::internet_addr_list(afnet, addr)?;
     if op != "dial" {
         return Ok(Resolved::Inet(list));
@@ -166,7 +182,11 @@ fn resolve_addr_list(
     };
     // The local address must be of the network's kind, and of a family the
     // remote addresses can be reached from.
-    let hint_ip = hint.as_any().downcast_ref::<TcpAddr>().map(|a| a.ip);
+    let hint_ip = if afnet.starts_with("tcp") {
+        hint.as_any().downcast_ref::<TcpAddr>().map(|a| a.ip)
+    } else {
+        hint.as_any().downcast_ref::<UdpAddr>().map(|a| a.ip)
+    };
     let Some(hint_ip) = hint_ip else {
         return Err(AddrError::new("mismatched local address type", hint.to_string()).into());
     };
@@ -184,10 +204,7 @@ fn resolve_addr_list(
 /// Checks a network name (Go's `parseNetwork`, for the networks gort
 /// implements; raw IP networks are not).
 fn parse_network(network: &str) -> io::Result<&'static str> {
-    match static_net(network) {
-        Some(net @ ("tcp" | "tcp4" | "tcp6")) => Ok(net),
-        _ => Err(UnknownNetworkError(network.into()).into()),
-    }
+    static_net(network).ok_or_else(|| UnknownNetworkError(network.into()).into())
 }
 
 /// One dial in progress (Go's `sysDialer`).
@@ -343,7 +360,7 @@ impl SysDialer {
     fn dial_single(&self, ra: &InetAddr, deadline: Option<Instant>) -> io::Result<Box<dyn Conn>> {
         let net = static_net(&self.network).unwrap_or("tcp");
         let la = self.dialer.local_addr.as_deref();
-        {
+        if net.starts_with("tcp") {
             let raddr = TcpAddr {
                 ip: ra.ip,
                 port: ra.port,
@@ -369,8 +386,57 @@ impl SysDialer {
                     e,
                 )
             })
+        } else {
+            let raddr = UdpAddr {
+                ip: ra.ip,
+                port: ra.port,
+                zone: ra.zone.clone(),
+            };
+            let laddr = la.and_then(|a| a.as_any().downcast_ref::<UdpAddr>());
+            do_dial_udp(net, laddr, &raddr, self.dialer.control.as_deref())
+                .map(|c| Box::new(c) as Box<dyn Conn>)
+                .map_err(|e| {
+                    OpError::new(
+                        "dial",
+                        &self.network,
+                        op_addr(laddr),
+                        op_addr(Some(&raddr)),
+                        e,
+                    )
+                })
         }
     }
+
+    /// Dials a Unix address (Go's `dialSingle`, Unix case).
+    fn dial_unix(&self, raddr: &UnixAddr, deadline: Option<Instant>) -> io::Result<Box<dyn Conn>> {
+        let laddr = self
+            .dialer
+            .local_addr
+            .as_deref()
+            .and_then(|a| a.as_any().downcast_ref::<UnixAddr>());
+        do_dial_unix(
+            raddr.net,
+            laddr,
+            raddr,
+            deadline,
+            self.dialer.control.as_deref(),
+        )
+        .map(|c| Box::new(c) as Box<dyn Conn>)
+        .map_err(|e| {
+            OpError::new(
+                "dial",
+                &self.network,
+                op_addr(laddr),
+                op_addr(Some(raddr)),
+                e,
+            )
+        })
+    }
+}
+
+/// The address an error names, boxed (Go's `opAddr`).
+fn op_addr<A: Addr + Clone>(a: Option<&A>) -> Option<Box<dyn Addr>> {
+    a.map(|a| Box::new(a.clone()) as Box<dyn Addr>)
 }
 
 /// The deadline for one of `addrs_remaining` addresses: an equal share of
@@ -428,31 +494,106 @@ pub fn listen(network: &str, address: &str) -> io::Result<Box<dyn Listener>> {
     ListenConfig::default().listen(network, address)
 }
 
+/// Listens for datagrams on `address` (Go's `net.ListenPacket`): `"udp"`,
+/// `"udp4"`, `"udp6"` or `"unixgram"`.
+///
+/// ```
+/// gort::run(|| {
+///     let pc = gort::net::listen_packet("udp", "127.0.0.1:0").unwrap();
+///     let addr = pc.local_addr().unwrap();
+///     pc.write_to(b"ping", &*addr).unwrap();
+///     let mut buf = [0u8; 16];
+///     let (n, from) = pc.read_from(&mut buf).unwrap();
+///     assert_eq!(&buf[..n], b"ping");
+///     assert_eq!(from.unwrap().to_string(), addr.to_string());
+/// });
+/// ```
+#[doc(alias = "ListenPacket")]
+pub fn listen_packet(network: &str, address: &str) -> io::Result<Box<dyn PacketConn>> {
+    ListenConfig::default().listen_packet(network, address)
+}
+
 impl ListenConfig {
     /// Go's `ListenConfig.Listen`.
     pub fn listen(&self, network: &str, address: &str) -> io::Result<Box<dyn Listener>> {
         let op_err =
             |addr: Option<Box<dyn Addr>>, e| OpError::new("listen", network, None, addr, e);
+        // The network asks for another kind of socket than this call makes.
+        let unexpected = |addr: Option<Box<dyn Addr>>| {
+            op_err(
+                addr,
+                AddrError::new("unexpected address type", address).into(),
+            )
+        };
         let resolved =
             resolve_addr_list("listen", network, address, None).map_err(|e| op_err(None, e))?;
         match resolved {
             Resolved::Inet(list) => {
                 let net = static_net(network).unwrap_or("tcp");
-                if !net.starts_with("tcp") {
-                    return Err(op_err(None, UnknownNetworkError(network.into()).into()));
-                }
                 let a = list.first_ipv4_or_any();
                 let laddr = TcpAddr {
                     ip: a.ip,
                     port: a.port,
                     zone: a.zone,
                 };
+                if !net.starts_with("tcp") {
+                    return Err(unexpected(op_addr(Some(&laddr))));
+                }
                 do_listen_tcp(net, &laddr, self.control.as_deref())
                     .map(|l| {
                         Box::new(l.with_keep_alive(self.keep_alive, self.keep_alive_config))
                             as Box<dyn Listener>
                     })
                     .map_err(|e| op_err(TcpAddr::op_addr(Some(&laddr)), e))
+            }
+            Resolved::Unix(u) => {
+                if u.net == "unixgram" {
+                    return Err(unexpected(op_addr(Some(&u))));
+                }
+                do_listen_unix(u.net, &u, self.control.as_deref())
+                    .map(|l| Box::new(l) as Box<dyn Listener>)
+                    .map_err(|e| op_err(op_addr(Some(&u)), e))
+            }
+        }
+    }
+
+    /// Go's `ListenConfig.ListenPacket`.
+    #[doc(alias = "ListenPacket")]
+    pub fn listen_packet(&self, network: &str, address: &str) -> io::Result<Box<dyn PacketConn>> {
+        let op_err =
+            |addr: Option<Box<dyn Addr>>, e| OpError::new("listen", network, None, addr, e);
+        // The network asks for another kind of socket than this call makes.
+        let unexpected = |addr: Option<Box<dyn Addr>>| {
+            op_err(
+                addr,
+                AddrError::new("unexpected address type", address).into(),
+            )
+        };
+        let resolved =
+            resolve_addr_list("listen", network, address, None).map_err(|e| op_err(None, e))?;
+        match resolved {
+            Resolved::Inet(list) => {
+                let net = static_net(network).unwrap_or("udp");
+                let a = list.first_ipv4_or_any();
+                let laddr = UdpAddr {
+                    ip: a.ip,
+                    port: a.port,
+                    zone: a.zone,
+                };
+                if !net.starts_with("udp") {
+                    return Err(unexpected(op_addr(Some(&laddr))));
+                }
+                do_listen_udp(net, &laddr, self.control.as_deref())
+                    .map(|c| Box::new(c) as Box<dyn PacketConn>)
+                    .map_err(|e| op_err(op_addr(Some(&laddr)), e))
+            }
+            Resolved::Unix(u) => {
+                if u.net != "unixgram" {
+                    return Err(unexpected(op_addr(Some(&u))));
+                }
+                do_listen_unixgram(&u, self.control.as_deref())
+                    .map(|c| Box::new(c) as Box<dyn PacketConn>)
+                    .map_err(|e| op_err(op_addr(Some(&u)), e))
             }
         }
     }

@@ -33,7 +33,7 @@ mod udpsock_posix;
 mod unixsock;
 mod unixsock_posix;
 
-pub use dial::{Dialer, ListenConfig, dial, dial_timeout, listen};
+pub use dial::{Dialer, ListenConfig, dial, dial_timeout, listen, listen_packet};
 pub use error_posix::{SyscallError, errno_text, wrap_syscall_error};
 pub use ip::{IP, IPMask, IPNet, IPV4_LEN, IPV6_LEN, cidr_mask, ipv4_mask, parse_cidr, parse_ip};
 pub use iprawsock::IPAddr;

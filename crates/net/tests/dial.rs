@@ -1,0 +1,190 @@
+//! Go's generic entry points (`dial`, `listen`, `listen_packet`, `Dialer`)
+//! over every network gort implements, and the errors they give for the
+//! wrong kind of network or local address.
+
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use gort::net::{self, Dialer, TcpAddr, UnixAddr};
+
+/// A fresh socket path in the temp directory (not created).
+fn temp_path(tag: &str) -> String {
+    // Relaxed: only uniqueness within this process matters.
+    static N: AtomicU32 = AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let p = std::env::temp_dir().join(format!("gort-dial-{tag}-{}-{n}.sock", std::process::id()));
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn dial_udp_through_the_generic_entry_point() {
+    gort::run(|| {
+        let pc = net::listen_packet("udp", "127.0.0.1:0").unwrap();
+        let addr = pc.local_addr().unwrap().to_string();
+        let mut c = net::dial("udp", &addr).unwrap();
+        assert_eq!(c.remote_addr().unwrap().to_string(), addr);
+        assert_eq!(c.remote_addr().unwrap().network(), "udp");
+        c.write_all(b"datagram").unwrap();
+        let mut buf = [0u8; 32];
+        let (n, from) = pc.read_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"datagram");
+        let from = from.unwrap();
+        assert_eq!(from.to_string(), c.local_addr().unwrap().to_string());
+        pc.write_to(b"reply", &*from).unwrap();
+        let n = c.read(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"reply");
+    });
+}
+
+#[test]
+fn listen_and_dial_unix_stream_and_seqpacket() {
+    gort::run(|| {
+        for network in ["unix", "unixpacket"] {
+            let path = temp_path(network);
+            let ln = net::listen(network, &path).unwrap();
+            assert_eq!(ln.addr().network(), network);
+            assert_eq!(ln.addr().to_string(), path);
+            let server = gort::spawn(move || {
+                let mut c = ln.accept().unwrap();
+                let mut buf = [0u8; 16];
+                let n = c.read(&mut buf).unwrap();
+                c.write_all(&buf[..n]).unwrap();
+                // The listener removes its socket file when dropped.
+            });
+            let mut c = net::dial(network, &path).unwrap();
+            c.write_all(b"hi there").unwrap();
+            let mut buf = [0u8; 16];
+            let n = c.read(&mut buf).unwrap();
+            assert_eq!(&buf[..n], b"hi there", "{network}");
+            server.join().unwrap();
+            assert!(!std::path::Path::new(&path).exists(), "{network}");
+        }
+    });
+}
+
+#[test]
+fn listen_packet_unixgram_and_dial_it() {
+    gort::run(|| {
+        let path = temp_path("gram");
+        let pc = net::listen_packet("unixgram", &path).unwrap();
+        let mut c = net::dial("unixgram", &path).unwrap();
+        c.write_all(b"one datagram").unwrap();
+        let mut buf = [0u8; 32];
+        let (n, _) = pc.read_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"one datagram");
+        drop(pc);
+        let _ = std::fs::remove_file(&path);
+    });
+}
+
+#[test]
+fn abstract_unix_names_through_the_generic_entry_points() {
+    gort::run(|| {
+        let name = format!("@gort-dial-abstract-{}", std::process::id());
+        let ln = net::listen("unix", &name).unwrap();
+        assert_eq!(ln.addr().to_string(), name);
+        let h = gort::spawn(move || {
+            let mut c = ln.accept().unwrap();
+            c.write_all(b"abstract").unwrap();
+        });
+        let mut c = net::dial("unix", &name).unwrap();
+        let mut s = String::new();
+        c.read_to_string(&mut s).unwrap();
+        assert_eq!(s, "abstract");
+        h.join().unwrap();
+    });
+}
+
+#[test]
+fn wrong_kind_of_network_reads_like_go() {
+    gort::run(|| {
+        let cases: Vec<(std::io::Error, &str)> = vec![
+            (
+                net::listen("udp", "127.0.0.1:0").unwrap_err(),
+                "listen udp 127.0.0.1:0: address 127.0.0.1:0: unexpected address type",
+            ),
+            (
+                net::listen_packet("tcp", "127.0.0.1:0").unwrap_err(),
+                "listen tcp 127.0.0.1:0: address 127.0.0.1:0: unexpected address type",
+            ),
+            (
+                net::dial("foo", "127.0.0.1:1").unwrap_err(),
+                "dial foo: unknown network foo",
+            ),
+            (
+                net::listen_packet("ip4:icmp", "127.0.0.1").unwrap_err(),
+                "listen ip4:icmp: unknown network ip4:icmp",
+            ),
+            (
+                net::dial("unix", "").unwrap_err(),
+                "dial unix: missing address",
+            ),
+            (
+                net::dial("unix", "/nonexistent/gort.sock").unwrap_err(),
+                "dial unix /nonexistent/gort.sock: connect: no such file or directory",
+            ),
+            (
+                net::dial("unixgram", "/nonexistent/gort.sock").unwrap_err(),
+                "dial unixgram /nonexistent/gort.sock: connect: no such file or directory",
+            ),
+        ];
+        for (err, want) in cases {
+            assert_eq!(err.to_string(), want);
+        }
+        assert_eq!(
+            net::dial("unix", "/nonexistent/gort.sock")
+                .unwrap_err()
+                .kind(),
+            std::io::ErrorKind::NotFound
+        );
+    });
+}
+
+#[test]
+fn local_address_must_match_the_network() {
+    gort::run(|| {
+        let tcp_local = Dialer {
+            local_addr: Some(Box::new(TcpAddr::default())),
+            ..Default::default()
+        };
+        let err = tcp_local.dial("udp", "127.0.0.1:1").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "dial udp: address :0: mismatched local address type"
+        );
+        let unix_local = Dialer {
+            local_addr: Some(Box::new(UnixAddr::new("unixgram", "@x").unwrap())),
+            ..Default::default()
+        };
+        let err = unix_local.dial("unix", "@y").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "dial unix: address @x: mismatched local address type"
+        );
+    });
+}
+
+#[test]
+fn dialer_binds_a_udp_local_address() {
+    gort::run(|| {
+        let pc = net::listen_packet("udp", "127.0.0.1:0").unwrap();
+        let d = Dialer {
+            local_addr: Some(Box::new(
+                net::resolve_udp_addr("udp", "127.0.0.1:0").unwrap(),
+            )),
+            ..Default::default()
+        };
+        let mut c = d
+            .dial("udp", &pc.local_addr().unwrap().to_string())
+            .unwrap();
+        let local = c.local_addr().unwrap().to_string();
+        assert!(
+            local.starts_with("127.0.0.1:") && !local.ends_with(":0"),
+            "{local}"
+        );
+        c.write_all(b"x").unwrap();
+        let mut buf = [0u8; 4];
+        let (_, from) = pc.read_from(&mut buf).unwrap();
+        assert_eq!(from.unwrap().to_string(), local);
+    });
+}
