@@ -17,6 +17,7 @@ mod ipsock_posix;
 mod lookup;
 mod net;
 mod parse;
+mod pipe;
 mod port;
 mod port_unix;
 mod sock_cloexec;
@@ -43,6 +44,7 @@ pub use net::{
     Addr, AddrError, Buffers, Conn, DNSError, InvalidAddrError, Listener, NetError, OpError,
     PacketConn, ParseError, TimeoutError, UnknownNetworkError, is_closed, is_timeout, op_error,
 };
+pub use pipe::{ClosedPipeError, PipeAddr, PipeConn, pipe};
 pub use sock_posix::Control;
 pub use tcpsock::{
     KeepAliveConfig, TcpAddr, TcpConn, TcpListener, dial_tcp, listen_tcp, resolve_tcp_addr,
