@@ -9,6 +9,7 @@ mod dial;
 mod error_posix;
 mod fd_posix;
 mod fd_unix;
+mod file_unix;
 mod hosts;
 mod ip;
 mod iprawsock;
@@ -20,6 +21,7 @@ mod parse;
 mod pipe;
 mod port;
 mod port_unix;
+mod rawconn;
 mod sock_cloexec;
 mod sock_linux;
 mod sock_posix;
@@ -36,6 +38,7 @@ mod unixsock_posix;
 
 pub use dial::{Dialer, ListenConfig, dial, dial_timeout, listen, listen_packet};
 pub use error_posix::{SyscallError, errno_text, wrap_syscall_error};
+pub use file_unix::{file_conn, file_listener, file_packet_conn};
 pub use ip::{IP, IPMask, IPNet, IPV4_LEN, IPV6_LEN, cidr_mask, ipv4_mask, parse_cidr, parse_ip};
 pub use iprawsock::IPAddr;
 pub use ipsock::{join_host_port, split_host_port};
@@ -45,6 +48,7 @@ pub use net::{
     PacketConn, ParseError, TimeoutError, UnknownNetworkError, is_closed, is_timeout, op_error,
 };
 pub use pipe::{ClosedPipeError, PipeAddr, PipeConn, pipe};
+pub use rawconn::RawConn;
 pub use sock_posix::Control;
 pub use tcpsock::{
     KeepAliveConfig, TcpAddr, TcpConn, TcpListener, dial_tcp, listen_tcp, resolve_tcp_addr,

@@ -684,3 +684,28 @@ pub(crate) fn do_listen_tcp(
         keep_alive_config: None,
     })
 }
+
+// Reached by rawconn.rs (`syscall_conn`) and file_unix.rs (`file_listener`).
+impl TcpConn {
+    /// The socket under the conn (Go's `c.fd`).
+    pub(crate) fn net_fd(&self) -> &NetFD {
+        &self.c.fd
+    }
+}
+
+impl TcpListener {
+    /// The listening socket (Go's `l.fd`).
+    pub(crate) fn net_fd(&self) -> &NetFD {
+        &self.fd
+    }
+
+    /// Wraps a socket that came from a descriptor; accepted conns get Go's
+    /// default keep-alive (Go's `&TCPListener{fd: fd}` in `fileListener`).
+    pub(crate) fn from_net_fd(fd: NetFD) -> TcpListener {
+        TcpListener {
+            fd,
+            keep_alive: None,
+            keep_alive_config: None,
+        }
+    }
+}

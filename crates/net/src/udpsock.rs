@@ -474,3 +474,11 @@ pub fn listen_multicast_udp(
     };
     do_listen_multicast_udp(net, ifindex, gaddr, None).map_err(op_err)
 }
+
+// Reached by rawconn.rs (`syscall_conn`).
+impl UdpConn {
+    /// The socket under the conn (Go's `c.fd`).
+    pub(crate) fn net_fd(&self) -> &NetFD {
+        &self.c.fd
+    }
+}

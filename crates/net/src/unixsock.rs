@@ -447,3 +447,18 @@ pub fn listen_unixgram(network: &str, laddr: &UnixAddr) -> io::Result<UnixConn> 
     }
     do_listen_unixgram(laddr, None).map_err(op_err)
 }
+
+// Reached by rawconn.rs (`syscall_conn`).
+impl UnixConn {
+    /// The socket under the conn (Go's `c.fd`).
+    pub(crate) fn net_fd(&self) -> &NetFD {
+        &self.c.fd
+    }
+}
+
+impl UnixListener {
+    /// The listening socket (Go's `l.fd`).
+    pub(crate) fn net_fd(&self) -> &NetFD {
+        &self.fd
+    }
+}
