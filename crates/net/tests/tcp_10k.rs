@@ -121,7 +121,7 @@ fn echo(c: TcpConn) -> Result<u64, String> {
     let mut buf = [0u8; 4096];
     let mut total = 0u64;
     loop {
-        let n = (&c).read(&mut buf).map_err(|e| format!("read: {e}"))?;
+        let n = c.read(&mut buf).map_err(|e| format!("read: {e}"))?;
         if n == 0 {
             return Ok(total);
         }
