@@ -2,23 +2,47 @@
 //!
 //! Write blocking code in goroutines; the runtime parks the goroutine, not the
 //! thread, exactly as Go does. This facade is the crate users import: it
-//! re-exports the runtime (and, as they land, the netpoller-backed `net`
-//! package) so that user code never names the inner crates.
+//! starts the scheduler with the epoll netpoller installed and re-exports
+//! the runtime, Go's `net` package ([`net`]) and timers ([`time`]), so that
+//! user code never names the inner crates.
+//!
+//! An echo server in Go's shape, one goroutine per connection, with a client
+//! talking to it:
 //!
 //! ```
-//! use std::time::Duration;
+//! use std::io::{BufRead, BufReader, Write};
 //!
-//! let answer = gort::run(|| {
-//!     let h = gort::spawn(|| {
-//!         gort::time::sleep(Duration::from_millis(1)); // parks this goroutine only
-//!         42
+//! gort::run(|| {
+//!     let ln = gort::net::listen("tcp", "127.0.0.1:0").unwrap();
+//!     let addr = ln.addr().to_string();
+//!     gort::go!(loop {
+//!         let Ok(conn) = ln.accept() else { return };
+//!         gort::go!(serve(conn));
 //!     });
-//!     h.join().unwrap()
+//!
+//!     let conn = gort::net::dial("tcp", &addr).unwrap();
+//!     (&*conn).write_all(b"hello, gort\n").unwrap();
+//!     let mut reply = String::new();
+//!     BufReader::new(&*conn).read_line(&mut reply).unwrap();
+//!     assert_eq!(reply, "hello, gort\n");
 //! });
-//! assert_eq!(answer, 42);
+//!
+//! fn serve(conn: Box<dyn gort::net::Conn>) {
+//!     // Plain blocking std::io code: each read parks this goroutine on the
+//!     // netpoller, not the thread.
+//!     let mut lines = BufReader::new(&*conn);
+//!     let mut line = String::new();
+//!     while lines.read_line(&mut line).unwrap_or(0) > 0 {
+//!         if (&*conn).write_all(line.as_bytes()).is_err() {
+//!             return;
+//!         }
+//!         line.clear();
+//!     }
+//! }
 //! ```
 //!
-//! See the README for the rules of cooperative scheduling and the limitations.
+//! See the README for the rules of cooperative scheduling and the
+//! limitations, and `examples/` for more programs.
 
 pub use gort_runtime::{GoBuilder, JoinHandle, Stats, blocking, go, goid, spawn, yield_now};
 
