@@ -709,3 +709,122 @@ impl TcpListener {
         }
     }
 }
+
+// Go's `ReadFrom` and `WriteTo` (tcpsock.go); the choice between splice,
+// sendfile and a plain copy is in tcpsock_posix.rs.
+impl TcpConn {
+    /// Copies everything `r` yields into the conn, until `r` returns end of
+    /// file (Go's `ReadFrom` with a reader it cannot do better for, Go's
+    /// `genericReadFrom`): through a 32 KiB buffer.
+    ///
+    /// Go's `ReadFrom` looks at the reader's type and moves data inside the
+    /// kernel when it can; Rust cannot ask a `dyn Read` what it is, so the
+    /// zero-copy cases have their own methods: [`read_from_tcp`],
+    /// [`read_from_unix`], [`read_from_file`]. `std::io::copy(&mut &src,
+    /// &mut &conn)` is a plain copy too.
+    ///
+    /// Errors read as Go's: `readfrom tcp 127.0.0.1:1->127.0.0.1:2: write
+    /// tcp 127.0.0.1:1->127.0.0.1:2: use of closed network connection`.
+    /// The count of a copy that fails partway is lost in the error.
+    ///
+    /// [`read_from_tcp`]: Self::read_from_tcp
+    /// [`read_from_unix`]: Self::read_from_unix
+    /// [`read_from_file`]: Self::read_from_file
+    #[doc(alias = "ReadFrom")]
+    pub fn read_from(&self, r: &mut dyn io::Read) -> io::Result<u64> {
+        crate::tcpsock_posix::read_from(self, crate::tcpsock_posix::Source::Reader(r))
+            .map_err(|e| self.c.op_err("readfrom", e))
+    }
+
+    /// Moves everything `src` receives into this conn, until `src` reads
+    /// end of file, with `splice(2)`: the bytes go from socket to socket
+    /// through a kernel pipe, never through user space (Go's `ReadFrom`
+    /// with a `*TCPConn`). Parks while `src` is empty or this conn is full;
+    /// the deadlines of both conns apply, and closing either ends it.
+    /// Falls back to a plain copy if the kernel cannot splice.
+    ///
+    /// Returns the bytes moved. This conn stays open; call
+    /// [`close_write`](Self::close_write) to pass the end of file on.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// gort::run(|| {
+    ///     let pair = || {
+    ///         let ln = gort::net::listen_tcp("tcp", Some(&"127.0.0.1:0".parse().unwrap())).unwrap();
+    ///         let a = gort::net::dial_tcp("tcp", None, &ln.addr()).unwrap();
+    ///         (a, ln.accept().unwrap())
+    ///     };
+    ///     let ((client, src), (dst, server)) = (pair(), pair());
+    ///     (&client).write_all(b"spliced").unwrap();
+    ///     client.close_write().unwrap();
+    ///     assert_eq!(dst.read_from_tcp(&src).unwrap(), 7);
+    ///     dst.close_write().unwrap();
+    ///     let mut got = String::new();
+    ///     (&server).read_to_string(&mut got).unwrap();
+    ///     assert_eq!(got, "spliced");
+    /// });
+    /// ```
+    #[doc(alias = "ReadFrom")]
+    pub fn read_from_tcp(&self, src: &TcpConn) -> io::Result<u64> {
+        crate::tcpsock_posix::read_from(self, crate::tcpsock_posix::Source::Tcp(src))
+            .map_err(|e| self.c.op_err("readfrom", e))
+    }
+
+    /// As [`read_from_tcp`](Self::read_from_tcp), from a Unix conn (Go's
+    /// `ReadFrom` with a `*UnixConn`): spliced for a `"unix"` stream;
+    /// copied through a buffer for `"unixgram"` and `"unixpacket"`, whose
+    /// message boundaries a splice would not keep.
+    #[doc(alias = "ReadFrom")]
+    pub fn read_from_unix(&self, src: &crate::UnixConn) -> io::Result<u64> {
+        crate::tcpsock_posix::read_from(self, crate::tcpsock_posix::Source::Unix(src))
+            .map_err(|e| self.c.op_err("readfrom", e))
+    }
+
+    /// Sends the rest of `f`, from its current offset, with `sendfile(2)`:
+    /// from the page cache to the socket inside the kernel (Go's
+    /// `ReadFrom` with an `*os.File`). The file offset moves past what was
+    /// sent, as a read would move it. Falls back to a plain copy (reads
+    /// inside [`gort::blocking`](gort_runtime::blocking)) when `f` cannot
+    /// be sent from, e.g. a pipe.
+    ///
+    /// Pages that must come from disk block the thread while they are
+    /// read, as in Go; waits for room in the socket park the goroutine.
+    #[doc(alias = "ReadFrom")]
+    pub fn read_from_file(&self, f: &std::fs::File) -> io::Result<u64> {
+        crate::tcpsock_posix::read_from(self, crate::tcpsock_posix::Source::File(f))
+            .map_err(|e| self.c.op_err("readfrom", e))
+    }
+
+    /// Copies everything this conn receives into `w`, until end of file
+    /// (Go's `WriteTo` with a writer it cannot do better for, Go's
+    /// `genericWriteTo`): through a 32 KiB buffer. For a TCP or Unix
+    /// destination use [`write_to_tcp`](Self::write_to_tcp) or
+    /// [`write_to_unix`](Self::write_to_unix), which splice.
+    ///
+    /// Errors read `writeto tcp <local>-><remote>: ...`.
+    #[doc(alias = "WriteTo")]
+    pub fn write_to(&self, w: &mut dyn io::Write) -> io::Result<u64> {
+        crate::tcpsock_posix::write_to(self, crate::tcpsock_posix::Sink::Writer(w))
+            .map_err(|e| self.c.op_err("writeto", e))
+    }
+
+    /// Moves everything this conn receives into `dst`, until end of file,
+    /// with `splice(2)` (Go's `WriteTo` with a `*TCPConn`, which Go serves
+    /// through `dst.ReadFrom`): the same transfer as
+    /// `dst.read_from_tcp(self)`, and its errors carry both layers, as
+    /// Go's do: `writeto tcp ...: readfrom tcp ...: splice: ...`.
+    #[doc(alias = "WriteTo")]
+    pub fn write_to_tcp(&self, dst: &TcpConn) -> io::Result<u64> {
+        crate::tcpsock_posix::write_to(self, crate::tcpsock_posix::Sink::Tcp(dst))
+            .map_err(|e| self.c.op_err("writeto", e))
+    }
+
+    /// Moves everything this conn receives into the Unix conn `dst`, until
+    /// end of file (Go's `WriteTo` with a `*UnixConn`, `spliceTo`): spliced
+    /// for a `"unix"` stream, copied through a buffer otherwise.
+    #[doc(alias = "WriteTo")]
+    pub fn write_to_unix(&self, dst: &crate::UnixConn) -> io::Result<u64> {
+        crate::tcpsock_posix::write_to(self, crate::tcpsock_posix::Sink::Unix(dst))
+            .map_err(|e| self.c.op_err("writeto", e))
+    }
+}

@@ -41,6 +41,8 @@ mod fd_posix;
 #[cfg(not(loom))]
 mod fd_unix;
 #[cfg(not(loom))]
+mod sendfile_unix;
+#[cfg(not(loom))]
 mod sockopt;
 #[cfg(all(not(loom), target_os = "linux"))]
 mod sockopt_linux;
@@ -48,9 +50,15 @@ mod sockopt_linux;
 mod sockopt_unix;
 #[cfg(not(loom))]
 mod sockoptip;
+#[cfg(all(not(loom), target_os = "linux"))]
+mod splice_linux;
 
 pub use fd_mutex::FdMutex;
 #[cfg(not(loom))]
 pub use fd_poll_runtime::convert_err;
 #[cfg(not(loom))]
 pub use fd_unix::{FD, MAX_RW, MAX_VEC, THREAD_POLL_SLICE_NS};
+#[cfg(not(loom))]
+pub use sendfile_unix::send_file;
+#[cfg(all(not(loom), target_os = "linux"))]
+pub use splice_linux::{MAX_SPLICE_SIZE, splice};
