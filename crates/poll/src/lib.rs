@@ -23,6 +23,10 @@
 //! * `sockopt.rs`, `sockopt_unix.rs`, `sockoptip.rs`, `sockopt_linux.rs`:
 //!   socket options set and read under an fdMutex reference
 //!   ([`FD::setsockopt_int`] and its siblings; Go's `sockopt*.go`).
+//! * `splice_linux.rs` and `sendfile_unix.rs`: the zero-copy moves,
+//!   [`splice`] (socket → pipe → socket, with a pool of pipes) and
+//!   [`send_file`] (file → socket), that net's `read_from`/`write_to` use
+//!   (Go's `splice_linux.go`, `sendfile_unix.go`).
 //! * [`fd`]: the errors (`ErrNetClosing`, `ErrDeadlineExceeded`, ...), as
 //!   typed errors inside `std::io::Error`.
 //!
