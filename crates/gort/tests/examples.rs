@@ -1,14 +1,26 @@
 //! Runs the example programs and talks to them over loopback, as a user
-//! would: start the binary on port 0, read the address it prints, connect.
+//! would: start the binary on port 0 (or a temporary socket path), read the
+//! address it prints, connect with std's blocking sockets.
 //!
 //! `cargo test` builds the examples next to the test binaries
 //! (`target/<profile>/examples/`), which is where these tests find them.
+//!
+//! Everything is bounded: every socket read has a 10 s timeout, lines from
+//! an example's stdout are awaited for at most 10 s, an example that should
+//! exit is killed if it has not within 10 s, and a running example is
+//! killed when its test ends (the `Running` guard).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The bound on every wait in these tests.
+const LIMIT: Duration = Duration::from_secs(10);
 
 /// The built example `name`.
 fn example(name: &str) -> PathBuf {
@@ -23,6 +35,20 @@ fn example(name: &str) -> PathBuf {
 /// Kills the child when the test ends, however it ends.
 struct Running(Child);
 
+impl Running {
+    /// Waits (at most [`LIMIT`]) for the example to exit by itself.
+    fn wait(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + LIMIT;
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the example did not exit");
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -30,14 +56,59 @@ impl Drop for Running {
     }
 }
 
-/// Starts an example with `args` and returns it with its stdout lines.
-fn start(
-    name: &str,
-    args: &[&str],
-) -> (
-    Running,
-    std::io::Lines<BufReader<std::process::ChildStdout>>,
-) {
+/// An example's stdout, line by line, read by a helper thread so that a
+/// silent example fails the test instead of hanging it.
+struct Lines(mpsc::Receiver<String>);
+
+impl Lines {
+    /// Collects the lines of `r` until it ends.
+    fn of(r: impl Read + Send + 'static) -> Lines {
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(r).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Lines(rx)
+    }
+
+    /// The next line, waiting at most [`LIMIT`].
+    fn line(&self) -> String {
+        self.0
+            .recv_timeout(LIMIT)
+            .expect("no line from the example within the limit")
+    }
+
+    /// The address in the first line, `listening on ADDR`.
+    fn listening(&self) -> String {
+        let first = self.line();
+        first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .to_string()
+    }
+
+    /// Every line until the example closes its stdout (at most [`LIMIT`]).
+    fn rest(&self) -> Vec<String> {
+        let deadline = Instant::now() + LIMIT;
+        let mut lines = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.0.recv_timeout(left) {
+                Ok(line) => lines.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return lines,
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!("stdout still open: {lines:?}"),
+            }
+        }
+    }
+}
+
+/// Starts an example with `args` and returns it with its stdout lines;
+/// its stderr goes to the test's.
+fn start(name: &str, args: &[&str]) -> (Running, Lines) {
     let path = example(name);
     assert!(
         path.exists(),
@@ -46,42 +117,496 @@ fn start(
     );
     let mut child = Command::new(path)
         .args(args)
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let out = Lines::of(child.stdout.take().unwrap());
     (Running(child), out)
+}
+
+/// What a finished example did.
+struct Finished {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs an example with `args` and `input` on its stdin until it exits
+/// (killed after [`LIMIT`]).
+fn run(name: &str, args: &[&str], input: &str) -> Finished {
+    let mut child = Command::new(example(name))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let read_all = |mut r: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut s = String::new();
+            let _ = r.read_to_string(&mut s);
+            s
+        })
+    };
+    let stdout = read_all(Box::new(child.stdout.take().unwrap()));
+    let stderr = read_all(Box::new(child.stderr.take().unwrap()));
+    let mut stdin = child.stdin.take().unwrap();
+    // An example that exits early closes the pipe: not an error here.
+    let _ = stdin.write_all(input.as_bytes());
+    drop(stdin);
+    let mut running = Running(child);
+    let status = running.wait();
+    Finished {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+/// A loopback TCP connection with the test's read timeout.
+fn connect(addr: &str) -> TcpStream {
+    let c = TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(LIMIT)).unwrap();
+    c
+}
+
+/// One line from `r`, newline included.
+fn read_line(r: &mut impl BufRead) -> String {
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    line
+}
+
+/// A std TCP echo peer on loopback serving `conns` connections in turn;
+/// the handle returns what each sent.
+fn tcp_echo_peer(conns: usize) -> (String, thread::JoinHandle<Vec<Vec<u8>>>) {
+    let ln = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = ln.local_addr().unwrap().to_string();
+    let peer = thread::spawn(move || {
+        (0..conns)
+            .map(|_| {
+                let (mut c, _) = ln.accept().unwrap();
+                c.set_read_timeout(Some(LIMIT)).unwrap();
+                let mut got = Vec::new();
+                let mut buf = [0u8; 1024];
+                loop {
+                    let n = match c.read(&mut buf) {
+                        Ok(0) | Err(_) => break got, // the client closed or is gone
+                        Ok(n) => n,
+                    };
+                    got.extend_from_slice(&buf[..n]);
+                    if c.write_all(&buf[..n]).is_err() {
+                        break got; // the client is gone after its one line
+                    }
+                }
+            })
+            .collect()
+    });
+    (addr, peer)
 }
 
 #[test]
 fn echo_server_echoes_lines_and_reports_connections() {
-    let (_server, mut out) = start("echo_server", &["127.0.0.1:0"]);
-    let first = out.next().unwrap().unwrap();
-    let addr = first
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_string();
-    let mut c = TcpStream::connect(&addr).unwrap();
-    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let (_server, out) = start("echo_server", &["127.0.0.1:0"]);
+    let addr = out.listening();
+    let mut c = connect(&addr);
     let mut r = BufReader::new(c.try_clone().unwrap());
     for msg in ["hello", "gort", "a longer line with spaces"] {
         writeln!(c, "{msg}").unwrap();
-        let mut line = String::new();
-        r.read_line(&mut line).unwrap();
-        assert_eq!(line, format!("{msg}\n"));
+        assert_eq!(read_line(&mut r), format!("{msg}\n"));
     }
     let local = c.local_addr().unwrap();
-    c.shutdown(std::net::Shutdown::Write).unwrap();
+    c.shutdown(Shutdown::Write).unwrap();
     let mut rest = Vec::new();
     r.read_to_end(&mut rest).unwrap();
     assert!(rest.is_empty());
-    let opened = out.next().unwrap().unwrap();
+    let opened = out.line();
     assert_eq!(opened, format!("new connection: [{addr} --> {local}]"));
-    let closed = out.next().unwrap().unwrap();
+    let closed = out.line();
     let sent = "hello\ngort\na longer line with spaces\n".len();
     assert_eq!(
         closed,
         format!("closed: [{addr} --> {local}] read {sent} bytes, wrote {sent} bytes")
     );
+}
+
+#[test]
+fn echo_once_echoes_one_client_then_exits_0() {
+    let (mut server, out) = start("echo_once", &["127.0.0.1:0"]);
+    let addr = out.listening();
+    let mut c = connect(&addr);
+    let local = c.local_addr().unwrap();
+    assert_eq!(out.line(), format!("accepted {local}"));
+    // Any bytes, not only lines.
+    let data: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+    c.write_all(&data).unwrap();
+    let mut back = vec![0u8; data.len()];
+    c.read_exact(&mut back).unwrap();
+    assert_eq!(back, data);
+    // The listener closed after the one accept.
+    assert!(TcpStream::connect(&addr).is_err(), "a second client got in");
+    c.shutdown(Shutdown::Write).unwrap();
+    let mut rest = Vec::new();
+    c.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+    assert_eq!(out.line(), format!("echoed {} bytes", data.len()));
+    assert!(server.wait().success());
+}
+
+#[test]
+fn tcp_client_prints_the_reply_line() {
+    let (addr, peer) = tcp_echo_peer(2);
+    let done = run("tcp_client", &[&addr, "hello gort"], "");
+    assert!(done.status.success(), "{}", done.stderr);
+    assert_eq!(done.stdout, "hello gort\n");
+    let done = run("tcp_client", &[&addr], "");
+    assert!(done.status.success(), "{}", done.stderr);
+    assert_eq!(done.stdout, "hello\n"); // the default message
+    assert_eq!(peer.join().unwrap(), [&b"hello gort\n"[..], b"hello\n"]);
+}
+
+#[test]
+fn stdin_client_sends_stdin_lines_and_prints_replies_until_bye_or_end_of_input() {
+    let cases = [
+        // `bye` quits, and neither it nor what follows is sent.
+        ("one\ntwo words\nbye\nthree\n", "one\ntwo words\n"),
+        // So does the end of stdin; a last line gets its newline.
+        ("last line without newline", "last line without newline\n"),
+    ];
+    for (input, sent) in cases {
+        let (addr, peer) = tcp_echo_peer(1);
+        let done = run("stdin_client", &[&addr], input);
+        assert!(done.status.success(), "{}", done.stderr);
+        assert_eq!(done.stdout, sent); // the echoed replies
+        assert_eq!(peer.join().unwrap(), [sent.as_bytes()]);
+    }
+}
+
+/// Days from 1970-01-01 to the proleptic Gregorian date `y-m-d`
+/// (the inverse of the example's `civil_from_days`, counted the plain way).
+fn days_since_epoch(y: u64, m: u64, d: u64) -> u64 {
+    let leap = |y: u64| y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400));
+    let years: u64 = (1970..y).map(|y| if leap(y) { 366 } else { 365 }).sum();
+    // Days in the year before the first of each month, in a common year.
+    const BEFORE: [u64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    years + BEFORE[(m - 1) as usize] + u64::from(m > 2 && leap(y)) + d - 1
+}
+
+#[test]
+fn time_server_sends_the_current_utc_time_and_closes() {
+    let (_server, out) = start("time_server", &["127.0.0.1:0"]);
+    let addr = out.listening();
+    for _ in 0..2 {
+        let mut c = connect(&addr);
+        let mut text = String::new();
+        c.read_to_string(&mut text).unwrap(); // the server closes after one line
+        let line = text.strip_suffix('\n').expect("one line");
+        // YYYY-MM-DDTHH:MM:SS.mmmZ
+        let b = line.as_bytes();
+        assert_eq!(b.len(), 24, "{line:?}");
+        for (i, sep) in [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'.'),
+            (23, b'Z'),
+        ] {
+            assert_eq!(b[i], sep, "{line:?}");
+        }
+        let num = |r: std::ops::Range<usize>| line[r].parse::<u64>().unwrap();
+        let (mo, d, h, mi, s) = (num(5..7), num(8..10), num(11..13), num(14..16), num(17..19));
+        assert!((1..=12).contains(&mo) && (1..=31).contains(&d) && h < 24 && mi < 60 && s < 60);
+        let secs = days_since_epoch(num(0..4), mo, d) * 86_400 + h * 3600 + mi * 60 + s;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        assert!(secs.abs_diff(now) < 300, "{line} is not now");
+        assert_eq!(
+            out.line(),
+            format!("sent {line} to {}", c.local_addr().unwrap())
+        );
+    }
+}
+
+#[test]
+fn udp_server_echoes_datagrams_to_their_sender() {
+    let (_server, out) = start("udp_server", &["127.0.0.1:0"]);
+    let addr: std::net::SocketAddr = out.listening().parse().unwrap();
+    let c = UdpSocket::bind("127.0.0.1:0").unwrap();
+    c.set_read_timeout(Some(LIMIT)).unwrap();
+    let mut buf = [0u8; 2048];
+    for msg in [&b"ping"[..], b"a second datagram", &[0u8; 1200]] {
+        c.send_to(msg, addr).unwrap();
+        let (n, from) = c.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], msg);
+        assert_eq!(from, addr);
+        assert_eq!(
+            out.line(),
+            format!("{} bytes from {}", msg.len(), c.local_addr().unwrap())
+        );
+    }
+}
+
+#[test]
+fn udp_client_prints_the_reply() {
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(LIMIT)).unwrap();
+    let addr = peer.local_addr().unwrap().to_string();
+    let echo = thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        let (n, from) = peer.recv_from(&mut buf).unwrap();
+        peer.send_to(&buf[..n], from).unwrap();
+        buf[..n].to_vec()
+    });
+    let done = run("udp_client", &[&addr, "hello udp"], "");
+    assert!(done.status.success(), "{}", done.stderr);
+    assert_eq!(done.stdout, "hello udp\n");
+    assert_eq!(echo.join().unwrap(), b"hello udp");
+}
+
+#[test]
+fn udp_client_reports_a_timeout_with_gos_text() {
+    // A peer that never answers.
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap().to_string();
+    let done = run("udp_client", &[&addr, "anyone?", "300ms"], "");
+    assert_eq!(done.status.code(), Some(1));
+    assert_eq!(done.stdout, "");
+    let err = done.stderr.trim_end();
+    assert!(
+        err.starts_with("udp_client: read udp 127.0.0.1:")
+            && err.ends_with(&format!("->{addr}: i/o timeout")),
+        "{err}"
+    );
+    let mut buf = [0u8; 64];
+    silent.set_read_timeout(Some(LIMIT)).unwrap();
+    let n = silent.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"anyone?");
+}
+
+#[test]
+fn deadline_server_closes_a_connection_after_its_idle_timeout() {
+    let (_server, out) = start("deadline_server", &["127.0.0.1:0", "200ms"]);
+    let addr = out.listening();
+    let mut c = connect(&addr);
+    let local = c.local_addr().unwrap();
+    assert_eq!(out.line(), format!("new connection: [{addr} --> {local}]"));
+    // Active: each read renews the deadline.
+    let mut r = BufReader::new(c.try_clone().unwrap());
+    for msg in ["one", "two", "three"] {
+        writeln!(c, "{msg}").unwrap();
+        assert_eq!(read_line(&mut r), format!("{msg}\n"));
+    }
+    // Then quiet: the server gives up and closes; we read end of file.
+    let mut rest = Vec::new();
+    r.read_to_end(&mut rest).unwrap(); // fails after LIMIT if never closed
+    assert!(rest.is_empty());
+    assert_eq!(out.line(), format!("idle timeout: [{addr} --> {local}]"));
+}
+
+#[test]
+fn backlog_demo_accepts_queued_clients_in_order() {
+    let (_server, out) = start("backlog_demo", &["127.0.0.1:0", "50"]);
+    let addr = out.listening();
+    assert!(
+        out.line()
+            .starts_with("accepting one connection every 50 ms")
+    );
+    // Each connect completes in the kernel, before the server accepts it.
+    let clients: Vec<TcpStream> = (0..4).map(|_| connect(&addr)).collect();
+    for (k, c) in (1..).zip(&clients) {
+        let line = out.line();
+        let prefix = format!("accepted #{k} {} after ", c.local_addr().unwrap());
+        let secs = line
+            .strip_prefix(&prefix)
+            .and_then(|s| s.strip_suffix('s'))
+            .unwrap_or_else(|| panic!("{line:?} does not start with {prefix:?}"));
+        secs.parse::<f64>().unwrap();
+        let mut greeting = String::new();
+        BufReader::new(c).read_line(&mut greeting).unwrap();
+        assert_eq!(greeting, format!("accepted #{k}\n"));
+    }
+}
+
+/// Starts `unix_echo` with `args` (it must listen on `name`, a path or an
+/// abstract `@name`, for one connection), echoes through the stream that
+/// `dial` opens, and checks that the server then exits 0.
+fn unix_echo_round_trip(args: &[&str], name: &str, dial: impl FnOnce() -> UnixStream) {
+    let (mut server, out) = start("unix_echo", args);
+    assert_eq!(out.listening(), name);
+    let mut c = dial();
+    c.set_read_timeout(Some(LIMIT)).unwrap();
+    c.write_all(b"hello unix\n").unwrap();
+    let mut back = [0u8; 11];
+    c.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"hello unix\n");
+    c.shutdown(Shutdown::Write).unwrap();
+    let mut rest = Vec::new();
+    c.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+    assert!(server.wait().success());
+    let lines = out.rest();
+    assert_eq!(lines[..2], ["connection #1", "closed #1: echoed 11 bytes"]);
+}
+
+#[test]
+fn unix_echo_echoes_and_removes_its_socket_file() {
+    let path = std::env::temp_dir().join(format!("gort-examples-unix-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    // A socket file left by a server that died: unix_echo clears it.
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+    assert!(path.exists());
+    let name = path.to_str().unwrap();
+    unix_echo_round_trip(&[name, "1"], name, || {
+        assert!(path.exists(), "no socket file while listening");
+        UnixStream::connect(&path).unwrap()
+    });
+    assert!(!path.exists(), "socket file left after close");
+}
+
+#[test]
+fn unix_echo_listens_on_an_abstract_name() {
+    use std::os::linux::net::SocketAddrExt;
+    let abs = format!("gort-examples-unix-{}", std::process::id());
+    let name = format!("@{abs}");
+    unix_echo_round_trip(&[&name, "1"], &name, || {
+        let sa = std::os::unix::net::SocketAddr::from_abstract_name(abs.as_bytes()).unwrap();
+        UnixStream::connect_addr(&sa).unwrap()
+    });
+}
+
+#[test]
+fn chat_sends_each_line_to_the_other_clients_only() {
+    let (_server, out) = start("chat", &["127.0.0.1:0"]);
+    let addr = out.listening();
+    let mut a = connect(&addr);
+    let a_name = a.local_addr().unwrap();
+    let mut ra = BufReader::new(a.try_clone().unwrap());
+    assert_eq!(read_line(&mut ra), format!("* welcome {a_name} (1 here)\n"));
+    let mut b = connect(&addr);
+    let b_name = b.local_addr().unwrap();
+    let mut rb = BufReader::new(b.try_clone().unwrap());
+    assert_eq!(read_line(&mut rb), format!("* welcome {b_name} (2 here)\n"));
+    assert_eq!(read_line(&mut ra), format!("* {b_name} joined\n"));
+
+    writeln!(a, "hi from a").unwrap();
+    assert_eq!(read_line(&mut rb), format!("[{a_name}] hi from a\n"));
+    writeln!(b, "hi from b").unwrap();
+    // A's next line is B's, not its own echoed back.
+    assert_eq!(read_line(&mut ra), format!("[{b_name}] hi from b\n"));
+
+    a.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(read_line(&mut rb), format!("* {a_name} left\n"));
+    // The server closed A's conn without ever sending A its own line.
+    let mut rest = String::new();
+    ra.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest, "");
+    assert_eq!(out.line(), format!("* {a_name} joined"));
+    assert_eq!(out.line(), format!("* {b_name} joined"));
+    assert_eq!(out.line(), format!("* {a_name} left"));
+}
+
+#[test]
+fn examples_report_bad_arguments_without_panicking() {
+    let cases: &[(&str, &[&str], &str)] = &[
+        (
+            "echo_server",
+            &["nope"],
+            "echo_server: listen tcp: address nope: missing port in address",
+        ),
+        (
+            "echo_once",
+            &["nope"],
+            "echo_once: listen tcp: address nope: missing port in address",
+        ),
+        (
+            "tcp_client",
+            &["nope"],
+            "tcp_client: dial tcp: address nope: missing port in address",
+        ),
+        (
+            "stdin_client",
+            &["nope"],
+            "stdin_client: address nope: missing port in address",
+        ),
+        (
+            "time_server",
+            &["nope"],
+            "time_server: listen tcp: address nope: missing port in address",
+        ),
+        (
+            "udp_server",
+            &["nope"],
+            "udp_server: address nope: missing port in address",
+        ),
+        (
+            "udp_client",
+            &["nope"],
+            "udp_client: address nope: missing port in address",
+        ),
+        (
+            "udp_client",
+            &["127.0.0.1:9", "x", "soon"],
+            "udp_client: invalid wait \"soon\"",
+        ),
+        (
+            "deadline_server",
+            &["nope"],
+            "deadline_server: listen tcp: address nope: missing port in address",
+        ),
+        (
+            "deadline_server",
+            &["127.0.0.1:0", "-1s"],
+            "deadline_server: invalid idle timeout \"-1s\"",
+        ),
+        (
+            "backlog_demo",
+            &["nope"],
+            "backlog_demo: listen tcp: address nope: missing port in address",
+        ),
+        (
+            "backlog_demo",
+            &["127.0.0.1:0", "1s"],
+            "backlog_demo: the interval must be a whole number",
+        ),
+        (
+            "unix_echo",
+            &["/nonexistent-gort-dir/x.sock"],
+            "unix_echo: listen unix /nonexistent-gort-dir/x.sock: bind: no such file or directory",
+        ),
+        (
+            "unix_echo",
+            &["@x", "0"],
+            "unix_echo: N must be a positive number",
+        ),
+        (
+            "chat",
+            &["nope"],
+            "chat: address nope: missing port in address",
+        ),
+    ];
+    for (name, args, want) in cases {
+        let done = run(name, args, "");
+        assert_eq!(
+            done.status.code(),
+            Some(1),
+            "{name} {args:?}: {}",
+            done.stderr
+        );
+        assert!(
+            done.stderr.starts_with(want),
+            "{name} {args:?}: {}",
+            done.stderr
+        );
+        assert!(
+            !done.stderr.contains("panicked"),
+            "{name} {args:?}: {}",
+            done.stderr
+        );
+    }
 }
