@@ -153,7 +153,7 @@ pub struct G {
     pub(crate) schedp: *const Sched,
     /// The timer `time::sleep` arms for this G, made on first use and kept
     /// across reuse of the G (Go's `g.timer`).
-    pub(crate) timer: UnsafeCell<Option<crate::time::Timer>>,
+    pub(crate) timer: UnsafeCell<Option<crate::time::RtTimer>>,
 }
 
 // SAFETY: G is shared between threads only under the hand-over protocol

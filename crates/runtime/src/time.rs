@@ -6,7 +6,7 @@
 //! exactly until the earliest timer of all Ps (`pollUntil`). A timer that is
 //! added earlier than that wakes the poller (`wakeNetPoller`).
 //!
-//! A `Timer` is a callback plus an expiry. Resetting or stopping it does not
+//! An `RtTimer` (Go's `timer`) is a callback plus an expiry. Resetting or stopping it does not
 //! search the heap: it bumps the timer's sequence number, which turns the heap
 //! entry already queued into a *zombie* that is dropped when it surfaces (Go
 //! marks the same state `timerZombie`). When zombies pass a quarter of a heap,
@@ -40,9 +40,10 @@ pub(crate) fn when_after(now: i64, d: Duration) -> i64 {
     now.saturating_add(d).max(1)
 }
 
-/// A runtime timer (Go's `timer`): a callback that runs once at `when`.
+/// A runtime timer (Go's `timer`; named apart from the channel
+/// [`Timer`] of Go's `time` package): a callback that runs once at `when`.
 #[derive(Clone)]
-pub(crate) struct Timer(Arc<TimerInner>);
+pub(crate) struct RtTimer(Arc<TimerInner>);
 
 struct TimerInner {
     state: Mutex<TimerState>,
@@ -77,16 +78,16 @@ struct TimerState {
 // reach that P's heap (which is Sync); everything else is Send.
 unsafe impl Send for TimerState {}
 
-impl Timer {
+impl RtTimer {
     /// A stopped timer that will call `f` each time it fires.
-    pub(crate) fn new(f: impl Fn() + Send + Sync + 'static) -> Timer {
-        Timer::with_arg(move |_| f())
+    pub(crate) fn new(f: impl Fn() + Send + Sync + 'static) -> RtTimer {
+        RtTimer::with_arg(move |_| f())
     }
 
     /// A stopped timer that will call `f` with the `arg` of the arming that
-    /// fired (see [`Timer::reset_arg`]).
-    pub(crate) fn with_arg(f: impl Fn(usize) + Send + Sync + 'static) -> Timer {
-        Timer(Arc::new(TimerInner {
+    /// fired (see [`RtTimer::reset_arg`]).
+    pub(crate) fn with_arg(f: impl Fn(usize) + Send + Sync + 'static) -> RtTimer {
+        RtTimer(Arc::new(TimerInner {
             state: Mutex::new(TimerState {
                 when: 0,
                 heap_when: 0,
@@ -347,7 +348,7 @@ impl Timers {
 /// });
 /// ```
 pub struct AfterFunc {
-    timer: Timer,
+    timer: RtTimer,
     /// Keeps the runtime, and so the heap the timer's entry sits in, alive.
     sched: std::sync::Arc<Sched>,
 }
@@ -361,7 +362,7 @@ pub fn after_func(d: Duration, f: impl Fn() + Send + Sync + 'static) -> AfterFun
     let sched =
         crate::runtime::current_sched_arc().expect("gort: after_func called outside a goroutine");
     let f = std::sync::Arc::new(f);
-    let timer = Timer::new(move || {
+    let timer = RtTimer::new(move || {
         let f = f.clone();
         // Timers run on an M of their runtime, so this spawns there.
         crate::runtime::spawn_detached(move || f());
@@ -407,7 +408,7 @@ impl AfterFunc {
 /// });
 /// ```
 pub struct RawTimer {
-    timer: Timer,
+    timer: RtTimer,
     sched: std::sync::Arc<Sched>,
 }
 
@@ -424,7 +425,7 @@ impl RawTimer {
         let sched = crate::runtime::current_sched_arc()
             .expect("gort: RawTimer::new called outside a goroutine");
         RawTimer {
-            timer: Timer::with_arg(f),
+            timer: RtTimer::with_arg(f),
             sched,
         }
     }
@@ -473,7 +474,7 @@ pub fn sleep(d: Duration) {
     let timer = slot
         .get_or_insert_with(|| {
             let me = crate::runtime2::Gp(std::ptr::NonNull::from(g));
-            Timer::new(move || {
+            RtTimer::new(move || {
                 // SAFETY: the timer is armed only by the park below, and fires
                 // once per arming: exactly one goready per park.
                 unsafe { goready(me) }
