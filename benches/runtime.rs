@@ -7,16 +7,22 @@
 //! `proc_test.go`), `StartStop1000` and `Reset/impl=func` (time
 //! `sleep_test.go`). The other three are ours, written in the same style,
 //! because Go has no benchmark of exactly that operation: `CreateGoroutinesJoin`,
-//! `PingPong` and `Gosched`.
+//! `PingPong` and `Gosched`. `MutexUncontended`, `Mutex`, `MutexWork` and
+//! `WaitGroupUncontended` shadow the sync benchmarks of those names
+//! (`sync/mutex_test.go`, `sync/waitgroup_test.go`), over
+//! `gort::sync`; their twins are written in the same shape. `ChanSync`,
+//! `ChanProdCons10` and `SelectUncontended` shadow those of
+//! runtime/chan_test.go over `gort::chan` and `gort::select!`, with twins
+//! written in the same shape.
 //!
 //! Criterion's `b.iter` closure runs on the bench thread, not in a goroutine,
 //! so each benchmark builds one [`gort::Runtime`] and times its loop inside
 //! `block_on` with `iter_custom`: only the loop is on the clock, not entering
 //! and leaving the runtime.
 //!
-//! Channels do not exist yet, so where the Go twin hands a token over an
-//! unbuffered channel, gort uses a [`ParkSlot`] (the park/ready word under
-//! `join` and semaphores) per direction.
+//! Where the `PingPong` twins hand a token over an unbuffered channel, gort
+//! uses a [`ParkSlot`] (the park/ready word under `join` and semaphores) per
+//! direction; they predate gort's channels, which `ChanSync` measures.
 //!
 //! The Go figures quoted beside each benchmark were measured on the 2-core
 //! development machine (go1.27, `-cpu 2`); `cargo xtask bench-runtime` runs
@@ -33,6 +39,7 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion};
 use gort::Runtime;
 use gort::runtime::{ParkSlot, WaitReason};
+use gort::sync::{Mutex, WaitGroup};
 use gort::time::{AfterFunc, after_func};
 
 /// Ps for every benchmark except `PingPongHog` (Go's `-cpu 2`).
@@ -307,8 +314,10 @@ fn stop_garbage(rt: &Runtime, garbage: Vec<AfterFunc>) {
 fn start_stop_1000(g: &mut BenchmarkGroup<'_, WallTime>) {
     let rt = runtime(PROCS);
     let garbage = make_garbage(&rt);
+    // Outside the closure: criterion calls it afresh for every batch of
+    // iterations, and the grain must carry over from one batch to the next.
+    let mut grain = Grain::default();
     g.bench_function("StartStop1000", |b| {
-        let mut grain = Grain::default();
         b.iter_custom(|iters| {
             let batch = grain.get();
             let elapsed = rt.block_on(move || {
@@ -338,8 +347,10 @@ fn start_stop_1000(g: &mut BenchmarkGroup<'_, WallTime>) {
 fn reset(g: &mut BenchmarkGroup<'_, WallTime>) {
     let rt = runtime(PROCS);
     let garbage = make_garbage(&rt);
+    // Outside the closure: criterion calls it afresh for every batch of
+    // iterations, and the grain must carry over from one batch to the next.
+    let mut grain = Grain::default();
     g.bench_function("Reset/impl=func", |b| {
-        let mut grain = Grain::default();
         b.iter_custom(|iters| {
             let batch = grain.get();
             let elapsed = rt.block_on(move || {
@@ -358,6 +369,242 @@ fn reset(g: &mut BenchmarkGroup<'_, WallTime>) {
     stop_garbage(&rt, garbage);
 }
 
+/// Go's `PaddedMutex` in the uncontended benchmarks: a lock alone on its
+/// cache lines, so the goroutines of `run_parallel` do not share one.
+#[repr(align(128))]
+#[derive(Default)]
+struct Padded<T>(T);
+
+/// Shadows Go's `BenchmarkMutexUncontended` (sync/mutex_test.go): each
+/// goroutine of `RunParallel` locks and unlocks its own mutex per op.
+///
+/// Go ≈ 13.7 ns/op on this machine (go1.27, `-cpu 2`); goal ≤ 0.5× Go's.
+fn mutex_uncontended(g: &mut BenchmarkGroup<'_, WallTime>) {
+    let rt = runtime(PROCS);
+    // Outside the closure: criterion calls it afresh for every batch of
+    // iterations, and the grain must carry over from one batch to the next.
+    let mut grain = Grain::default();
+    g.bench_function("MutexUncontended", |b| {
+        b.iter_custom(|iters| {
+            let batch = grain.get();
+            let elapsed = rt.block_on(move || {
+                run_parallel(iters, batch, |pb| {
+                    let mu = Padded(Mutex::new(()));
+                    while pb.next() {
+                        drop(mu.0.lock());
+                    }
+                })
+            });
+            grain.record(iters, elapsed);
+            elapsed
+        })
+    });
+}
+
+/// The body of Go's `benchmarkMutex(b, slack=false, work)`: the goroutines
+/// of `RunParallel` lock and unlock one shared mutex per op, and with
+/// `work` then spin through 100 rounds of local arithmetic outside it.
+fn mutex_shared(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, work: bool) {
+    let rt = runtime(PROCS);
+    // Outside the closure: criterion calls it afresh for every batch of
+    // iterations, and the grain must carry over from one batch to the next.
+    let mut grain = Grain::default();
+    g.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let batch = grain.get();
+            let elapsed = rt.block_on(move || {
+                let mu = Arc::new(Mutex::new(()));
+                run_parallel(iters, batch, move |pb| {
+                    let mut acc = 0u64;
+                    while pb.next() {
+                        drop(mu.lock());
+                        if work {
+                            for _ in 0..100 {
+                                acc = black_box(acc * 2) / 2;
+                            }
+                        }
+                    }
+                    black_box(acc);
+                })
+            });
+            grain.record(iters, elapsed);
+            elapsed
+        })
+    });
+}
+
+/// Shadows Go's `BenchmarkMutex` (sync/mutex_test.go): one mutex shared by
+/// the goroutines of `RunParallel`, locked and unlocked per op.
+///
+/// Go ≈ 12.8 ns/op on this machine (go1.27, `-cpu 2`); goal ≤ 0.5× Go's.
+fn mutex(g: &mut BenchmarkGroup<'_, WallTime>) {
+    mutex_shared(g, "Mutex", false);
+}
+
+/// Shadows Go's `BenchmarkMutexWork` (sync/mutex_test.go): as `Mutex`, with
+/// a little local work after each unlock. No goal set.
+fn mutex_work(g: &mut BenchmarkGroup<'_, WallTime>) {
+    mutex_shared(g, "MutexWork", true);
+}
+
+/// Shadows Go's `BenchmarkWaitGroupUncontended` (sync/waitgroup_test.go):
+/// each goroutine of `RunParallel` does `add(1)`, `done()`, `wait()` on its
+/// own wait group per op.
+///
+/// Go ≈ 23 ns/op on this machine (go1.27, `-cpu 2`); goal ≤ 0.5× Go's.
+fn wait_group_uncontended(g: &mut BenchmarkGroup<'_, WallTime>) {
+    let rt = runtime(PROCS);
+    // Outside the closure: criterion calls it afresh for every batch of
+    // iterations, and the grain must carry over from one batch to the next.
+    let mut grain = Grain::default();
+    g.bench_function("WaitGroupUncontended", |b| {
+        b.iter_custom(|iters| {
+            let batch = grain.get();
+            let elapsed = rt.block_on(move || {
+                run_parallel(iters, batch, |pb| {
+                    let wg = Padded(WaitGroup::new());
+                    while pb.next() {
+                        wg.0.add(1);
+                        wg.0.done();
+                        wg.0.wait();
+                    }
+                })
+            });
+            grain.record(iters, elapsed);
+            elapsed
+        })
+    });
+}
+
+/// Go's `CallsPerSched` (runtime/chan_test.go): the ops a goroutine does per
+/// claim on the shared count of batches in the channel benchmarks.
+const CALLS_PER_SCHED: u64 = 1000;
+
+/// `elapsed` for `done` ops, scaled to `iters` ops: the channel benchmarks run
+/// whole batches of [`CALLS_PER_SCHED`], so they may do a few more than asked.
+fn scaled(elapsed: Duration, done: u64, iters: u64) -> Duration {
+    elapsed.mul_f64(iters as f64 / done as f64)
+}
+
+/// Shadows Go's `BenchmarkChanSync` (runtime/chan_test.go): two goroutines
+/// meet over one unbuffered channel in batches of 1000 turns; by the parity
+/// of the batch number it claims, a goroutine receives then sends, or sends
+/// then receives. One op is one receive and one send by one of them.
+///
+/// Go ≈ 162 ns/op on this machine (go1.27, `-cpu 2`); goal ≤ 0.5× Go's.
+fn chan_sync(g: &mut BenchmarkGroup<'_, WallTime>) {
+    let rt = runtime(PROCS);
+    g.bench_function("ChanSync", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(move || {
+                // An even number of batches, so the last two pair up.
+                let batches = iters.div_ceil(CALLS_PER_SCHED).next_multiple_of(2);
+                let left = Arc::new(std::sync::atomic::AtomicI64::new(batches as i64));
+                let (tx, rx) = gort::chan::bounded::<u32>(0);
+                let start = Instant::now();
+                let workers: Vec<_> = (0..2)
+                    .map(|_| {
+                        let (left, tx, rx) = (left.clone(), tx.clone(), rx.clone());
+                        gort::spawn(move || {
+                            loop {
+                                // Relaxed: a counter; the channel orders the rest.
+                                let i = left.fetch_sub(1, Ordering::Relaxed) - 1;
+                                if i < 0 {
+                                    return;
+                                }
+                                for _ in 0..CALLS_PER_SCHED {
+                                    if i % 2 == 0 {
+                                        rx.recv().unwrap();
+                                        tx.send(0).unwrap();
+                                    } else {
+                                        tx.send(0).unwrap();
+                                        rx.recv().unwrap();
+                                    }
+                                }
+                            }
+                        })
+                    })
+                    .collect();
+                for w in workers {
+                    w.join().unwrap();
+                }
+                scaled(start.elapsed(), batches * CALLS_PER_SCHED, iters)
+            })
+        })
+    });
+}
+
+/// Shadows Go's `BenchmarkChanProdCons10` (runtime/chan_test.go): a producer
+/// and a consumer goroutine per P share one channel of capacity 10;
+/// producers send batches of 1000 values while batches are left, then a 0
+/// that stops one consumer. One op is one value sent and received.
+///
+/// Go ≈ 127 ns/op on this machine (go1.27, `-cpu 2`); goal ≤ 0.5× Go's.
+fn chan_prod_cons10(g: &mut BenchmarkGroup<'_, WallTime>) {
+    let rt = runtime(PROCS);
+    g.bench_function("ChanProdCons10", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(move || {
+                let batches = iters.div_ceil(CALLS_PER_SCHED);
+                let left = Arc::new(std::sync::atomic::AtomicI64::new(batches as i64));
+                let (tx, rx) = gort::chan::bounded::<u32>(10);
+                let start = Instant::now();
+                let mut workers = Vec::new();
+                for _ in 0..PROCS {
+                    let (left, tx) = (left.clone(), tx.clone());
+                    workers.push(gort::spawn(move || {
+                        // Relaxed: a counter; the channel orders the rest.
+                        while left.fetch_sub(1, Ordering::Relaxed) > 0 {
+                            for _ in 0..CALLS_PER_SCHED {
+                                tx.send(1).unwrap();
+                            }
+                        }
+                        tx.send(0).unwrap();
+                    }));
+                    let rx = rx.clone();
+                    workers.push(gort::spawn(move || while rx.recv().unwrap() != 0 {}));
+                }
+                for w in workers {
+                    w.join().unwrap();
+                }
+                scaled(start.elapsed(), batches * CALLS_PER_SCHED, iters)
+            })
+        })
+    });
+}
+
+/// Shadows Go's `BenchmarkSelectUncontended` (runtime/chan_test.go): each
+/// goroutine of `RunParallel` owns two channels of capacity 1 and passes
+/// one token between them, one `select!` over both (and one send) per op.
+///
+/// Go ≈ 31 ns/op on this machine (go1.27, `-cpu 2`); goal ≤ 0.5× Go's.
+fn select_uncontended(g: &mut BenchmarkGroup<'_, WallTime>) {
+    let rt = runtime(PROCS);
+    // Outside the closure: criterion calls it afresh for every batch of
+    // iterations, and the grain must carry over from one batch to the next.
+    let mut grain = Grain::default();
+    g.bench_function("SelectUncontended", |b| {
+        b.iter_custom(|iters| {
+            let batch = grain.get();
+            let elapsed = rt.block_on(move || {
+                run_parallel(iters, batch, |pb| {
+                    let (tx1, rx1) = gort::chan::bounded::<u32>(1);
+                    let (tx2, rx2) = gort::chan::bounded::<u32>(1);
+                    tx1.send(0).unwrap();
+                    while pb.next() {
+                        gort::select! {
+                            recv(rx1) -> _v => tx2.send(0).unwrap(),
+                            recv(rx2) -> _v => tx1.send(0).unwrap(),
+                        }
+                    }
+                })
+            });
+            grain.record(iters, elapsed);
+            elapsed
+        })
+    });
+}
+
 /// The group "runtime": every benchmark above, in the order of the Go twins.
 fn runtime_benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("runtime");
@@ -367,6 +614,13 @@ fn runtime_benches(c: &mut Criterion) {
     gosched(&mut g);
     start_stop_1000(&mut g);
     reset(&mut g);
+    mutex_uncontended(&mut g);
+    mutex(&mut g);
+    mutex_work(&mut g);
+    wait_group_uncontended(&mut g);
+    chan_sync(&mut g);
+    chan_prod_cons10(&mut g);
+    select_uncontended(&mut g);
     g.finish();
 }
 

@@ -7,12 +7,18 @@
 // (proc_test.go) and 2009 (sleep_test.go) The Go Authors, used under the
 // BSD-style license in Go's LICENSE file. CreateGoroutinesJoin, PingPong and Gosched have no exact
 // counterpart in Go's tree and are written here in the same style.
+// BenchmarkMutexUncontended, BenchmarkMutex, BenchmarkMutexWork and
+// BenchmarkWaitGroupUncontended are written here in the shape of the
+// benchmarks of those names in src/sync/mutex_test.go and waitgroup_test.go.
+// BenchmarkChanSync, BenchmarkChanProdCons10 and BenchmarkSelectUncontended
+// are written here in the shape of those in src/runtime/chan_test.go.
 
 package gortbench
 
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -159,5 +165,148 @@ func BenchmarkReset(b *testing.B) {
 			}
 			t.Stop()
 		})
+	})
+}
+
+// paddedMutex gives each goroutine's mutex cache lines of its own.
+type paddedMutex struct {
+	mu  sync.Mutex
+	pad [128]uint8
+}
+
+// BenchmarkMutexUncontended: each RunParallel goroutine locks and unlocks a
+// mutex nobody else touches.
+func BenchmarkMutexUncontended(b *testing.B) {
+	b.RunParallel(func(pb *testing.PB) {
+		var m paddedMutex
+		for pb.Next() {
+			m.mu.Lock()
+			m.mu.Unlock()
+		}
+	})
+}
+
+// mutexShared: the RunParallel goroutines take turns on one mutex; with
+// work, each then does 100 rounds of local arithmetic outside it.
+func mutexShared(b *testing.B, work bool) {
+	var mu sync.Mutex
+	b.RunParallel(func(pb *testing.PB) {
+		acc := 0
+		for pb.Next() {
+			mu.Lock()
+			mu.Unlock()
+			if work {
+				for range 100 {
+					acc *= 2
+					acc /= 2
+				}
+			}
+		}
+		_ = acc
+	})
+}
+
+// BenchmarkMutex: one mutex shared by every RunParallel goroutine.
+func BenchmarkMutex(b *testing.B) { mutexShared(b, false) }
+
+// BenchmarkMutexWork: as BenchmarkMutex, with a little work between turns.
+func BenchmarkMutexWork(b *testing.B) { mutexShared(b, true) }
+
+// paddedWaitGroup gives each goroutine's wait group cache lines of its own.
+type paddedWaitGroup struct {
+	wg  sync.WaitGroup
+	pad [128]uint8
+}
+
+// BenchmarkWaitGroupUncontended: each RunParallel goroutine runs Add(1),
+// Done, Wait on a wait group of its own.
+func BenchmarkWaitGroupUncontended(b *testing.B) {
+	b.RunParallel(func(pb *testing.PB) {
+		var w paddedWaitGroup
+		for pb.Next() {
+			w.wg.Add(1)
+			w.wg.Done()
+			w.wg.Wait()
+		}
+	})
+}
+
+// callsPerSched is how many ops a channel-benchmark goroutine does per
+// batch it claims.
+const callsPerSched = 1000
+
+// BenchmarkChanSync: two goroutines meet over one unbuffered channel in
+// batches of 1000 turns; by the parity of the batch it claims, a goroutine
+// receives then sends, or sends then receives. One op is one receive and
+// one send by one of them.
+func BenchmarkChanSync(b *testing.B) {
+	left := int64(b.N / callsPerSched / 2 * 2)
+	ch := make(chan int)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := atomic.AddInt64(&left, -1)
+				if i < 0 {
+					return
+				}
+				for range callsPerSched {
+					if i%2 == 0 {
+						<-ch
+						ch <- 0
+					} else {
+						ch <- 0
+						<-ch
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// BenchmarkChanProdCons10: a producer and a consumer goroutine per P share
+// a channel of capacity 10; producers send batches of 1000 values while
+// batches are left, then a 0 that stops one consumer.
+func BenchmarkChanProdCons10(b *testing.B) {
+	left := int64(b.N / callsPerSched)
+	ch := make(chan int, 10)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for atomic.AddInt64(&left, -1) >= 0 {
+				for range callsPerSched {
+					ch <- 1
+				}
+			}
+			ch <- 0
+		}()
+		go func() {
+			defer wg.Done()
+			for <-ch != 0 {
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// BenchmarkSelectUncontended: each RunParallel goroutine owns two channels
+// of capacity 1 and passes one token between them with a select.
+func BenchmarkSelectUncontended(b *testing.B) {
+	b.RunParallel(func(pb *testing.PB) {
+		first, second := make(chan int, 1), make(chan int, 1)
+		first <- 0
+		for pb.Next() {
+			select {
+			case <-first:
+				second <- 0
+			case <-second:
+				first <- 0
+			}
+		}
 	})
 }

@@ -42,15 +42,21 @@
 //! * Stacks are fixed-size (256 KiB by default, see [`Builder::stack_size`]);
 //!   overflowing one kills the process with a clear message.
 //!
-//! Under `--cfg loom` only the lock-free state machines (`runq`, `park`) and
-//! their models are compiled.
+//! Under `--cfg loom` only the state machines (`runq`, `park`, the channel
+//! core of `chan`/`select`, and `sync_mutex`'s state word) and their models
+//! are compiled.
 
 mod atomic;
+pub mod chan;
 mod park;
 mod runq;
+pub mod select;
+mod sync_mutex;
 
 #[cfg(not(loom))]
 mod asm_amd64;
+#[cfg(not(loom))]
+pub mod context;
 #[cfg(not(loom))]
 mod lock_futex;
 #[cfg(not(loom))]
@@ -72,9 +78,23 @@ mod stack;
 #[cfg(not(loom))]
 mod stubs;
 #[cfg(not(loom))]
+mod sync_cond;
+#[cfg(not(loom))]
+mod sync_once;
+#[cfg(not(loom))]
+mod sync_rwmutex;
+#[cfg(not(loom))]
+mod sync_sema;
+#[cfg(not(loom))]
+mod sync_waitgroup;
+#[cfg(not(loom))]
 mod sysmon;
 #[cfg(not(loom))]
 pub mod time;
+#[cfg(not(loom))]
+mod time_sleep;
+#[cfg(not(loom))]
+mod time_tick;
 #[cfg(not(loom))]
 mod trace;
 
@@ -90,4 +110,20 @@ pub use runtime::{Builder, GoBuilder, JoinHandle, Runtime, Stats, current_mp, go
 #[cfg(not(loom))]
 pub use runtime2::{Gp, WaitReason};
 #[cfg(not(loom))]
-pub use sema::{semacquire, semrelease};
+pub use sema::{semacquire, semacquire_mutex, semrelease, semrelease_handoff};
+
+/// Go's `sync` package: [`Mutex`](sync::Mutex) (and the data-less
+/// [`RawMutex`](sync::RawMutex)), [`RwLock`](sync::RwLock),
+/// [`WaitGroup`](sync::WaitGroup), [`Once`](sync::Once), [`Cond`](sync::Cond)
+/// and a counting [`Semaphore`](sync::Semaphore). Waiting parks the goroutine,
+/// never its thread; from a plain OS thread outside the runtime they block
+/// the thread, so goroutines and threads can share them.
+#[cfg(not(loom))]
+pub mod sync {
+    pub use crate::sync_cond::Cond;
+    pub use crate::sync_mutex::{Mutex, MutexGuard, RawMutex};
+    pub use crate::sync_once::Once;
+    pub use crate::sync_rwmutex::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+    pub use crate::sync_sema::Semaphore;
+    pub use crate::sync_waitgroup::WaitGroup;
+}

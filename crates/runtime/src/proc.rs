@@ -764,13 +764,17 @@ fn check_timers_no_p(sched: &Sched) -> i64 {
         .fold(0, |acc, p| earliest(acc, p.timers.wake_time()))
 }
 
-/// After dropping out of spinning: an idle P to take if any P has work that
-/// may have been queued while we were giving up (Go's `checkRunqsNoP`).
+/// After dropping out of spinning: an idle P to take if the global queue or
+/// any P has work that may have been queued while we were giving up (Go's
+/// "check global and P runqs again" in `findRunnable`, and `checkRunqsNoP`).
+/// The global queue matters for a `goready` from a thread outside the
+/// runtime: it queues there, and its `wakep` may have seen us still spinning.
 fn check_runqs_no_p(sched: &Sched) -> Option<*mut P> {
-    if sched.allp.iter().all(|p| p.runq.is_empty()) {
+    let mut l = sched.lock.lock();
+    if l.runq.is_empty() && sched.allp.iter().all(|p| p.runq.is_empty()) {
         return None;
     }
-    pidleget(sched, &mut sched.lock.lock())
+    pidleget(sched, &mut l)
 }
 
 /// Go's `stealWork`: up to four passes over the other Ps in random order,
@@ -828,8 +832,13 @@ fn steal_work(sched: &Sched, m: &M, mut now: i64) -> (Option<(NonNull<G>, bool)>
     (None, ran_timers, now, poll_until)
 }
 
-/// A cheap per-thread random number below `n` (Go's `cheaprand`).
+/// A cheap per-thread random number below `n` (Go's `cheaprandn`).
 fn fastrand(n: usize) -> usize {
+    (cheaprand() as usize) % n.max(1)
+}
+
+/// A cheap per-thread random 32-bit number (Go's `cheaprand`).
+pub(crate) fn cheaprand() -> u32 {
     use std::cell::Cell;
     thread_local!(static STATE: Cell<u64> = const { Cell::new(0) });
     STATE.with(|s| {
@@ -842,7 +851,7 @@ fn fastrand(n: usize) -> usize {
         x ^= x << 25;
         x ^= x >> 27;
         s.set(x);
-        ((x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as usize) % n.max(1)
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as u32
     })
 }
 

@@ -24,6 +24,9 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
+pub use crate::time_sleep::{Timer, after};
+pub use crate::time_tick::{Ticker, tick};
+
 use crate::proc::{gopark, goready, wake_net_poller};
 use crate::runtime2::{Sched, WaitReason};
 use crate::stubs;

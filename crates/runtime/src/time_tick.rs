@@ -1,0 +1,177 @@
+//! Mirrors Go src/time/tick.go (go1.27): `Ticker`, `NewTicker`, `Stop`, `Reset` and `Tick`, periodic times on a channel.
+//!
+//! A ticker is a runtime timer that, each time it fires, offers the time on
+//! a channel of capacity one and re-arms itself one period later. As in
+//! Go, a reader slower than the period loses ticks instead of queueing
+//! them: `try_send` finds the previous tick still there and drops the new
+//! one. Re-arming skips periods that have already passed, so a stalled
+//! reader gets one prompt tick and then the regular beat, not a burst.
+
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::chan::{Receiver, Sender, TrySendError, bounded};
+use crate::time::{RawTimer, nanotime, when_after};
+
+/// Delivers the time on [`c`](Self::c) every period (Go's `time.Ticker`).
+/// Stops when dropped.
+///
+/// ```
+/// use std::time::Duration;
+/// gort_runtime::run(|| {
+///     let t = gort_runtime::time::Ticker::new(Duration::from_millis(2));
+///     let a = t.c.recv().unwrap();
+///     let b = t.c.recv().unwrap();
+///     assert!(b > a);
+///     t.stop();
+/// });
+/// ```
+pub struct Ticker {
+    /// Where the ticks are delivered (Go's `C`).
+    pub c: Receiver<Instant>,
+    inner: Arc<TickerInner>,
+}
+
+/// What the ticker's callback needs.
+struct TickerInner {
+    /// The runtime timer. `None` once a `tick` channel lost its reader
+    /// (taking it breaks the cycle callback → inner → timer → callback).
+    raw: Mutex<Option<RawTimer>>,
+    /// The period in nanoseconds and the nanotime of the next tick, both
+    /// changed under `raw`'s lock.
+    beat: Mutex<(i64, i64)>,
+}
+
+/// How the callback holds the ticker: a [`Ticker`] owns it (a weak link,
+/// so dropping the Ticker ends it), a [`tick`] channel does not (a strong
+/// link, broken when the receiver is gone).
+enum Hold {
+    Weak(Weak<TickerInner>),
+    Strong(Arc<TickerInner>),
+}
+
+fn period_ns(d: Duration, what: &str) -> i64 {
+    assert!(!d.is_zero(), "non-positive interval for {what}");
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+}
+
+impl TickerInner {
+    /// Builds the ticker, armed for its first tick one period from now.
+    fn start(period: i64, tx: Sender<Instant>, strong: bool) -> Arc<TickerInner> {
+        let first = nanotime().saturating_add(period);
+        let inner = Arc::new(TickerInner {
+            raw: Mutex::new(None),
+            beat: Mutex::new((period, first)),
+        });
+        let hold = if strong {
+            Hold::Strong(inner.clone())
+        } else {
+            Hold::Weak(Arc::downgrade(&inner))
+        };
+        let raw = RawTimer::new(move |_| {
+            let inner = match &hold {
+                Hold::Weak(w) => match w.upgrade() {
+                    Some(i) => i,
+                    None => return, // the Ticker was dropped
+                },
+                Hold::Strong(i) => i.clone(),
+            };
+            if let Err(TrySendError::Closed(_)) = tx.try_send(Instant::now()) {
+                // Nobody can receive any more: stop for good.
+                inner.raw.lock().take();
+                return;
+            }
+            inner.rearm();
+        });
+        raw.reset(first, 0);
+        *inner.raw.lock() = Some(raw);
+        inner
+    }
+
+    /// Arms the next tick: the first beat after now (Go's ticker `when`
+    /// advancing by whole periods).
+    fn rearm(&self) {
+        let raw = self.raw.lock();
+        let Some(raw) = raw.as_ref() else { return };
+        let mut beat = self.beat.lock();
+        let (period, next) = *beat;
+        let now = nanotime();
+        let behind = now.saturating_sub(next).max(0);
+        let next = next.saturating_add(period.saturating_mul(1 + behind / period));
+        beat.1 = next;
+        raw.reset(next, 0);
+    }
+}
+
+impl Ticker {
+    /// A ticker delivering the time every `d`, starting `d` from now (Go's
+    /// `NewTicker`).
+    ///
+    /// # Panics
+    ///
+    /// If `d` is zero (Go: "non-positive interval for NewTicker"), or
+    /// outside a goroutine.
+    #[doc(alias = "NewTicker")]
+    pub fn new(d: Duration) -> Ticker {
+        let period = period_ns(d, "NewTicker");
+        let (tx, rx) = bounded(1);
+        Ticker {
+            c: rx,
+            inner: TickerInner::start(period, tx, false),
+        }
+    }
+
+    /// Stops the ticks; a tick nobody took yet stays in the channel, as in
+    /// Go (Go's `Stop`).
+    #[doc(alias = "Stop")]
+    pub fn stop(&self) {
+        if let Some(raw) = self.inner.raw.lock().as_ref() {
+            raw.stop();
+        }
+    }
+
+    /// Changes the period to `d` and restarts the beat from now (Go's
+    /// `Reset`); also restarts a stopped ticker.
+    ///
+    /// # Panics
+    ///
+    /// If `d` is zero (Go: "non-positive interval for Ticker.Reset").
+    #[doc(alias = "Reset")]
+    pub fn reset(&self, d: Duration) {
+        let period = period_ns(d, "Ticker.Reset");
+        let raw = self.inner.raw.lock();
+        if let Some(raw) = raw.as_ref() {
+            let next = when_after(nanotime(), d);
+            *self.inner.beat.lock() = (period, next);
+            raw.reset(next, 0);
+        }
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl std::fmt::Debug for Ticker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ticker").finish_non_exhaustive()
+    }
+}
+
+/// A channel of ticks every `d`, for code that never stops them (Go's
+/// `time.Tick`). The ticker stops once every receiver is dropped.
+///
+/// # Panics
+///
+/// If `d` is zero, or outside a goroutine.
+#[doc(alias = "Tick")]
+pub fn tick(d: Duration) -> Receiver<Instant> {
+    let period = period_ns(d, "Tick");
+    let (tx, rx) = bounded(1);
+    TickerInner::start(period, tx, true);
+    rx
+}

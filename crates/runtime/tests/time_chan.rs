@@ -1,0 +1,164 @@
+//! Go's `time` package on channels (sleep.go, tick.go): `Timer`, `after`,
+//! `Ticker` and `tick`, checked the way Go's sleep_test.go and tick_test.go
+//! check them: stopped timers never deliver, reset timers deliver once, a
+//! slow reader of a ticker loses ticks instead of queueing them.
+
+use std::time::{Duration, Instant};
+
+use gort_runtime::chan::TryRecvError;
+use gort_runtime::time::{Ticker, Timer, after, sleep, tick};
+
+const MS: Duration = Duration::from_millis(1);
+
+#[test]
+fn timer_delivers_once_after_its_duration() {
+    gort_runtime::run(|| {
+        let start = Instant::now();
+        let t = Timer::new(10 * MS);
+        let at = t.c.recv().unwrap();
+        assert!(at >= start + 10 * MS);
+        assert!(start.elapsed() >= 10 * MS);
+        sleep(20 * MS);
+        assert_eq!(t.c.try_recv(), Err(TryRecvError::Empty), "fired twice");
+        assert!(!t.stop(), "already fired");
+    });
+}
+
+#[test]
+fn stopped_timers_never_fire() {
+    // Go's TestAfterStop, with many timers.
+    gort_runtime::run(|| {
+        let timers: Vec<Timer> = (0..200).map(|_| Timer::new(5 * MS)).collect();
+        for t in &timers {
+            assert!(t.stop());
+        }
+        sleep(30 * MS);
+        for t in &timers {
+            assert_eq!(t.c.try_recv(), Err(TryRecvError::Empty));
+        }
+    });
+}
+
+#[test]
+fn stop_and_reset_discard_a_value_nobody_took() {
+    // Go 1.23's guarantee: after Stop or Reset returns, no stale value.
+    gort_runtime::run(|| {
+        let t = Timer::new(MS);
+        sleep(10 * MS); // it fired; the value sits in the channel
+        assert!(!t.stop());
+        assert_eq!(t.c.try_recv(), Err(TryRecvError::Empty));
+
+        let t = Timer::new(MS);
+        sleep(10 * MS);
+        let before_reset = Instant::now();
+        assert!(!t.reset(5 * MS));
+        let at = t.c.recv().unwrap();
+        assert!(at >= before_reset + 5 * MS, "got the stale value");
+    });
+}
+
+#[test]
+fn reset_moves_an_armed_timer() {
+    gort_runtime::run(|| {
+        let start = Instant::now();
+        let t = Timer::new(Duration::from_secs(3600));
+        assert!(t.reset(5 * MS), "was armed");
+        t.c.recv().unwrap();
+        assert!(start.elapsed() < Duration::from_secs(60));
+    });
+}
+
+#[test]
+fn after_delivers_then_closes() {
+    gort_runtime::run(|| {
+        let start = Instant::now();
+        let rx = after(5 * MS);
+        assert!(rx.recv().unwrap() >= start + 5 * MS);
+        // Nothing can send any more: the channel closes (Go blocks forever).
+        assert_eq!(rx.recv(), None);
+    });
+}
+
+#[test]
+fn ticker_ticks_regularly_and_stops() {
+    gort_runtime::run(|| {
+        let t = Ticker::new(2 * MS);
+        let mut last = Instant::now();
+        for _ in 0..10 {
+            let at = t.c.recv().unwrap();
+            assert!(at >= last);
+            last = at;
+        }
+        t.stop();
+        let _ = t.c.try_recv(); // a tick that raced the stop may remain
+        sleep(10 * MS);
+        assert_eq!(
+            t.c.try_recv(),
+            Err(TryRecvError::Empty),
+            "ticked after stop"
+        );
+    });
+}
+
+#[test]
+fn slow_reader_loses_ticks_instead_of_queueing_them() {
+    // Go's TestTicker: a reader that sleeps through many periods finds one
+    // tick waiting, not a backlog.
+    gort_runtime::run(|| {
+        let t = Ticker::new(MS);
+        sleep(30 * MS); // about 30 periods
+        assert!(t.c.try_recv().is_ok(), "one tick waits");
+        assert_eq!(t.c.try_recv(), Err(TryRecvError::Empty), "only one");
+        // And the beat goes on.
+        t.c.recv().unwrap();
+    });
+}
+
+#[test]
+fn ticker_reset_changes_the_period() {
+    gort_runtime::run(|| {
+        let t = Ticker::new(Duration::from_secs(3600));
+        t.reset(2 * MS);
+        t.c.recv().unwrap();
+        t.c.recv().unwrap();
+    });
+}
+
+#[test]
+#[should_panic(expected = "non-positive interval for NewTicker")]
+fn zero_ticker_period_panics_as_in_go() {
+    gort_runtime::run(|| {
+        let _ = Ticker::new(Duration::ZERO);
+    });
+}
+
+#[test]
+fn tick_channel_ticks() {
+    gort_runtime::run(|| {
+        let rx = tick(MS);
+        for _ in 0..3 {
+            rx.recv().unwrap();
+        }
+        drop(rx); // the ticker stops once nobody listens
+        sleep(5 * MS);
+    });
+}
+
+#[test]
+fn after_as_a_select_timeout() {
+    gort_runtime::run(|| {
+        let (tx, rx) = gort_runtime::chan::bounded::<u32>(0);
+        let got = gort_runtime::select! {
+            recv(rx) -> v => v,
+            recv(after(5 * MS)) -> _t => None,
+        };
+        assert_eq!(got, None);
+        // With a sender ready, the value wins over a long timeout.
+        gort_runtime::spawn(move || tx.send(7).unwrap());
+        let got = gort_runtime::select! {
+            recv(rx) -> v => v,
+            recv(after(Duration::from_secs(60))) -> _t => None,
+        };
+        assert_eq!(got, Some(7));
+    });
+}
