@@ -44,7 +44,9 @@
 //! See the README for the rules of cooperative scheduling and the
 //! limitations, and `examples/` for more programs.
 
-pub use gort_runtime::{GoBuilder, JoinHandle, Stats, blocking, go, goid, spawn, yield_now};
+pub use gort_runtime::{
+    GoBuilder, JoinHandle, Stats, blocking, go, goid, select, spawn, yield_now,
+};
 
 use std::io;
 use std::sync::Arc;
@@ -166,9 +168,31 @@ where
         .block_on(f)
 }
 
-/// Time: sleeping without blocking the thread (Go's `time` package, growing).
+/// Go's `time` package, the parts that wait: sleeping without blocking the
+/// thread, [`Timer`](time::Timer) and [`after`](time::after) for one event
+/// on a channel, [`Ticker`](time::Ticker) and [`tick`](time::tick) for
+/// periodic ones, and [`after_func`](time::after_func).
 pub mod time {
-    pub use gort_runtime::time::{AfterFunc, after_func, sleep};
+    pub use gort_runtime::time::{AfterFunc, Ticker, Timer, after, after_func, sleep, tick};
+}
+
+/// Go's channels (`make(chan T, n)`): [`bounded`](chan::bounded) gives a
+/// cloneable [`Sender`](chan::Sender) and [`Receiver`](chan::Receiver);
+/// waiting parks the goroutine. Wait on several with [`select!`].
+pub mod chan {
+    pub use gort_runtime::chan::*;
+}
+
+/// Go's `sync` package: goroutine-aware `Mutex`, `RwLock`, `WaitGroup`,
+/// `Once`, `Cond` and a counting `Semaphore`.
+pub mod sync {
+    pub use gort_runtime::sync::*;
+}
+
+/// Go's `context` package: cancellation, deadlines and values down a call
+/// tree; `Dialer::dial_context` takes one.
+pub mod context {
+    pub use gort_runtime::context::*;
 }
 
 /// Low-level runtime hooks for the layers above the scheduler (netpoll, poll,

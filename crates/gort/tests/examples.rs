@@ -410,6 +410,34 @@ fn deadline_server_closes_a_connection_after_its_idle_timeout() {
 }
 
 #[test]
+fn idle_watchdog_closes_quiet_connections_and_spares_active_ones() {
+    let (_server, out) = start("idle_watchdog", &["127.0.0.1:0", "300ms"]);
+    let addr = out.listening();
+    // An active client: a line every 100 ms keeps the watchdog at bay,
+    // well past the 300 ms idle limit in total.
+    let mut c = connect(&addr);
+    let local = c.local_addr().unwrap();
+    assert_eq!(out.line(), format!("new connection: [{addr} --> {local}]"));
+    let mut r = BufReader::new(c.try_clone().unwrap());
+    for i in 0..8 {
+        writeln!(c, "line {i}").unwrap();
+        assert_eq!(read_line(&mut r), format!("line {i}\n"));
+        thread::sleep(Duration::from_millis(100));
+    }
+    // Then quiet: the watchdog closes it; we read end of file.
+    let mut rest = Vec::new();
+    r.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+    assert_eq!(out.line(), format!("idle timeout: [{addr} --> {local}]"));
+    // A client that hangs up first is reported as closed.
+    let c = connect(&addr);
+    let local = c.local_addr().unwrap();
+    assert_eq!(out.line(), format!("new connection: [{addr} --> {local}]"));
+    drop(c);
+    assert_eq!(out.line(), format!("closed: [{addr} --> {local}]"));
+}
+
+#[test]
 fn backlog_demo_accepts_queued_clients_in_order() {
     let (_server, out) = start("backlog_demo", &["127.0.0.1:0", "50"]);
     let addr = out.listening();

@@ -11,17 +11,21 @@
 //! the addresses are tried in order (`dialSerial`), each given a fair
 //! share of the time left before the deadline.
 //!
-//! The context-taking variants of Go (`DialContext`, `ListenConfig.Listen`
-//! with a context) belong with the context package (gort's sync/context
-//! work); the seam is the `deadline` every dial already carries.
+//! Every dial runs under a [`Context`] (Go's `DialContext`; plain `dial`
+//! uses [`context::background`]): the dialer's timeout becomes a child
+//! context with a deadline, each address of a serial dial gets a child with
+//! its share of the time, each Happy Eyeballs racer a cancellable child,
+//! and the connect itself watches the context (`fd_unix.rs`).
 
 use std::io;
-use std::sync::atomic::AtomicU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use gort_runtime::chan;
+use gort_runtime::context::{self, CancelFunc, Context};
+
 use crate::ipsock::{AddrList, InetAddr};
-use crate::net::errs;
+use crate::net::{errs, map_err};
 use crate::sock_posix::Control;
 use crate::tcpsock::{KeepAliveConfig, do_dial_tcp, do_listen_tcp, static_net};
 use crate::udpsock_posix::{do_dial_udp, do_listen_udp};
@@ -126,13 +130,37 @@ impl Dialer {
     /// Connects to `address` on `network` with these options (Go's `Dial`).
     #[doc(alias = "Dial")]
     pub fn dial(&self, network: &str, address: &str) -> io::Result<Box<dyn Conn>> {
-        let deadline = self.deadline(Instant::now());
+        self.dial_context(&context::background(), network, address)
+    }
+
+    /// [`dial`](Self::dial) under a context (Go's `DialContext`): the dial
+    /// ends early, with `operation was canceled`, if `ctx` is cancelled
+    /// while it connects, and no later than `ctx`'s deadline (`i/o
+    /// timeout`). Once connected, the conn no longer depends on `ctx`.
+    ///
+    /// ```
+    /// use gort::context;
+    /// gort::run(|| {
+    ///     let (ctx, cancel) = context::with_cancel(&context::background());
+    ///     cancel.cancel();
+    ///     let d = gort::net::Dialer::default();
+    ///     let err = d.dial_context(&ctx, "tcp", "127.0.0.1:9").unwrap_err();
+    ///     assert_eq!(err.to_string(), "dial tcp 127.0.0.1:9: operation was canceled");
+    /// });
+    /// ```
+    #[doc(alias = "DialContext")]
+    pub fn dial_context(
+        &self,
+        ctx: &Context,
+        network: &str,
+        address: &str,
+    ) -> io::Result<Box<dyn Conn>> {
+        let (ctx, _cancel) = narrow(ctx, self.deadline(Instant::now()));
         let addrs = resolve_addr_list("dial", network, address, self.local_addr.as_deref())
             .map_err(|e| OpError::new("dial", network, None, None, e))?;
         let sd = SysDialer {
             dialer: self.clone(),
             network: network.to_string(),
-            address: address.to_string(),
         };
         let (primaries, fallbacks) = match &addrs {
             Resolved::Inet(list)
@@ -141,9 +169,45 @@ impl Dialer {
                 list.partition_by_first_family()
             }
             Resolved::Inet(list) => (list.clone(), AddrList::default()),
-            Resolved::Unix(u) => return sd.dial_unix(u, deadline),
+            Resolved::Unix(u) => {
+                if let Some(err) = ctx.err() {
+                    return Err(OpError::new(
+                        "dial",
+                        network,
+                        None,
+                        op_addr(Some(u)),
+                        map_err(err),
+                    ));
+                }
+                return sd.dial_unix(&ctx, u);
+            }
         };
-        sd.dial_parallel(primaries, fallbacks, deadline)
+        Arc::new(sd).dial_parallel(&ctx, primaries, fallbacks)
+    }
+}
+
+/// Cancels a context when dropped (Go's `defer cancel()`).
+struct CancelOnDrop(Option<CancelFunc>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(c) = &self.0 {
+            c.cancel();
+        }
+    }
+}
+
+/// `ctx`, or a child of it that ends at `deadline` if that comes first
+/// (Go's `context.WithDeadline` in `DialContext` and `dialSerial`).
+/// Outside a goroutine sockets block and ignore deadlines, so no child is
+/// made there.
+fn narrow(ctx: &Context, deadline: Option<Instant>) -> (Context, CancelOnDrop) {
+    match deadline {
+        Some(d) if gort_runtime::goid().is_some() && ctx.deadline().is_none_or(|cur| d < cur) => {
+            let (c, cancel) = context::with_deadline(ctx, d);
+            (c, CancelOnDrop(Some(cancel)))
+        }
+        _ => (ctx.clone(), CancelOnDrop(None)),
     }
 }
 
@@ -211,11 +275,10 @@ fn parse_network(network: &str) -> io::Result<&'static str> {
 struct SysDialer {
     dialer: Dialer,
     network: String,
-    address: String,
 }
 
-/// What one racer of `dial_parallel` reports.
-struct Outcome {
+/// What one racer of `dial_parallel` reports (Go's `dialResult`).
+struct DialResult {
     primary: bool,
     result: io::Result<Box<dyn Conn>>,
 }
@@ -223,128 +286,124 @@ struct Outcome {
 impl SysDialer {
     /// Races the two families (Go's `dialParallel`). With no fallbacks it
     /// is `dial_serial` on the primaries.
+    ///
+    /// The primary racer starts at once under its own child context; the
+    /// fallback racer starts when the fallback timer fires, which is after
+    /// the fallback delay or as soon as the primary fails. The first conn
+    /// wins; returning cancels the racers' contexts, which aborts a connect
+    /// still in flight, and a loser that connects anyway finds `returned`
+    /// closed and drops (closes) its conn.
     fn dial_parallel(
-        &self,
+        self: &Arc<Self>,
+        ctx: &Context,
         primaries: AddrList,
         fallbacks: AddrList,
-        deadline: Option<Instant>,
     ) -> io::Result<Box<dyn Conn>> {
         if fallbacks.is_empty() {
-            return self.dial_serial(&primaries, deadline);
+            return self.dial_serial(ctx, &primaries);
         }
-        let delay = self.dialer.fallback_delay.unwrap_or(DEFAULT_FALLBACK_DELAY);
-        // Results and the semaphore the waiting goroutine sleeps on; the
-        // fallback racer waits on its own semaphore, released by a timer
-        // after `delay` or by the primary's failure, whichever comes first.
-        struct Race {
-            results: Mutex<Vec<Outcome>>,
-            /// A racer won. Stored (Release) by the waiter, loaded (Acquire)
-            /// by the racers; it only lets a late racer skip its dial or
-            /// close its conn early, so a stale read costs time, not
-            /// correctness (the conn is closed when `results` drops).
-            done: std::sync::atomic::AtomicBool,
-            ready: AtomicU32,
-            start_fallback: AtomicU32,
-        }
-        let race = Arc::new(Race {
-            results: Mutex::new(Vec::new()),
-            done: std::sync::atomic::AtomicBool::new(false),
-            ready: AtomicU32::new(0),
-            start_fallback: AtomicU32::new(0),
-        });
-        let this = Arc::new(SysDialer {
-            dialer: self.dialer.clone(),
-            network: self.network.clone(),
-            address: self.address.clone(),
-        });
-        let racer = |primary: bool, list: AddrList| {
-            let race = race.clone();
-            let this = this.clone();
+        // Closed (by dropping its only sender) when we return.
+        let (_returned, returned_rx) = chan::bounded::<()>(0);
+        let (results_tx, results) = chan::bounded::<DialResult>(0);
+        let start_racer = |ctx: Context, primary: bool| {
+            let (sd, returned, results) = (self.clone(), returned_rx.clone(), results_tx.clone());
+            let ras = if primary {
+                primaries.clone()
+            } else {
+                fallbacks.clone()
+            };
             gort_runtime::spawn(move || {
-                if !primary {
-                    gort_runtime::semacquire(&race.start_fallback);
-                    if race.done.load(std::sync::atomic::Ordering::Acquire) {
-                        return;
-                    }
+                let res = DialResult {
+                    primary,
+                    result: sd.dial_serial(&ctx, &ras),
+                };
+                gort_runtime::select! {
+                    send(results, res) -> _sent => {},
+                    // The dialer is gone: the unsent result (and any conn
+                    // in it) is dropped, which closes the conn.
+                    recv(returned) -> _closed => {},
                 }
-                let result = this.dial_serial(&list, deadline);
-                if primary && result.is_err() {
-                    gort_runtime::semrelease(&race.start_fallback);
-                }
-                // A winner already returned: close what we made now rather
-                // than when the race is dropped. Acquire pairs with the
-                // winner's Release store; a stale `false` only delays the
-                // close to the drop of `results`.
-                if race.done.load(std::sync::atomic::Ordering::Acquire)
-                    && let Ok(c) = &result
-                {
-                    let _ = c.close();
-                }
-                race.results
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(Outcome { primary, result });
-                gort_runtime::semrelease(&race.ready);
             });
         };
-        racer(true, primaries);
-        racer(false, fallbacks);
-        let timer = {
-            let race = race.clone();
-            gort_runtime::time::after_func(delay, move || {
-                gort_runtime::semrelease(&race.start_fallback)
-            })
-        };
-        let mut first_primary_err = None;
-        let mut first_fallback_err = None;
-        for _ in 0..2 {
-            gort_runtime::semacquire(&race.ready);
-            let out = race
-                .results
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .pop()
-                .expect("dialParallel: a racer signalled without a result");
-            match out.result {
-                Ok(c) => {
-                    race.done.store(true, std::sync::atomic::Ordering::Release);
-                    timer.stop();
-                    // Let a fallback still waiting to start go, and exit.
-                    gort_runtime::semrelease(&race.start_fallback);
-                    // The loser, when it finishes, sees `done` and closes
-                    // its conn; we do not wait for it.
-                    return Ok(c);
-                }
-                Err(e) if out.primary => first_primary_err = Some(e),
-                Err(e) => first_fallback_err = Some(e),
+        let (primary_ctx, primary_cancel) = context::with_cancel(ctx);
+        let _primary_cancel = CancelOnDrop(Some(primary_cancel));
+        start_racer(primary_ctx, true);
+
+        let delay = self.dialer.fallback_delay.unwrap_or(DEFAULT_FALLBACK_DELAY);
+        let fallback_timer = gort_runtime::time::Timer::new(delay);
+        let mut _fallback_cancel = CancelOnDrop(None);
+        let mut primary_err = None;
+        let mut fallback_err = None;
+        loop {
+            gort_runtime::select! {
+                recv(fallback_timer.c) -> _t => {
+                    let (fallback_ctx, cancel) = context::with_cancel(ctx);
+                    _fallback_cancel = CancelOnDrop(Some(cancel));
+                    start_racer(fallback_ctx, false);
+                },
+                recv(results) -> res => {
+                    let res = res.expect("dialParallel: results closed while racers run");
+                    match res.result {
+                        Ok(c) => return Ok(c),
+                        Err(e) if res.primary => primary_err = Some(e),
+                        Err(e) => fallback_err = Some(e),
+                    }
+                    if primary_err.is_some() && fallback_err.is_some() {
+                        return Err(primary_err.take().expect("checked"));
+                    }
+                    // The primary failed first: start the fallback now.
+                    if res.primary && fallback_timer.stop() {
+                        fallback_timer.reset(Duration::ZERO);
+                    }
+                },
             }
         }
-        Err(first_primary_err
-            .or(first_fallback_err)
-            .unwrap_or_else(errs::missing_address))
     }
 
-    /// Tries each address in turn until one connects (Go's `dialSerial`).
-    fn dial_serial(&self, ras: &AddrList, deadline: Option<Instant>) -> io::Result<Box<dyn Conn>> {
+    /// The address an error names for `ra` on this dialer's network.
+    fn inet_op_addr(&self, ra: &InetAddr) -> Option<Box<dyn Addr>> {
+        let (ip, port, zone) = (ra.ip, ra.port, ra.zone.clone());
+        if self.network.starts_with("udp") {
+            Some(Box::new(UdpAddr { ip, port, zone }))
+        } else {
+            Some(Box::new(TcpAddr { ip, port, zone }))
+        }
+    }
+
+    /// Tries each address in turn until one connects (Go's `dialSerial`),
+    /// each under a share of the time left before `ctx`'s deadline.
+    fn dial_serial(&self, ctx: &Context, ras: &AddrList) -> io::Result<Box<dyn Conn>> {
         let mut first_err = None;
+        let local = || self.dialer.local_addr.as_ref().map(|a| a.clone_box());
         for (i, ra) in ras.iter().enumerate() {
+            if let Some(err) = ctx.err() {
+                return Err(OpError::new(
+                    "dial",
+                    &self.network,
+                    local(),
+                    self.inet_op_addr(ra),
+                    map_err(err),
+                ));
+            }
             let now = Instant::now();
-            let d = match deadline {
+            let share = match ctx.deadline() {
                 Some(dl) if dl <= now => {
-                    return Err(first_err.unwrap_or_else(|| {
+                    first_err.get_or_insert_with(|| {
                         OpError::new(
                             "dial",
                             &self.network,
-                            None,
-                            None,
+                            local(),
+                            self.inet_op_addr(ra),
                             crate::TimeoutError.into(),
                         )
-                    }));
+                    });
+                    break;
                 }
                 Some(dl) => Some(partial_deadline(now, dl, ras.len() - i)),
                 None => None,
             };
-            match self.dial_single(ra, d) {
+            let (dial_ctx, _cancel) = narrow(ctx, share);
+            match self.dial_single(&dial_ctx, ra) {
                 Ok(c) => return Ok(c),
                 Err(e) => {
                     first_err.get_or_insert(e);
@@ -357,7 +416,7 @@ impl SysDialer {
     }
 
     /// Dials one address (Go's `dialSingle`): the OpError names it.
-    fn dial_single(&self, ra: &InetAddr, deadline: Option<Instant>) -> io::Result<Box<dyn Conn>> {
+    fn dial_single(&self, ctx: &Context, ra: &InetAddr) -> io::Result<Box<dyn Conn>> {
         let net = static_net(&self.network).unwrap_or("tcp");
         let la = self.dialer.local_addr.as_deref();
         if net.starts_with("tcp") {
@@ -371,7 +430,7 @@ impl SysDialer {
                 net,
                 laddr,
                 &raddr,
-                deadline,
+                Some(ctx),
                 self.dialer.control.as_deref(),
                 self.dialer.keep_alive,
                 self.dialer.keep_alive_config,
@@ -408,7 +467,7 @@ impl SysDialer {
     }
 
     /// Dials a Unix address (Go's `dialSingle`, Unix case).
-    fn dial_unix(&self, raddr: &UnixAddr, deadline: Option<Instant>) -> io::Result<Box<dyn Conn>> {
+    fn dial_unix(&self, ctx: &Context, raddr: &UnixAddr) -> io::Result<Box<dyn Conn>> {
         let laddr = self
             .dialer
             .local_addr
@@ -418,7 +477,7 @@ impl SysDialer {
             raddr.net,
             laddr,
             raddr,
-            deadline,
+            Some(ctx),
             self.dialer.control.as_deref(),
         )
         .map(|c| Box::new(c) as Box<dyn Conn>)
@@ -514,7 +573,39 @@ pub fn listen_packet(network: &str, address: &str) -> io::Result<Box<dyn PacketC
 }
 
 impl ListenConfig {
-    /// Go's `ListenConfig.Listen`.
+    /// [`listen`](Self::listen) under a context (Go's `ListenConfig.Listen`,
+    /// which takes one): a context already cancelled fails the call with
+    /// `operation was canceled`. As in Go, the context only bounds setting
+    /// up the listener, not the listener's life.
+    #[doc(alias = "Listen")]
+    pub fn listen_context(
+        &self,
+        ctx: &Context,
+        network: &str,
+        address: &str,
+    ) -> io::Result<Box<dyn Listener>> {
+        if let Some(err) = ctx.err() {
+            return Err(OpError::new("listen", network, None, None, map_err(err)));
+        }
+        self.listen(network, address)
+    }
+
+    /// [`listen_packet`](Self::listen_packet) under a context (Go's
+    /// `ListenConfig.ListenPacket`).
+    #[doc(alias = "ListenPacket")]
+    pub fn listen_packet_context(
+        &self,
+        ctx: &Context,
+        network: &str,
+        address: &str,
+    ) -> io::Result<Box<dyn PacketConn>> {
+        if let Some(err) = ctx.err() {
+            return Err(OpError::new("listen", network, None, None, map_err(err)));
+        }
+        self.listen_packet(network, address)
+    }
+
+    /// Go's `ListenConfig.Listen` with a background context.
     pub fn listen(&self, network: &str, address: &str) -> io::Result<Box<dyn Listener>> {
         let op_err =
             |addr: Option<Box<dyn Addr>>, e| OpError::new("listen", network, None, addr, e);

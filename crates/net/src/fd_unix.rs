@@ -17,14 +17,18 @@
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
 use std::time::Instant;
 
 use gort_poll::FD;
+use gort_runtime::chan::bounded;
+use gort_runtime::context::{Context, ContextError};
 use rustix::io::Errno;
 use rustix::net::SocketAddrAny;
 
 use crate::error_posix::wrap_syscall_error;
 use crate::fd_posix::NetFD;
+use crate::net::map_err;
 use crate::sockaddr_posix::addr_func;
 
 /// The network name gort-poll understands for our socket type: it decides
@@ -76,8 +80,11 @@ impl NetFD {
         sotype: i32,
         net: &'static str,
         ra: &SocketAddrAny,
-        deadline: Option<Instant>,
+        ctx: Option<&Context>,
     ) -> io::Result<(NetFD, Option<SocketAddrAny>)> {
+        if let Some(err) = ctx.and_then(Context::err) {
+            return Err(map_err(err));
+        }
         let in_progress = match rustix::net::connect(&fd, ra) {
             Err(Errno::INPROGRESS | Errno::ALREADY | Errno::INTR) => true,
             Ok(()) | Err(Errno::ISCONN) => false,
@@ -87,14 +94,36 @@ impl NetFD {
         if !in_progress {
             return Ok((nfd, None));
         }
+        let deadline = ctx.and_then(Context::deadline);
         if deadline.is_some() {
             nfd.pfd.set_write_deadline(deadline)?;
         }
+        // Go's interrupter: a goroutine that, if the context is cancelled
+        // while we wait, moves the write deadline into the past so the
+        // wait below ends at once. It needs the descriptor, so the NetFD is
+        // shared with it until it is joined.
+        let nfd = Arc::new(nfd);
+        let interrupter = ctx
+            .filter(|c| c.cancellable() && gort_runtime::goid().is_some())
+            .map(|c| {
+                let (stop_tx, stop_rx) = bounded::<()>(0);
+                let (done, fd) = (c.done(), nfd.clone());
+                let h = gort_runtime::spawn(move || {
+                    gort_runtime::select! {
+                        recv(done) -> _closed => {
+                            let _ = fd.pfd.set_write_deadline(Some(Instant::now()));
+                            true
+                        },
+                        recv(stop_rx) -> _closed => false,
+                    }
+                });
+                (stop_tx, h)
+            });
         let mut peer = None;
         let mut failure = None;
         // raw_write parks the goroutine on writability between calls (or
         // polls on a plain thread); the closure says when we are done.
-        nfd.pfd.raw_write(|s| match handshake_state(s) {
+        let waited = nfd.pfd.raw_write(|s| match handshake_state(s) {
             Handshake::Pending => false,
             Handshake::Connected(p) => {
                 peer = p;
@@ -104,7 +133,23 @@ impl NetFD {
                 failure = Some(e);
                 true
             }
-        })?;
+        });
+        let interrupted = match interrupter {
+            Some((stop_tx, h)) => {
+                drop(stop_tx); // closes stop_rx: the interrupter returns
+                h.join().unwrap_or(false)
+            }
+            None => false,
+        };
+        // The interrupter has returned, dropping its clone.
+        let nfd = Arc::try_unwrap(nfd).unwrap_or_else(|_| unreachable!("interrupter joined"));
+        if interrupted {
+            // Cancelled: report that, whatever the handshake did (Go's
+            // `mapErr(ctxErr)`); dropping `nfd` closes the socket.
+            let err = ctx.and_then(Context::err).unwrap_or(ContextError::Canceled);
+            return Err(map_err(err));
+        }
+        waited?;
         if deadline.is_some() {
             nfd.pfd.set_write_deadline(None)?;
         }

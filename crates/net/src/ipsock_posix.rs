@@ -15,8 +15,8 @@ use std::ffi::CString;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
 use std::sync::OnceLock;
-use std::time::Instant;
 
+use gort_runtime::context::Context;
 use rustix::net::SocketAddrAny;
 
 use crate::fd_posix::NetFD;
@@ -139,12 +139,10 @@ pub(crate) fn internet_socket(
     sotype: i32,
     mode: SockMode,
     control: Option<&Control>,
-    deadline: Option<Instant>,
+    ctx: Option<&Context>,
 ) -> io::Result<NetFD> {
     let (family, ipv6only) = favorite_addr_family(net, laddr, raddr, mode);
-    socket(
-        net, family, sotype, 0, ipv6only, laddr, raddr, control, deadline,
-    )
+    socket(net, family, sotype, 0, ipv6only, laddr, raddr, control, ctx)
 }
 
 /// Encodes `ip:port` for a socket of `family` (Go's `ipToSockaddr`): a nil

@@ -47,8 +47,9 @@ pub use iprawsock::IPAddr;
 pub use ipsock::{join_host_port, split_host_port};
 pub use lookup::{lookup_addr, lookup_host, lookup_ip, lookup_port};
 pub use net::{
-    Addr, AddrError, Buffers, Conn, DNSError, InvalidAddrError, Listener, NetError, OpError,
-    PacketConn, ParseError, TimeoutError, UnknownNetworkError, is_closed, is_timeout, op_error,
+    Addr, AddrError, Buffers, CanceledError, Conn, DNSError, InvalidAddrError, Listener, NetError,
+    OpError, PacketConn, ParseError, TimeoutError, UnknownNetworkError, is_closed, is_timeout,
+    op_error,
 };
 pub use pipe::{ClosedPipeError, PipeAddr, PipeConn, pipe};
 pub use rawconn::RawConn;

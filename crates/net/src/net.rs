@@ -407,6 +407,36 @@ impl From<TimeoutError> for io::Error {
     }
 }
 
+/// A dial or lookup abandoned because its context was cancelled (Go's
+/// `errCanceled`, "operation was canceled"). It reaches users inside an
+/// `io::Error` of kind `Other` (not `Interrupted`, which `write_all` and
+/// friends would retry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CanceledError;
+
+impl fmt::Display for CanceledError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("operation was canceled")
+    }
+}
+
+impl Error for CanceledError {}
+
+impl From<CanceledError> for io::Error {
+    fn from(e: CanceledError) -> io::Error {
+        io::Error::other(e)
+    }
+}
+
+/// The error a net operation reports for a finished context (Go's
+/// `mapErr`): a cancel is [`CanceledError`], a deadline [`TimeoutError`].
+pub(crate) fn map_err(e: gort_runtime::context::ContextError) -> io::Error {
+    match e {
+        gort_runtime::context::ContextError::Canceled => CanceledError.into(),
+        gort_runtime::context::ContextError::DeadlineExceeded => TimeoutError.into(),
+    }
+}
+
 /// A failed name lookup (Go's `*net.DNSError`): `lookup nosuch.invalid: no such host`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DNSError {

@@ -12,7 +12,8 @@
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::time::Instant;
+
+use gort_runtime::context::Context;
 
 use crate::error_posix::wrap_syscall_error;
 use crate::fd_posix::NetFD;
@@ -34,9 +35,10 @@ use crate::{IP, UdpAddr};
 /// Rust equivalent (use `rustix::net::sockopt` or `setsockopt(2)` on it).
 pub type Control = dyn Fn(&str, &str, BorrowedFd<'_>) -> io::Result<()> + Send + Sync;
 
-/// Opens a socket and listens or dials (Go's `socket`). `deadline` bounds a
-/// connect's handshake.
-#[allow(clippy::too_many_arguments)] // Go's signature, plus the deadline Go keeps in its context.
+/// Opens a socket and listens or dials (Go's `socket`). `ctx` (None: Go's
+/// `context.Background()`) bounds a connect's handshake by its deadline and
+/// can cancel it.
+#[allow(clippy::too_many_arguments)] // Go's signature.
 pub(crate) fn socket(
     net: &'static str,
     family: i32,
@@ -46,7 +48,7 @@ pub(crate) fn socket(
     laddr: Option<&dyn Sockaddr>,
     raddr: Option<&dyn Sockaddr>,
     control: Option<&Control>,
-    deadline: Option<Instant>,
+    ctx: Option<&Context>,
 ) -> io::Result<NetFD> {
     let s = sys_socket(family, sotype, proto)?;
     set_default_sockopts(&s, family, sotype, ipv6only)?;
@@ -59,7 +61,7 @@ pub(crate) fn socket(
             _ => {}
         }
     }
-    dial(s, family, sotype, net, laddr, raddr, control, deadline)
+    dial(s, family, sotype, net, laddr, raddr, control, ctx)
 }
 
 /// The network name the control function sees: always with its family
@@ -85,7 +87,7 @@ fn dial(
     laddr: Option<&dyn Sockaddr>,
     raddr: Option<&dyn Sockaddr>,
     control: Option<&Control>,
-    deadline: Option<Instant>,
+    ctx: Option<&Context>,
 ) -> io::Result<NetFD> {
     if let Some(c) = control {
         let ctrl_addr = raddr
@@ -102,7 +104,7 @@ fn dial(
     let (mut fd, crsa) = match raddr {
         Some(ra) => {
             let rsa = ra.sockaddr(family)?.ok_or_else(errs::missing_address)?;
-            let (fd, crsa) = NetFD::connect(s, family, sotype, net, &rsa, deadline)?;
+            let (fd, crsa) = NetFD::connect(s, family, sotype, net, &rsa, ctx)?;
             (fd, crsa)
         }
         None => (NetFD::new(s, family, sotype, net)?, None),

@@ -40,6 +40,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use gort_runtime::context::Context;
+
 use crate::fd_posix::NetFD;
 use crate::ipsock::join_host_port;
 use crate::ipsock_posix::{SockMode, internet_socket, sockaddr_to_ip};
@@ -524,7 +526,7 @@ pub(crate) fn do_dial_tcp(
     net: &'static str,
     laddr: Option<&TcpAddr>,
     raddr: &TcpAddr,
-    deadline: Option<Instant>,
+    ctx: Option<&Context>,
     control: Option<&Control>,
     keep_alive: Option<Duration>,
     keep_alive_config: Option<KeepAliveConfig>,
@@ -540,7 +542,7 @@ pub(crate) fn do_dial_tcp(
             libc::SOCK_STREAM,
             SockMode::Dial,
             control,
-            deadline,
+            ctx,
         )
     };
     let mut res = dial();

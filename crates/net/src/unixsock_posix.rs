@@ -19,12 +19,13 @@
 use std::io::{self, IoSlice, IoSliceMut};
 use std::mem::MaybeUninit;
 use std::os::fd::{BorrowedFd, OwnedFd};
-use std::time::Instant;
 
 use rustix::net::{
     RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendAncillaryBuffer,
     SendAncillaryMessage, SocketAddrAny,
 };
+
+use gort_runtime::context::Context;
 
 use crate::error_posix::wrap_syscall_error;
 use crate::fd_posix::NetFD;
@@ -46,7 +47,7 @@ fn unix_socket(
     laddr: Option<&UnixAddr>,
     raddr: Option<&UnixAddr>,
     dial: bool,
-    deadline: Option<Instant>,
+    ctx: Option<&Context>,
     control: Option<&Control>,
 ) -> io::Result<NetFD> {
     let sotype = match net {
@@ -74,7 +75,7 @@ fn unix_socket(
         laddr.map(|a| a as &dyn Sockaddr),
         raddr.map(|a| a as &dyn Sockaddr),
         control,
-        deadline,
+        ctx,
     )
 }
 
@@ -212,10 +213,10 @@ pub(crate) fn do_dial_unix(
     net: &'static str,
     laddr: Option<&UnixAddr>,
     raddr: &UnixAddr,
-    deadline: Option<Instant>,
+    ctx: Option<&Context>,
     control: Option<&Control>,
 ) -> io::Result<UnixConn> {
-    let fd = unix_socket(net, laddr, Some(raddr), true, deadline, control)?;
+    let fd = unix_socket(net, laddr, Some(raddr), true, ctx, control)?;
     Ok(UnixConn::new(fd))
 }
 

@@ -4,6 +4,7 @@
 
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use gort::net::{self, Dialer, TcpAddr, UnixAddr};
 
@@ -186,5 +187,108 @@ fn dialer_binds_a_udp_local_address() {
         let mut buf = [0u8; 4];
         let (_, from) = pc.read_from(&mut buf).unwrap();
         assert_eq!(from.unwrap().to_string(), local);
+    });
+}
+
+/// A listener whose accept queue is full, so that a further connect hangs
+/// in SYN-SENT (Linux drops SYNs to a full queue): a dial that only a
+/// cancel or a deadline can end. Returns the listener (keep it alive) and
+/// its address.
+fn full_listener() -> (std::os::fd::OwnedFd, String, Vec<Box<dyn net::Conn>>) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket calls on a descriptor we own from here on.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    assert!(fd >= 0);
+    // SAFETY: `fd` is a fresh descriptor nobody else owns.
+    let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+    let sa = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: 0,
+        sin_addr: libc::in_addr {
+            s_addr: u32::from_ne_bytes([127, 0, 0, 1]),
+        },
+        sin_zero: [0; 8],
+    };
+    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: `sa` is a valid sockaddr_in of `len` bytes.
+    assert_eq!(unsafe { libc::bind(fd, (&raw const sa).cast(), len) }, 0);
+    // SAFETY: listen on our socket; backlog 0 queues one connection.
+    assert_eq!(unsafe { libc::listen(fd, 0) }, 0);
+    let mut out = sa;
+    let mut olen = len;
+    // SAFETY: `out` has room for a sockaddr_in.
+    let rc = unsafe { libc::getsockname(fd, (&raw mut out).cast(), &mut olen) };
+    assert_eq!(rc, 0);
+    let addr = format!("127.0.0.1:{}", u16::from_be(out.sin_port));
+    // Fill the queue: dial until one dial times out.
+    let mut held = Vec::new();
+    for _ in 0..16 {
+        match net::dial_timeout("tcp", &addr, Duration::from_millis(200)) {
+            Ok(c) => held.push(c),
+            Err(e) if net::is_timeout(&e) => return (owned, addr, held),
+            Err(e) => panic!("filling the queue: {e}"),
+        }
+    }
+    panic!("the accept queue never filled");
+}
+
+#[test]
+fn dial_context_already_cancelled_reads_like_go() {
+    gort::run(|| {
+        let (ctx, cancel) = gort::context::with_cancel(&gort::context::background());
+        cancel.cancel();
+        let err = Dialer::default()
+            .dial_context(&ctx, "tcp", "127.0.0.1:9")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "dial tcp 127.0.0.1:9: operation was canceled"
+        );
+        assert!(err.get_ref().unwrap().is::<net::OpError>());
+        let err = net::ListenConfig::default()
+            .listen_context(&ctx, "tcp", "127.0.0.1:0")
+            .unwrap_err();
+        assert_eq!(err.to_string(), "listen tcp: operation was canceled");
+    });
+}
+
+#[test]
+fn cancelling_aborts_a_connect_in_flight() {
+    gort::run(|| {
+        let (_ln, addr, _held) = full_listener();
+        let (ctx, cancel) = gort::context::with_cancel(&gort::context::background());
+        let canceller = gort::spawn(move || {
+            gort::time::sleep(Duration::from_millis(50));
+            cancel.cancel();
+        });
+        let err = Dialer::default()
+            .dial_context(&ctx, "tcp", &addr)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("dial tcp {addr}: operation was canceled")
+        );
+        canceller.join().unwrap();
+    });
+}
+
+#[test]
+fn a_context_deadline_bounds_the_connect() {
+    gort::run(|| {
+        let (_ln, addr, _held) = full_listener();
+        let (ctx, _cancel) =
+            gort::context::with_timeout(&gort::context::background(), Duration::from_millis(50));
+        let err = Dialer::default()
+            .dial_context(&ctx, "tcp", &addr)
+            .unwrap_err();
+        assert_eq!(err.to_string(), format!("dial tcp {addr}: i/o timeout"));
+        assert!(net::is_timeout(&err));
+        // The dialer's own timeout, through the same path.
+        let d = Dialer {
+            timeout: Some(Duration::from_millis(50)),
+            ..Default::default()
+        };
+        let err = d.dial("tcp", &addr).unwrap_err();
+        assert!(net::is_timeout(&err), "{err}");
     });
 }
