@@ -2,41 +2,51 @@
 //! client as `[ADDR] line`, where ADDR is the sender's address, and
 //! everyone hears `* ADDR joined` and `* ADDR left`.
 //!
-//! It shows many goroutines sharing state: one reader goroutine per
-//! client, and a hub (the set of connected clients) that each of them
-//! locks just long enough to copy the list, then writes to the others
-//! with no lock held. Writes to one conn from several goroutines are safe:
-//! each `write` call sends its whole buffer under the conn's write lock
-//! (Go's `fdMutex`), so lines never interleave.
+//! It is Go's classic channel hub. One goroutine, the broadcaster, owns the
+//! set of clients; nobody else touches it, so it needs no lock. The others
+//! talk to it over three channels: `entering` (a new client and the
+//! channel its lines go out on), `leaving`, and `messages`. Each client has
+//! a reader goroutine (lines in, to `messages`) and a writer goroutine (its
+//! own channel out, to the socket), so a slow client only ever slows
+//! itself: the broadcaster hands it lines with `try_send`, and a client
+//! whose queue is full is dropped.
 //!
 //! ```text
 //! cargo run --release --example chat [ADDR]             # default 127.0.0.1:8080
 //! nc 127.0.0.1 8080                                     # in two or more terminals
 //! ```
 //!
-//! A newcomer is greeted with `* welcome ADDR (N here)`. The server prints
-//! `listening on ADDR`, then the join and leave lines.
+//! A newcomer is greeted with `* welcome ADDR (N here)`, after the others
+//! were told it joined. The server prints `listening on ADDR`, then the
+//! join and leave lines.
 
 use std::collections::HashMap;
-use std::io::BufRead;
-use std::sync::{Arc, Mutex};
+use std::io::{BufRead, Write};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use gort::chan::{self, Receiver, Sender};
 use gort::net::TcpConn;
 
-/// How long one client may take to accept a line before it is dropped;
-/// bounds how long a stuck client can hold up the sender's goroutine.
+/// Lines queued for one client before it counts as stuck and is dropped.
+const QUEUE: usize = 64;
+/// How long one client may take to accept a line.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The connected clients, by id.
-///
-/// This is a plain `std::sync::Mutex` because gort has no channels yet.
-/// It is held only to insert, remove or copy the list, never across a
-/// write or any other call that can park, since a goroutine may resume on
-/// another thread (see the README's rules). Once gort has channels this
-/// becomes Go's usual hub: one goroutine owning the map, fed by `join`,
-/// `leave` and `message` channels.
-type Clients = Arc<Mutex<HashMap<u64, Arc<TcpConn>>>>;
+/// A client as the broadcaster knows it.
+struct Client {
+    who: String,
+    /// Its writer goroutine's queue; dropping it ends the writer.
+    out: Sender<String>,
+    conn: Arc<TcpConn>,
+}
+
+/// What the other goroutines tell the broadcaster.
+struct Hub {
+    entering: Sender<(u64, Client)>,
+    leaving: Sender<u64>,
+    messages: Sender<(u64, String)>,
+}
 
 fn main() {
     let addr = std::env::args()
@@ -52,92 +62,136 @@ fn serve(addr: &str) -> std::io::Result<std::convert::Infallible> {
     let laddr = gort::net::resolve_tcp_addr("tcp", addr)?;
     let ln = gort::net::listen_tcp("tcp", Some(&laddr))?;
     println!("listening on {}", ln.addr());
-    let clients = Clients::default();
+    let (entering, entering_rx) = chan::bounded(0);
+    let (leaving, leaving_rx) = chan::bounded(0);
+    let (messages, messages_rx) = chan::bounded(0);
+    gort::go!(broadcaster(entering_rx, leaving_rx, messages_rx));
+    let hub = Arc::new(Hub {
+        entering,
+        leaving,
+        messages,
+    });
     let mut next_id = 0u64;
     loop {
         match ln.accept() {
             Ok(conn) => {
                 next_id += 1;
-                let clients = clients.clone();
-                gort::go!(client(next_id, Arc::new(conn), clients));
+                let hub = hub.clone();
+                gort::go!(client(next_id, Arc::new(conn), hub));
             }
             Err(e) => eprintln!("accept: {e}"),
         }
     }
 }
 
-/// Adds one client to the room, broadcasts its lines until it leaves, and
-/// removes it.
-fn client(id: u64, conn: Arc<TcpConn>, clients: Clients) {
-    let who = conn.remote_addr().to_string();
-    let here = {
-        let mut list = lock(&clients);
-        list.insert(id, conn.clone());
-        list.len()
-    };
-    println!("* {who} joined");
-    broadcast(&clients, id, &format!("* {who} joined\n"));
-    // The others were sent the join line before the newcomer gets this.
-    send(&conn, &format!("* welcome {who} ({here} here)\n"));
-    let mut line = Vec::new();
-    let mut reader = std::io::BufReader::new(&*conn);
+/// Owns the room: the only goroutine that reads or changes `clients`.
+fn broadcaster(
+    entering: Receiver<(u64, Client)>,
+    leaving: Receiver<u64>,
+    messages: Receiver<(u64, String)>,
+) {
+    let mut clients: HashMap<u64, Client> = HashMap::new();
     loop {
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => {
-                let text = String::from_utf8_lossy(&line);
-                let text = text.trim_end_matches(['\r', '\n']);
-                broadcast(&clients, id, &format!("[{who}] {text}\n"));
-            }
-            Err(e) => {
-                // A close by `send` (a stuck client) lands here too.
-                if !gort::net::is_closed(&e) {
-                    eprintln!("{e}");
+        gort::select! {
+            recv(entering) -> c => {
+                let Some((id, c)) = c else { return };
+                println!("* {} joined", c.who);
+                broadcast(&mut clients, id, format!("* {} joined\n", c.who));
+                let welcome = format!("* welcome {} ({} here)\n", c.who, clients.len() + 1);
+                let _ = c.out.try_send(welcome);
+                clients.insert(id, c);
+            },
+            recv(leaving) -> id => {
+                let Some(id) = id else { return };
+                // Absent if it was already dropped as stuck.
+                if let Some(c) = clients.remove(&id) {
+                    println!("* {} left", c.who);
+                    broadcast(&mut clients, id, format!("* {} left\n", c.who));
                 }
-                break;
+            },
+            recv(messages) -> m => {
+                let Some((from, line)) = m else { return };
+                broadcast(&mut clients, from, line);
+            },
+        }
+    }
+}
+
+/// Queues `msg` for every client but `from`; drops those whose queue is
+/// full (closing the conn ends their reader, which then reports leaving).
+fn broadcast(clients: &mut HashMap<u64, Client>, from: u64, msg: String) {
+    clients.retain(|id, c| {
+        if *id == from {
+            return true;
+        }
+        match c.out.try_send(msg.clone()) {
+            Ok(()) => true,
+            Err(_) => {
+                eprintln!("dropping {}: too slow", c.who);
+                let _ = c.conn.close();
+                false
             }
         }
-    }
-    lock(&clients).remove(&id);
-    let _ = conn.close();
-    println!("* {who} left");
-    broadcast(&clients, id, &format!("* {who} left\n"));
+    });
 }
 
-/// Sends `msg` to every client but `from`.
-fn broadcast(clients: &Clients, from: u64, msg: &str) {
-    // Copy the list, then drop the guard at the end of this statement:
-    // writes park, and a std guard must not be held across that.
-    let others: Vec<Arc<TcpConn>> = lock(clients)
-        .iter()
-        .filter(|(id, _)| **id != from)
-        .map(|(_, c)| c.clone())
-        .collect();
-    for conn in others {
-        send(&conn, msg);
-    }
-}
-
-/// Writes `msg` to `conn` in one call, so that it is not interleaved with
-/// other goroutines' lines. A client too slow to take it within
-/// [`WRITE_TIMEOUT`], or gone, is closed: its reader goroutine then sees
-/// the close and leaves.
-fn send(conn: &TcpConn, msg: &str) {
-    let sent = conn
-        .set_write_deadline(Some(Instant::now() + WRITE_TIMEOUT))
-        .and_then(|()| conn.write(msg.as_bytes()));
-    if let Err(e) = sent {
-        if !gort::net::is_closed(&e) {
-            eprintln!("{e}");
+/// One client: announces it, forwards its lines, and reports it gone.
+fn client(id: u64, conn: Arc<TcpConn>, hub: Arc<Hub>) {
+    let who = conn.remote_addr().to_string();
+    let (out, queue) = chan::bounded(QUEUE);
+    let writer_conn = conn.clone();
+    let writer = gort::spawn(move || client_writer(&writer_conn, queue));
+    let entered = hub.entering.send((
+        id,
+        Client {
+            who: who.clone(),
+            out,
+            conn: conn.clone(),
+        },
+    ));
+    if entered.is_ok() {
+        let mut line = Vec::new();
+        let mut reader = std::io::BufReader::new(&*conn);
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(_) => {
+                    let text = String::from_utf8_lossy(&line);
+                    let text = text.trim_end_matches(['\r', '\n']);
+                    if hub.messages.send((id, format!("[{who}] {text}\n"))).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    // A close by the broadcaster (a stuck client) lands here.
+                    if !gort::net::is_closed(&e) {
+                        eprintln!("{e}");
+                    }
+                    break;
+                }
+            }
         }
-        let _ = conn.close();
+        let _ = hub.leaving.send(id);
     }
+    // The broadcaster dropped our queue's sender: the writer drains and ends.
+    let _ = writer.join();
+    let _ = conn.close();
 }
 
-/// Locks the client list. A goroutine that panicked while holding it
-/// left the map itself intact (every change is one call), so a poisoned
-/// lock is used as is.
-fn lock(clients: &Clients) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<TcpConn>>> {
-    clients.lock().unwrap_or_else(|e| e.into_inner())
+/// Writes the client's queued lines to its conn, each in one call so that
+/// lines never interleave, until the queue is closed.
+fn client_writer(conn: &TcpConn, queue: Receiver<String>) {
+    for msg in &queue {
+        let sent = conn
+            .set_write_deadline(Some(Instant::now() + WRITE_TIMEOUT))
+            .and_then(|()| (&*conn).write_all(msg.as_bytes()));
+        if let Err(e) = sent {
+            if !gort::net::is_closed(&e) {
+                eprintln!("{e}");
+            }
+            let _ = conn.close();
+            return;
+        }
+    }
 }
