@@ -159,7 +159,11 @@ fn client(id: u64, conn: Arc<TcpConn>, hub: Arc<Hub>) {
                 Ok(_) => {
                     let text = String::from_utf8_lossy(&line);
                     let text = text.trim_end_matches(['\r', '\n']);
-                    if hub.messages.send((id, format!("[{who}] {text}\n"))).is_err() {
+                    if hub
+                        .messages
+                        .send((id, format!("[{who}] {text}\n")))
+                        .is_err()
+                    {
                         break;
                     }
                 }
