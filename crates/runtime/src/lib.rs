@@ -21,7 +21,10 @@
 //!
 //! Where to start reading: [`runtime2`](self) types (G, M, P) → `proc.rs`
 //! (`newproc`, `gopark`, `goready`, `find_runnable`) → `asm_amd64.rs` (the
-//! switch) → `stack.rs`, `time.rs`, `sema.rs`, `sysmon.rs`.
+//! switch) → `stack.rs`, `time.rs`, `sema.rs`, `sysmon.rs`. On top of those:
+//! [`chan`] and [`select!`] (Go's `chan.go`, `select.go`), [`sync`] (Go's
+//! `src/sync` on `sema.rs`), [`time::Timer`]/[`time::Ticker`] (Go's
+//! `time/sleep.go`, `tick.go`) and [`context`].
 //!
 //! # Environment
 //!
@@ -34,7 +37,7 @@
 //! # Rules for code that runs in goroutines
 //!
 //! * Scheduling is cooperative: a goroutine runs until it blocks in the
-//!   runtime (join, sleep, semaphore, I/O through gort), calls [`yield_now`],
+//!   runtime (join, sleep, channels, sync, I/O through gort), calls [`yield_now`],
 //!   or returns. Wrap thread-blocking calls in [`blocking`].
 //! * A goroutine may resume on a different OS thread after any of those
 //!   points. Do not hold a reference obtained from a `thread_local!` across
