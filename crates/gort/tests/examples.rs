@@ -638,3 +638,47 @@ fn examples_report_bad_arguments_without_panicking() {
         );
     }
 }
+
+#[test]
+fn bench_echo_echoes_a_mebibyte_on_each_of_several_connections() {
+    let (_server, out) = start("bench_echo", &["--addr", "127.0.0.1:0", "--procs", "2"]);
+    let addr = out.listening();
+    // Four clients at once, each with its own pattern: a writer thread
+    // sends 1 MiB while the test reads the echo back, so neither side's
+    // socket buffers fill up and stall the other.
+    let clients: Vec<_> = (0..4u8)
+        .map(|k| {
+            let c = connect(&addr);
+            let data: Vec<u8> = (0..1 << 20)
+                .map(|i: u32| (i % 251) as u8 ^ k.wrapping_mul(37))
+                .collect();
+            let mut w = c.try_clone().unwrap();
+            let sent = data.clone();
+            let writer = thread::spawn(move || {
+                for chunk in sent.chunks(7919) {
+                    w.write_all(chunk).unwrap();
+                }
+                w.shutdown(Shutdown::Write).unwrap();
+            });
+            (c, data, writer)
+        })
+        .collect();
+    for (mut c, data, writer) in clients {
+        let mut back = Vec::with_capacity(data.len());
+        // End of file once the server has echoed everything and seen ours.
+        c.read_to_end(&mut back).unwrap();
+        writer.join().unwrap();
+        assert!(
+            back == data,
+            "echo differs: {} of {} bytes",
+            back.len(),
+            data.len()
+        );
+    }
+    // The server goes on serving after those connections closed.
+    let mut c = connect(&addr);
+    c.write_all(b"still here").unwrap();
+    let mut back = [0u8; 10];
+    c.read_exact(&mut back).unwrap();
+    assert_eq!(&back, b"still here");
+}

@@ -1,0 +1,3 @@
+module gortbench/peers/echo
+
+go 1.27
