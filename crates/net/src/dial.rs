@@ -302,6 +302,13 @@ impl SysDialer {
         if fallbacks.is_empty() {
             return self.dial_serial(ctx, &primaries);
         }
+        if gort_runtime::goid().is_none() {
+            // A plain thread has no goroutines to race with: try the
+            // primaries, then the fallbacks, in turn.
+            let mut all = primaries;
+            all.extend(fallbacks.0);
+            return self.dial_serial(ctx, &all);
+        }
         // Closed (by dropping its only sender) when we return.
         let (_returned, returned_rx) = chan::bounded::<()>(0);
         let (results_tx, results) = chan::bounded::<DialResult>(0);
