@@ -579,6 +579,14 @@ pub fn listen_packet(network: &str, address: &str) -> io::Result<Box<dyn PacketC
     ListenConfig::default().listen_packet(network, address)
 }
 
+/// A listen under a context that is already done fails before it starts.
+fn listen_ctx_check(ctx: &Context, network: &str) -> io::Result<()> {
+    match ctx.err() {
+        Some(err) => Err(OpError::new("listen", network, None, None, map_err(err))),
+        None => Ok(()),
+    }
+}
+
 impl ListenConfig {
     /// [`listen`](Self::listen) under a context (Go's `ListenConfig.Listen`,
     /// which takes one): a context already cancelled fails the call with
@@ -591,9 +599,7 @@ impl ListenConfig {
         network: &str,
         address: &str,
     ) -> io::Result<Box<dyn Listener>> {
-        if let Some(err) = ctx.err() {
-            return Err(OpError::new("listen", network, None, None, map_err(err)));
-        }
+        listen_ctx_check(ctx, network)?;
         self.listen(network, address)
     }
 
@@ -606,9 +612,7 @@ impl ListenConfig {
         network: &str,
         address: &str,
     ) -> io::Result<Box<dyn PacketConn>> {
-        if let Some(err) = ctx.err() {
-            return Err(OpError::new("listen", network, None, None, map_err(err)));
-        }
+        listen_ctx_check(ctx, network)?;
         self.listen_packet(network, address)
     }
 

@@ -73,7 +73,10 @@ impl NetFD {
 
     /// Starts a nonblocking `connect(2)` on `fd`, wraps it, and waits for the
     /// handshake (Go's `connect`). Returns the wrapped socket and the peer
-    /// address the kernel reports, if it reported one.
+    /// address the kernel reports, if it reported one. `ctx`'s deadline
+    /// becomes the write deadline of the wait; a cancellable `ctx` is
+    /// watched by an interrupter goroutine, and a cancel is reported as
+    /// `map_err(ctx.err())` (`operation was canceled` or `i/o timeout`).
     pub(crate) fn connect(
         fd: OwnedFd,
         family: i32,

@@ -207,7 +207,7 @@ pub(crate) fn unlink_listener_path(path: &str) {
 }
 
 /// Connects a Unix socket of network `net` to `raddr`, from `laddr` if
-/// given (Go's `sysDialer.dialUnix`). `deadline` bounds the connect. The
+/// given (Go's `sysDialer.dialUnix`). `ctx` (None: no limit) bounds and can cancel the connect. The
 /// caller wraps errors in an `OpError`.
 pub(crate) fn do_dial_unix(
     net: &'static str,
