@@ -103,7 +103,14 @@ impl Builder {
     }
 
     /// Starts the runtime.
+    ///
+    /// Like a Go program at start-up, this raises the process's soft limit
+    /// on open files to the hard limit
+    /// ([`gort_poll::raise_nofile_limit`]), so a server is not stopped at
+    /// 1024 connections by a limit meant for `select(2)`.
     pub fn build(&self) -> io::Result<Runtime> {
+        // A failure leaves the old limit, which is still a working one.
+        let _ = gort_poll::raise_nofile_limit();
         let mut b = self.inner.clone();
         if !self.netpoll {
             b.netpoll(Arc::new(gort_netpoll::Poller::new()?));

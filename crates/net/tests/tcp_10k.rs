@@ -48,7 +48,7 @@ fn ten_thousand_connections_each_echo_100_messages() {
     if let Some(addr) = std::env::var_os(CHILD_ENV) {
         return clients(addr.to_str().unwrap());
     }
-    let limit = raise_nofile_limit();
+    let limit = gort_poll::raise_nofile_limit().unwrap();
     if limit < CONNS as u64 + HEADROOM {
         eprintln!(
             "skipping {TEST}: RLIMIT_NOFILE hard limit {limit} < {}",
@@ -134,7 +134,7 @@ fn echo(c: TcpConn) -> Result<u64, String> {
 /// Child mode: 10,000 client goroutines, all connected at once, each
 /// sending [`ROUNDS`] messages and checking every echo.
 fn clients(addr: &str) {
-    let limit = raise_nofile_limit();
+    let limit = gort_poll::raise_nofile_limit().unwrap();
     assert!(
         limit >= CONNS as u64 + HEADROOM,
         "child: RLIMIT_NOFILE {limit}"
@@ -193,32 +193,6 @@ fn clients(addr: &str) {
         failed.len(),
         &failed[..failed.len().min(3)]
     );
-}
-
-/// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns the soft
-/// limit now in force.
-fn raise_nofile_limit() -> u64 {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `lim` is a live, writable rlimit for the call to fill in.
-    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
-    assert_eq!(rc, 0, "getrlimit: {}", std::io::Error::last_os_error());
-    // An unlimited hard limit is refused as a soft one (fs.nr_open caps it);
-    // a million is plenty.
-    let want = lim.rlim_max.min(1 << 20);
-    if lim.rlim_cur < want {
-        let raised = libc::rlimit {
-            rlim_cur: want,
-            rlim_max: lim.rlim_max,
-        };
-        // SAFETY: `raised` is a live rlimit the call only reads.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            lim.rlim_cur = want;
-        }
-    }
-    lim.rlim_cur
 }
 
 /// Waits up to `limit` for the child to exit; `None` if it did not.

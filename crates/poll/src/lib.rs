@@ -27,6 +27,8 @@
 //!   [`splice`] (socket → pipe → socket, with a pool of pipes) and
 //!   [`send_file`] (file → socket), that net's `read_from`/`write_to` use
 //!   (Go's `splice_linux.go`, `sendfile_unix.go`).
+//! * `rlimit.rs`: [`raise_nofile_limit`], the soft open-files limit raised
+//!   to the hard one at start-up (Go's `syscall/rlimit.go`).
 //! * [`fd`]: the errors (`ErrNetClosing`, `ErrDeadlineExceeded`, ...), as
 //!   typed errors inside `std::io::Error`.
 //!
@@ -45,6 +47,8 @@ mod fd_posix;
 #[cfg(not(loom))]
 mod fd_unix;
 #[cfg(not(loom))]
+mod rlimit;
+#[cfg(not(loom))]
 mod sendfile_unix;
 #[cfg(not(loom))]
 mod sockopt;
@@ -62,6 +66,8 @@ pub use fd_mutex::FdMutex;
 pub use fd_poll_runtime::convert_err;
 #[cfg(not(loom))]
 pub use fd_unix::{FD, MAX_RW, MAX_VEC, THREAD_POLL_SLICE_NS};
+#[cfg(not(loom))]
+pub use rlimit::{orig_rlimit_nofile, raise_nofile_limit};
 #[cfg(not(loom))]
 pub use sendfile_unix::send_file;
 #[cfg(all(not(loom), target_os = "linux"))]

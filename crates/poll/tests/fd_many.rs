@@ -183,7 +183,7 @@ fn ten_thousand_socket_pairs_across_two_processes_without_lost_wakeups() {
         return echo_child();
     }
     let _budget = fd_budget();
-    let limit = raise_nofile_limit();
+    let limit = gort_poll::raise_nofile_limit().unwrap();
     if limit < SOCK_PAIRS as u64 + HEADROOM {
         eprintln!(
             "skipping {TEN_K_TEST}: RLIMIT_NOFILE hard limit {limit} < {}",
@@ -255,7 +255,7 @@ fn ten_thousand_socket_pairs_across_two_processes_without_lost_wakeups() {
 /// [`SOCK_ROUNDS`] 8-byte messages on each, all at once, and checks that
 /// the parent then closes its end.
 fn echo_child() {
-    let limit = raise_nofile_limit();
+    let limit = gort_poll::raise_nofile_limit().unwrap();
     assert!(
         limit >= SOCK_PAIRS as u64 + HEADROOM,
         "child: RLIMIT_NOFILE {limit}"
@@ -410,32 +410,6 @@ fn recv_peer_ends(ctl: BorrowedFd<'_>) -> Vec<OwnedFd> {
         assert_eq!(got.len() - before, u32::from_le_bytes(count) as usize);
     }
     got
-}
-
-/// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns the soft
-/// limit now in force.
-fn raise_nofile_limit() -> u64 {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `lim` is a live, writable rlimit for the call to fill in.
-    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
-    assert_eq!(rc, 0, "getrlimit: {}", std::io::Error::last_os_error());
-    // An unlimited hard limit is refused as a soft one (fs.nr_open caps it);
-    // a million is plenty.
-    let want = lim.rlim_max.min(1 << 20);
-    if lim.rlim_cur < want {
-        let raised = libc::rlimit {
-            rlim_cur: want,
-            rlim_max: lim.rlim_max,
-        };
-        // SAFETY: `raised` is a live rlimit the call only reads.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            lim.rlim_cur = want;
-        }
-    }
-    lim.rlim_cur
 }
 
 /// Waits for the child to exit, polling so that the lock is free for
