@@ -682,3 +682,58 @@ fn bench_echo_echoes_a_mebibyte_on_each_of_several_connections() {
     c.read_exact(&mut back).unwrap();
     assert_eq!(&back, b"still here");
 }
+
+#[test]
+fn bench_micro_prints_one_json_line_of_positive_figures() {
+    let done = run("bench_micro", &["--quick", "--parked", "2000"], "");
+    assert!(done.status.success(), "bench_micro failed: {}", done.stderr);
+    let lines: Vec<&str> = done.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "want one line: {:?}", done.stdout);
+    // A flat object of "key":value pairs: no value holds a comma or a colon.
+    let body = lines[0]
+        .strip_prefix('{')
+        .and_then(|s| s.strip_suffix('}'))
+        .unwrap_or_else(|| panic!("not a JSON object: {}", lines[0]));
+    let fields: Vec<(&str, &str)> = body
+        .split(',')
+        .map(|kv| {
+            kv.split_once(':')
+                .unwrap_or_else(|| panic!("bad pair {kv:?} in {}", lines[0]))
+        })
+        .collect();
+    let keys: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+    assert_eq!(
+        keys,
+        [
+            "\"runtime\"",
+            "\"spawn_join_ns\"",
+            "\"park_ready_ns\"",
+            "\"chan_rt_ns\"",
+            "\"parked\"",
+            "\"kib_per_parked\""
+        ],
+        "{}",
+        lines[0]
+    );
+    assert_eq!(fields[0].1, "\"gort\"");
+    for (k, v) in &fields[1..] {
+        let x: f64 = v
+            .parse()
+            .unwrap_or_else(|_| panic!("{k} is not a number: {v:?}"));
+        assert!(x.is_finite() && x > 0.0, "{k} = {x}");
+    }
+    assert_eq!(fields[4].1, "2000", "parked");
+
+    // Bad flags: a message and status 2, no panic.
+    for args in [&["--parked", "0"][..], &["--procs"], &["--bogus"]] {
+        let bad = run("bench_micro", args, "");
+        assert_eq!(bad.status.code(), Some(2), "{args:?}: {}", bad.stderr);
+        assert!(
+            bad.stderr.starts_with("bench_micro: "),
+            "{args:?}: {}",
+            bad.stderr
+        );
+        assert!(!bad.stderr.contains("panicked"), "{args:?}: {}", bad.stderr);
+        assert!(bad.stdout.is_empty(), "{args:?}: {}", bad.stdout);
+    }
+}

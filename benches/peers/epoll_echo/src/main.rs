@@ -75,9 +75,41 @@ fn main() {
         }
     }
     let addr = addr.unwrap_or_else(|| usage());
+    raise_nofile_limit();
     if let Err(e) = run(addr, threads) {
         eprintln!("epoll_echo: {e}");
         std::process::exit(1);
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit, as Go's runtime
+/// does for every Go program at start-up (see
+/// https://github.com/golang/go/blob/go1.27/src/syscall/rlimit.go), so that
+/// this server can hold as many connections as the hard limit allows (the soft
+/// limit is often 1024). A failure is reported and otherwise ignored: the
+/// program still works, with fewer descriptors.
+fn raise_nofile_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid rlimit for getrlimit to fill in.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        eprintln!(
+            "epoll_echo: getrlimit(RLIMIT_NOFILE): {}",
+            std::io::Error::last_os_error()
+        );
+        return;
+    }
+    if lim.rlim_cur < lim.rlim_max {
+        lim.rlim_cur = lim.rlim_max;
+        // SAFETY: `lim` is a valid rlimit, read by setrlimit only.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
+            eprintln!(
+                "epoll_echo: setrlimit(RLIMIT_NOFILE): {}",
+                std::io::Error::last_os_error()
+            );
+        }
     }
 }
 

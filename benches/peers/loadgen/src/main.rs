@@ -18,6 +18,14 @@
 //! - `stream`: each connection keeps writing `--size`-byte chunks and reading
 //!   the echo, with at most `STREAM_WINDOW_CHUNKS` chunks in flight, and the
 //!   echoed bytes per second are reported.
+//! - `idle`: what an idle connection costs the server. Read the server's
+//!   VmRSS (`/proc/PID/status`, so `--server-pid` is required), open the
+//!   connections in waves of at most `IDLE_WAVE` (each wave's connections
+//!   write one byte and read its echo before the next wave starts, so at most
+//!   that many are ever waiting in the listen backlog and every server
+//!   handler has done one read and is blocked in the next), wait `--settle`
+//!   seconds, read VmRSS again and report the growth per connection, then
+//!   close everything.
 //!
 //! Every echoed byte is checked against what was sent (a pattern that depends on
 //! the connection and the byte offset); a mismatch exits with status 1. The
@@ -44,6 +52,12 @@ const CONNECT_ROUNDS: u32 = 5;
 const CONNECT_ROUND_TIMEOUT: Duration = Duration::from_secs(5);
 /// Period of the byte pattern; prime so it does not line up with chunk sizes.
 const PATTERN_PERIOD: usize = 251;
+/// `--mode idle`: most connections connecting or waiting for their echo at
+/// once. Below every listen backlog of the servers under test (tokio's is
+/// 1024, Go's and epoll_echo's are `net.core.somaxconn`), so no SYN is dropped.
+const IDLE_WAVE: usize = 512;
+/// `--mode idle`: how long one wave may wait for all its echoes.
+const IDLE_ECHO_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn fail(msg: impl std::fmt::Display) -> ! {
     eprintln!("loadgen: {msg}");
@@ -52,9 +66,10 @@ fn fail(msg: impl std::fmt::Display) -> ! {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: loadgen --addr HOST:PORT [--conns C] [--mode pingpong|stream] [--size S]\n\
-         \x20              [--warmup SECS] [--duration SECS] [--server-pid PID] [--json]\n\
-         defaults: --conns 1 --mode pingpong --size 64 (stream: 16384) --warmup 1 --duration 5"
+        "usage: loadgen --addr HOST:PORT [--conns C] [--mode pingpong|stream|idle] [--size S]\n\
+         \x20              [--warmup SECS] [--duration SECS] [--settle SECS] [--server-pid PID] [--json]\n\
+         defaults: --conns 1 --mode pingpong --size 64 (stream: 16384) --warmup 1 --duration 5\n\
+         \x20         --settle 0.5 (idle only); --mode idle needs --server-pid"
     );
     std::process::exit(2);
 }
@@ -69,6 +84,12 @@ struct Config {
     addr: SocketAddr,
     addr_text: String,
     conns: usize,
+    /// `--mode idle`: open the connections and measure the server's memory
+    /// instead of driving traffic; `mode`, `size`, `warmup` and `duration`
+    /// are then unused.
+    idle: bool,
+    /// `--mode idle`: pause between the last echo and the second RSS reading.
+    settle: Duration,
     mode: Mode,
     size: usize,
     warmup: Duration,
@@ -91,6 +112,8 @@ fn parse_args() -> Config {
     let mut addr_text = None;
     let mut conns = 1usize;
     let mut mode = Mode::PingPong;
+    let mut idle = false;
+    let mut settle = Duration::from_millis(500);
     let mut size = None;
     let mut warmup = Duration::from_secs(1);
     let mut duration = Duration::from_secs(5);
@@ -120,8 +143,12 @@ fn parse_args() -> Config {
                 mode = match val("--mode").as_str() {
                     "pingpong" => Mode::PingPong,
                     "stream" => Mode::Stream,
+                    "idle" => {
+                        idle = true;
+                        Mode::PingPong
+                    }
                     v => {
-                        eprintln!("loadgen: bad --mode {v:?} (pingpong or stream)");
+                        eprintln!("loadgen: bad --mode {v:?} (pingpong, stream or idle)");
                         usage()
                     }
                 }
@@ -138,6 +165,7 @@ fn parse_args() -> Config {
             }
             "--warmup" => warmup = parse_secs("--warmup", &val("--warmup")),
             "--duration" => duration = parse_secs("--duration", &val("--duration")),
+            "--settle" => settle = parse_secs("--settle", &val("--settle")),
             "--server-pid" => {
                 let v = val("--server-pid");
                 server_pid = Some(v.parse().unwrap_or_else(|_| {
@@ -157,6 +185,10 @@ fn parse_args() -> Config {
         eprintln!("loadgen: --addr is required");
         usage()
     });
+    if idle && server_pid.is_none() {
+        eprintln!("loadgen: --mode idle needs --server-pid (it reads the server's VmRSS)");
+        usage()
+    }
     let addr = match addr_text.to_socket_addrs().map(|mut it| it.next()) {
         Ok(Some(a)) => a,
         Ok(None) => fail(format!("--addr {addr_text:?} resolves to no address")),
@@ -173,6 +205,8 @@ fn parse_args() -> Config {
         addr,
         addr_text,
         conns,
+        idle,
+        settle,
         mode,
         size,
         warmup,
@@ -364,6 +398,11 @@ fn start_connect(addr: &SocketAddr) -> Result<(OwnedFd, bool), std::io::Error> {
 /// for writability), retrying failed ones a bounded number of times. Exits with
 /// a message if any connection cannot be made.
 fn connect_all(addr: &SocketAddr, addr_text: &str, n: usize) -> Vec<OwnedFd> {
+    try_connect_all(addr, addr_text, n).unwrap_or_else(|e| fail(e))
+}
+
+/// [`connect_all`], returning the failure message instead of exiting.
+fn try_connect_all(addr: &SocketAddr, addr_text: &str, n: usize) -> Result<Vec<OwnedFd>, String> {
     let ep = epoll_create();
     let mut done: Vec<Option<OwnedFd>> = (0..n).map(|_| None).collect();
     let mut last_err: Option<std::io::Error> = None;
@@ -417,15 +456,15 @@ fn connect_all(addr: &SocketAddr, addr_text: &str, n: usize) -> Vec<OwnedFd> {
         }
         // Sockets still pending after the round are dropped (closed) and retried.
         if done.iter().all(Option::is_some) {
-            return done
+            return Ok(done
                 .into_iter()
                 .map(|f| f.expect("all connected"))
-                .collect();
+                .collect());
         }
     }
     let ok = done.iter().filter(|f| f.is_some()).count();
     let why = last_err.map_or_else(|| "unknown error".to_string(), |e| e.to_string());
-    fail(format!(
+    Err(format!(
         "cannot connect to {addr_text} ({addr}): {why} ({ok} of {n} connections made after {CONNECT_ROUNDS} attempts); is the server running?"
     ))
 }
@@ -449,6 +488,41 @@ fn proc_cpu_ticks(pid: &str) -> Option<u64> {
     let utime: u64 = it.next()?.parse().ok()?;
     let stime: u64 = it.next()?.parse().ok()?;
     Some(utime + stime)
+}
+
+/// The resident set of process `pid` (`VmRSS` in `/proc/PID/status`), in KiB.
+fn proc_vm_rss_kib(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let v = s.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    v.trim().strip_suffix("kB")?.trim().parse().ok()
+}
+
+/// Raises the soft limit on open files to the hard limit (as Go programs do
+/// at start-up), so that thousands of connections fit. A failure is reported
+/// and otherwise ignored: connecting then fails with EMFILE and says so.
+fn raise_nofile_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid rlimit for getrlimit to fill in.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        eprintln!(
+            "loadgen: getrlimit(RLIMIT_NOFILE): {}",
+            std::io::Error::last_os_error()
+        );
+        return;
+    }
+    if lim.rlim_cur < lim.rlim_max {
+        lim.rlim_cur = lim.rlim_max;
+        // SAFETY: `lim` is a valid rlimit, read by setrlimit only.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
+            eprintln!(
+                "loadgen: setrlimit(RLIMIT_NOFILE): {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------- connections
@@ -587,6 +661,158 @@ impl Driver<'_> {
     }
 }
 
+// ---------------------------------------------------------------- idle
+
+/// What `--mode idle` measured.
+struct IdleReport {
+    rss_before_kib: u64,
+    rss_after_kib: u64,
+}
+
+/// `--mode idle`: reads the server's VmRSS, opens `cfg.conns` connections in
+/// waves of at most [`IDLE_WAVE`], each of which writes one byte and reads
+/// its echo before the next wave starts, waits `cfg.settle`, reads VmRSS
+/// again and closes every connection. Exits with a message on any failure.
+fn run_idle(cfg: &Config) -> IdleReport {
+    let pid = cfg
+        .server_pid
+        .unwrap_or_else(|| fail("--mode idle needs --server-pid"));
+    let rss = || {
+        proc_vm_rss_kib(pid).unwrap_or_else(|| {
+            fail(format!(
+                "cannot read VmRSS from /proc/{pid}/status (is --server-pid right?)"
+            ))
+        })
+    };
+    let rss_before_kib = rss();
+    let ep = epoll_create();
+    let mut open: Vec<OwnedFd> = Vec::with_capacity(cfg.conns);
+    while open.len() < cfg.conns {
+        let first = open.len();
+        let n = IDLE_WAVE.min(cfg.conns - first);
+        let wave = try_connect_all(&cfg.addr, &cfg.addr_text, n)
+            .unwrap_or_else(|e| fail(with_open(e, first)));
+        echo_one_byte(ep.as_raw_fd(), &wave, first).unwrap_or_else(|e| fail(with_open(e, first)));
+        open.extend(wave);
+    }
+    std::thread::sleep(cfg.settle);
+    let rss_after_kib = rss();
+    drop(open);
+    IdleReport {
+        rss_before_kib,
+        rss_after_kib,
+    }
+}
+
+/// `msg`, followed by how many connections were already open if any were.
+fn with_open(msg: String, open: usize) -> String {
+    if open == 0 {
+        msg
+    } else {
+        format!("{msg} [{open} idle connections were already open]")
+    }
+}
+
+/// Writes one byte on each of `fds` and waits (at most
+/// [`IDLE_ECHO_TIMEOUT`]) until each has read its echo back, using the epoll
+/// instance `ep` (every fd is removed from it again). `first` numbers the
+/// connections in messages.
+fn echo_one_byte(ep: RawFd, fds: &[OwnedFd], first: usize) -> Result<(), String> {
+    // The byte each connection sends: its number, so a crossed echo shows.
+    let byte = |i: usize| ((first + i) % PATTERN_PERIOD) as u8;
+    for (i, fd) in fds.iter().enumerate() {
+        match sys_write(fd.as_raw_fd(), &[byte(i)]) {
+            Io::Done(1) => {}
+            Io::Err(e) => return Err(format!("connection {}: write: {e}", first + i)),
+            _ => {
+                return Err(format!(
+                    "connection {}: a fresh socket took no byte",
+                    first + i
+                ));
+            }
+        }
+        epoll_ctl(
+            ep,
+            libc::EPOLL_CTL_ADD,
+            fd.as_raw_fd(),
+            libc::EPOLLIN as u32,
+            i as u64,
+        );
+    }
+    let mut waiting = vec![true; fds.len()];
+    let mut left = fds.len();
+    let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS];
+    let deadline = Instant::now() + IDLE_ECHO_TIMEOUT;
+    while left > 0 {
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(format!(
+                "{left} of {} connections (numbers {}..{}) got no echo within {IDLE_ECHO_TIMEOUT:?}; \
+                 is the server out of file descriptors?",
+                fds.len(),
+                first,
+                first + fds.len()
+            ));
+        }
+        let k = epoll_wait(ep, &mut events, deadline - now);
+        for ev in &events[..k] {
+            let i = ev.u64 as usize;
+            if !waiting[i] {
+                continue;
+            }
+            let mut b = [0u8; 1];
+            match sys_read(fds[i].as_raw_fd(), &mut b) {
+                Io::Done(_) if b[0] == byte(i) => {}
+                Io::Done(_) => {
+                    return Err(format!(
+                        "connection {}: echo mismatch (sent {}, got {})",
+                        first + i,
+                        byte(i),
+                        b[0]
+                    ));
+                }
+                Io::WouldBlock => continue,
+                Io::Eof => {
+                    return Err(format!(
+                        "connection {}: the server closed the connection",
+                        first + i
+                    ));
+                }
+                Io::Err(e) => return Err(format!("connection {}: read: {e}", first + i)),
+            }
+            waiting[i] = false;
+            left -= 1;
+            epoll_ctl(ep, libc::EPOLL_CTL_DEL, fds[i].as_raw_fd(), 0, 0);
+        }
+    }
+    Ok(())
+}
+
+fn print_idle_report(cfg: &Config, r: &IdleReport) {
+    let per = (r.rss_after_kib as f64 - r.rss_before_kib as f64) / cfg.conns as f64;
+    let mut out = std::io::stdout().lock();
+    let res = if cfg.json {
+        writeln!(
+            out,
+            "{{\"mode\":\"idle\",\"conns\":{},\"server_rss_before_kib\":{},\"server_rss_after_kib\":{},\"kib_per_conn\":{per:.3}}}",
+            cfg.conns, r.rss_before_kib, r.rss_after_kib
+        )
+    } else {
+        writeln!(
+            out,
+            "idle {} conns={} settle={:.2}s\n  server RSS: {} KiB before, {} KiB after, {per:.2} KiB per connection",
+            cfg.addr_text,
+            cfg.conns,
+            cfg.settle.as_secs_f64(),
+            r.rss_before_kib,
+            r.rss_after_kib
+        )
+    };
+    if res.and_then(|()| out.flush()).is_err() {
+        std::process::exit(1);
+    }
+}
+
 // ---------------------------------------------------------------- main
 
 struct Report {
@@ -598,6 +824,12 @@ struct Report {
 
 fn main() {
     let cfg = parse_args();
+    raise_nofile_limit();
+    if cfg.idle {
+        let r = run_idle(&cfg);
+        print_idle_report(&cfg, &r);
+        return;
+    }
     let fds = connect_all(&cfg.addr, &cfg.addr_text, cfg.conns);
     let report = run(&cfg, fds);
     print_report(&cfg, &report);
