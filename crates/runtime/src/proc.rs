@@ -401,6 +401,24 @@ fn runqput_current(sched: &Sched, gp: NonNull<G>, next: bool) -> bool {
     false
 }
 
+/// Queues a G the netpoller readied on the caller's P, if it holds one of
+/// `sched`'s Ps (returns true), else on the global queue (false).
+fn runqput_local(sched: &Sched, gp: NonNull<G>) -> bool {
+    let m = getm();
+    if !m.is_null() {
+        // SAFETY: the current M is this thread's.
+        let m = unsafe { &*m };
+        let pp = m.p.get();
+        if !pp.is_null() && ptr::eq(m.schedp, sched) {
+            // SAFETY: the held P is alive and ours.
+            let _ = runqput(sched, unsafe { &*pp }, gp, false);
+            return true;
+        }
+    }
+    globrunqput(sched, gp);
+    false
+}
+
 /// Go's `runqput`: local queue, overflowing half of it to the global queue.
 /// Returns true when `gp` went into an empty `runnext` (see `ready`).
 fn runqput(sched: &Sched, p: &P, gp: NonNull<G>, next: bool) -> bool {
@@ -601,6 +619,7 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
             return Some((gp, false));
         }
         if let Some((gp, inherit)) = p.runq.get() {
+            backlog_valve(sched, p);
             if p.preempt.load(Ordering::Relaxed) {
                 p.preempt.store(false, Ordering::Relaxed);
                 if inherit {
@@ -648,6 +667,16 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
             }
             now = tnow;
             poll_until = earliest(poll_until, until);
+        }
+
+        // Before giving up the P, poll the network for a short while: a reply
+        // that arrives within microseconds is then run at once, without the
+        // cost of this thread sleeping in epoll_wait and being woken.
+        if let Some(found) = poll_spin(sched, p, poll_until) {
+            match found {
+                Some(gp) => return Some((gp, false)),
+                None => continue 'top,
+            }
         }
 
         // Nothing to do: give up the P.
@@ -733,6 +762,100 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
         }
         stopm(sched, m);
     }
+}
+
+/// How long a P's run queue may stay non-empty, while the P works through
+/// it, before the P wakes an idle one to share it (`backlog_valve`).
+const BACKLOG_NS: i64 = 200_000;
+
+/// gort's backlog valve, called each time a P takes a goroutine from its own
+/// queue.
+///
+/// Go wakes an idle P for every batch the netpoller readies and for every
+/// spinning M that finds work. On a machine where the server shares its CPUs
+/// with its clients (or other processes), those extra threads mostly take
+/// CPU time from the peers the server waits for, and each goroutine queued
+/// behind a descheduled thread waits out a kernel time slice: the tail
+/// latency of a multi-threaded server on a busy 2-core box. gort keeps a
+/// readied batch on the P that polled it and wakes a second P only when the
+/// first one has not been able to empty its queue for [`BACKLOG_NS`]: a real
+/// backlog, which more CPUs will shorten. The clock is read once every 16
+/// goroutines of a streak, not at every switch.
+fn backlog_valve(sched: &Sched, p: &P) {
+    // SAFETY: `local` is the holder's and we hold `p` (find_runnable's
+    // caller owns it); nothing else borrows `local` across this call.
+    let local = unsafe { &mut *p.local.get() };
+    if p.runq.is_empty() {
+        local.backlog_n = 0;
+        local.backlog_since = 0;
+        return;
+    }
+    local.backlog_n += 1;
+    if local.backlog_n % 16 != 1 {
+        return;
+    }
+    let now = nanotime();
+    if local.backlog_since == 0 {
+        local.backlog_since = now;
+    } else if now - local.backlog_since >= BACKLOG_NS {
+        local.backlog_since = now;
+        wakep(sched);
+    }
+}
+
+/// How long an M with nothing to run polls the network before it gives up
+/// its P and sleeps: about the time a thread takes to sleep in `epoll_wait`
+/// and be woken again on a virtual machine, so a reply arriving sooner costs
+/// less than the sleep would have, and a quiet server wastes little.
+const POLL_SPIN_NS: i64 = 50_000;
+
+/// gort's poll spin (Go has none): when goroutines wait on the network, no M
+/// is blocked in the poller and this M has nothing else to do, poll without
+/// blocking for up to [`POLL_SPIN_NS`] (or until the next timer). Returns
+/// `None` when it did not spin or found nothing, `Some(Some(gp))` with a
+/// goroutine the network readied, and `Some(None)` when other work turned up
+/// in a run queue meanwhile.
+///
+/// Only one M spins at a time, and only with a second CPU: the peer the
+/// server waits for usually runs on that other CPU, and on a single CPU the
+/// spin would only take time from it.
+fn poll_spin(sched: &Sched, p: &P, poll_until: i64) -> Option<Option<NonNull<G>>> {
+    if sched.ncpu < 2
+        || sched.netpoll_waiters.load(Ordering::Relaxed) == 0
+        || sched.lastpoll.load(Ordering::Relaxed) == 0
+        // Acquire pairs with the Release below; only the flag's owner spins.
+        || sched.pollspinning.swap(true, Ordering::Acquire)
+    {
+        return None;
+    }
+    let start = nanotime();
+    let mut end = start + POLL_SPIN_NS;
+    if poll_until != 0 {
+        end = end.min(poll_until);
+    }
+    let mut found = None;
+    let mut list = Vec::new();
+    while !sched.shutdown.load(Ordering::Relaxed) {
+        let delta = sched.netpoll.netpoll(0, &mut list);
+        netpoll_adjust_waiters(sched, delta);
+        if let Some(gp) = list.pop() {
+            injectglist(sched, std::mem::take(&mut list));
+            mark_runnable(gp);
+            found = Some(Some(gp.0));
+            break;
+        }
+        if !p.runq.is_empty() || sched.runqsize.load(Ordering::Relaxed) > 0 {
+            found = Some(None);
+            break;
+        }
+        if nanotime() >= end {
+            break;
+        }
+        std::hint::spin_loop();
+    }
+    // Release: pairs with the next spinner's Acquire swap.
+    sched.pollspinning.store(false, Ordering::Release);
+    found
 }
 
 fn earliest(a: i64, b: i64) -> i64 {
@@ -869,7 +992,12 @@ fn become_spinning(sched: &Sched, m: &M) {
 fn resetspinning(sched: &Sched, m: &M) {
     m.spinning.set(false);
     sched.nmspinning.fetch_sub(1, Ordering::SeqCst);
-    wakep(sched);
+    // Go always wakes another spinner here. gort does only for work in the
+    // global queue, which no P owns; work in a P's own queue is that P's,
+    // and its backlog valve asks for help if it piles up.
+    if sched.runqsize.load(Ordering::Relaxed) > 0 {
+        wakep(sched);
+    }
 }
 
 /// Starts an M to run goroutines if there is an idle P and no M spinning
@@ -1111,11 +1239,16 @@ pub(crate) fn injectglist(sched: &Sched, list: Vec<Gp>) {
     if list.is_empty() {
         return;
     }
+    let mut all_local = true;
     for &gp in &list {
         mark_runnable(gp);
-        let _ = runqput_current(sched, gp.0, false);
+        all_local &= runqput_local(sched, gp.0);
     }
-    wakep(sched);
+    // Go wakes an idle P here; gort leaves the batch to the P that polled
+    // when it has one: see `backlog_valve`.
+    if !all_local {
+        wakep(sched);
+    }
 }
 
 pub(crate) fn netpoll_adjust_waiters(sched: &Sched, delta: i32) {
@@ -1281,6 +1414,8 @@ pub(crate) fn schedinit(
                 gfree: Vec::new(),
                 goidcache: 0,
                 goidcacheend: 0,
+                backlog_n: 0,
+                backlog_since: 0,
             }),
             stats: Default::default(),
         })
@@ -1307,6 +1442,8 @@ pub(crate) fn schedinit(
         poll_until: Default::default(),
         netpoll,
         netpoll_waiters: Default::default(),
+        pollspinning: Default::default(),
+        ncpu: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
         shutdown: Default::default(),
         stack_size: stack::round_stack_size(stack_size),
         handoffs: Default::default(),

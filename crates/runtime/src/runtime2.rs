@@ -250,6 +250,11 @@ pub(crate) struct PLocal {
     /// (Go's `p.goidcache`/`goidcacheend`).
     pub(crate) goidcache: u64,
     pub(crate) goidcacheend: u64,
+    /// The backlog valve (gort's, not Go's; see `find_runnable`): how many
+    /// goroutines this P has taken from its own queue in a row without the
+    /// queue emptying, and when that streak began (0: no streak).
+    pub(crate) backlog_n: u32,
+    pub(crate) backlog_since: i64,
 }
 
 /// A processor (Go's `p`).
@@ -378,6 +383,13 @@ pub(crate) struct Sched {
     pub(crate) netpoll: Arc<dyn Netpoll>,
     /// Goroutines parked in the netpoller (Go's `netpollWaiters`).
     pub(crate) netpoll_waiters: AtomicU32,
+    /// Set while one M spins on a non-blocking `netpoll` before giving up
+    /// its P (`find_runnable`'s poll spin; gort's, not Go's). At most one M
+    /// spins so, so that at most one CPU is spent waiting for the network.
+    pub(crate) pollspinning: AtomicBool,
+    /// CPUs this process may run on, read at start-up (Go's `ncpu`). The
+    /// poll spin needs a second CPU: on one it would only delay the peer.
+    pub(crate) ncpu: u32,
     /// Set once when the runtime shuts down; checked by every scheduling decision.
     pub(crate) shutdown: AtomicBool,
     /// Default stack size for new goroutines (rounded).
