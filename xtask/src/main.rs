@@ -21,6 +21,8 @@ use std::time::SystemTime;
 
 use serde_json::{Value, json};
 
+mod mirror;
+
 const USAGE: &str = "\
 usage: cargo xtask <task>
 
@@ -28,7 +30,8 @@ tasks:
   bench-runtime [--quick]   run benches/runtime.rs (criterion) and its Go twins in
                             benches/go, print a Markdown table of both and write
                             target/bench/runtime.json; --quick shortens criterion's
-                            warm-up and measurement (0.5 s / 1 s)";
+                            warm-up and measurement (0.5 s / 1 s)
+  mirror                    write docs/src/map.md; check mirror lines and book includes";
 
 /// The benchmarks of `benches/runtime.rs`, in its order, with gort's goal
 /// (ns/op) where there is one. Ids are the Go benchmark names without the
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["bench-runtime"] => bench_runtime(false),
         ["bench-runtime", "--quick"] => bench_runtime(true),
+        ["mirror"] => mirror::run(),
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
