@@ -22,6 +22,7 @@ use std::time::SystemTime;
 use serde_json::{Value, json};
 
 mod bench;
+mod mirror;
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -31,6 +32,7 @@ tasks:
                             benches/go, print a Markdown table of both and write
                             target/bench/runtime.json; --quick shortens criterion's
                             warm-up and measurement (0.5 s / 1 s)
+  mirror                    write docs/src/map.md; check mirror lines and book includes
 ";
 
 /// The benchmarks of `benches/runtime.rs`, in its order, with gort's goal
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         ["bench-runtime"] => bench_runtime(false),
         ["bench-runtime", "--quick"] => bench_runtime(true),
         ["bench", rest @ ..] => bench::run(rest),
+        ["mirror"] => mirror::run(),
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}{}", bench::USAGE);
             return ExitCode::SUCCESS;

@@ -219,6 +219,7 @@ enum Resolved {
 
 /// Resolves `addr` on `network` for `op` ("dial" or "listen"), checking it
 /// against the local address `hint` (Go's `Resolver.resolveAddrList`).
+// ANCHOR: resolveAddrList
 fn resolve_addr_list(
     op: &str,
     network: &str,
@@ -264,6 +265,7 @@ fn resolve_addr_list(
     }
     Ok(Resolved::Inet(list))
 }
+// ANCHOR_END: resolveAddrList
 
 /// Checks a network name (Go's `parseNetwork`, for the networks gort
 /// implements; raw IP networks are not).
@@ -555,10 +557,12 @@ impl std::fmt::Debug for ListenConfig {
 ///     assert!(err.to_string().ends_with("bind: address already in use"), "{err}");
 /// });
 /// ```
+// ANCHOR: Listen
 #[doc(alias = "Listen")]
 pub fn listen(network: &str, address: &str) -> io::Result<Box<dyn Listener>> {
     ListenConfig::default().listen(network, address)
 }
+// ANCHOR_END: Listen
 
 /// Listens for datagrams on `address` (Go's `net.ListenPacket`): `"udp"`,
 /// `"udp4"`, `"udp6"` or `"unixgram"`.
@@ -617,6 +621,7 @@ impl ListenConfig {
     }
 
     /// Go's `ListenConfig.Listen` with a background context.
+    // ANCHOR: ListenConfig_Listen
     pub fn listen(&self, network: &str, address: &str) -> io::Result<Box<dyn Listener>> {
         let op_err =
             |addr: Option<Box<dyn Addr>>, e| OpError::new("listen", network, None, addr, e);
@@ -658,6 +663,7 @@ impl ListenConfig {
             }
         }
     }
+    // ANCHOR_END: ListenConfig_Listen
 
     /// Go's `ListenConfig.ListenPacket`.
     #[doc(alias = "ListenPacket")]

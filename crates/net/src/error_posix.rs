@@ -58,6 +58,7 @@ pub fn errno_text(code: i32) -> String {
 
 /// Wraps an OS error in a [`SyscallError`] naming `name`; any other error
 /// passes through unchanged (Go's `wrapSyscallError`). The kind is kept.
+// ANCHOR: wrapSyscallError
 pub fn wrap_syscall_error(name: &'static str, err: io::Error) -> io::Error {
     if err.raw_os_error().is_some() {
         let kind = err.kind();
@@ -66,6 +67,7 @@ pub fn wrap_syscall_error(name: &'static str, err: io::Error) -> io::Error {
         err
     }
 }
+// ANCHOR_END: wrapSyscallError
 
 #[cfg(test)]
 mod tests {

@@ -22,6 +22,7 @@ use crate::Addr;
 use crate::error_posix::wrap_syscall_error;
 
 /// A network socket (Go's `netFD`).
+// ANCHOR: netFD
 pub(crate) struct NetFD {
     /// The descriptor with its fdMutex and pollDesc (Go's `pfd`).
     pub(crate) pfd: FD,
@@ -39,6 +40,7 @@ pub(crate) struct NetFD {
     /// Remote address; as `laddr`.
     pub(crate) raddr: Option<Box<dyn Addr>>,
 }
+// ANCHOR_END: netFD
 
 impl std::fmt::Debug for NetFD {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -94,16 +96,20 @@ impl NetFD {
     }
 
     /// Reads (Go's `Read`).
+    // ANCHOR: Read
     pub(crate) fn read(&self, p: &mut [u8]) -> io::Result<usize> {
         self.pfd.read(p).map_err(|e| wrap_syscall_error("read", e))
     }
+    // ANCHOR_END: Read
 
     /// Writes all of `p` (Go's `Write`).
+    // ANCHOR: Write
     pub(crate) fn write(&self, p: &[u8]) -> io::Result<usize> {
         self.pfd
             .write(p)
             .map_err(|e| wrap_syscall_error("write", e))
     }
+    // ANCHOR_END: Write
 
     /// Writes the buffers with `writev(2)` (Go's `writeBuffers`).
     pub(crate) fn writev(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {

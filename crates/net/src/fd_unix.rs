@@ -50,6 +50,7 @@ impl NetFD {
     /// Outside a gort runtime there is no netpoller: the socket then goes
     /// to blocking mode and works as a plain blocking socket (deadlines
     /// are not enforced there; see the README's limitations).
+    // ANCHOR: newFD
     pub(crate) fn new(
         fd: OwnedFd,
         family: i32,
@@ -70,6 +71,7 @@ impl NetFD {
             raddr: None,
         })
     }
+    // ANCHOR_END: newFD
 
     /// Starts a nonblocking `connect(2)` on `fd`, wraps it, and waits for the
     /// handshake (Go's `connect`). Returns the wrapped socket and the peer
@@ -164,6 +166,7 @@ impl NetFD {
 
     /// Accepts a connection (Go's `accept`): the new socket, registered,
     /// with its addresses set.
+    // ANCHOR: accept
     pub(crate) fn accept(&self) -> io::Result<NetFD> {
         let (d, rsa) = self
             .pfd
@@ -178,6 +181,7 @@ impl NetFD {
         );
         Ok(nfd)
     }
+    // ANCHOR_END: accept
 
     /// A close-on-exec duplicate of the socket (Go's `dup`, which `File`
     /// uses). It shares the open file description, so it is nonblocking

@@ -181,6 +181,7 @@ impl std::ops::DerefMut for AddrList {
 impl AddrList {
     /// The first address that `strategy` likes, else the first of all
     /// (Go's `first`). The list is never empty.
+    // ANCHOR: first
     fn first(&self, strategy: impl Fn(&InetAddr) -> bool) -> InetAddr {
         self.iter()
             .find(|a| strategy(a))
@@ -192,6 +193,7 @@ impl AddrList {
     pub(crate) fn first_ipv4_or_any(&self) -> InetAddr {
         self.first(InetAddr::is_ipv4)
     }
+    // ANCHOR_END: first
 
     /// The single address a `Resolve*Addr` returns (Go's `forResolve`): an
     /// IPv6 literal asks for IPv6, anything else prefers IPv4.
@@ -235,6 +237,7 @@ impl AddrList {
 /// into the addresses to try (Go's `Resolver.internetAddrList`). Literal
 /// IPs need no lookup; names go through the resolver, and `tcp4`/`tcp6`
 /// keep only their family.
+// ANCHOR: internetAddrList
 pub(crate) fn internet_addr_list(net: &str, addr: &str) -> std::io::Result<AddrList> {
     let (host, port) = match net {
         "tcp" | "tcp4" | "tcp6" | "udp" | "udp4" | "udp6" => {
@@ -283,3 +286,4 @@ pub(crate) fn internet_addr_list(net: &str, addr: &str) -> std::io::Result<AddrL
     }
     Ok(AddrList(list))
 }
+// ANCHOR_END: internetAddrList

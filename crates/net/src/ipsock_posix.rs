@@ -103,6 +103,7 @@ pub(crate) enum SockMode {
 
 /// Picks the family of a new internet socket, and whether it must be
 /// v6-only (Go's `favoriteAddrFamily`).
+// ANCHOR: favoriteAddrFamily
 pub(crate) fn favorite_addr_family(
     network: &str,
     laddr: Option<&dyn Sockaddr>,
@@ -130,8 +131,10 @@ pub(crate) fn favorite_addr_family(
         (libc::AF_INET6, false)
     }
 }
+// ANCHOR_END: favoriteAddrFamily
 
 /// Opens an internet socket for `net` (Go's `internetSocket`).
+// ANCHOR: internetSocket
 pub(crate) fn internet_socket(
     net: &'static str,
     laddr: Option<&dyn Sockaddr>,
@@ -144,6 +147,7 @@ pub(crate) fn internet_socket(
     let (family, ipv6only) = favorite_addr_family(net, laddr, raddr, mode);
     socket(net, family, sotype, 0, ipv6only, laddr, raddr, control, ctx)
 }
+// ANCHOR_END: internetSocket
 
 /// Encodes `ip:port` for a socket of `family` (Go's `ipToSockaddr`): a nil
 /// IP is the wildcard; an IPv4 address is v4-mapped for `AF_INET6`.

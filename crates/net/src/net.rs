@@ -75,6 +75,7 @@ impl Clone for Box<dyn Addr> {
 /// another writes, and a third may close. `Box<dyn Conn>` and `&dyn Conn`
 /// implement [`io::Read`] and [`io::Write`], so a conn from
 /// [`dial`](crate::dial) or an accept drops into any `std::io` code.
+// ANCHOR: Conn
 pub trait Conn: Send + Sync + fmt::Debug {
     /// Reads into `b`; `Ok(0)` for a non-empty `b` is end of file.
     fn read(&self, b: &mut [u8]) -> io::Result<usize>;
@@ -102,6 +103,7 @@ pub trait Conn: Send + Sync + fmt::Debug {
     /// Sets the write deadline.
     fn set_write_deadline(&self, t: Option<Instant>) -> io::Result<()>;
 }
+// ANCHOR_END: Conn
 
 impl io::Read for dyn Conn {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -572,10 +574,12 @@ impl io::Read for Buffers {
 /// What every connection type shares (Go's unexported `conn` struct,
 /// embedded in `TCPConn`, `UDPConn` and `UnixConn`): the socket, and the
 /// `OpError` wrapping of each failure with the conn's addresses.
+// ANCHOR: conn
 #[derive(Debug)]
 pub(crate) struct ConnBase {
     pub(crate) fd: crate::fd_posix::NetFD,
 }
+// ANCHOR_END: conn
 
 impl ConnBase {
     pub(crate) fn new(fd: crate::fd_posix::NetFD) -> ConnBase {
@@ -601,6 +605,7 @@ impl ConnBase {
     }
 
     /// Go's `conn.Read`.
+    // ANCHOR: conn_Read
     pub(crate) fn read(&self, b: &mut [u8]) -> io::Result<usize> {
         self.fd.read(b).map_err(|e| self.op_err("read", e))
     }
@@ -609,6 +614,7 @@ impl ConnBase {
     pub(crate) fn write(&self, b: &[u8]) -> io::Result<usize> {
         self.fd.write(b).map_err(|e| self.op_err("write", e))
     }
+    // ANCHOR_END: conn_Read
 
     /// Go's `conn.Close`.
     pub(crate) fn close(&self) -> io::Result<()> {

@@ -13,6 +13,7 @@ use rustix::net::{AddressFamily, Protocol, SocketFlags, SocketType};
 use crate::error_posix::wrap_syscall_error;
 
 /// `socket(2)` with `SOCK_NONBLOCK | SOCK_CLOEXEC` (Go's `sysSocket`).
+// ANCHOR: sysSocket
 pub(crate) fn sys_socket(family: i32, sotype: i32, proto: i32) -> io::Result<OwnedFd> {
     let proto = std::num::NonZeroU32::new(proto as u32).map(Protocol::from_raw);
     rustix::net::socket_with(
@@ -23,3 +24,4 @@ pub(crate) fn sys_socket(family: i32, sotype: i32, proto: i32) -> io::Result<Own
     )
     .map_err(|e| wrap_syscall_error("socket", e.into()))
 }
+// ANCHOR_END: sysSocket

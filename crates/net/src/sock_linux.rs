@@ -9,18 +9,22 @@
 use std::sync::OnceLock;
 
 /// The backlog every listener asks for (Go's `listenerBacklog`).
+// ANCHOR: listenerBacklog
 pub(crate) fn listener_backlog() -> i32 {
     static BACKLOG: OnceLock<i32> = OnceLock::new();
     *BACKLOG.get_or_init(max_listener_backlog)
 }
+// ANCHOR_END: listenerBacklog
 
 /// Reads the system's maximum backlog (Go's `maxListenerBacklog`).
+// ANCHOR: maxListenerBacklog
 fn max_listener_backlog() -> i32 {
     std::fs::read_to_string("/proc/sys/net/core/somaxconn")
         .ok()
         .and_then(|s| parse_backlog(&s))
         .unwrap_or(libc::SOMAXCONN)
 }
+// ANCHOR_END: maxListenerBacklog
 
 /// The first field of `/proc/sys/net/core/somaxconn` as a backlog; `None`
 /// for anything but a positive number.

@@ -39,6 +39,7 @@ pub type Control = dyn Fn(&str, &str, BorrowedFd<'_>) -> io::Result<()> + Send +
 /// `context.Background()`) bounds a connect's handshake by its deadline and
 /// can cancel it.
 #[allow(clippy::too_many_arguments)] // Go's signature.
+// ANCHOR: socket
 pub(crate) fn socket(
     net: &'static str,
     family: i32,
@@ -63,6 +64,7 @@ pub(crate) fn socket(
     }
     dial(s, family, sotype, net, laddr, raddr, control, ctx)
 }
+// ANCHOR_END: socket
 
 /// The network name the control function sees: always with its family
 /// (Go's `ctrlNetwork`).
@@ -121,6 +123,7 @@ fn dial(
 }
 
 /// Binds and listens (Go's `netFD.listenStream`).
+// ANCHOR: listenStream
 fn listen_stream(
     s: OwnedFd,
     family: i32,
@@ -143,6 +146,7 @@ fn listen_stream(
     fd.set_addr(l, None);
     Ok(fd)
 }
+// ANCHOR_END: listenStream
 
 /// Binds a datagram socket (Go's `netFD.listenDatagram`). A multicast UDP
 /// address is bound as the wildcard with `SO_REUSEADDR`, so several

@@ -15,6 +15,7 @@ use rustix::net::sockopt;
 use crate::error_posix::wrap_syscall_error;
 
 /// Options for a new socket (Go's `setDefaultSockopts`).
+// ANCHOR: setDefaultSockopts
 pub(crate) fn set_default_sockopts(
     s: impl AsFd,
     family: i32,
@@ -31,11 +32,14 @@ pub(crate) fn set_default_sockopts(
     }
     Ok(())
 }
+// ANCHOR_END: setDefaultSockopts
 
 /// Options for a listening socket (Go's `setDefaultListenerSockopts`).
+// ANCHOR: setDefaultListenerSockopts
 pub(crate) fn set_default_listener_sockopts(s: impl AsFd) -> io::Result<()> {
     sockopt::set_socket_reuseaddr(&s, true).map_err(|e| wrap_syscall_error("setsockopt", e.into()))
 }
+// ANCHOR_END: setDefaultListenerSockopts
 
 /// Options for a socket joining multicast groups: several listeners may
 /// share the group's port (Go's `setDefaultMulticastSockopts`).

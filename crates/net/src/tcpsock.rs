@@ -238,6 +238,7 @@ impl TcpConn {
     /// Wraps a connected socket with Go's defaults (Go's `newTCPConn`):
     /// no delay, and keep-alive as `keep_alive` (None: Go's defaults;
     /// `Some(ZERO)`: off; `Some(d)`: idle `d`) unless `cfg` enables it.
+    // ANCHOR: newTCPConn
     pub(crate) fn new(
         fd: NetFD,
         keep_alive: Option<Duration>,
@@ -264,6 +265,7 @@ impl TcpConn {
         }
         c
     }
+    // ANCHOR_END: newTCPConn
 
     /// Reads into `b`; `Ok(0)` is end of file (Go's `Read`).
     pub fn read(&self, b: &mut [u8]) -> io::Result<usize> {
@@ -571,21 +573,25 @@ fn self_connect(fd: &NetFD) -> bool {
 }
 
 /// A TCP listener (Go's `*net.TCPListener`). Dropping it closes it.
+// ANCHOR: TCPListener
 #[derive(Debug)]
 pub struct TcpListener {
     fd: NetFD,
     keep_alive: Option<Duration>,
     keep_alive_config: Option<KeepAliveConfig>,
 }
+// ANCHOR_END: TCPListener
 
 impl TcpListener {
     /// Waits for the next connection (Go's `AcceptTCP`). The new conn gets
     /// Go's defaults (no delay, keep-alive 15 s) or the listen config's.
+    // ANCHOR: AcceptTCP
     #[doc(alias = "AcceptTCP")]
     pub fn accept(&self) -> io::Result<TcpConn> {
         let fd = self.fd.accept().map_err(|e| self.op_err("accept", e))?;
         Ok(TcpConn::new(fd, self.keep_alive, self.keep_alive_config))
     }
+    // ANCHOR_END: AcceptTCP
 
     /// Closes the listener: a blocked `accept` fails with "use of closed
     /// network connection" (Go's `Close`).
@@ -653,6 +659,7 @@ impl AsRawFd for TcpListener {
 /// Listens on `laddr` (Go's `ListenTCP`). `None` or a port of 0 lets the
 /// kernel pick a port; a nil IP listens on every address (both families
 /// when the host can).
+// ANCHOR: ListenTCP
 #[doc(alias = "ListenTCP")]
 pub fn listen_tcp(network: &str, laddr: Option<&TcpAddr>) -> io::Result<TcpListener> {
     let default = TcpAddr::default();
@@ -664,8 +671,10 @@ pub fn listen_tcp(network: &str, laddr: Option<&TcpAddr>) -> io::Result<TcpListe
     };
     do_listen_tcp(net, laddr, None).map_err(op_err)
 }
+// ANCHOR_END: ListenTCP
 
 /// Go's `sysListener.listenTCP`, without the OpError.
+// ANCHOR: listenTCP
 pub(crate) fn do_listen_tcp(
     net: &'static str,
     laddr: &TcpAddr,
@@ -686,6 +695,7 @@ pub(crate) fn do_listen_tcp(
         keep_alive_config: None,
     })
 }
+// ANCHOR_END: listenTCP
 
 // Reached by rawconn.rs (`syscall_conn`) and file_unix.rs (`file_listener`).
 impl TcpConn {

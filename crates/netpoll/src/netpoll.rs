@@ -75,6 +75,7 @@ use crate::netpoll_info::{
 /// Owned by the poll cache (`Arc` in a slab slot) from open to close, and by
 /// the [`PollDescHandle`] that the poll layer holds. Timer callbacks hold a
 /// `Weak`, so a timer that outlives its descriptor does nothing.
+// ANCHOR: pollDesc
 pub(crate) struct PollDesc {
     /// The descriptor. Constant; the handle's owner keeps it open until
     /// `poll_close` (see [`Poller::poll_open`]).
@@ -129,6 +130,7 @@ struct PdLocked {
     /// Write deadline timer (Go's `wt`), created at the first write deadline.
     wt: Option<RawTimer>,
 }
+// ANCHOR_END: pollDesc
 
 impl PollDesc {
     fn new(me: Weak<PollDesc>, fd: RawFd, index: u32, fdseq: u32, pending: Arc<AtomicI32>) -> Self {
@@ -226,6 +228,7 @@ pub(crate) fn netpollblock(pd: &PollDesc, mode: Mode, waitio: bool) -> bool {
 /// behind if `ioready` (else NIL). Returns the waiter's token, which the
 /// caller must wake or hand to the scheduler; a released goroutine counts
 /// -1 in `delta`, to be applied once it is readied.
+// ANCHOR: netpollunblock
 pub(crate) fn netpollunblock(
     pd: &PollDesc,
     mode: Mode,
@@ -238,11 +241,13 @@ pub(crate) fn netpollunblock(
     }
     Some(token)
 }
+// ANCHOR_END: netpollunblock
 
 /// Go's `netpollready`: the descriptor is ready in `mode` (`ReadWrite` for
 /// both). Parked goroutines go to `to_run` for the scheduler; a waiter that
 /// is an OS thread (none today, see the module doc) is woken directly.
 /// Returns the change to the count of netpoll waiters.
+// ANCHOR: netpollready
 pub(crate) fn netpollready(to_run: &mut Vec<Gp>, pd: &PollDesc, mode: Mode) -> i32 {
     let mut delta = 0;
     let mut tokens = [None, None];
@@ -261,10 +266,12 @@ pub(crate) fn netpollready(to_run: &mut Vec<Gp>, pd: &PollDesc, mode: Mode) -> i
     }
     delta
 }
+// ANCHOR_END: netpollready
 
 /// Wakes the waiters that a deadline or close path released (Go's
 /// `netpollgoready`) and records their count for `netpoll` to report
 /// (Go's `netpollAdjustWaiters`; see [`Poller`]).
+// ANCHOR: netpollgoready
 fn wake_released(pd: &PollDesc, tokens: [Option<usize>; 2], delta: i32) {
     for token in tokens.into_iter().flatten() {
         // SAFETY: `netpollunblock` handed us this token; it is woken only here.
@@ -277,6 +284,7 @@ fn wake_released(pd: &PollDesc, tokens: [Option<usize>; 2], delta: i32) {
         pd.pending_delta.fetch_add(delta, Ordering::Relaxed);
     }
 }
+// ANCHOR_END: netpollgoready
 
 /// Which timer fired.
 #[derive(Clone, Copy)]
@@ -294,6 +302,7 @@ enum TimerKind {
 /// timer) or `wseq` (for the write timer) belongs to an arming that
 /// `poll_set_deadline` or `poll_unblock` has since replaced, and is
 /// dropped: a stale timer never fails a reset deadline.
+// ANCHOR: netpolldeadlineimpl
 #[doc(
     alias = "netpollDeadline",
     alias = "netpollReadDeadline",
@@ -331,6 +340,7 @@ fn netpolldeadlineimpl(pd: &PollDesc, seq: usize, read: bool, write: bool) {
     }
     wake_released(pd, tokens, delta);
 }
+// ANCHOR_END: netpolldeadlineimpl
 
 /// The callback of a deadline timer: finds its descriptor, if it still
 /// exists, and expires the deadline(s) it enforces. Go arms the read timer
@@ -421,6 +431,7 @@ impl PollCache {
 
     /// Takes a slot for `fd` (Go's `pollcache.alloc` plus the resetting
     /// half of `poll_runtime_pollOpen`).
+    // ANCHOR: alloc
     fn alloc(&self, fd: RawFd, pending: &Arc<AtomicI32>) -> io::Result<Arc<PollDesc>> {
         let mut c = self.inner.write();
         if c.slots.len() >= MAX_SLOTS {
@@ -436,9 +447,11 @@ impl PollCache {
         entry.insert(pd.clone());
         Ok(pd)
     }
+    // ANCHOR_END: alloc
 
     /// Gives the slot back (Go's `pollcache.free`); from here `netpoll`
     /// drops events carrying its index and tag.
+    // ANCHOR: free
     fn free(&self, pd: &Arc<PollDesc>) {
         let mut c = self.inner.write();
         let index = pd.index as usize;
@@ -446,6 +459,7 @@ impl PollCache {
             c.slots.remove(index);
         }
     }
+    // ANCHOR_END: free
 
     /// How many descriptors are registered.
     pub(crate) fn len(&self) -> usize {
@@ -454,6 +468,7 @@ impl PollCache {
 }
 
 /// The epoll data word for a registration: the tag above the slot index.
+// ANCHOR: taggedPointerPack
 pub(crate) fn pack_data(index: u32, fdseq: u32) -> u64 {
     (u64::from(fdseq) << 32) | u64::from(index)
 }
@@ -462,6 +477,7 @@ pub(crate) fn pack_data(index: u32, fdseq: u32) -> u64 {
 pub(crate) fn unpack_data(data: u64) -> (u32, u32) {
     (data as u32, (data >> 32) as u32)
 }
+// ANCHOR_END: taggedPointerPack
 
 /// A descriptor registered with the netpoller: what Go's internal/poll
 /// keeps in `pollDesc.runtimeCtx`. Its methods are the
@@ -520,6 +536,7 @@ impl Poller {
     /// # Safety
     ///
     /// `fd` must stay open until the returned handle is closed or dropped.
+    // ANCHOR: poll_runtime_pollOpen
     #[doc(alias = "poll_runtime_pollOpen")]
     pub unsafe fn poll_open(self: &Arc<Self>, fd: BorrowedFd<'_>) -> io::Result<PollDescHandle> {
         let ep = self.netpollinit()?;
@@ -533,6 +550,7 @@ impl Poller {
             poller: self.clone(),
         })
     }
+    // ANCHOR_END: poll_runtime_pollOpen
 }
 
 impl PollDescHandle {
@@ -550,6 +568,7 @@ impl PollDescHandle {
     /// fails if the descriptor is closing or the deadline has passed, else
     /// forgets a readiness notification left from before, so the next
     /// [`poll_wait`](Self::poll_wait) waits for a new one.
+    // ANCHOR: poll_runtime_pollReset
     #[doc(alias = "poll_runtime_pollReset")]
     pub fn poll_reset(&self, mode: Mode) -> Result<(), PollError> {
         if mode == Mode::ReadWrite {
@@ -567,6 +586,7 @@ impl PollDescHandle {
         }
         Ok(())
     }
+    // ANCHOR_END: poll_runtime_pollReset
 
     /// Waits until the descriptor is ready in `mode` (Go's
     /// `poll_runtime_pollWait`), or fails with `Closing` (after
@@ -577,6 +597,7 @@ impl PollDescHandle {
     ///
     /// At most one goroutine may wait per mode at a time (the poll layer's
     /// fdMutex guarantees it); a second one panics with "runtime: double wait".
+    // ANCHOR: poll_runtime_pollWait
     #[doc(alias = "poll_runtime_pollWait")]
     pub fn poll_wait(&self, mode: Mode) -> Result<(), PollError> {
         if mode == Mode::ReadWrite {
@@ -594,6 +615,7 @@ impl PollDescHandle {
         }
         Ok(())
     }
+    // ANCHOR_END: poll_runtime_pollWait
 
     /// Waits for readiness in `mode`, ignoring deadlines and close (Go's
     /// `poll_runtime_pollWaitCanceled`, used on Windows after a failed
@@ -615,6 +637,7 @@ impl PollDescHandle {
     /// runtime timer created on the calling thread's runtime; from a thread
     /// outside any runtime it is recorded but no timer can be armed, so it
     /// does not fire (set deadlines from goroutines). Ignored once closing.
+    // ANCHOR: netpollSetDeadline
     #[doc(alias = "poll_runtime_pollSetDeadline")]
     pub fn poll_set_deadline(&self, d: i64, mode: Mode) {
         let pd = &*self.pd;
@@ -682,12 +705,14 @@ impl PollDescHandle {
         }
         wake_released(pd, tokens, delta);
     }
+    // ANCHOR_END: netpollSetDeadline
 
     /// Marks the descriptor closing and releases both waiters, which fail
     /// with `Closing`, as will every later wait (Go's
     /// `poll_runtime_pollUnblock`, called by `Close` before the descriptor
     /// can be freed). Stops the deadline timers. Calling it again does
     /// nothing (Go throws; gort's `Drop` may follow an explicit unblock).
+    // ANCHOR: poll_runtime_pollUnblock
     #[doc(alias = "poll_runtime_pollUnblock")]
     pub fn poll_unblock(&self) {
         let pd = &*self.pd;
@@ -717,12 +742,14 @@ impl PollDescHandle {
         }
         wake_released(pd, tokens, delta);
     }
+    // ANCHOR_END: poll_runtime_pollUnblock
 
     /// Removes the descriptor from epoll and the poll cache (Go's
     /// `poll_runtime_pollClose`). Unblocks it first if that was not done.
     /// After this, events already taken from epoll for it are dropped, and
     /// the descriptor may be closed and its number reused. Idempotent;
     /// dropping the handle does it too.
+    // ANCHOR: poll_runtime_pollClose
     #[doc(alias = "poll_runtime_pollClose")]
     pub fn poll_close(&self) {
         self.poll_unblock();
@@ -740,6 +767,7 @@ impl PollDescHandle {
         self.poller.netpollclose(self.pd.fd);
         self.poller.cache.free(&self.pd);
     }
+    // ANCHOR_END: poll_runtime_pollClose
 
     /// The descriptor, for the poller's unit tests.
     #[cfg(test)]

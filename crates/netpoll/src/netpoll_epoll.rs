@@ -69,6 +69,7 @@ fn fatal(msg: &str) -> ! {
     std::process::abort()
 }
 
+// ANCHOR: epfd
 /// The epoll instance and its break pipe (Go's `epfd`, `netpollEventFd`).
 pub(crate) struct Epoll {
     epfd: OwnedFd,
@@ -77,8 +78,10 @@ pub(crate) struct Epoll {
     /// Write end: `netpoll_break` writes one byte.
     break_w: OwnedFd,
 }
+// ANCHOR_END: epfd
 
 impl Epoll {
+    // ANCHOR: netpollinit
     /// Go's `netpollinit`: `epoll_create1(EPOLL_CLOEXEC)` and the break pipe.
     fn netpollinit() -> io::Result<Epoll> {
         let epfd = epoll::create(CreateFlags::CLOEXEC)?;
@@ -95,7 +98,9 @@ impl Epoll {
             break_w,
         })
     }
+    // ANCHOR_END: netpollinit
 
+    // ANCHOR: netpollopen
     /// Go's `netpollopen`: registers `fd` once, edge-triggered, with `pd`'s
     /// slot index and tag as the event data.
     pub(crate) fn netpollopen(&self, fd: BorrowedFd<'_>, pd: &PollDesc) -> io::Result<()> {
@@ -108,7 +113,9 @@ impl Epoll {
         )?;
         Ok(())
     }
+    // ANCHOR_END: netpollopen
 
+    // ANCHOR: drain
     /// Empties the break pipe. At most one byte is in it (see the wake flag),
     /// but read until it is empty anyway; the pipe is nonblocking.
     fn drain(&self) {
@@ -124,6 +131,7 @@ impl Epoll {
             }
         }
     }
+    // ANCHOR_END: drain
 }
 
 /// The netpoller of one runtime: an epoll instance (created on first use),
@@ -141,6 +149,7 @@ pub struct Poller {
     init_lock: Mutex<()>,
     /// The sleep used by `netpoll(delay)` before `epoll` exists.
     idle: NoNetpoll,
+    // ANCHOR: netpollWakeSig
     /// Set while a break byte is in flight (Go's `netpollWakeSig`).
     ///
     /// Only this word decides whether to write: a break that finds it set
@@ -153,6 +162,7 @@ pub struct Poller {
     /// one spurious early return), one that reads an earlier 1 overlaps a
     /// poll that is already returning.
     wake_sig: AtomicBool,
+    // ANCHOR_END: netpollWakeSig
     /// The registered descriptors.
     pub(crate) cache: PollCache,
     /// Waiters released outside `netpoll` (deadlines, close), as a negative
@@ -198,6 +208,7 @@ impl Poller {
         any.downcast::<Poller>().ok()
     }
 
+    // ANCHOR: netpollGenericInit
     /// The epoll instance, created on first use (Go's `netpollGenericInit`).
     pub(crate) fn netpollinit(&self) -> io::Result<&Epoll> {
         if let Some(ep) = self.epoll.get() {
@@ -215,6 +226,7 @@ impl Poller {
         self.idle.netpoll_break();
         Ok(ep)
     }
+    // ANCHOR_END: netpollGenericInit
 
     /// Whether `fd` is one of the poller's own descriptors (Go's
     /// `netpollIsPollDescriptor`).
@@ -251,6 +263,7 @@ impl Poller {
         self.pending_delta.swap(0, Ordering::Relaxed)
     }
 
+    // ANCHOR: epollwait
     /// `epoll_wait` for at most `waitms` (Go's clamped delay) into `buf`;
     /// returns how many events arrived, or `None` when a timed wait was
     /// interrupted and the caller should recalculate its delay.
@@ -281,7 +294,9 @@ impl Poller {
             }
         }
     }
+    // ANCHOR_END: epollwait
 
+    // ANCHOR: deliver
     /// Delivers one batch of events (the loop body of Go's `netpoll`).
     /// Factored out so that tests can hand it events taken from epoll
     /// earlier, as a concurrent `netpoll` would.
@@ -340,6 +355,7 @@ impl Poller {
         }
         delta
     }
+    // ANCHOR_END: deliver
 
     /// Collects events without delivering them: half of `netpoll`, for tests.
     #[cfg(test)]
@@ -357,6 +373,7 @@ impl Poller {
     }
 }
 
+// ANCHOR: waitms
 /// Go's clamping of `netpoll`'s delay (ns) to `epoll_wait`'s milliseconds:
 /// < 0 forever, 0 a poll, below 1 ms one ms, and at most 1e9 ms (~11.5 days).
 fn delay_to_waitms(delay: i64) -> i32 {
@@ -372,8 +389,10 @@ fn delay_to_waitms(delay: i64) -> i32 {
         1_000_000_000
     }
 }
+// ANCHOR_END: waitms
 
 impl Netpoll for Poller {
+    // ANCHOR: netpoll
     /// Go's `netpoll(delay)`: waits up to `delay` ns (< 0 forever, 0 not at
     /// all) for events, readies the waiters of the descriptors they name and
     /// returns the change in the count of netpoll waiters.
@@ -391,7 +410,9 @@ impl Netpoll for Poller {
         };
         delta + self.take_pending()
     }
+    // ANCHOR_END: netpoll
 
+    // ANCHOR: netpollBreak
     /// Go's `netpollBreak`: makes a blocked (or the next blocking) `netpoll`
     /// return. Concurrent breaks are folded into one byte by the wake flag.
     fn netpoll_break(&self) {
@@ -418,6 +439,7 @@ impl Netpoll for Poller {
         }
         fatal("runtime: netpollBreak write kept being interrupted")
     }
+    // ANCHOR_END: netpollBreak
 }
 
 impl AsFd for Epoll {

@@ -23,6 +23,7 @@ use gort_runtime::ParkSlot;
 
 /// Which side of a descriptor an operation is about (Go passes the ints
 /// `'r'`, `'w'` and `'r'+'w'`; the discriminants are those values).
+// ANCHOR: Mode
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(i32)]
 pub enum Mode {
@@ -33,6 +34,7 @@ pub enum Mode {
     /// Both, for deadlines (`'r'+'w'`).
     ReadWrite = b'r' as i32 + b'w' as i32,
 }
+// ANCHOR_END: Mode
 
 impl Mode {
     /// The mode for Go's integer encoding, if it is one.
@@ -58,6 +60,7 @@ impl Mode {
 /// `pollErrNotPollable`; success, `pollNoError`, is `Ok(())`). The poll
 /// layer above maps these to `io::Error`s; the `Display` strings are those
 /// of the Go errors they become there.
+// ANCHOR: pollErrClosing
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PollError {
     /// The descriptor is being closed (Go's `pollErrClosing` → `ErrNetClosing`).
@@ -73,6 +76,7 @@ pub enum PollError {
     #[doc(alias = "pollErrNotPollable")]
     NotPollable,
 }
+// ANCHOR_END: pollErrClosing
 
 impl PollError {
     /// Go's numeric code for the error (these must match the values in
@@ -98,6 +102,7 @@ impl fmt::Display for PollError {
 
 impl std::error::Error for PollError {}
 
+// ANCHOR: pollInfo
 // Bits of the summary word (Go's pollInfo). All but EVENT_ERR summarise
 // fields of the pollDesc's locked state and are written only under its
 // lock, by `PollInfo::publish`; EVENT_ERR is set by `netpoll` without the
@@ -120,6 +125,7 @@ pub(crate) const POLL_EXPIRED_WRITE: u32 = 1 << 3;
 /// lock by `netpollcheckerr`.
 #[derive(Debug, Default)]
 pub(crate) struct PollInfo(AtomicU32);
+// ANCHOR_END: pollInfo
 
 impl PollInfo {
     /// All bits clear.
@@ -173,6 +179,7 @@ impl PollInfo {
 
 /// Go's `netpollcheckerr` on a loaded summary: the error a wait in `mode`
 /// must report now, if any.
+// ANCHOR: netpollcheckerr
 pub(crate) fn checkerr(info: u32, mode: Mode) -> Result<(), PollError> {
     if info & POLL_CLOSING != 0 {
         return Err(PollError::Closing);
@@ -189,6 +196,7 @@ pub(crate) fn checkerr(info: u32, mode: Mode) -> Result<(), PollError> {
     }
     Ok(())
 }
+// ANCHOR_END: netpollcheckerr
 
 /// Makes a store before it visible to a load after it, on both sides of the
 /// waiter/unblocker handshake. The waiter stores WAIT into its slot then
@@ -200,15 +208,18 @@ pub(crate) fn checkerr(info: u32, mode: Mode) -> Result<(), PollError> {
 /// the load after the other one sees the store before it. (Go gets the same
 /// from its sequentially consistent atomics.) The loom model
 /// `deadline_racing_a_wait_is_never_missed` fails without either fence.
+// ANCHOR: fence_store_load
 pub(crate) fn fence_store_load() {
     fence(Ordering::SeqCst);
 }
+// ANCHOR_END: fence_store_load
 
 /// The protocol of Go's `netpollblock` on one slot: consume a pending
 /// READY, or announce a wait, re-check the summary and, if nothing is to be
 /// reported, `park` (which must commit a token to `slot` and sleep until a
 /// waker takes it, or call the park off if the commit fails). Returns
 /// whether the wait ended with readiness (Go's `old == pdReady`).
+// ANCHOR: block
 pub(crate) fn block(
     slot: &ParkSlot,
     info: &PollInfo,
@@ -229,6 +240,7 @@ pub(crate) fn block(
     // Back to NIL, without losing a READY that raced with us.
     slot.finish()
 }
+// ANCHOR_END: block
 
 /// The release side: publish `bits` (as the deadline and close paths do
 /// under the pollDesc lock), then take the waiter out of `slot`.

@@ -29,6 +29,7 @@
 
 use crate::atomic::{AtomicU64, Ordering, Sema, new_sema, semacquire, semrelease};
 
+// ANCHOR: mutexClosed
 /// The largest value of each 20-bit counter in the state word.
 const COUNT_MAX: u64 = (1 << 20) - 1;
 
@@ -50,6 +51,7 @@ const MUTEX_RMASK: u64 = COUNT_MAX << 23;
 const MUTEX_WWAIT: u64 = 1 << 43;
 /// All of the writer-waiter count.
 const MUTEX_WMASK: u64 = COUNT_MAX << 43;
+// ANCHOR_END: mutexClosed
 
 /// The panic when a counter would carry into its neighbour (Go's `overflowMsg`).
 const OVERFLOW_MSG: &str =
@@ -87,6 +89,7 @@ const INCONSISTENT_MSG: &str = "inconsistent poll.fdMutex";
 /// single file or socket (max 1048575)" when it is full; `decref` and
 /// `rwunlock` panic with "inconsistent poll.fdMutex" when there is nothing to
 /// release. A panicking call leaves the state unchanged.
+// ANCHOR: fdMutex
 #[doc(alias = "fdMutex")]
 pub struct FdMutex {
     /// The whole state, changed only by compare-and-swap:
@@ -111,6 +114,7 @@ pub struct FdMutex {
     /// Writers waiting for `MUTEX_WLOCK` sleep here.
     wsema: Sema,
 }
+// ANCHOR_END: fdMutex
 
 /// The three masks and the semaphore of one side (read or write) of the lock.
 struct Side<'a> {
@@ -185,6 +189,7 @@ impl FdMutex {
     /// Takes a reference for a misc operation (`SetDeadline`, `setsockopt`,
     /// `fstat`, ...). Returns `false`, taking nothing, once the mutex is
     /// closed; otherwise release it with [`decref`](Self::decref).
+    // ANCHOR: incref
     pub fn incref(&self) -> bool {
         // Relaxed: every load here is only a guess that the CAS checks.
         let mut old = self.state.load(Ordering::Relaxed);
@@ -207,12 +212,14 @@ impl FdMutex {
             }
         }
     }
+    // ANCHOR_END: incref
 
     /// Marks the mutex closed and takes a reference for the closer, then wakes
     /// every sleeping reader and writer so that their
     /// [`rwlock`](Self::rwlock) fails. Returns `false`, changing nothing, if
     /// it was already closed. The closer releases its reference with
     /// [`decref`](Self::decref).
+    // ANCHOR: increfAndClose
     #[doc(alias = "increfAndClose")]
     pub fn incref_and_close(&self) -> bool {
         // Relaxed: a guess that the CAS checks.
@@ -245,6 +252,7 @@ impl FdMutex {
             }
         }
     }
+    // ANCHOR_END: increfAndClose
 
     /// Drops a reference taken by [`incref`](Self::incref) or
     /// [`incref_and_close`](Self::incref_and_close). Returns `true` when the
@@ -254,6 +262,7 @@ impl FdMutex {
     /// # Panics
     ///
     /// "inconsistent poll.fdMutex" if there is no reference to drop.
+    // ANCHOR: decref
     pub fn decref(&self) -> bool {
         // Relaxed: a guess that the CAS checks.
         let mut old = self.state.load(Ordering::Relaxed);
@@ -277,6 +286,7 @@ impl FdMutex {
             }
         }
     }
+    // ANCHOR_END: decref
 
     /// Takes a reference and the read lock (`read`) or the write lock
     /// (`!read`), sleeping while another operation holds that lock. Returns
@@ -296,6 +306,7 @@ impl FdMutex {
     }
 
     /// Go's `rwlock(read, wait)`.
+    // ANCHOR: rwlock
     fn lock(&self, read: bool, wait: bool) -> bool {
         let side = self.side(read);
         // Relaxed: a guess that the CAS checks.
@@ -341,6 +352,7 @@ impl FdMutex {
             }
         }
     }
+    // ANCHOR_END: rwlock
 
     /// Releases the read lock (`read`) or the write lock (`!read`) and its
     /// reference, waking one sleeper of that side if there is one. Returns
@@ -350,6 +362,7 @@ impl FdMutex {
     /// # Panics
     ///
     /// "inconsistent poll.fdMutex" if that lock is not held.
+    // ANCHOR: rwunlock
     pub fn rwunlock(&self, read: bool) -> bool {
         let side = self.side(read);
         // Relaxed: a guess that the CAS checks.
@@ -382,6 +395,7 @@ impl FdMutex {
             }
         }
     }
+    // ANCHOR_END: rwunlock
 
     /// Whether [`incref_and_close`](Self::incref_and_close) has succeeded
     /// (Go's `FD.closing`, which reads this bit directly). Once `true` it

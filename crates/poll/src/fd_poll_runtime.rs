@@ -29,6 +29,7 @@ use crate::fd::{err_closing, err_deadline_exceeded, err_no_deadline, err_not_pol
 use crate::fd_unix::FD;
 
 /// The netpoller registration of one [`FD`] (Go's `pollDesc`).
+// ANCHOR: pollDesc
 #[doc(alias = "pollDesc")]
 #[derive(Debug, Default)]
 pub(crate) struct PollDesc {
@@ -38,6 +39,7 @@ pub(crate) struct PollDesc {
     /// can reach it then, since the FD's fdMutex is closed and drained.
     handle: Option<PollDescHandle>,
 }
+// ANCHOR_END: pollDesc
 
 impl PollDesc {
     /// Registers `fd` with the poller of the calling goroutine's runtime
@@ -48,6 +50,7 @@ impl PollDesc {
     ///
     /// `fd` must stay open until [`close`](Self::close) has run or the
     /// returned value is dropped.
+    // ANCHOR: init
     pub(crate) unsafe fn init(fd: BorrowedFd<'_>) -> io::Result<PollDesc> {
         // SAFETY: forwarded contract: the caller keeps `fd` open until the
         // handle is closed.
@@ -56,31 +59,38 @@ impl PollDesc {
             handle: Some(handle),
         })
     }
+    // ANCHOR_END: init
 
     /// Removes the descriptor from the poller (Go's `pollDesc.close`). Called
     /// once no operation uses the FD, just before `close(2)`. Idempotent.
+    // ANCHOR: close
     pub(crate) fn close(&self) {
         if let Some(h) = &self.handle {
             h.poll_close();
         }
     }
+    // ANCHOR_END: close
 
     /// Wakes every operation blocked on the descriptor; they and all later
     /// waits fail with a closing error (Go's `pollDesc.evict`).
+    // ANCHOR: evict
     pub(crate) fn evict(&self) {
         if let Some(h) = &self.handle {
             h.poll_unblock();
         }
     }
+    // ANCHOR_END: evict
 
     /// Readies the descriptor for an I/O attempt in `mode`: fails if it is
     /// closing or the deadline passed (Go's `pollDesc.prepare`).
+    // ANCHOR: prepare
     pub(crate) fn prepare(&self, mode: Mode, is_file: bool) -> io::Result<()> {
         match &self.handle {
             None => Ok(()),
             Some(h) => h.poll_reset(mode).map_err(|e| convert_err(e, is_file)),
         }
     }
+    // ANCHOR_END: prepare
 
     /// [`prepare`](Self::prepare) for reading (Go's `prepareRead`).
     pub(crate) fn prepare_read(&self, is_file: bool) -> io::Result<()> {
@@ -94,6 +104,7 @@ impl PollDesc {
 
     /// Waits for readiness in `mode`, returning the netpoller's own error
     /// (the FD needs to tell "not a goroutine" apart, see `fd_unix.rs`).
+    // ANCHOR: wait
     pub(crate) fn wait_raw(&self, mode: Mode) -> Result<(), Option<PollError>> {
         match &self.handle {
             None => Err(None),
@@ -111,6 +122,7 @@ impl PollDesc {
             None => io::Error::other("waiting for unsupported file type"),
         })
     }
+    // ANCHOR_END: wait
 
     /// [`wait`](Self::wait) for reading (Go's `waitRead`).
     #[allow(dead_code)] // The FD goes through `FD::wait_io`; kept for Go's shape.
@@ -159,6 +171,7 @@ impl PollDesc {
 /// `convertErr`): closing becomes [`NetClosingError`](crate::fd::NetClosingError)
 /// or, for files, [`FileClosingError`](crate::fd::FileClosingError); a
 /// timeout [`DeadlineExceededError`](crate::fd::DeadlineExceededError).
+// ANCHOR: convertErr
 #[doc(alias = "convertErr")]
 pub fn convert_err(e: PollError, is_file: bool) -> io::Error {
     match e {
@@ -167,6 +180,7 @@ pub fn convert_err(e: PollError, is_file: bool) -> io::Error {
         PollError::NotPollable => err_not_pollable(),
     }
 }
+// ANCHOR_END: convertErr
 
 /// Go's `d := time.Until(t)` as internal/poll passes it down: `0` for no
 /// deadline, `-1` for a time already reached (so that "now" is not taken as
@@ -193,6 +207,7 @@ impl FD {
     /// blocking mode, and with a closing error after `close`. Set deadlines
     /// from goroutines: the netpoller arms its timers in the runtime of the
     /// caller.
+    // ANCHOR: SetDeadline
     #[doc(alias = "SetDeadline")]
     pub fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
         self.set_deadline_impl(t, Mode::ReadWrite)
@@ -213,6 +228,7 @@ impl FD {
     }
 
     /// Go's `setDeadlineImpl`.
+    // ANCHOR: setDeadlineImpl
     fn set_deadline_impl(&self, t: Option<Instant>, mode: Mode) -> io::Result<()> {
         let d = until(t);
         let _ref = self.incref()?;
@@ -234,6 +250,8 @@ impl FD {
         }
         Ok(())
     }
+    // ANCHOR_END: setDeadlineImpl
+    // ANCHOR_END: SetDeadline
 }
 
 #[cfg(test)]

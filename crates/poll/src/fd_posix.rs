@@ -16,6 +16,7 @@ use crate::fd_unix::FD;
 
 /// Runs `f` again for as long as it fails with `EINTR` (Go's
 /// `ignoringEINTR` and `ignoringEINTRIO`).
+// ANCHOR: ignoringEINTR
 #[doc(alias = "ignoringEINTR")]
 #[doc(alias = "ignoringEINTRIO")]
 pub(crate) fn ignoring_eintr<T>(mut f: impl FnMut() -> rustix::io::Result<T>) -> io::Result<T> {
@@ -26,6 +27,7 @@ pub(crate) fn ignoring_eintr<T>(mut f: impl FnMut() -> rustix::io::Result<T>) ->
         }
     }
 }
+// ANCHOR_END: ignoringEINTR
 
 impl FD {
     /// Calls `f` with the descriptor for an operation that is neither a read

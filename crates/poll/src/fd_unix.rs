@@ -96,6 +96,7 @@ pub const THREAD_POLL_SLICE_NS: i64 = 20_000_000;
 ///     writer.join().unwrap();
 /// });
 /// ```
+// ANCHOR: FD
 #[doc(alias = "poll.FD")]
 pub struct FD {
     /// Serializes reads and writes and counts the references that keep
@@ -130,6 +131,7 @@ pub struct FD {
     /// Why registering with the netpoller failed, if it did.
     init_err: Option<io::Error>,
 }
+// ANCHOR_END: FD
 
 /// What a reference taken from the fdMutex allows, and how to give it back.
 #[derive(Clone, Copy)]
@@ -160,6 +162,7 @@ impl FdRef<'_> {
     }
 }
 
+// ANCHOR: readUnlock
 impl Drop for FdRef<'_> {
     fn drop(&mut self) {
         let last = match self.hold {
@@ -172,6 +175,7 @@ impl Drop for FdRef<'_> {
         }
     }
 }
+// ANCHOR_END: readUnlock
 
 /// The result of a transfer that stopped after `done` bytes because of `e`:
 /// Rust's `Read`/`Write` contract reports the bytes now and the error on the
@@ -211,6 +215,7 @@ impl FD {
     /// `pollable` the descriptor is used as it is, in blocking mode.
     ///
     /// Fails with `InvalidInput` for an unknown network name (closing `fd`).
+    // ANCHOR: Init
     #[doc(alias = "Init")]
     pub fn new(fd: OwnedFd, net: &str, pollable: bool) -> io::Result<FD> {
         let Some((is_stream, zero_read_is_eof)) = kind_of(net) else {
@@ -245,6 +250,7 @@ impl FD {
         }
         Ok(this)
     }
+    // ANCHOR_END: Init
 
     /// Sets `fd` nonblocking and registers it; on failure leaves the flags as
     /// they were (Go's `newFile` and `Init` together).
@@ -307,6 +313,7 @@ impl FD {
 
     /// Takes a reference of kind `hold` on the fdMutex, or fails with the
     /// closing error once `close` has begun.
+    // ANCHOR: readLock
     fn hold(&self, hold: Hold) -> io::Result<FdRef<'_>> {
         let ok = match hold {
             Hold::Ref => self.fdmu.incref(),
@@ -333,10 +340,12 @@ impl FD {
     pub(crate) fn write_lock(&self) -> io::Result<FdRef<'_>> {
         self.hold(Hold::Write)
     }
+    // ANCHOR_END: readLock
 
     /// Closes the descriptor: unregisters it and `close(2)`s it, then posts
     /// `csema` (Go's `destroy`). Called exactly once, by whoever dropped the
     /// last reference of the closed FD.
+    // ANCHOR: destroy
     fn destroy(&self) {
         // Relaxed: only detects a second call; the fdMutex CAS that handed
         // us the last reference already orders us after every operation.
@@ -350,6 +359,7 @@ impl FD {
         drop(unsafe { OwnedFd::from_raw_fd(self.sysfd) });
         gort_runtime::semrelease(&self.csema);
     }
+    // ANCHOR_END: destroy
 
     /// Closes the FD (Go's `Close`): every operation blocked on it wakes
     /// with "use of closed network connection" ("use of closed file" for
@@ -358,6 +368,7 @@ impl FD {
     /// Unless the FD is in blocking mode, waits for that before returning.
     ///
     /// Fails with the closing error if the FD was already closed.
+    // ANCHOR: Close
     #[doc(alias = "Close")]
     pub fn close(&self) -> io::Result<()> {
         if !self.fdmu.incref_and_close() {
@@ -376,6 +387,7 @@ impl FD {
         }
         Ok(())
     }
+    // ANCHOR_END: Close
 
     /// Puts the descriptor in blocking mode (Go's `SetBlocking`): later
     /// operations block their thread (inside [`gort_runtime::blocking`]),
@@ -403,6 +415,7 @@ impl FD {
     /// waiting for readiness in `mode` in between (the loop of Go's `Read`,
     /// `ReadFrom`, `ReadMsg`, `WriteTo`, `WriteMsg`). Without a netpoller
     /// registration, `EAGAIN` is returned as it is (`WouldBlock`).
+    // ANCHOR: retry
     fn retry<T>(
         &self,
         fd: BorrowedFd<'_>,
@@ -418,10 +431,12 @@ impl FD {
             }
         }
     }
+    // ANCHOR_END: retry
 
     /// Waits until `fd` may be ready in `mode` after an `EAGAIN`: parks the
     /// goroutine in the netpoller, or, outside a goroutine, polls on the
     /// thread for one slice (see the module doc).
+    // ANCHOR: wait_io
     fn wait_io(&self, fd: BorrowedFd<'_>, mode: Mode) -> io::Result<()> {
         match self.pd.wait_raw(mode) {
             Ok(()) => Ok(()),
@@ -435,6 +450,7 @@ impl FD {
             Err(None) => self.pd.wait(mode, self.is_file),
         }
     }
+    // ANCHOR_END: wait_io
 
     /// One slice of a thread's wait for readiness (see the module doc).
     /// Spurious returns are fine: the caller retries its system call.
@@ -474,6 +490,7 @@ impl FD {
     /// arrives. `Ok(0)` for a non-empty `buf` is end of file on a stream; an
     /// empty `buf` returns `Ok(0)` at once. A stream read asks for at most
     /// [`MAX_RW`] bytes.
+    // ANCHOR: Read
     #[doc(alias = "Read")]
     pub fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         let r = self.read_lock()?;
@@ -493,6 +510,7 @@ impl FD {
             ignoring_eintr(|| rustix::io::read(r.sysfd(), &mut *buf))
         })
     }
+    // ANCHOR_END: Read
 
     /// Reads at offset `off` without moving the file offset (Go's `Pread`).
     /// Does not wait in the netpoller (positional reads are for files).
@@ -543,6 +561,7 @@ impl FD {
     /// Returns `Ok(buf.len())`, or, when an error (closed, deadline,
     /// `EPIPE`) stops it after some bytes, `Ok` with their count (the next
     /// call reports the error), or the error if nothing was written.
+    // ANCHOR: Write
     #[doc(alias = "Write")]
     pub fn write(&self, buf: &[u8]) -> io::Result<usize> {
         let w = self.write_lock()?;
@@ -580,6 +599,7 @@ impl FD {
             }
         }
     }
+    // ANCHOR_END: Write
 
     /// Writes all of `buf` at offset `off` without moving the file offset
     /// (Go's `Pwrite`); as [`write`](Self::write) for partial results.
@@ -645,6 +665,7 @@ impl FD {
     /// `SOCK_NONBLOCK | SOCK_CLOEXEC`), parking the goroutine until one
     /// arrives. `ECONNABORTED` (a connection that went away while queued)
     /// is skipped, as in Go. Returns the new descriptor and the peer.
+    // ANCHOR: Accept
     #[doc(alias = "Accept")]
     pub fn accept(&self) -> io::Result<(OwnedFd, Option<SocketAddrAny>)> {
         let r = self.read_lock()?;
@@ -666,6 +687,7 @@ impl FD {
             }
         }
     }
+    // ANCHOR_END: Accept
 
     /// Writes all of `bufs`, in order, with `writev(2)` (Go's `Writev`, behind
     /// `net.Buffers`): at most [`MAX_VEC`] buffers per call, and on a stream

@@ -31,6 +31,7 @@ compile_error!(
 
 use core::arch::naked_asm;
 
+// ANCHOR: gobuf
 /// A goroutine's saved execution context (Go's `gobuf`).
 ///
 /// Only the stack pointer is stored: everything else a switch must keep sits in
@@ -41,6 +42,7 @@ pub(crate) struct Gobuf {
     /// Stack pointer of the suspended context; 0 while that context is running.
     pub(crate) sp: usize,
 }
+// ANCHOR_END: gobuf
 
 /// MXCSR at process start per the ABI: all exceptions masked, round to nearest.
 const MXCSR_DEFAULT: u32 = 0x1F80;
@@ -51,6 +53,7 @@ const FPUCW_DEFAULT: u16 = 0x037F;
 /// 8 bytes of MXCSR + x87 CW, six callee-saved registers, the return address.
 const SWITCH_FRAME: usize = 8 + 6 * 8 + 8;
 
+// ANCHOR: gogo
 /// Saves the running context into `from` and resumes the one saved in `to`.
 ///
 /// Returns when some other context switches back into `from`, possibly on a
@@ -91,7 +94,9 @@ pub(crate) unsafe extern "C" fn swapcontext(from: *mut Gobuf, to: *const Gobuf) 
         "ret",
     )
 }
+// ANCHOR_END: gogo
 
+// ANCHOR: gostartcall
 /// First instructions of every goroutine: `swapcontext`'s `ret` lands here with
 /// the entry function in r13 and its argument in r12 (popped from the frame
 /// `gostartcall` built). The entry never returns; `ud2` makes certain of it.
@@ -146,6 +151,7 @@ pub(crate) unsafe fn gostartcall(
     }
     buf.sp = sp;
 }
+// ANCHOR_END: gostartcall
 
 #[cfg(all(test, not(loom)))]
 mod tests {

@@ -211,6 +211,7 @@ impl ChanLock {
 // ---------------------------------------------------------------------------
 // Waiters and sudogs.
 
+// ANCHOR: Waiter
 /// The part of a blocked goroutine (Go's `g`) that channels touch: who to
 /// wake, `selectDone` and `param`. Lives on the waiter's stack; one per
 /// blocking operation, shared by all the sudogs of one `select`. It is woken
@@ -235,6 +236,7 @@ pub(crate) struct Waiter {
     /// the waiter's load once it runs again.
     param: AtomicUsize,
 }
+// ANCHOR_END: Waiter
 
 impl Waiter {
     pub(crate) fn new() -> Waiter {
@@ -252,6 +254,7 @@ impl Waiter {
     }
 }
 
+// ANCHOR: sudog
 /// A waiter's place in one channel's queue (Go's `sudog`): which waiter, and
 /// where its element goes to (a receive) or comes from (a send).
 ///
@@ -273,6 +276,7 @@ pub(crate) struct Sudog<T> {
     /// Go's `success`: true if the element moved, false if the channel closed.
     success: Cell<bool>,
 }
+// ANCHOR_END: sudog
 
 impl<T> Sudog<T> {
     pub(crate) fn new(elem: *mut Option<T>, waiter: *const Waiter, is_select: bool) -> Sudog<T> {
@@ -340,6 +344,7 @@ impl<T> WaitQ<T> {
         self.last.set(sgp);
     }
 
+    // ANCHOR: dequeue
     /// Removes and returns the first sudog that may still be completed (Go's
     /// `dequeue`): a select's sudog counts only if this call wins its
     /// waiter's `select_done`; the others are dropped from the queue, and
@@ -385,6 +390,7 @@ impl<T> WaitQ<T> {
             return Some(sgp);
         }
     }
+    // ANCHOR_END: dequeue
 
     /// Removes `sgp` wherever it is, or does nothing if a waker already took
     /// it off (Go's `dequeueSudoG`).
@@ -428,6 +434,7 @@ impl<T> WaitQ<T> {
 // ---------------------------------------------------------------------------
 // Parking and waking.
 
+// ANCHOR: chanparkcommit
 /// Parks the caller until a waker readies it. `unlock` releases the channel
 /// lock(s) under which the caller queued its sudog(s): for a goroutine it
 /// runs on g0 after the goroutine's context is saved and after the goroutine
@@ -454,6 +461,7 @@ pub(crate) fn park_waiter(w: &Waiter, reason: WaitReason, unlock: impl FnOnce())
         w.slot.wait(reason);
     }
 }
+// ANCHOR_END: chanparkcommit
 
 /// Under loom: the thread-waiter path, on the same [`ParkSlot`] states. The
 /// token is an `Arc` of a loom `Notify` (as the runtime's thread tokens are
@@ -476,6 +484,7 @@ pub(crate) fn park_waiter(w: &Waiter, _reason: WaitReason, unlock: impl FnOnce()
     slot.finish();
 }
 
+// ANCHOR: ready_sudog
 /// Wakes the owner of a dequeued sudog after publishing its outcome (the tail
 /// of Go's `send`/`recv` and `closechan`: `gp.param = sg; sg.success = ...;
 /// goready(gp)`). The sudog and its waiter may be gone once this returns.
@@ -509,6 +518,7 @@ unsafe fn wake_waiter(w: &Waiter) {
         w.slot.wake();
     }
 }
+// ANCHOR_END: ready_sudog
 
 /// # Safety
 ///
@@ -536,6 +546,7 @@ pub(crate) enum Recv<T> {
     Empty,
 }
 
+// ANCHOR: hchan
 /// A channel (Go's `hchan`).
 ///
 /// Laid out for the contended case: everything an operation writes (the
@@ -575,6 +586,7 @@ pub(crate) struct Hchan<T> {
     #[cfg(loom)]
     loom_id: usize,
 }
+// ANCHOR_END: hchan
 
 // SAFETY: values of T move between threads through the channel (hence T:
 // Send); all shared state is atomic or guarded by `lock`, and sudog pointers
@@ -751,6 +763,7 @@ impl<T> Hchan<T> {
         unsafe { q.dequeue_sudog(sg) };
     }
 
+    // ANCHOR: send
     /// Go's `send`: hands `v` to the parked receiver `sg` (straight into its
     /// slot; the buffer, if any, is empty), releases the lock(s) with
     /// `unlockf`, then wakes the receiver.
@@ -766,7 +779,9 @@ impl<T> Hchan<T> {
         // SAFETY: dequeued by us, the lock released; the only wake.
         unsafe { ready_sudog(sg, true) };
     }
+    // ANCHOR_END: send
 
+    // ANCHOR: recv
     /// Go's `recv`: takes a value from the parked sender `sg`. Unbuffered,
     /// straight from its slot; buffered (the buffer is then full), the oldest
     /// buffered value, and the sender's value goes into the freed slot at the
@@ -802,7 +817,9 @@ impl<T> Hchan<T> {
         unsafe { ready_sudog(sg, true) };
         v
     }
+    // ANCHOR_END: recv
 
+    // ANCHOR: chansend
     /// Go's `chansend`. With `block`, waits for room or a receiver and never
     /// returns `Full`.
     pub(crate) fn chansend(&self, v: T, block: bool) -> Result<(), TrySendError<T>> {
@@ -861,7 +878,9 @@ impl<T> Hchan<T> {
             None => crate_fatal("runtime: chansend: value lost on close"),
         }
     }
+    // ANCHOR_END: chansend
 
+    // ANCHOR: chanrecv
     /// Go's `chanrecv`. With `block`, waits for a value or the close and
     /// never returns `Empty`.
     pub(crate) fn chanrecv(&self, block: bool) -> Recv<T> {
@@ -926,7 +945,9 @@ impl<T> Hchan<T> {
             Recv::Closed
         }
     }
+    // ANCHOR_END: chanrecv
 
+    // ANCHOR: closechan
     /// Go's `closechan`: marks the channel closed and wakes every parked
     /// receiver (they see the close) and sender (their value comes back).
     /// Closing twice does nothing.
@@ -964,6 +985,7 @@ impl<T> Hchan<T> {
             unsafe { ready_sudog(sg, false) };
         }
     }
+    // ANCHOR_END: closechan
 }
 
 impl<T> Drop for Hchan<T> {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
+// ANCHOR: note
 /// A one-shot wake-up flag an OS thread can sleep on (Go's `note`).
 #[derive(Default)]
 pub(crate) struct Note {
@@ -45,3 +46,4 @@ impl Note {
         std::mem::replace(&mut *key, false)
     }
 }
+// ANCHOR_END: note

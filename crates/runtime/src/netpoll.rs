@@ -18,6 +18,7 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::runtime2::Gp;
 
+// ANCHOR: netpoll
 /// A network poller the scheduler can drive (Go's `netpoll`/`netpollBreak`).
 ///
 /// Contract, as in Go:
@@ -43,6 +44,7 @@ pub trait Netpoll: std::any::Any + Send + Sync + 'static {
     #[doc(alias = "netpollBreak")]
     fn netpoll_break(&self);
 }
+// ANCHOR_END: netpoll
 
 /// The poller used when none is installed: it has no descriptors, so
 /// `netpoll(delay)` only sleeps for `delay` or until `netpoll_break`.

@@ -116,6 +116,7 @@ pub(crate) fn fatal(msg: &str) -> ! {
     std::process::abort()
 }
 
+// ANCHOR: mstart
 /// Entry of every M thread (Go's `mstart`/`mstart1`).
 fn mstart(sched: Arc<Sched>, m: *mut M) {
     setm(m);
@@ -131,7 +132,9 @@ fn mstart(sched: Arc<Sched>, m: *mut M) {
     schedule(&sched, mr);
     setm(ptr::null_mut());
 }
+// ANCHOR_END: mstart
 
+// ANCHOR: schedule
 /// The scheduler loop of one M (Go's `schedule`, looping instead of recursing).
 /// Returns when the runtime shuts down.
 fn schedule(sched: &Sched, m: &M) {
@@ -152,7 +155,9 @@ fn schedule(sched: &Sched, m: &M) {
         m.executing.store(false, Ordering::Release);
     }
 }
+// ANCHOR_END: schedule
 
+// ANCHOR: execute
 /// Runs `gp` on this M until it switches back, then carries out what it asked
 /// for (Go's `execute` + `gogo`, and the `mcall` targets). Returns a G to run
 /// next without going through `find_runnable` (a park that was called off).
@@ -189,7 +194,9 @@ fn execute(sched: &Sched, m: &M, gp: NonNull<G>, inherit: bool) -> Option<(NonNu
         Pending::None => fatal("runtime: goroutine switched to g0 without a request"),
     }
 }
+// ANCHOR_END: execute
 
+// ANCHOR: mcall
 /// Switches from the running goroutine to its M's g0, leaving `pending` for
 /// the scheduler (Go's `mcall`). Returns when the goroutine is resumed,
 /// possibly on another thread.
@@ -208,6 +215,7 @@ fn mcall_on(m: *mut M, pending: Pending) {
     }
     // Do not touch `m` here: we may be on another thread now.
 }
+// ANCHOR_END: mcall
 
 // ---------------------------------------------------------------------------
 // gopark / goready.
@@ -220,6 +228,7 @@ pub(crate) fn can_park() -> bool {
     !m.is_null() && unsafe { !(*m).curg.get().is_null() && !(*m).in_blocking.get() }
 }
 
+// ANCHOR: gopark
 /// Parks the calling goroutine (Go's `gopark`).
 ///
 /// The goroutine switches to its M's scheduler context, which marks it waiting
@@ -288,7 +297,9 @@ pub(crate) fn try_gopark<F: FnOnce(Gp) -> bool>(unlockf: F, reason: WaitReason) 
     }
     Some(param)
 }
+// ANCHOR_END: gopark
 
+// ANCHOR: park_m
 /// g0 half of `gopark` (Go's `park_m`).
 fn park_m(gp: NonNull<G>, unlockf: *mut dyn FnMut(Gp) -> bool) -> Option<(NonNull<G>, bool)> {
     // SAFETY: `gp` just switched away from us and is not yet published.
@@ -312,7 +323,9 @@ fn park_m(gp: NonNull<G>, unlockf: *mut dyn FnMut(Gp) -> bool) -> Option<(NonNul
     g.atomicstatus.store(gstatus::RUNNABLE, Ordering::Relaxed);
     Some((gp, true))
 }
+// ANCHOR_END: park_m
 
+// ANCHOR: goready
 /// Makes a parked goroutine runnable (Go's `goready`): it goes to the current
 /// P's `runnext`, so that the goroutine woken by the one running now runs next
 /// on the same P (which keeps ping-pong pairs on one warm core), and an idle P
@@ -328,6 +341,7 @@ pub unsafe fn goready(gp: Gp) {
     // SAFETY: forwarded contract.
     unsafe { ready(gp, 0, true) }
 }
+// ANCHOR_END: goready
 
 /// [`goready`] that also passes `param` to the parked goroutine, which
 /// receives it as `gopark`'s return value (Go's `gp.param`).
@@ -340,6 +354,7 @@ pub unsafe fn goready_param(gp: Gp, param: usize) {
     unsafe { ready(gp, param, true) }
 }
 
+// ANCHOR: ready
 /// Go's `ready`.
 ///
 /// # Safety
@@ -382,7 +397,9 @@ unsafe fn ready(gp: Gp, param: usize, next: bool) {
         wakep(sched);
     }
 }
+// ANCHOR_END: ready
 
+// ANCHOR: runqput
 /// Queues a runnable G on the caller's P if it holds one of `sched`'s Ps,
 /// else on the global queue. Returns what [`runqput`] returns (false for the
 /// global queue).
@@ -426,7 +443,9 @@ fn runqput(sched: &Sched, p: &P, gp: NonNull<G>, next: bool) -> bool {
         globrunqputbatch(sched, batch.iter().copied())
     })
 }
+// ANCHOR_END: runqput
 
+// ANCHOR: Gosched
 /// Yields the processor: the calling goroutine goes to the back of its P's
 /// run queue and others run first (Go's `runtime.Gosched`).
 ///
@@ -459,10 +478,12 @@ fn gosched_m(sched: &Sched, m: &M, gp: NonNull<G>) {
     // SAFETY: an M running the scheduler holds a P.
     let _ = runqput(sched, unsafe { &*m.p.get() }, gp, false);
 }
+// ANCHOR_END: Gosched
 
 // ---------------------------------------------------------------------------
 // newproc / goexit.
 
+// ANCHOR: newproc
 /// Creates a goroutine running `entry` and queues it (Go's `newproc`).
 /// Returns its id.
 pub(crate) fn newproc(
@@ -541,6 +562,7 @@ pub(crate) fn newproc(
     wakep(sched);
     Ok(goid)
 }
+// ANCHOR_END: newproc
 
 /// A G from the global free list, or a new one (Go's `gfget` + `malg`).
 fn gfget_global(sched: &Sched) -> NonNull<G> {
@@ -553,6 +575,7 @@ fn gfget_global(sched: &Sched) -> NonNull<G> {
     gp
 }
 
+// ANCHOR: goexit0
 /// First Rust code on every goroutine stack (Go's `goexit` frame + the
 /// function `newproc` was given).
 extern "C" fn goentry(arg: usize) -> ! {
@@ -591,10 +614,12 @@ fn goexit0(sched: &Sched, m: &M, gp: NonNull<G>) {
     // SAFETY: we hold the P.
     PStats::bump(&unsafe { &*m.p.get() }.stats.live, -1);
 }
+// ANCHOR_END: goexit0
 
 // ---------------------------------------------------------------------------
 // Finding work.
 
+// ANCHOR: findRunnable
 /// Go's `findRunnable`: returns the next G to run, blocking the M until there
 /// is one; `None` once the runtime shuts down. On return with a G the M
 /// holds a P.
@@ -608,6 +633,7 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
         // SAFETY: we hold `pp`.
         let p = unsafe { &*pp };
 
+        // ANCHOR: findRunnable_local
         let (mut now, mut poll_until) = check_timers(p, 0);
 
         // Now and then look at the global queue first, so that two goroutines
@@ -649,6 +675,8 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
                 return Some((gp.0, false));
             }
         }
+        // ANCHOR_END: findRunnable_local
+        // ANCHOR: findRunnable_steal
         // Steal, if not too many Ms are already doing so.
         let procs = sched.gomaxprocs();
         if m.spinning.get()
@@ -668,7 +696,9 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
             now = tnow;
             poll_until = earliest(poll_until, until);
         }
+        // ANCHOR_END: findRunnable_steal
 
+        // ANCHOR: findRunnable_idle
         // Before giving up the P, poll the network for a short while: a reply
         // that arrives within microseconds is then run at once, without the
         // cost of this thread sleeping in epoll_wait and being woken.
@@ -709,7 +739,9 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
             }
         }
         poll_until = earliest(poll_until, check_timers_no_p(sched));
+        // ANCHOR_END: findRunnable_idle
 
+        // ANCHOR: findRunnable_netpoll
         // Block in the netpoller until the next timer, unless another M
         // already does (lastpoll == 0 marks the poller role as taken).
         if (sched.netpoll_waiters.load(Ordering::Relaxed) > 0 || poll_until != 0)
@@ -761,8 +793,10 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
             }
         }
         stopm(sched, m);
+        // ANCHOR_END: findRunnable_netpoll
     }
 }
+// ANCHOR_END: findRunnable
 
 /// How long a P's run queue may stay non-empty, while the P works through
 /// it, before the P wakes an idle one to share it (`backlog_valve`).
@@ -865,6 +899,7 @@ fn earliest(a: i64, b: i64) -> i64 {
     }
 }
 
+// ANCHOR: checkTimers
 /// Runs `p`'s due timers (Go's `checkTimers`). Returns the time read (or the
 /// `now` given) and the next expiry on `p` (0: none).
 fn check_timers(p: &P, now: i64) -> (i64, i64) {
@@ -878,6 +913,7 @@ fn check_timers(p: &P, now: i64) -> (i64, i64) {
     }
     (now, p.timers.run(now))
 }
+// ANCHOR_END: checkTimers
 
 /// Earliest timer of any P (Go's `checkTimersNoP`).
 fn check_timers_no_p(sched: &Sched) -> i64 {
@@ -900,6 +936,7 @@ fn check_runqs_no_p(sched: &Sched) -> Option<*mut P> {
     pidleget(sched, &mut l)
 }
 
+// ANCHOR: stealWork
 /// Go's `stealWork`: up to four passes over the other Ps in random order,
 /// taking half of a run queue; the last pass also runs their due timers and
 /// may take a `runnext`. Returns (G found, whether timers readied work, now,
@@ -954,6 +991,7 @@ fn steal_work(sched: &Sched, m: &M, mut now: i64) -> (Option<(NonNull<G>, bool)>
     }
     (None, ran_timers, now, poll_until)
 }
+// ANCHOR_END: stealWork
 
 /// A cheap per-thread random number below `n` (Go's `cheaprandn`).
 fn fastrand(n: usize) -> usize {
@@ -986,6 +1024,7 @@ fn become_spinning(sched: &Sched, m: &M) {
     sched.nmspinning.fetch_add(1, Ordering::SeqCst);
 }
 
+// ANCHOR: resetspinning
 /// An M found work while spinning (Go's `resetspinning`): it stops spinning
 /// and, since it may have been the last spinner, makes sure another one looks
 /// for the work that may still be out there.
@@ -999,7 +1038,9 @@ fn resetspinning(sched: &Sched, m: &M) {
         wakep(sched);
     }
 }
+// ANCHOR_END: resetspinning
 
+// ANCHOR: wakep
 /// Starts an M to run goroutines if there is an idle P and no M spinning
 /// already (Go's `wakep`).
 ///
@@ -1028,7 +1069,9 @@ pub(crate) fn wakep(sched: &Sched) {
         }
     }
 }
+// ANCHOR_END: wakep
 
+// ANCHOR: startm
 /// Runs `pp` on an idle M, or a new one (Go's `startm`). A spinning start
 /// carries one unit of `nmspinning` that the new M now owns.
 fn startm(sched: &Sched, pp: *mut P, spinning: bool) {
@@ -1053,7 +1096,9 @@ fn startm(sched: &Sched, pp: *mut P, spinning: bool) {
         None => newm(sched, pp, spinning),
     }
 }
+// ANCHOR_END: startm
 
+// ANCHOR: stopm
 /// Parks the M until `startm` hands it a P (Go's `stopm`).
 fn stopm(sched: &Sched, m: &M) {
     debug_assert!(m.p.get().is_null() && !m.spinning.get());
@@ -1072,7 +1117,9 @@ fn stopm(sched: &Sched, m: &M) {
         m.spinning.set(m.spinning_on_wake.load(Ordering::Relaxed));
     }
 }
+// ANCHOR_END: stopm
 
+// ANCHOR: handoffp
 /// Hands off a P whose M is stuck in `blocking` (Go's `handoffp`), called by
 /// sysmon after it took the P.
 pub(crate) fn handoffp(sched: &Sched, pp: *mut P) {
@@ -1116,7 +1163,9 @@ pub(crate) fn handoffp(sched: &Sched, pp: *mut P) {
         wake_net_poller(sched, when);
     }
 }
+// ANCHOR_END: handoffp
 
+// ANCHOR: wakeNetPoller
 /// A timer now expires at `when`: make sure some M wakes for it (Go's
 /// `wakeNetPoller`). If an M is blocked in the poller past `when`, interrupt
 /// it; if none is, wake an idle P to take care of timers.
@@ -1130,6 +1179,7 @@ pub(crate) fn wake_net_poller(sched: &Sched, when: i64) {
         wakep(sched);
     }
 }
+// ANCHOR_END: wakeNetPoller
 
 fn acquirep(m: &M, pp: *mut P) {
     // SAFETY: the P was handed to us (idle list or nextp) and is alive.
@@ -1181,6 +1231,7 @@ fn globrunqputbatch(sched: &Sched, batch: impl IntoIterator<Item = NonNull<G>>) 
     sched.runqsize.store(l.runq.len(), Ordering::Relaxed);
 }
 
+// ANCHOR: globrunqget
 /// Go's `globrunqget`: takes a fair share of the global queue (at most
 /// `max` if non-zero), returns one and puts the rest on `p`'s queue.
 fn globrunqget(sched: &Sched, p: &P, max: usize) -> Option<NonNull<G>> {
@@ -1214,6 +1265,7 @@ fn globrunqget_locked(
     sched.runqsize.store(l.runq.len(), Ordering::Relaxed);
     gp
 }
+// ANCHOR_END: globrunqget
 
 /// Marks a G returned by the netpoller runnable (Go's casgstatus in
 /// `injectglist` / findRunnable).
@@ -1234,6 +1286,7 @@ fn mark_runnable(gp: Gp) {
     }
 }
 
+// ANCHOR: injectglist
 /// Queues the goroutines the netpoller released (Go's `injectglist`).
 pub(crate) fn injectglist(sched: &Sched, list: Vec<Gp>) {
     if list.is_empty() {
@@ -1250,6 +1303,7 @@ pub(crate) fn injectglist(sched: &Sched, list: Vec<Gp>) {
         wakep(sched);
     }
 }
+// ANCHOR_END: injectglist
 
 pub(crate) fn netpoll_adjust_waiters(sched: &Sched, delta: i32) {
     if delta != 0 {
@@ -1274,6 +1328,7 @@ pub fn netpoll_add_waiter() {
 // ---------------------------------------------------------------------------
 // blocking: Go's entersyscall / exitsyscall.
 
+// ANCHOR: entersyscall
 /// Runs thread-blocking code (a file read, `getaddrinfo`, a long computation)
 /// without stalling the other goroutines of this P (Go's `entersyscall` /
 /// `exitsyscall`).
@@ -1330,7 +1385,9 @@ fn entersyscall() {
     // to another M, which must see everything we did with it.
     p.status.store(pstatus::SYSCALL, Ordering::Release);
 }
+// ANCHOR_END: entersyscall
 
+// ANCHOR: exitsyscall
 fn exitsyscall() {
     // SAFETY: same thread and goroutine as entersyscall (nothing switched in
     // between: parking is refused inside `blocking`), but read afresh anyway.
@@ -1389,6 +1446,7 @@ fn exitsyscall0(sched: &Sched, m: &M, gp: NonNull<G>) -> Option<(NonNull<G>, boo
     }
     None
 }
+// ANCHOR_END: exitsyscall
 
 // ---------------------------------------------------------------------------
 // Start-up and shutdown.

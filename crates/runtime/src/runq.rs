@@ -86,6 +86,7 @@ const CAP: u32 = RUNQ_CAP as u32;
 
 const _: () = assert!(RUNQ_CAP.is_power_of_two() && RUNQ_CAP >= 2 && RUNQ_CAP <= 1 << 16);
 
+// ANCHOR: runq
 /// A P's local run queue (Go's `p.runqhead`, `p.runqtail`, `p.runq` and
 /// `p.runnext`): a bounded ring with one producer, many consumers, and a
 /// `runnext` slot.
@@ -127,6 +128,7 @@ pub(crate) struct RunQueue<T> {
     /// may take it, by a CAS from the pointer they saw to null.
     runnext: AtomicPtr<T>,
 }
+// ANCHOR_END: runq
 
 /// Compile-time check of the "Thread safety" claim above, for a `T` that is
 /// neither `Send` nor `Sync`.
@@ -159,6 +161,7 @@ impl<T> RunQueue<T> {
         &self.buf[pos as usize % RUNQ_CAP]
     }
 
+    // ANCHOR: runqput
     /// Queues `item`. Owner only.
     ///
     /// With `next == false`, `item` goes to the tail of the ring. With
@@ -228,7 +231,9 @@ impl<T> RunQueue<T> {
             // so there is room now: the fast path above must succeed.
         }
     }
+    // ANCHOR_END: runqput
 
+    // ANCHOR: runqputslow
     /// The full-ring path of [`RunQueue::put`]. It claims the older half of
     /// the ring (`h..t`, as put saw it) and returns that half with `item`
     /// appended. It returns `None`, having changed nothing, when a thief moved
@@ -264,7 +269,9 @@ impl<T> RunQueue<T> {
         batch[RUNQ_CAP / 2] = item;
         Some(batch)
     }
+    // ANCHOR_END: runqputslow
 
+    // ANCHOR: runqget
     /// Takes the next item to run. Owner only.
     ///
     /// Takes `runnext` first, with `inherit_time == true` (it shares the time
@@ -321,7 +328,9 @@ impl<T> RunQueue<T> {
             }
         }
     }
+    // ANCHOR_END: runqget
 
+    // ANCHOR: runqsteal
     /// Steals into this queue from `victim`. Called on the thief's own queue,
     /// by its owner.
     ///
@@ -373,7 +382,9 @@ impl<T> RunQueue<T> {
         self.tail.store(t.wrapping_add(n), Ordering::Release);
         Some(item)
     }
+    // ANCHOR_END: runqsteal
 
+    // ANCHOR: runqgrab
     /// Claims up to half of `victim`'s ring, rounded up. With
     /// `steal_runnext`, it claims `victim`'s runnext instead when the ring is
     /// empty. The claimed items go into this queue's slots from position
@@ -454,6 +465,7 @@ impl<T> RunQueue<T> {
             }
         }
     }
+    // ANCHOR_END: runqgrab
 
     /// A racy fingerprint of what is queued to run next: the ring's head
     /// index and the `runnext` pointer. If it is the same, and the queue not
@@ -488,6 +500,7 @@ impl<T> RunQueue<T> {
         ring + usize::from(!next.is_null())
     }
 
+    // ANCHOR: runqempty
     /// Reports whether the queue (ring and runnext) is empty. Callable from
     /// any thread.
     ///
@@ -525,6 +538,7 @@ impl<T> RunQueue<T> {
             }
         }
     }
+    // ANCHOR_END: runqempty
 
     /// Removes and returns everything queued: runnext first, then the ring in
     /// FIFO order. Owner only. (The scheduler never needs it: a runtime is

@@ -43,6 +43,7 @@ pub(crate) trait GoEntry: Send + Sync {
     fn run(self: Arc<Self>);
 }
 
+// ANCHOR: gstatus
 /// Goroutine status values (Go's `_Gidle` ... `_Gdead`), kept in [`G::atomicstatus`].
 ///
 /// Transitions: Idle → Runnable (newproc) → Running (execute) → Waiting (park_m)
@@ -75,6 +76,7 @@ pub(crate) mod gstatus {
         }
     }
 }
+// ANCHOR_END: gstatus
 
 /// P status values (Go's `_Pidle` ... `_Psyscall`), kept in [`P::status`].
 pub(crate) mod pstatus {
@@ -126,6 +128,7 @@ impl fmt::Display for WaitReason {
     }
 }
 
+// ANCHOR: g
 /// A goroutine (Go's `g`).
 ///
 /// Ownership: a G is touched only by the M currently running it, or, while it
@@ -155,6 +158,7 @@ pub struct G {
     /// across reuse of the G (Go's `g.timer`).
     pub(crate) timer: UnsafeCell<Option<crate::time::RtTimer>>,
 }
+// ANCHOR_END: g
 
 // SAFETY: G is shared between threads only under the hand-over protocol
 // described on the type: at any instant one thread owns its non-atomic fields.
@@ -179,6 +183,7 @@ impl G {
     }
 }
 
+// ANCHOR: Pending
 /// The action a goroutine asks its M to carry out on g0 after switching away
 /// (what Go passes to `mcall` as a function: park_m, gosched_m, goexit0, ...).
 pub(crate) enum Pending {
@@ -194,7 +199,9 @@ pub(crate) enum Pending {
     /// `exitsyscall0`: the G left `blocking` and found no P; queue it and stop.
     ExitSyscall,
 }
+// ANCHOR_END: Pending
 
+// ANCHOR: m
 /// An OS thread (Go's `m`).
 ///
 /// Every field except `nextp`, `spinning_on_wake` and `park` is touched only by
@@ -233,6 +240,7 @@ pub(crate) struct M {
     /// The runtime.
     pub(crate) schedp: *const Sched,
 }
+// ANCHOR_END: m
 
 // SAFETY: see the type's doc: cross-thread fields are atomics or the Note; the
 // Cells are only touched by the M's own thread.
@@ -257,6 +265,7 @@ pub(crate) struct PLocal {
     pub(crate) backlog_since: i64,
 }
 
+// ANCHOR: p
 /// A processor (Go's `p`).
 pub(crate) struct P {
     /// Index in `Sched::allp`.
@@ -284,6 +293,7 @@ pub(crate) struct P {
     /// Statistics, bumped by the holder (Relaxed: counters only).
     pub(crate) stats: PStats,
 }
+// ANCHOR_END: p
 
 // SAFETY: `local` is only touched by the P's holder (see the field); the rest
 // is atomics, the run queue (lock-free) or the timer heap (locked).
@@ -345,6 +355,7 @@ pub(crate) struct SchedLocked {
 // lists themselves are only touched under `Sched::lock`.
 unsafe impl Send for SchedLocked {}
 
+// ANCHOR: schedt
 /// One runtime's global scheduler state (Go's `schedt` and `allp`).
 ///
 /// Lifetime: held in an `Arc` by the `Runtime` and by each M's thread. If
@@ -402,6 +413,7 @@ pub(crate) struct Sched {
     /// Start of the runtime, for schedtrace.
     pub(crate) start: i64,
 }
+// ANCHOR_END: schedt
 
 impl Sched {
     pub(crate) fn gomaxprocs(&self) -> u32 {

@@ -304,6 +304,7 @@ impl<T: Send> Case for SendCase<'_, T> {
     }
 }
 
+// ANCHOR: sellock
 /// Go's `sellock`: takes each distinct lock, in lock order.
 fn sellock(locks: &[*const ChanLock]) {
     for &l in locks {
@@ -319,6 +320,7 @@ fn selunlock(locks: &[*const ChanLock]) {
         unsafe { (*l).unlock() };
     }
 }
+// ANCHOR_END: sellock
 
 /// A random number below `n` (Go's `cheaprandn`: multiply and shift, no
 /// division), from the current thread's generator. Not inlined, so the
@@ -336,6 +338,7 @@ fn cheaprandn(_n: usize) -> usize {
     0
 }
 
+// ANCHOR: selectgo
 /// Go's `selectgo`: runs one select over `cases` and returns the index of
 /// the case that fired, or `None` if none could proceed and `block` is false
 /// (the `default` case). Called by [`select!`](crate::select!).
@@ -386,7 +389,9 @@ pub fn selectgo(cases: &mut [CaseRef<'_>], block: bool) -> Option<usize> {
     }
     selectgo_locked(cases, pollorder, lockorder, block)
 }
+// ANCHOR_END: selectgo
 
+// ANCHOR: selectgo_locked
 /// The rest of Go's `selectgo`, with every channel locked.
 #[inline(never)]
 fn selectgo_locked(
@@ -462,6 +467,7 @@ fn selectgo_locked(
     }
     chosen
 }
+// ANCHOR_END: selectgo_locked
 
 /// A select with no cases blocks forever (Go's `block`): the goroutine stays
 /// parked, a thread stays blocked.

@@ -108,6 +108,7 @@ fn empty_sigaction() -> libc::sigaction {
     unsafe { mem::zeroed() }
 }
 
+// ANCHOR: sighandler
 /// The handler for [`OVERFLOW_SIGNALS`]: reports a fault in a gort guard page as a stack
 /// overflow and dies, and forwards anything else.
 #[doc(alias = "sigtrampgo")]
@@ -134,6 +135,7 @@ fn fatal_stack_overflow(size: usize) -> ! {
     // raises SIGABRT, so the process dies with that signal.
     unsafe { libc::abort() }
 }
+// ANCHOR_END: sighandler
 
 /// The one-line report of a stack overflow, formatted without allocating.
 fn overflow_message(goid: Option<u64>, size: usize) -> MsgBuf {

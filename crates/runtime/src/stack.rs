@@ -100,6 +100,7 @@ const MAX_RESERVATIONS: usize = 4096;
 /// (the libc crate does not define it yet).
 const MADV_GUARD_INSTALL: libc::c_int = 102;
 
+// ANCHOR: stack
 /// A goroutine stack: usable memory `[lo, hi)`, the guard page sits just below `lo`.
 ///
 /// A `Stack` is the only handle on its memory: it is not `Clone`, and it goes back with
@@ -115,6 +116,7 @@ pub(crate) struct Stack {
     /// One past the highest usable byte; page aligned.
     hi: usize,
 }
+// ANCHOR_END: stack
 
 impl Stack {
     /// The lowest usable address; the guard page ends here.
@@ -145,6 +147,7 @@ pub(crate) fn round_stack_size(size: usize) -> usize {
         .unwrap_or(usize::MAX & !(page - 1))
 }
 
+// ANCHOR: stackalloc
 /// Takes a stack of exactly `size` bytes (already rounded) from the process-wide pool for
 /// that size, reserving a new chunk when the pool is empty.
 ///
@@ -191,7 +194,9 @@ pub(crate) fn stackalloc(size: usize) -> io::Result<Stack> {
         hi: base + slot,
     })
 }
+// ANCHOR_END: stackalloc
 
+// ANCHOR: stackfree
 /// Gives a stack back to the process-wide pool (its pages are `MADV_DONTNEED`ed first so
 /// RSS falls).
 pub(crate) fn stackfree(s: Stack) {
@@ -219,6 +224,7 @@ pub(crate) fn stackfree(s: Stack) {
     let i = pools.class_index(size);
     pools.classes[i].free.extend(batch);
 }
+// ANCHOR_END: stackfree
 
 /// Gives the pages of free stacks (given by `lo`, all of `size` usable bytes)
 /// back to the kernel with `MADV_DONTNEED`, one call per run of neighbouring
@@ -256,6 +262,7 @@ fn release_pages(mut los: Vec<usize>, size: usize) -> Vec<usize> {
     los
 }
 
+// ANCHOR: stackcache
 /// A per-P cache of stacks (Go's `p.mcache` stack cache). Owned by one P; no locking
 /// inside.
 ///
@@ -302,6 +309,7 @@ impl StackCache {
         }
     }
 }
+// ANCHOR_END: stackcache
 
 impl Drop for StackCache {
     #[doc(alias = "stackcache_clear")]
@@ -330,6 +338,7 @@ const GUARD_UNPROBED: u8 = 0;
 const GUARD_MADVISE: u8 = 1;
 const GUARD_MPROTECT: u8 = 2;
 
+// ANCHOR: guard_kind
 /// Which guard mechanism this process uses: probed once (first call) by trying
 /// `MADV_GUARD_INSTALL` on a scratch mapping; `EINVAL` (kernel < 6.13) => `Mprotect`.
 pub(crate) fn guard_kind() -> GuardKind {
@@ -404,6 +413,7 @@ fn probe_guard_kind() -> (GuardKind, Option<io::Error>) {
     }
     result
 }
+// ANCHOR_END: guard_kind
 
 /// Tells whether the byte at `addr` can be read, without touching it from user space:
 /// a `write(2)` from it into a memfd fails with `EFAULT` if the kernel cannot read it.
@@ -428,6 +438,7 @@ fn is_readable(addr: usize) -> io::Result<bool> {
     }
 }
 
+// ANCHOR: install_guard_page
 /// Makes the page at `addr` inaccessible with this process's [`guard_kind`]: any access
 /// to it then raises `SIGSEGV`. Also used for the alternate signal stack's guard.
 ///
@@ -478,6 +489,7 @@ unsafe fn madvise_guard_install(addr: usize, len: usize) -> io::Result<()> {
         }
     }
 }
+// ANCHOR_END: install_guard_page
 
 /// Async-signal-safe: if `addr` lies in the guard page of any gort stack, returns
 /// `Some(usable stack size of that stack)`; no locks, no allocation.

@@ -20,6 +20,7 @@ use std::ptr;
 
 use crate::runtime2::{G, M};
 
+// ANCHOR: getg
 thread_local! {
     /// The M this OS thread is, or null for threads outside any runtime.
     static CURRENT_M: Cell<*mut M> = const { Cell::new(ptr::null_mut()) };
@@ -53,6 +54,7 @@ pub(crate) fn getg() -> *mut G {
     // thread writes its `curg`.
     unsafe { (*m).curg.get() }
 }
+// ANCHOR_END: getg
 
 /// The id of the goroutine running on this thread, if any. Used by the
 /// stack-overflow handler, so it must stay async-signal-safe: no locks, no

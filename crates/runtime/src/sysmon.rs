@@ -79,6 +79,7 @@ impl Sysmon {
     }
 }
 
+// ANCHOR: sysmon
 fn sysmon(sched: &Sched, note: &Note) {
     let mut pd = vec![SysmonTick::default(); sched.allp.len()];
     let mut idle = 0u32;
@@ -148,7 +149,9 @@ fn sysmon(sched: &Sched, note: &Note) {
         }
     }
 }
+// ANCHOR_END: sysmon
 
+// ANCHOR: retake
 /// Go's `retake`: hands off Ps stuck in `blocking`, and flags long time
 /// slices. Returns the number of Ps handed off.
 fn retake(sched: &Sched, pd: &mut [SysmonTick], now: i64) -> u32 {
@@ -205,6 +208,7 @@ fn retake(sched: &Sched, pd: &mut [SysmonTick], now: i64) -> u32 {
     }
     n
 }
+// ANCHOR_END: retake
 
 /// The `SCHED` line (Go's `schedtrace(false)`), plus gort's counters.
 pub(crate) fn schedtrace(sched: &Sched, now: i64) -> String {

@@ -43,6 +43,7 @@ pub(crate) fn when_after(now: i64, d: Duration) -> i64 {
     now.saturating_add(d).max(1)
 }
 
+// ANCHOR: timer
 /// A runtime timer (Go's `timer`; named apart from the channel
 /// [`Timer`] of Go's `time` package): a callback that runs once at `when`.
 #[derive(Clone)]
@@ -76,6 +77,7 @@ struct TimerState {
     /// interprets it.
     arg: usize,
 }
+// ANCHOR_END: timer
 
 // SAFETY: `on` points into a P that outlives the timer, and is only used to
 // reach that P's heap (which is Sync); everything else is Send.
@@ -113,6 +115,7 @@ impl RtTimer {
         self.reset_arg(sched, when, 0)
     }
 
+    // ANCHOR: modify
     /// As [`reset`](Self::reset), tagging this arming with `arg`, which the
     /// callback receives if this arming is the one that fires.
     pub(crate) fn reset_arg(&self, sched: &Sched, when: i64, arg: usize) -> bool {
@@ -144,7 +147,9 @@ impl RtTimer {
         }
         was_active
     }
+    // ANCHOR_END: modify
 
+    // ANCHOR: stop
     /// Disarms the timer; returns whether it was armed (Go's `timer.stop`).
     /// Its queued entry becomes a zombie, counted so that a heap of stopped
     /// timers is cleaned up long before they would have expired.
@@ -165,6 +170,7 @@ impl RtTimer {
             .zombies
             .fetch_add(1, AtomicOrdering::Relaxed);
     }
+    // ANCHOR_END: stop
 }
 
 /// The heap of whichever P the calling M holds, or P 0's when it holds none
@@ -202,6 +208,7 @@ enum Due {
 }
 
 impl Entry {
+    // ANCHOR: unlockAndRun
     /// Decides the fate of an entry taken off its heap at `now`; keeps the
     /// timer's state consistent with that decision.
     fn settle(&self, now: i64) -> Due {
@@ -221,6 +228,7 @@ impl Entry {
         st.heap_when = 0;
         Due::Fire(st.arg)
     }
+    // ANCHOR_END: unlockAndRun
 
     /// For the clean-up: whether to keep this entry in the heap. A live entry
     /// of a stopped timer is removed too, and the timer told so.
@@ -254,6 +262,7 @@ impl Ord for Entry {
     }
 }
 
+// ANCHOR: timers
 /// A P's timer heap (Go's `timers`).
 #[derive(Default)]
 pub(crate) struct Timers {
@@ -267,6 +276,7 @@ pub(crate) struct Timers {
     /// Heap entries known to be zombies (a hint for the clean-up).
     zombies: AtomicU32,
 }
+// ANCHOR_END: timers
 
 impl Timers {
     /// Earliest expiry queued here, 0 if none (Go's `wakeTime`).
@@ -274,6 +284,7 @@ impl Timers {
         self.min_when.load(AtomicOrdering::Relaxed)
     }
 
+    // ANCHOR: addHeap
     /// Queues an entry; returns whether it became the earliest.
     fn push(&self, e: Entry) -> bool {
         let when = e.when;
@@ -288,7 +299,9 @@ impl Timers {
         self.min_when.store(min, AtomicOrdering::Relaxed);
         min == when
     }
+    // ANCHOR_END: addHeap
 
+    // ANCHOR: timers_run
     /// Runs every timer due at `now` (Go's `timers.run` loop in `checkTimers`).
     /// Returns the earliest expiry left, 0 if none.
     pub(crate) fn run(&self, now: i64) -> i64 {
@@ -330,6 +343,7 @@ impl Timers {
             }
         }
     }
+    // ANCHOR_END: timers_run
 }
 
 /// A function scheduled to run in its own goroutine after a delay (Go's
@@ -447,6 +461,7 @@ impl RawTimer {
     }
 }
 
+// ANCHOR: timeSleep
 /// Puts the calling goroutine to sleep for at least `d` (Go's `timeSleep`).
 ///
 /// Only the goroutine parks; its M runs other goroutines meanwhile. Called
@@ -497,3 +512,4 @@ pub fn sleep(d: Duration) {
         WaitReason::Sleep,
     );
 }
+// ANCHOR_END: timeSleep

@@ -42,6 +42,7 @@ pub struct Timer {
     raw: RawTimer,
 }
 
+// ANCHOR: Reset
 impl Timer {
     /// A timer that fires once after `d` (Go's `NewTimer`). A zero `d`
     /// fires at once.
@@ -86,6 +87,7 @@ impl Timer {
         while self.c.try_recv().is_ok() {}
     }
 }
+// ANCHOR_END: Reset
 
 impl std::fmt::Debug for Timer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -93,6 +95,7 @@ impl std::fmt::Debug for Timer {
     }
 }
 
+// ANCHOR: After
 /// The callback of a channel timer: offer the time, never block. A full
 /// channel (the last value is still there) or a closed one (nobody
 /// listens) just drops this one.
@@ -128,3 +131,4 @@ pub fn after(d: Duration) -> Receiver<Instant> {
     RawTimer::new(send_time(tx)).reset(when_after(nanotime(), d), 0);
     rx
 }
+// ANCHOR_END: After
