@@ -798,6 +798,7 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
 }
 // ANCHOR_END: findRunnable
 
+// ANCHOR: backlog_valve
 /// How long a P's run queue may stay non-empty, while the P works through
 /// it, before the P wakes an idle one to share it (`backlog_valve`).
 const BACKLOG_NS: i64 = 200_000;
@@ -836,7 +837,9 @@ fn backlog_valve(sched: &Sched, p: &P) {
         wakep(sched);
     }
 }
+// ANCHOR_END: backlog_valve
 
+// ANCHOR: poll_spin
 /// How long an M with nothing to run polls the network before it gives up
 /// its P and sleeps: about the time a thread takes to sleep in `epoll_wait`
 /// and be woken again on a virtual machine, so a reply arriving sooner costs
@@ -891,6 +894,7 @@ fn poll_spin(sched: &Sched, p: &P, poll_until: i64) -> Option<Option<NonNull<G>>
     sched.pollspinning.store(false, Ordering::Release);
     found
 }
+// ANCHOR_END: poll_spin
 
 fn earliest(a: i64, b: i64) -> i64 {
     match (a, b) {

@@ -36,9 +36,11 @@
 //! ([`guard_kind`]). Guards are installed lazily, when a slot is first handed out, so an
 //! unused slot costs no VMA even under `mprotect`.
 //!
-//! Reuse. A stack given back with [`stackfree`] has its pages released
-//! (`MADV_DONTNEED`, so the process's RSS falls) and waits in a process-wide pool for
-//! the next stack of its size; its guard stays in place. In front of the pool each P
+//! Reuse. A stack given back with [`stackfree`] waits in a process-wide pool for the
+//! next stack of its size; its guard stays in place. The pool keeps the most recent
+//! stacks of each size warm (pages still touched, for a cheap reuse); past that many,
+//! the older half has its pages released (`MADV_DONTNEED`, so the process's RSS falls)
+//! in one call per run of neighbouring slots. In front of the pool each P
 //! keeps a [`StackCache`] of up to [`STACK_CACHE_MAX`] stacks per size, not released,
 //! like Go's per-P `mcache.stackcache`. Reservations are never unmapped: stack memory is
 //! reused, never given back to the address space, so a stale address into a freed stack
@@ -197,8 +199,8 @@ pub(crate) fn stackalloc(size: usize) -> io::Result<Stack> {
 // ANCHOR_END: stackalloc
 
 // ANCHOR: stackfree
-/// Gives a stack back to the process-wide pool (its pages are `MADV_DONTNEED`ed first so
-/// RSS falls).
+/// Gives a stack back to the process-wide pool: warm while the pool's warm list is
+/// short, else the older half of that list has its pages `MADV_DONTNEED`ed (RSS falls).
 pub(crate) fn stackfree(s: Stack) {
     debug_assert!(
         reservation_of(s.lo() - 1).is_some_and(|r| {

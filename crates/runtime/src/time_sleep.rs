@@ -7,8 +7,12 @@
 //!
 //! Go 1.23 changed timer channels so that after `Stop` or `Reset` returns,
 //! no value from the old arming can be received. gort gets the same
-//! guarantee by draining the channel inside `stop` and `reset`, after the
-//! runtime timer is disarmed.
+//! guarantee with an arming generation: `stop` and `reset` bump it, disarm
+//! the runtime timer and drain the channel under a small lock, and the
+//! callback sends only if its arming is still the current one, checked
+//! under the same lock. (Disarming and draining alone are not enough: a
+//! callback already running on another M could send after the drain.) Go
+//! does the same with the timer's `seq` and `isSending`.
 //!
 //! Where gort differs from Go: the channel is closed when nothing can send
 //! on it any more, that is when the [`Timer`] has been dropped and its
@@ -16,6 +20,7 @@
 //! `Some(instant)` once and then `None`, where Go would block forever; do
 //! not keep `select!`ing on an `after` channel that has already fired.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::chan::{Receiver, Sender, bounded};
@@ -40,6 +45,11 @@ pub struct Timer {
     /// Where the time is delivered when the timer fires (Go's `C`).
     pub c: Receiver<Instant>,
     raw: RawTimer,
+    /// The current arming (Go's `timer.seq`). `stop` and `reset` bump it,
+    /// disarm and drain while holding the lock; the callback delivers only
+    /// for the arming it was fired for (its `seq` argument), checked under
+    /// the lock, so no send can slip in after a drain.
+    arming: Arc<parking_lot::Mutex<usize>>,
 }
 
 // ANCHOR: Reset
@@ -53,9 +63,19 @@ impl Timer {
     #[doc(alias = "NewTimer")]
     pub fn new(d: Duration) -> Timer {
         let (tx, rx) = bounded(1);
+        let arming = Arc::new(parking_lot::Mutex::new(0));
+        let current = arming.clone();
         let t = Timer {
             c: rx,
-            raw: RawTimer::new(send_time(tx)),
+            raw: RawTimer::new(move |seq| {
+                // Held across the send: `stop`/`reset` wait for it, and a
+                // send for an old arming never happens.
+                let now = current.lock();
+                if *now == seq {
+                    let _ = tx.try_send(Instant::now());
+                }
+            }),
+            arming,
         };
         t.raw.reset(when_after(nanotime(), d), 0);
         t
@@ -66,6 +86,8 @@ impl Timer {
     /// value from before the call is received afterwards.
     #[doc(alias = "Stop")]
     pub fn stop(&self) -> bool {
+        let mut arming = self.arming.lock();
+        *arming = arming.wrapping_add(1);
         let was_armed = self.raw.stop();
         self.drain();
         was_armed
@@ -76,9 +98,11 @@ impl Timer {
     /// took is discarded.
     #[doc(alias = "Reset")]
     pub fn reset(&self, d: Duration) -> bool {
+        let mut arming = self.arming.lock();
+        *arming = arming.wrapping_add(1);
         let was_armed = self.raw.stop();
         self.drain();
-        self.raw.reset(when_after(nanotime(), d), 0);
+        self.raw.reset(when_after(nanotime(), d), *arming);
         was_armed
     }
 

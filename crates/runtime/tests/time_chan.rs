@@ -162,3 +162,40 @@ fn after_as_a_select_timeout() {
         assert_eq!(got, Some(7));
     });
 }
+
+#[test]
+fn no_stale_value_after_stop_or_reset_even_while_the_timer_fires() {
+    // Go 1.23's promise, raced: the timer is due just as `stop`/`reset` is
+    // called, so its callback is often running on the other P at that
+    // moment. Whatever happened, nothing from the old arming may arrive
+    // afterwards.
+    let rt = gort_runtime::Builder::new().procs(2).build().unwrap();
+    rt.block_on(|| {
+        let start = Instant::now();
+        let mut rounds = 0;
+        while rounds < 3000 && start.elapsed() < 3 * 1000 * MS {
+            rounds += 1;
+            let t = Timer::new(Duration::from_micros(30));
+            // Busy, so this P does not run its own timers: another M does.
+            let due = Instant::now() + Duration::from_micros(30);
+            while Instant::now() < due {
+                std::hint::spin_loop();
+            }
+            if rounds % 2 == 0 {
+                t.stop();
+            } else {
+                t.reset(Duration::from_secs(3600));
+            }
+            let checked = Instant::now() + Duration::from_micros(200);
+            while Instant::now() < checked {
+                assert_eq!(
+                    t.c.try_recv(),
+                    Err(TryRecvError::Empty),
+                    "round {rounds}: a value from before stop/reset arrived"
+                );
+            }
+            t.stop();
+        }
+        assert!(rounds >= 100, "only {rounds} rounds in 3 s");
+    });
+}
