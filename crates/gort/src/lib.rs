@@ -202,6 +202,26 @@ pub mod context {
     pub use gort_runtime::context::*;
 }
 
+/// Go's `os/signal`: [`notify`](signal::notify) relays Unix signals to a
+/// channel, so shutting down on `SIGINT`/`SIGTERM` is a `recv` (or a
+/// [`select!`] case beside a timer); dropping the
+/// [`Notify`](signal::Notify) gives the signals their old behaviour back.
+/// See `examples/graceful_shutdown.rs`.
+///
+/// ```no_run
+/// use gort::signal::{self, SIGINT, SIGTERM};
+///
+/// gort::run(|| {
+///     let stop = signal::notify(&[SIGINT, SIGTERM]).unwrap();
+///     // ... start serving in other goroutines ...
+///     let sig = stop.c.recv().unwrap();
+///     eprintln!("got {sig:?}, shutting down");
+/// });
+/// ```
+pub mod signal {
+    pub use gort_runtime::signal::*;
+}
+
 /// Low-level runtime hooks for the layers above the scheduler (netpoll, poll,
 /// sync): parking and readying goroutines, semaphores, the netpoll contract.
 pub mod runtime {

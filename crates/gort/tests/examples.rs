@@ -737,3 +737,274 @@ fn bench_micro_prints_one_json_line_of_positive_figures() {
         assert!(bad.stdout.is_empty(), "{args:?}: {}", bad.stdout);
     }
 }
+
+// ---------------------------------------------------------------------------
+// Shutdown on signals, and running out of file descriptors.
+
+/// Starts an example with `args`; returns it with its stdout and its
+/// stderr, each line by line.
+fn start_with_stderr(name: &str, args: &[&str]) -> (Running, Lines, Lines) {
+    let mut child = Command::new(example(name))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = Lines::of(child.stdout.take().unwrap());
+    let err = Lines::of(child.stderr.take().unwrap());
+    (Running(child), out, err)
+}
+
+/// Sends `sig` to the example.
+fn send_signal(running: &Running, sig: rustix::process::Signal) {
+    let pid = rustix::process::Pid::from_child(&running.0);
+    rustix::process::kill_process(pid, sig).unwrap();
+}
+
+/// Waits (at most [`LIMIT`]) until connecting to `addr` is refused.
+fn wait_until_refused(addr: &str) {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        match TcpStream::connect(addr) {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return,
+            other => assert!(
+                Instant::now() < deadline,
+                "{addr} still not refusing connections: {other:?}"
+            ),
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Reads `c` until the server closes it; panics if it stays open for the
+/// read timeout. An RST instead of a FIN counts as closed too.
+fn read_until_closed(c: &mut TcpStream) -> Vec<u8> {
+    let mut rest = Vec::new();
+    match c.read_to_end(&mut rest) {
+        Ok(_) => rest,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => rest,
+        Err(e) => panic!("the server did not close the connection: {e}"),
+    }
+}
+
+/// A client that has sent `partial` (no newline) and got it echoed: the
+/// server counts it busy.
+fn busy_client(addr: &str, partial: &str) -> TcpStream {
+    let mut c = connect(addr);
+    c.write_all(partial.as_bytes()).unwrap();
+    let mut back = vec![0u8; partial.len()];
+    c.read_exact(&mut back).unwrap();
+    assert_eq!(back, partial.as_bytes());
+    c
+}
+
+#[test]
+fn graceful_shutdown_closes_idle_lets_busy_finish_and_exits_0() {
+    let (mut server, out, _err) = start_with_stderr(
+        "graceful_shutdown",
+        &["--addr", "127.0.0.1:0", "--grace", "5"],
+    );
+    let addr = out.listening();
+    let mut busy = busy_client(&addr, "hel");
+    let mut idle = connect(&addr);
+    writeln!(idle, "idle").unwrap();
+    assert_eq!(read_line(&mut BufReader::new(&idle)), "idle\n");
+
+    send_signal(&server, rustix::process::Signal::TERM);
+    assert_eq!(
+        out.line(),
+        "shutdown: got SIGTERM; listener closed, 1 idle connection(s) closed, \
+         waiting up to 5s for 1 busy"
+    );
+    wait_until_refused(&addr);
+    assert_eq!(read_until_closed(&mut idle), b"", "idle connection");
+
+    // The busy one finishes its line, then the server hangs up.
+    busy.write_all(b"lo\n").unwrap();
+    let mut r = BufReader::new(busy.try_clone().unwrap());
+    assert_eq!(read_line(&mut r), "lo\n");
+    assert_eq!(read_until_closed(&mut busy), b"");
+
+    let status = server.wait();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    let rest = out.rest();
+    assert_eq!(
+        rest,
+        [
+            format!("accept loop ended: accept tcp {addr}: use of closed network connection"),
+            "shutdown complete: 2 accepted, 1 finished, 1 closed idle, 0 force-closed".to_string(),
+        ]
+    );
+}
+
+#[test]
+fn graceful_shutdown_force_closes_stragglers_after_the_grace_and_exits_1() {
+    let (mut server, out, _err) = start_with_stderr(
+        "graceful_shutdown",
+        &["--addr", "127.0.0.1:0", "--grace", "0.3"],
+    );
+    let addr = out.listening();
+    let mut c = busy_client(&addr, "a line that never ends");
+    send_signal(&server, rustix::process::Signal::INT);
+    assert!(
+        out.line()
+            .starts_with("shutdown: got SIGINT; listener closed"),
+        "first line after the signal"
+    );
+    // Never finished: cut when the grace period ends.
+    assert_eq!(read_until_closed(&mut c), b"");
+    let status = server.wait();
+    assert_eq!(status.code(), Some(1), "{status:?}");
+    let rest = out.rest();
+    assert_eq!(
+        rest[1..],
+        [
+            "shutdown: grace period over; force-closing 1 connection(s)",
+            "shutdown complete: 1 accepted, 0 finished, 0 closed idle, 1 force-closed",
+        ],
+        "{rest:?}"
+    );
+}
+
+#[test]
+fn graceful_shutdown_second_signal_cuts_the_grace_short() {
+    // A grace far beyond the test's limits: only the second signal can end
+    // the wait in time.
+    let (mut server, out, _err) = start_with_stderr(
+        "graceful_shutdown",
+        &["--addr", "127.0.0.1:0", "--grace", "3600"],
+    );
+    let addr = out.listening();
+    let mut c = busy_client(&addr, "half");
+    send_signal(&server, rustix::process::Signal::TERM);
+    assert!(out.line().starts_with("shutdown: got SIGTERM"));
+    send_signal(&server, rustix::process::Signal::INT);
+    assert_eq!(read_until_closed(&mut c), b"");
+    let status = server.wait();
+    assert_eq!(status.code(), Some(1), "{status:?}");
+    let rest = out.rest();
+    assert!(
+        rest.iter()
+            .any(|l| l == "shutdown: second signal SIGINT; force-closing 1 connection(s)"),
+        "{rest:?}"
+    );
+}
+
+#[test]
+fn emfile_backoff_serves_every_client_once_descriptors_are_free() {
+    let (_server, out, err) = start_with_stderr(
+        "emfile_backoff",
+        &["--addr", "127.0.0.1:0", "--fd-limit", "16"],
+    );
+    let addr = out.listening();
+    let limit_line = out.line();
+    let free: usize = limit_line
+        .strip_prefix("fd limit 16: ")
+        .and_then(|l| l.strip_suffix(" free for connections"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected line {limit_line:?}"));
+    assert!(free >= 1, "{limit_line}");
+
+    // More clients than the server has descriptors for: the kernel
+    // completes every handshake, the server accepts `free` and then fails.
+    let n = free + 6;
+    let mut clients: Vec<TcpStream> = (0..n).map(|_| connect(&addr)).collect();
+    let first = err.line();
+    assert!(
+        first.starts_with(&format!(
+            "emfile_backoff: accept error: accept tcp {addr}: "
+        )) && first.ends_with("too many open files; retrying in 5ms"),
+        "{first:?}"
+    );
+
+    // Each client sends a line; every one gets it back, those beyond the
+    // limit once the first ones are done and closed.
+    for (i, c) in clients.iter_mut().enumerate() {
+        writeln!(c, "client {i}").unwrap();
+    }
+    for (i, c) in clients.iter_mut().enumerate() {
+        let mut reply = String::new();
+        BufReader::new(&*c).read_line(&mut reply).unwrap();
+        assert_eq!(reply, format!("client {i}\n"));
+    }
+    for _ in 0..n {
+        assert!(out.line().starts_with("served #"));
+    }
+
+    // The log shows the backoff growing (never beyond 1 s) and the loop
+    // resuming.
+    let mut delays = Vec::new();
+    let resumed = loop {
+        let line = err.line();
+        if line.starts_with("emfile_backoff: accept resumed after ") {
+            break line;
+        }
+        let delay = line
+            .rsplit_once("retrying in ")
+            .map(|(_, d)| d.to_string())
+            .unwrap_or_else(|| panic!("unexpected stderr line {line:?}"));
+        delays.push(delay);
+        assert!(delays.len() < 100, "no resume: {delays:?}");
+    };
+    assert!(resumed.ends_with("failed attempt(s)"), "{resumed}");
+    let wanted = ["10ms", "20ms", "40ms", "80ms", "160ms", "320ms", "640ms"];
+    for (got, want) in delays
+        .iter()
+        .zip(wanted.iter().chain(std::iter::repeat(&"1s")))
+    {
+        assert_eq!(got, want, "delays after 5ms: {delays:?}");
+    }
+}
+
+#[test]
+fn graceful_shutdown_and_emfile_backoff_reject_bad_arguments() {
+    for (name, args, code, msg) in [
+        (
+            "graceful_shutdown",
+            &["--grace", "soon"][..],
+            2,
+            "invalid grace period \"soon\"",
+        ),
+        ("graceful_shutdown", &["--addr"], 2, "--addr needs a value"),
+        (
+            "graceful_shutdown",
+            &["--bogus"],
+            2,
+            "unknown argument \"--bogus\"",
+        ),
+        (
+            "emfile_backoff",
+            &["--fd-limit", "0"],
+            2,
+            "invalid --fd-limit \"0\"",
+        ),
+        (
+            "emfile_backoff",
+            &["--fd-limit"],
+            2,
+            "--fd-limit needs a value",
+        ),
+        (
+            "emfile_backoff",
+            &["--addr", "127.0.0.1:0", "--fd-limit", "3"],
+            1,
+            "--fd-limit 3 leaves no descriptor for connections",
+        ),
+    ] {
+        let done = run(name, args, "");
+        assert_eq!(
+            done.status.code(),
+            Some(code),
+            "{name} {args:?}: {}",
+            done.stderr
+        );
+        assert!(
+            done.stderr.starts_with(&format!("{name}: {msg}")),
+            "{name} {args:?}: {}",
+            done.stderr
+        );
+        assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+    }
+}

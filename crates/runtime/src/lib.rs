@@ -24,7 +24,8 @@
 //! switch) → `stack.rs`, `time.rs`, `sema.rs`, `sysmon.rs`. On top of those:
 //! [`chan`] and [`select!`] (Go's `chan.go`, `select.go`), [`sync`] (Go's
 //! `src/sync` on `sema.rs`), [`time::Timer`]/[`time::Ticker`] (Go's
-//! `time/sleep.go`, `tick.go`) and [`context`].
+//! `time/sleep.go`, `tick.go`), [`context`] and
+//! [`signal`] (Go's `os/signal`).
 //!
 //! # Environment
 //!
@@ -76,6 +77,8 @@ mod runtime2;
 mod sema;
 #[cfg(not(loom))]
 mod signal_unix;
+#[cfg(not(loom))]
+mod sigqueue;
 #[cfg(not(loom))]
 mod stack;
 #[cfg(not(loom))]
@@ -129,4 +132,33 @@ pub mod sync {
     pub use crate::sync_rwmutex::{RwLock, RwLockReadGuard, RwLockWriteGuard};
     pub use crate::sync_sema::Semaphore;
     pub use crate::sync_waitgroup::WaitGroup;
+}
+
+/// Go's `os/signal`: [`notify`](signal::notify) relays Unix signals
+/// (`SIGINT`, `SIGTERM`, `SIGHUP`, ...) to a channel, so a goroutine can
+/// wait for them, alone or in a [`select!`] beside other channels;
+/// [`Notify::stop`](signal::Notify::stop), [`reset`](signal::reset) and
+/// [`ignore`](signal::ignore) undo or replace that. The handler only marks
+/// the signal pending and wakes a watcher thread, which offers it to each
+/// subscriber's channel without waiting (Go's `runtime/sigqueue.go`).
+///
+/// ```
+/// use std::time::Duration;
+/// use gort_runtime::signal::{self, SIGHUP};
+///
+/// gort_runtime::run(|| {
+///     let sigs = signal::notify(&[SIGHUP]).unwrap();
+///     // SAFETY: raise(3) only sends a signal to this thread.
+///     unsafe { libc::raise(SIGHUP.as_raw()) };
+///     let got = gort_runtime::select! {
+///         recv(sigs.c) -> s => s,
+///         recv(gort_runtime::time::after(Duration::from_secs(10))) -> _ => None,
+///     };
+///     assert_eq!(got, Some(SIGHUP));
+/// });
+/// ```
+#[cfg(not(loom))]
+#[doc(alias = "os/signal")]
+pub mod signal {
+    pub use crate::sigqueue::*;
 }
