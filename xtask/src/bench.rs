@@ -34,14 +34,15 @@ use serde_json::{Value, json};
 use crate::{Machine, capture, machine, median, or_dash, show, target_dir, workspace_root};
 
 pub(crate) const USAGE: &str = "\
-  bench [--quick] [--runs N] [--only S,S..]
+  bench [--quick] [--runs N] [--only S,S..] [--save]
                             gort's echo server against Go, tokio (mt, ct) and a raw
                             epoll loop, driven by benches/peers/loadgen, plus micro
                             figures; prints a Markdown table and writes
                             target/bench/bench.{json,md,svg}. --quick: one short
                             round (a smoke run); --runs: rounds (default 3);
                             --only: servers to run (epoll, go, tokio-mt,
-                            tokio-ct, gort, gort-1p)";
+                            tokio-ct, gort, gort-1p); --save: also copy the
+                            report to benches/results/ (the README's figures)";
 
 /// The connection counts of the 64-byte ping-pong rows.
 const CONNS: [u32; 4] = [1, 16, 256, 1024];
@@ -59,6 +60,8 @@ struct Plan {
     idle_conns: u32,
     parked: u32,
     only: Option<Vec<String>>,
+    /// Also copy the report to `benches/results/` (for the README).
+    save: bool,
 }
 
 impl Plan {
@@ -71,12 +74,14 @@ impl Plan {
             idle_conns: 10_000,
             parked: 100_000,
             only: None,
+            save: false,
         };
         let mut runs = None;
         let mut it = args.iter();
         while let Some(&a) = it.next() {
             match a {
                 "--quick" => plan.quick = true,
+                "--save" => plan.save = true,
                 "--runs" => {
                     let v = it.next().ok_or("--runs needs a value")?;
                     runs = Some(
@@ -329,6 +334,15 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
         serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n",
     )?;
     write("bench.svg", chart(&machine, &medians, &plan))?;
+    if plan.save {
+        let dir = root.join("benches").join("results");
+        fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        for name in ["bench.md", "bench.json", "bench.svg"] {
+            let (from, to) = (out.join(name), dir.join(name));
+            fs::copy(&from, &to).map_err(|e| format!("cannot copy to {}: {e}", to.display()))?;
+            eprintln!("saved {}", to.display());
+        }
+    }
     Ok(())
 }
 
