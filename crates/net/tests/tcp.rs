@@ -237,3 +237,70 @@ fn file_leaves_the_conn_on_the_netpoller() {
         server.join().unwrap();
     });
 }
+
+#[test]
+fn short_reads_still_see_the_end_of_the_stream() {
+    // gort skips the read(2) that follows a short TCP read until the
+    // netpoller reports more (see gort-poll's `FD::read`). The end of the
+    // stream must survive that: each client sends a few bytes and its FIN
+    // back to back, often in one epoll event, and every server goroutine
+    // must read them and then see EOF. A lost wake-up would hang here, so
+    // each read has a deadline that turns a hang into a failure.
+    const CONNS: usize = 300;
+    gort::run(|| {
+        let ln = listen_tcp("tcp", Some(&local("127.0.0.1:0"))).unwrap();
+        let a = ln.addr();
+        let server = gort::spawn(move || {
+            let mut handlers = Vec::new();
+            for _ in 0..CONNS {
+                let c = ln.accept().unwrap();
+                handlers.push(gort::spawn(move || {
+                    c.set_read_deadline(Some(Instant::now() + Duration::from_secs(10)))
+                        .unwrap();
+                    let mut got = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    loop {
+                        match c.read(&mut buf) {
+                            Ok(0) => return Ok(got),
+                            Ok(n) => got.extend_from_slice(&buf[..n]),
+                            Err(e) => return Err(format!("after {} bytes: {e}", got.len())),
+                        }
+                    }
+                }));
+            }
+            handlers
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .collect::<Vec<_>>()
+        });
+        // Plain-thread clients (std), so the writes and FINs race with the
+        // server's goroutines from outside the runtime.
+        let clients = std::thread::spawn(move || {
+            let addr = a.to_socket_addr().unwrap();
+            for i in 0..CONNS {
+                let mut s = std::net::TcpStream::connect(addr).unwrap();
+                s.write_all(&vec![i as u8; 1 + i % 97]).unwrap();
+                if i % 3 == 0 {
+                    // A second small segment behind the first.
+                    s.write_all(b"!").unwrap();
+                }
+                s.shutdown(std::net::Shutdown::Write).unwrap();
+            }
+        });
+        let results = server.join().unwrap();
+        clients.join().unwrap();
+        let mut lens: Vec<usize> = results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|e| panic!("a server read failed: {e}"))
+                    .len()
+            })
+            .collect();
+        lens.sort_unstable();
+        let mut want: Vec<usize> = (0..CONNS)
+            .map(|i| 1 + i % 97 + usize::from(i % 3 == 0))
+            .collect();
+        want.sort_unstable();
+        assert_eq!(lens, want, "bytes received per connection");
+    });
+}

@@ -56,7 +56,7 @@
 use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Weak};
 
 use gort_runtime::time::{RawTimer, nanotime};
@@ -93,6 +93,14 @@ pub(crate) struct PollDesc {
     pub(crate) rg: ParkSlot,
     /// The writer's wake-up word (Go's `wg`).
     pub(crate) wg: ParkSlot,
+    /// Set for good once an epoll event reported the read side hung up
+    /// (`EPOLLRDHUP`, `EPOLLHUP` or `EPOLLERR`: the peer's FIN or a reset).
+    /// gort's, not Go's: the poll layer's read skips a `read(2)` after a
+    /// short read only while this is clear, because a short read can
+    /// return data and leave the end of file behind it, and the event that
+    /// announced both may already have been consumed. Constant once set
+    /// (the kernel's condition is final too).
+    read_hup: AtomicBool,
     /// Deadlines, timers and the closing flag (Go's `lock` and the fields it
     /// protects).
     lock: Mutex<PdLocked>,
@@ -141,6 +149,7 @@ impl PollDesc {
             info: PollInfo::new(),
             rg: ParkSlot::new(),
             wg: ParkSlot::new(),
+            read_hup: AtomicBool::new(false),
             lock: Mutex::new(PdLocked {
                 closing: false,
                 freed: false,
@@ -181,6 +190,17 @@ impl PollDesc {
     }
 
     /// Sets or clears the event-error bit (Go's `setEventErr`).
+    /// Records a read-side hang-up (see `read_hup`). `netpoll` calls it
+    /// before it readies the waiters of the same event.
+    pub(crate) fn set_read_hup(&self) {
+        // Relaxed load: a fast path that skips the store once set. Release
+        // store: a reader that consumes the READY this event leaves (an
+        // acquire in the park slot) sees the flag.
+        if !self.read_hup.load(Ordering::Relaxed) {
+            self.read_hup.store(true, Ordering::Release);
+        }
+    }
+
     pub(crate) fn set_event_err(&self, on: bool) {
         self.info.set_event_err(on);
     }
@@ -779,6 +799,14 @@ impl PollDescHandle {
     /// `pd.info().eventErr()`), which makes read waits fail with `NotPollable`.
     pub fn event_err(&self) -> bool {
         self.pd.info() & POLL_EVENT_ERR != 0
+    }
+
+    /// Whether an epoll event has reported that the read side hung up (the
+    /// peer's FIN, a reset or an error). Once true it stays true. gort's, not
+    /// Go's: see the poll layer's `FD::read`.
+    pub fn read_hup(&self) -> bool {
+        // Acquire: pairs with `set_read_hup`'s Release.
+        self.pd.read_hup.load(Ordering::Acquire)
     }
 }
 

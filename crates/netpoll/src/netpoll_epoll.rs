@@ -348,6 +348,9 @@ impl Poller {
             match cache.slots.get(index as usize) {
                 Some(pd) if pd.fdseq == tag => {
                     pd.set_event_err(flags == EventFlags::ERR);
+                    if flags.intersects(EventFlags::RDHUP | EventFlags::HUP | EventFlags::ERR) {
+                        pd.set_read_hup();
+                    }
                     delta += netpollready(ready, pd, mode);
                 }
                 _ => {}

@@ -154,6 +154,11 @@ impl PollDesc {
         self.handle.as_ref().is_some_and(PollDescHandle::event_err)
     }
 
+    /// Whether epoll has reported that the read side hung up (sticky).
+    pub(crate) fn read_hup(&self) -> bool {
+        self.handle.as_ref().is_some_and(PollDescHandle::read_hup)
+    }
+
     /// Sets the deadline of `mode`, `d` nanoseconds from now (`< 0`: passed,
     /// `0`: none). Fails without a registration.
     fn set_deadline(&self, d: i64, mode: Mode) -> io::Result<()> {

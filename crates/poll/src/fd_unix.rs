@@ -37,6 +37,21 @@
 //! back to `poll(2)` on the calling thread in slices of at most
 //! [`THREAD_POLL_SLICE_NS`], re-checking close and the deadline between
 //! slices.
+//!
+//! # SIGPIPE
+//!
+//! Writing to a stream socket whose peer has gone fails with `EPIPE`, and
+//! the kernel also sends the writing thread SIGPIPE, whose default action
+//! kills the process. Go's runtime handles SIGPIPE for the whole process
+//! and drops the ones socket writes raise, so a Go server only sees the
+//! error. gort is a library and leaves the signal's disposition to its
+//! host, so its socket writes ask the kernel not to send it: `write(2)` and
+//! `writev(2)` on a socket become `send(2)` and `sendmsg(2)` with
+//! `MSG_NOSIGNAL` (the same calls otherwise), and `sendto`/`sendmsg` pass
+//! that flag too. `splice(2)` and `sendfile(2)` have no such flag; they
+//! run under `without_sigpipe` (fd_posix.rs). Descriptors that are not
+//! sockets (`"file"`: pipes, terminals, files) keep plain `write(2)`, and a
+//! broken pipe among them does whatever the host's SIGPIPE disposition says.
 
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
@@ -123,6 +138,14 @@ pub struct FD {
     pub(crate) wdeadline: AtomicI64,
     /// A byte stream rather than datagrams (Go's `IsStream`). Constant.
     is_stream: bool,
+    /// A TCP socket, whose short reads empty the receive queue (see
+    /// [`read`](Self::read)). Constant.
+    is_tcp: bool,
+    /// Set when a read of this TCP socket returned fewer bytes than asked
+    /// for (gort's, not Go's; see [`read`](Self::read)). Only the holder of
+    /// the read lock touches it, and the fdMutex's acquire/release orders
+    /// those holders, so Relaxed suffices.
+    read_drained: AtomicBool,
     /// A zero-byte read means end of file (Go's `ZeroReadIsEOF`). Constant.
     zero_read_is_eof: bool,
     /// A file rather than a socket: closing errors say "file" (Go's
@@ -234,6 +257,8 @@ impl FD {
             rdeadline: AtomicI64::new(0),
             wdeadline: AtomicI64::new(0),
             is_stream,
+            is_tcp: net.starts_with("tcp"),
+            read_drained: AtomicBool::new(false),
             zero_read_is_eof,
             is_file: net == "file",
             init_err: None,
@@ -309,6 +334,29 @@ impl FD {
         // reading a stale false only means one more nonblocking attempt,
         // whose EAGAIN path still works.
         self.is_blocking.load(Ordering::Relaxed)
+    }
+
+    /// One `write(2)` of `buf`; on a socket, `send(2)` with `MSG_NOSIGNAL`
+    /// instead, the same call except that a peer that has gone (`EPIPE`)
+    /// does not also raise SIGPIPE (see the module doc).
+    fn write_once(&self, fd: BorrowedFd<'_>, buf: &[u8]) -> rustix::io::Result<usize> {
+        if self.is_file {
+            rustix::io::write(fd, buf)
+        } else {
+            rustix::net::send(fd, buf, SendFlags::NOSIGNAL)
+        }
+    }
+
+    /// One `writev(2)` of `iov`; on a socket, `sendmsg(2)` with
+    /// `MSG_NOSIGNAL` and no control data instead (see
+    /// [`write_once`](Self::write_once)).
+    fn writev_once(&self, fd: BorrowedFd<'_>, iov: &[IoSlice<'_>]) -> rustix::io::Result<usize> {
+        if self.is_file {
+            rustix::io::writev(fd, iov)
+        } else {
+            let mut no_control = SendAncillaryBuffer::default();
+            rustix::net::sendmsg(fd, iov, &mut no_control, SendFlags::NOSIGNAL)
+        }
     }
 
     /// Takes a reference of kind `hold` on the fdMutex, or fails with the
@@ -490,6 +538,22 @@ impl FD {
     /// arrives. `Ok(0)` for a non-empty `buf` is end of file on a stream; an
     /// empty `buf` returns `Ok(0)` at once. A stream read asks for at most
     /// [`MAX_RW`] bytes.
+    ///
+    /// Where gort differs from Go: after a TCP read that returned fewer
+    /// bytes than asked for, the next read waits for the netpoller first
+    /// instead of trying `read(2)`, which would almost surely fail with
+    /// `EAGAIN` (a request/response protocol pays one system call per
+    /// message instead of two; tokio does the same). It loses nothing: a
+    /// short TCP read empties the receive queue, and every segment that
+    /// arrives after it raises a new edge-triggered event, which is either
+    /// pending already (the wait returns at once) or wakes the goroutine.
+    /// The end of the stream is the exception, since a read can return the
+    /// last bytes and leave the FIN behind them after the event announcing
+    /// both was consumed, so once epoll has reported a hang-up the read
+    /// always tries `read(2)`. Unix sockets are left out: a read stops at a
+    /// message that carries descriptors, with more data behind it. (A TCP
+    /// read also stops before an urgent byte; a peer that sends one with
+    /// `MSG_OOB` delays its own connection until it sends again.)
     // ANCHOR: Read
     #[doc(alias = "Read")]
     pub fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
@@ -499,16 +563,30 @@ impl FD {
             // EOF, and waiting for readability would change behaviour.
             return Ok(0);
         }
-        self.pd.prepare_read(self.is_file)?;
+        if self.read_drained.swap(false, Ordering::Relaxed)
+            && self.pd.pollable()
+            && !self.pd.read_hup()
+            && gort_runtime::current_mp().is_some()
+        {
+            // Not `prepare_read`: it would forget an event that arrived
+            // since the short read. The wait checks close and the deadline.
+            self.wait_io(r.sysfd(), Mode::Read)?;
+        } else {
+            self.pd.prepare_read(self.is_file)?;
+        }
         let len = if self.is_stream {
             buf.len().min(MAX_RW)
         } else {
             buf.len()
         };
         let buf = &mut buf[..len];
-        self.retry(r.sysfd(), Mode::Read, || {
+        let n = self.retry(r.sysfd(), Mode::Read, || {
             ignoring_eintr(|| rustix::io::read(r.sysfd(), &mut *buf))
-        })
+        })?;
+        if self.is_tcp && n > 0 && n < len {
+            self.read_drained.store(true, Ordering::Relaxed);
+        }
+        Ok(n)
     }
     // ANCHOR_END: Read
 
@@ -573,7 +651,7 @@ impl FD {
                 max = nn + MAX_RW;
             }
             let chunk = &buf[nn..max];
-            match self.sys(|| ignoring_eintr(|| rustix::io::write(w.sysfd(), chunk))) {
+            match self.sys(|| ignoring_eintr(|| self.write_once(w.sysfd(), chunk))) {
                 Ok(n) if n > chunk.len() => {
                     // Go panics here (issue 61060); report it instead.
                     return Err(io::Error::other(format!(
@@ -635,7 +713,7 @@ impl FD {
         let w = self.write_lock()?;
         self.pd.prepare_write(self.is_file)?;
         self.retry(w.sysfd(), Mode::Write, || {
-            ignoring_eintr(|| rustix::net::sendto(w.sysfd(), buf, SendFlags::empty(), addr))
+            ignoring_eintr(|| rustix::net::sendto(w.sysfd(), buf, SendFlags::NOSIGNAL, addr))
         })
     }
 
@@ -653,10 +731,14 @@ impl FD {
         self.pd.prepare_write(self.is_file)?;
         self.retry(w.sysfd(), Mode::Write, || {
             ignoring_eintr(|| match addr {
-                Some(a) => {
-                    rustix::net::sendmsg_addr(w.sysfd(), a, bufs, &mut *control, SendFlags::empty())
-                }
-                None => rustix::net::sendmsg(w.sysfd(), bufs, &mut *control, SendFlags::empty()),
+                Some(a) => rustix::net::sendmsg_addr(
+                    w.sysfd(),
+                    a,
+                    bufs,
+                    &mut *control,
+                    SendFlags::NOSIGNAL,
+                ),
+                None => rustix::net::sendmsg(w.sysfd(), bufs, &mut *control, SendFlags::NOSIGNAL),
             })
         })
     }
@@ -721,7 +803,7 @@ impl FD {
             if iov.is_empty() {
                 return Ok(n);
             }
-            match self.sys(|| rustix::io::writev(w.sysfd(), &iov)) {
+            match self.sys(|| self.writev_once(w.sysfd(), &iov)) {
                 Ok(0) => return partial(n, io::ErrorKind::UnexpectedEof.into()),
                 Ok(wrote) => {
                     n += wrote;

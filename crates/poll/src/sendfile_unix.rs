@@ -19,6 +19,7 @@ use std::os::fd::BorrowedFd;
 
 use rustix::io::Errno;
 
+use crate::fd_posix::without_sigpipe;
 use crate::fd_unix::FD;
 
 /// The most one `sendfile(2)` call is asked to send: the largest `int32`,
@@ -64,7 +65,7 @@ pub fn send_file(dst: &FD, src: BorrowedFd<'_>, size: i64) -> (i64, bool, io::Re
             } else {
                 MAX_SENDFILE_CHUNK
             };
-            match rustix::fs::sendfile(fd, src, None, chunk) {
+            match without_sigpipe(|| rustix::fs::sendfile(fd, src, None, chunk)) {
                 Ok(n) => {
                     written += n as i64;
                     // Zero bytes: end of the file. Else go on unless the

@@ -43,6 +43,7 @@ use std::sync::Mutex;
 
 use rustix::io::Errno;
 
+use crate::fd_posix::without_sigpipe;
 use crate::fd_unix::FD;
 
 /// The most one splice call is asked to move (Go's `maxSpliceSize`): 1 MiB,
@@ -259,7 +260,9 @@ fn splice_pump(sock: &FD, pipe_r: BorrowedFd<'_>, in_pipe: usize) -> (usize, io:
             if left == 0 {
                 return true;
             }
-            match splice_once(fd, pipe_r, left) {
+            // A socket whose peer has gone fails with EPIPE, which a
+            // splice would also raise SIGPIPE for.
+            match without_sigpipe(|| splice_once(fd, pipe_r, left)) {
                 Ok(0) => {
                     // The pipe is ours and holds `left` bytes: an empty splice
                     // means the kernel broke the invariant; stop loudly
