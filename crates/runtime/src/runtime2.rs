@@ -258,10 +258,9 @@ pub(crate) struct PLocal {
     /// (Go's `p.goidcache`/`goidcacheend`).
     pub(crate) goidcache: u64,
     pub(crate) goidcacheend: u64,
-    /// The backlog valve (gort's, not Go's; see `find_runnable`): how many
-    /// goroutines this P has taken from its own queue in a row without the
-    /// queue emptying, and when that streak began (0: no streak).
-    pub(crate) backlog_n: u32,
+    /// The backlog valve (gort's, not Go's; see `backlog_valve` in
+    /// proc.rs): since when this P's own queue has stayed non-empty while
+    /// the P took goroutines from it (`nanotime`; 0: it was just empty).
     pub(crate) backlog_since: i64,
 }
 
