@@ -119,8 +119,9 @@ pub fn dial_timeout(network: &str, address: &str, timeout: Duration) -> io::Resu
 
 impl Dialer {
     /// The deadline of a dial starting at `now` (Go's `Dialer.deadline`).
+    /// A timeout too long for an `Instant` (`Duration::MAX`) is no limit.
     fn deadline(&self, now: Instant) -> Option<Instant> {
-        let t = self.timeout.map(|t| now + t);
+        let t = self.timeout.and_then(|t| now.checked_add(t));
         match (t, self.deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -512,7 +513,7 @@ fn op_addr<A: Addr + Clone>(a: Option<&A>) -> Option<Box<dyn Addr>> {
 /// `partialDeadline`).
 fn partial_deadline(now: Instant, deadline: Instant, addrs_remaining: usize) -> Instant {
     let remaining = deadline.saturating_duration_since(now);
-    let share = remaining / addrs_remaining.max(1) as u32;
+    let share = remaining / u32::try_from(addrs_remaining.max(1)).unwrap_or(u32::MAX);
     if share < SANE_MINIMUM {
         if remaining < SANE_MINIMUM {
             return deadline;

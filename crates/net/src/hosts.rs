@@ -110,39 +110,7 @@ impl Hosts {
             }
             Err(_) => return,
         };
-        let mut by_name: HashMap<String, ByName> = HashMap::new();
-        let mut by_addr: HashMap<String, Vec<String>> = HashMap::new();
-        for line in data.split(|&b| b == b'\n') {
-            let line = String::from_utf8_lossy(line);
-            let line = match line.find('#') {
-                Some(i) => &line[..i],
-                None => &line[..],
-            };
-            let fields = get_fields(line);
-            if fields.len() < 2 {
-                continue;
-            }
-            let Some(addr) = parse_literal_ip(fields[0]) else {
-                continue;
-            };
-            let mut canonical = String::new();
-            for (i, field) in fields.iter().enumerate().skip(1) {
-                let name = abs_domain_name(field);
-                let key = abs_domain_name(&field.to_ascii_lowercase());
-                if i == 1 {
-                    canonical.clone_from(&key);
-                }
-                by_addr.entry(addr.clone()).or_default().push(name);
-                by_name
-                    .entry(key)
-                    .or_insert_with(|| ByName {
-                        addrs: Vec::new(),
-                        canonical_name: canonical.clone(),
-                    })
-                    .addrs
-                    .push(addr.clone());
-            }
-        }
+        let (by_name, by_addr) = parse_hosts(&data);
 
         self.expire = Some(now + CACHE_MAX_AGE);
         self.path = path.to_path_buf();
@@ -174,6 +142,81 @@ impl Hosts {
         };
         self.by_addr.get(&addr).cloned().unwrap_or_default()
     }
+}
+
+/// The two maps of a hosts file whose contents are `data` (the parsing
+/// half of Go's `readHosts`).
+///
+/// Each line is `address name [alias...]`, and a `#` starts a comment.
+/// Lines with fewer than two fields, or whose first field is not an IP
+/// literal, are skipped; bytes that are not UTF-8 are replaced, so no
+/// content makes this fail.
+fn parse_hosts(data: &[u8]) -> (HashMap<String, ByName>, HashMap<String, Vec<String>>) {
+    let mut by_name: HashMap<String, ByName> = HashMap::new();
+    let mut by_addr: HashMap<String, Vec<String>> = HashMap::new();
+    for line in data.split(|&b| b == b'\n') {
+        let line = String::from_utf8_lossy(line);
+        let line = match line.find('#') {
+            Some(i) => &line[..i],
+            None => &line[..],
+        };
+        let fields = get_fields(line);
+        if fields.len() < 2 {
+            continue;
+        }
+        let Some(addr) = parse_literal_ip(fields[0]) else {
+            continue;
+        };
+        let mut canonical = String::new();
+        for (i, field) in fields.iter().enumerate().skip(1) {
+            let name = abs_domain_name(field);
+            let key = abs_domain_name(&field.to_ascii_lowercase());
+            if i == 1 {
+                canonical.clone_from(&key);
+            }
+            by_addr.entry(addr.clone()).or_default().push(name);
+            by_name
+                .entry(key)
+                .or_insert_with(|| ByName {
+                    addrs: Vec::new(),
+                    canonical_name: canonical.clone(),
+                })
+                .addrs
+                .push(addr.clone());
+        }
+    }
+    (by_name, by_addr)
+}
+
+/// One name of a parsed hosts file, as [`parse_hosts_for_fuzzing`] lists
+/// it: the lookup key (lower case, absolute), the canonical name of the
+/// first line that named it, and its addresses in file order.
+#[doc(hidden)]
+pub type HostsNameEntry = (String, String, Vec<String>);
+
+/// One address of a parsed hosts file: its canonical text (with `%zone`)
+/// and its names as written (absolute), in file order.
+#[doc(hidden)]
+pub type HostsAddrEntry = (String, Vec<String>);
+
+/// The hosts-file parser on arbitrary contents, for the fuzz targets
+/// (`fuzz/fuzz_targets/hosts.rs`) and bad-input tests; not part of the
+/// API and not covered by semver.
+///
+/// Returns both maps of the parsed table as lists sorted by key: names
+/// ([`HostsNameEntry`]) and addresses ([`HostsAddrEntry`]). Never fails
+/// and never panics, whatever `data` holds.
+#[doc(hidden)]
+pub fn parse_hosts_for_fuzzing(data: &[u8]) -> (Vec<HostsNameEntry>, Vec<HostsAddrEntry>) {
+    let (by_name, by_addr) = parse_hosts(data);
+    let mut names: Vec<HostsNameEntry> = by_name
+        .into_iter()
+        .map(|(k, b)| (k, b.canonical_name, b.addrs))
+        .collect();
+    names.sort();
+    let mut addrs: Vec<HostsAddrEntry> = by_addr.into_iter().collect();
+    addrs.sort();
+    (names, addrs)
 }
 
 /// The addresses `/etc/hosts` gives `host`, as text (with `%zone` where

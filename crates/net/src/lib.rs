@@ -42,6 +42,8 @@ mod unixsock_posix;
 pub use dial::{Dialer, ListenConfig, dial, dial_timeout, listen, listen_packet};
 pub use error_posix::{SyscallError, errno_text, wrap_syscall_error};
 pub use file_unix::{file_conn, file_listener, file_packet_conn};
+#[doc(hidden)]
+pub use hosts::{HostsAddrEntry, HostsNameEntry, parse_hosts_for_fuzzing};
 pub use ip::{IP, IPMask, IPNet, IPV4_LEN, IPV6_LEN, cidr_mask, ipv4_mask, parse_cidr, parse_ip};
 pub use iprawsock::IPAddr;
 pub use ipsock::{join_host_port, split_host_port};
@@ -52,6 +54,8 @@ pub use net::{
     op_error,
 };
 pub use pipe::{ClosedPipeError, PipeAddr, PipeConn, pipe};
+#[doc(hidden)]
+pub use port_unix::parse_services_for_fuzzing;
 pub use rawconn::RawConn;
 pub use sock_posix::Control;
 pub use tcpsock::{

@@ -238,7 +238,8 @@ fn lookup_ip_files(path: &Path, host: &str) -> Vec<IPAddr> {
 /// `Resolver.lookupIPAddr` with `Resolver.lookupIP` behind it).
 ///
 /// In order: an empty host is "no such host"; an IP literal (IPv6 with an
-/// optional `%zone`) is itself, with no lookup; then `/etc/hosts`; then
+/// optional `%zone`) is itself, with no lookup; then `/etc/hosts`; then a
+/// name that is not a valid domain name is "no such host"; then
 /// `getaddrinfo`, narrowed to IPv4 or IPv6 when `network` ends in 4 or 6.
 /// Results keep their order, without duplicates. Addresses are not
 /// filtered by `network` here (the caller does, as Go's
@@ -267,6 +268,12 @@ fn lookup_ip_addr_in(
     let from_files = lookup_ip_files(hosts_path, host);
     if !from_files.is_empty() {
         return Ok(dedup(from_files));
+    }
+    // What cannot be a DNS name is no such host, without asking the C
+    // library (as Go's own resolver does after the hosts file): text with
+    // spaces, NUL bytes or a megabyte of letters never reaches getaddrinfo.
+    if !is_domain_name(host) {
+        return Err(no_such_host(host));
     }
     cgo_lookup_ip(network, host).map(dedup)
 }
@@ -301,6 +308,10 @@ fn lookup_host_in(hosts_path: &Path, host: &str) -> Result<Vec<String>, DNSError
     let (addrs, _) = hosts::lookup_static_host_at(hosts_path, host);
     if !addrs.is_empty() {
         return Ok(dedup(addrs));
+    }
+    // As in lookup_ip_addr_in: only a possible DNS name goes further.
+    if !is_domain_name(host) {
+        return Err(no_such_host(host));
     }
     let addrs = cgo_lookup_ip("ip", host)?;
     Ok(dedup(addrs.iter().map(ToString::to_string).collect()))
@@ -412,8 +423,9 @@ pub fn lookup_port(network: &str, service: &str) -> io::Result<u16> {
 /// Names come back as the hosts file writes them, with a trailing dot
 /// added to those with a dot inside (`"localhost"`, `"host.example."`).
 /// An address the file does not name fails with `no such host` (gort
-/// sends no DNS PTR query), text that is not an IP address with
-/// `unrecognized address`, and names that are not valid domain names are
+/// sends no DNS PTR query), text that is not a plain IP address (one with
+/// a `%zone` counts, unless the file names it) with `unrecognized
+/// address`, and names that are not valid domain names are
 /// reported as a [`DNSError`] (Go also returns the valid ones alongside).
 ///
 /// ```no_run
@@ -430,7 +442,9 @@ pub fn lookup_addr(addr: &str) -> io::Result<Vec<String>> {
 fn lookup_addr_in(hosts_path: &Path, addr: &str) -> Result<Vec<String>, DNSError> {
     let names = hosts::lookup_static_addr_at(hosts_path, addr);
     if names.is_empty() {
-        if parse_literal_ip(addr).is_none() {
+        // Only a plain address can be looked up further; Go's reverse
+        // lookup (`reverseaddr`) takes no zone either.
+        if parse_ip(addr).is_none() {
             return Err(DNSError {
                 err: "unrecognized address".into(),
                 name: addr.to_string(),

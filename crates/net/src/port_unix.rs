@@ -40,6 +40,13 @@ pub(crate) fn read_services(path: &Path, services: &mut Services) {
     let Ok(data) = std::fs::read(path) else {
         return;
     };
+    parse_services(&data, services);
+}
+
+/// Adds the entries of a services file whose contents are `data` to
+/// `services` (the parsing half of Go's `readServices`). Bytes that are not
+/// UTF-8 are replaced, so no content makes this fail.
+fn parse_services(data: &[u8], services: &mut Services) {
     for line in data.split(|&b| b == b'\n') {
         let line = String::from_utf8_lossy(line);
         // "http 80/tcp www www-http # World Wide Web HTTP"
@@ -66,6 +73,28 @@ pub(crate) fn read_services(path: &Path, services: &mut Services) {
             }
         }
     }
+}
+
+/// The services-file parser on arbitrary contents, for the fuzz targets
+/// (`fuzz/fuzz_targets/services.rs`) and bad-input tests; not part of the
+/// API and not covered by semver.
+///
+/// Returns every entry of the parsed table as `(network, name, port)`,
+/// sorted. Never fails and never panics, whatever `data` holds.
+#[doc(hidden)]
+pub fn parse_services_for_fuzzing(data: &[u8]) -> Vec<(String, String, i32)> {
+    let mut services = Services::new();
+    parse_services(data, &mut services);
+    let mut out: Vec<(String, String, i32)> = services
+        .into_iter()
+        .flat_map(|(net, table)| {
+            table
+                .into_iter()
+                .map(move |(name, port)| (net.clone(), name, port))
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// Splits `s` at ASCII spaces, tabs, carriage returns and newlines,

@@ -99,13 +99,18 @@ fn dial(
         c(&ctrl_network(net, family), &ctrl_addr, s.as_fd())?;
     }
     if let Some(la) = laddr
-        && let Some(lsa) = la.sockaddr(family)?
+        && let Some(lsa) = la
+            .sockaddr(family)
+            .map_err(|e| wrap_syscall_error("bind", e))?
     {
         rustix::net::bind(&s, &lsa).map_err(|e| wrap_syscall_error("bind", e.into()))?;
     }
     let (mut fd, crsa) = match raddr {
         Some(ra) => {
-            let rsa = ra.sockaddr(family)?.ok_or_else(errs::missing_address)?;
+            let rsa = ra
+                .sockaddr(family)
+                .map_err(|e| wrap_syscall_error("connect", e))?
+                .ok_or_else(errs::missing_address)?;
             let (fd, crsa) = NetFD::connect(s, family, sotype, net, &rsa, ctx)?;
             (fd, crsa)
         }
@@ -134,7 +139,10 @@ fn listen_stream(
     control: Option<&Control>,
 ) -> io::Result<NetFD> {
     set_default_listener_sockopts(&s)?;
-    let lsa = laddr.sockaddr(family)?.ok_or_else(errs::missing_address)?;
+    let lsa = laddr
+        .sockaddr(family)
+        .map_err(|e| wrap_syscall_error("bind", e))?
+        .ok_or_else(errs::missing_address)?;
     if let Some(c) = control {
         c(&ctrl_network(net, family), &laddr.to_string(), s.as_fd())?;
     }
@@ -177,7 +185,10 @@ fn listen_datagram(
         Some(a) => a,
         None => laddr,
     };
-    let lsa = laddr.sockaddr(family)?.ok_or_else(errs::missing_address)?;
+    let lsa = laddr
+        .sockaddr(family)
+        .map_err(|e| wrap_syscall_error("bind", e))?
+        .ok_or_else(errs::missing_address)?;
     if let Some(c) = control {
         c(&ctrl_network(net, family), &laddr.to_string(), s.as_fd())?;
     }

@@ -188,9 +188,10 @@ impl Sockaddr for TcpAddr {
 }
 
 /// The family an IP prefers (Go's `TCPAddr.family`): v4 for nil, 4-byte
-/// and v4-mapped addresses.
+/// and v4-mapped addresses, and (as in Go) for any shorter, malformed one,
+/// which then fails as a `non-IPv4 address`.
 pub(crate) fn ip_family(ip: &IP) -> i32 {
-    if ip.is_nil() || ip.to4().is_some() {
+    if ip.len() <= crate::IPV4_LEN || ip.to4().is_some() {
         libc::AF_INET
     } else {
         libc::AF_INET6
@@ -342,21 +343,25 @@ impl TcpConn {
     }
 
     /// Turns Nagle's algorithm off (`true`, the default) or on (Go's `SetNoDelay`).
+    ///
+    /// This and the other TCP options below fail as Go's do, naming both
+    /// ends: `set tcp 127.0.0.1:5000->127.0.0.1:80: setsockopt: invalid
+    /// argument` (the buffer sizes and deadlines name the local end only).
     pub fn set_no_delay(&self, no_delay: bool) -> io::Result<()> {
         crate::tcpsockopt_posix::set_no_delay(&self.c.fd, no_delay)
-            .map_err(|e| self.c.local_err("set", e))
+            .map_err(|e| self.c.op_err("set", e))
     }
 
     /// Turns keep-alive probes on or off (Go's `SetKeepAlive`).
     pub fn set_keep_alive(&self, keep_alive: bool) -> io::Result<()> {
         crate::sockopt_posix::set_keep_alive(&self.c.fd, keep_alive)
-            .map_err(|e| self.c.local_err("set", e))
+            .map_err(|e| self.c.op_err("set", e))
     }
 
     /// Sets the idle time before the first probe (Go's `SetKeepAlivePeriod`).
     pub fn set_keep_alive_period(&self, d: Duration) -> io::Result<()> {
         crate::tcpsockopt_unix::set_keep_alive_idle(&self.c.fd, d)
-            .map_err(|e| self.c.local_err("set", e))
+            .map_err(|e| self.c.op_err("set", e))
     }
 
     /// Applies a whole keep-alive configuration (Go's `SetKeepAliveConfig`).
@@ -371,7 +376,7 @@ impl TcpConn {
             }
             Ok(())
         })();
-        res.map_err(|e| self.c.local_err("set", e))
+        res.map_err(|e| self.c.op_err("set", e))
     }
 
     /// `SO_LINGER` (Go's `SetLinger`): `None` (the default) lets close
@@ -379,7 +384,7 @@ impl TcpConn {
     /// close wait up to `d`; `Some(Duration::ZERO)` discards unsent data
     /// and resets the connection.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
-        crate::sockopt_posix::set_linger(&self.c.fd, linger).map_err(|e| self.c.local_err("set", e))
+        crate::sockopt_posix::set_linger(&self.c.fd, linger).map_err(|e| self.c.op_err("set", e))
     }
 
     /// A blocking duplicate of the socket, independent of this conn (Go's `File`).

@@ -25,8 +25,10 @@ pub(crate) const DEFAULT_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(15)
 pub(crate) const DEFAULT_KEEP_ALIVE_COUNT: u32 = 9;
 
 /// Whole seconds, rounded up, at least one (Go's `roundDurationUp`).
+/// `Duration::MAX` stays huge rather than overflowing; the kernel then
+/// refuses it (`setsockopt: invalid argument`, as Go reports).
 fn whole_secs(d: Duration) -> Duration {
-    let s = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    let s = d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0));
     Duration::from_secs(s.max(1))
 }
 

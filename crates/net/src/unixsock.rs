@@ -25,6 +25,12 @@ use crate::unixsock_posix::{
 };
 use crate::{Addr, Conn, Listener, OpError, UnknownNetworkError};
 
+/// Where `sun_path` starts in a `sockaddr_un`.
+const SUN_PATH_OFFSET: usize = std::mem::offset_of!(libc::sockaddr_un, sun_path);
+
+/// The size of `sun_path` (108 bytes on Linux).
+const SUN_PATH_LEN: usize = size_of::<libc::sockaddr_un>() - SUN_PATH_OFFSET;
+
 /// The address of a Unix domain socket end point (Go's `*net.UnixAddr`).
 /// Displays as its name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -51,15 +57,36 @@ impl UnixAddr {
         })
     }
 
-    /// Decodes a kernel address; an unnamed socket has an empty name.
+    /// Decodes a kernel address (Go's `anyToSockaddr` for `AF_UNIX`). An
+    /// unnamed socket reads as `@`, as in Go on Linux, where the leading NUL
+    /// of an empty `sun_path` becomes the `@` of an abstract name.
+    ///
+    /// The bytes are read here rather than through rustix's
+    /// `SocketAddrUnix::try_from`, which panics on a path that fills all of
+    /// `sun_path`: the kernel reports such an address one byte longer than
+    /// `sockaddr_un`, counting a NUL that does not fit. Another process
+    /// can bind such a path and connect to us, so the length the kernel
+    /// gives is capped at `sun_path`'s size, and a path ends at its first
+    /// NUL (as in Go); an abstract name (`@name`) keeps every byte.
     pub(crate) fn from_sockaddr(sa: &SocketAddrAny, net: &'static str) -> Option<UnixAddr> {
-        let u = SocketAddrUnix::try_from(sa.clone()).ok()?;
-        let name = if let Some(p) = u.path_bytes() {
-            String::from_utf8_lossy(p).into_owned()
-        } else if let Some(a) = u.abstract_name() {
-            format!("@{}", String::from_utf8_lossy(a))
-        } else {
-            String::new()
+        if i32::from(sa.address_family().as_raw()) != libc::AF_UNIX {
+            return None;
+        }
+        let len = usize::try_from(sa.addr_len()).ok()?;
+        // SAFETY: a SocketAddrAny keeps its first addr_len() bytes
+        // initialized, and addr_len() is at most the size of its storage
+        // (the contract of SocketAddrAny::new and ::read); the slice lives
+        // no longer than the borrow of `sa`.
+        let raw = unsafe { std::slice::from_raw_parts(sa.as_ptr().cast::<u8>(), len) };
+        let path = raw.get(SUN_PATH_OFFSET..).unwrap_or_default();
+        let path = &path[..path.len().min(SUN_PATH_LEN)];
+        let name = match path.split_first() {
+            None => "@".to_string(),
+            Some((0, abs)) => format!("@{}", String::from_utf8_lossy(abs)),
+            Some(_) => {
+                let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+                String::from_utf8_lossy(&path[..end]).into_owned()
+            }
         };
         Some(UnixAddr { name, net })
     }
@@ -102,13 +129,23 @@ impl Sockaddr for UnixAddr {
         if self.name.is_empty() {
             return Ok(None);
         }
+        // Go's rule (`SockaddrUnix.sockaddr`): a path must leave room in
+        // `sun_path` for its NUL; an abstract `@name` may fill it. The
+        // kernel would take a path of exactly 108 bytes, but could then
+        // not report it back intact. A name that does not fit (or, which
+        // Go would hand the kernel cut short, holds a NUL byte) is
+        // `EINVAL`, which the caller wraps with the system call's name:
+        // `bind: invalid argument`, as Go reports it.
+        let invalid = || io::Error::from_raw_os_error(libc::EINVAL);
+        let n = self.name.len();
+        if n > SUN_PATH_LEN || (n == SUN_PATH_LEN && !self.name.starts_with('@')) {
+            return Err(invalid());
+        }
         let sa = match self.name.strip_prefix('@') {
             Some(abs) => SocketAddrUnix::new_abstract_name(abs.as_bytes()),
             None => SocketAddrUnix::new(self.name.as_str()),
         }
-        .map_err(|_| {
-            io::Error::from(crate::AddrError::new("invalid address", self.name.clone()))
-        })?;
+        .map_err(|_| invalid())?;
         Ok(Some(sa.into()))
     }
 }

@@ -151,7 +151,7 @@ pub(crate) fn write_to(fd: &NetFD, b: &[u8], addr: &UnixAddr) -> io::Result<usiz
     if fd.is_connected {
         return Err(err_write_to_connected());
     }
-    let sa = unix_sockaddr(fd, addr)?;
+    let sa = unix_sockaddr(fd, addr).map_err(|e| wrap_syscall_error("sendto", e))?;
     fd.pfd
         .write_to(b, &sa)
         .map_err(|e| wrap_syscall_error("sendto", e))
@@ -171,7 +171,10 @@ pub(crate) fn write_msg(
     if fd.sotype == libc::SOCK_DGRAM && fd.is_connected {
         return Err(err_write_to_connected());
     }
-    let sa = addr.map(|a| unix_sockaddr(fd, a)).transpose()?;
+    let sa = addr
+        .map(|a| unix_sockaddr(fd, a))
+        .transpose()
+        .map_err(|e| wrap_syscall_error("sendmsg", e))?;
     if fds.len() > MAX_FDS_PER_MSG {
         // What sendmsg(2) itself says for more than SCM_MAX_FD.
         return Err(wrap_syscall_error(
