@@ -563,7 +563,13 @@ impl FD {
             // EOF, and waiting for readability would change behaviour.
             return Ok(0);
         }
-        if self.read_drained.swap(false, Ordering::Relaxed)
+        // A load and a store, not a swap: only the read lock's holder
+        // touches the flag, so no locked instruction is needed.
+        let drained = self.read_drained.load(Ordering::Relaxed);
+        if drained {
+            self.read_drained.store(false, Ordering::Relaxed);
+        }
+        if drained
             && self.pd.pollable()
             && !self.pd.read_hup()
             && gort_runtime::current_mp().is_some()
