@@ -279,7 +279,7 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
             let srv = Server::start(&paths, s, false)?;
             if !s.stream_only {
                 for c in CONNS {
-                    let r = loadgen(&paths, &srv, &plan, "pingpong", c, 64, false, &mut commands)?;
+                    let r = loadgen(&paths, &srv, &plan, "pingpong", c, 64, &mut commands)?;
                     record(runs, &pp_key(c), &r);
                 }
             }
@@ -290,7 +290,6 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
                 "stream",
                 STREAM_CONNS,
                 STREAM_SIZE,
-                false,
                 &mut commands,
             )?;
             record(runs, &format!("stream{STREAM_CONNS}"), &r);
@@ -300,7 +299,7 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
             }
             if taskset {
                 let srv = Server::start(&paths, s, true)?;
-                let r = loadgen(&paths, &srv, &plan, "pingpong", 1, 64, true, &mut commands)?;
+                let r = loadgen(&paths, &srv, &plan, "pingpong", 1, 64, &mut commands)?;
                 record(runs, "pinned1", &r);
             }
             let srv = Server::start(&paths, s, false)?;
@@ -395,23 +394,28 @@ fn status(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
+/// A command running `bin`, under `taskset -c 0` if `pinned`.
+fn command(bin: &Path, pinned: bool) -> Command {
+    if pinned {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "0"]).arg(bin);
+        c
+    } else {
+        Command::new(bin)
+    }
+}
+
 /// A running server; killed when dropped.
 struct Server {
     child: Child,
     addr: String,
+    /// Started under `taskset -c 0`; its client is pinned the same way.
     pinned: bool,
 }
 
 impl Server {
     fn start(paths: &Paths, spec: &ServerSpec, pinned: bool) -> Result<Server, String> {
-        let bin = paths.bin(spec.bin);
-        let mut cmd = if pinned {
-            let mut c = Command::new("taskset");
-            c.args(["-c", "0"]).arg(&bin);
-            c
-        } else {
-            Command::new(&bin)
-        };
+        let mut cmd = command(&paths.bin(spec.bin), pinned);
         cmd.args(["--addr", "127.0.0.1:0"])
             .args(spec.args)
             .stdin(Stdio::null())
@@ -505,7 +509,6 @@ fn run_json(
     serde_json::from_str(last).map_err(|e| format!("{shown}: bad JSON {last:?}: {e}"))
 }
 
-#[allow(clippy::too_many_arguments)]
 fn loadgen(
     paths: &Paths,
     srv: &Server,
@@ -513,18 +516,10 @@ fn loadgen(
     mode: &str,
     conns: u32,
     size: u32,
-    pinned: bool,
     commands: &mut Vec<String>,
 ) -> Result<Value, String> {
-    let bin = paths.bin(Bin::Peers("loadgen"));
-    let mut cmd = if pinned {
-        let mut c = Command::new("taskset");
-        c.args(["-c", "0"]).arg(bin);
-        c
-    } else {
-        Command::new(bin)
-    };
-    debug_assert_eq!(pinned, srv.pinned);
+    // A pinned server gets a pinned client: both on CPU 0.
+    let mut cmd = command(&paths.bin(Bin::Peers("loadgen")), srv.pinned);
     cmd.args(["--addr", &srv.addr, "--mode", mode])
         .args(["--conns", &conns.to_string(), "--size", &size.to_string()])
         .args(["--warmup", &plan.warmup.to_string()])

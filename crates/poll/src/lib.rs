@@ -67,7 +67,7 @@ pub use fd_poll_runtime::convert_err;
 #[cfg(not(loom))]
 pub use fd_unix::{FD, MAX_RW, MAX_VEC, THREAD_POLL_SLICE_NS};
 #[cfg(not(loom))]
-pub use rlimit::{orig_rlimit_nofile, raise_nofile_limit};
+pub use rlimit::raise_nofile_limit;
 #[cfg(not(loom))]
 pub use sendfile_unix::send_file;
 #[cfg(all(not(loom), target_os = "linux"))]

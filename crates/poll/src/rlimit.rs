@@ -14,7 +14,6 @@
 //! raised soft limit (the README lists this).
 
 use std::io;
-use std::sync::OnceLock;
 
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
 
@@ -22,10 +21,6 @@ use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
 /// kernel refuses an infinite soft limit for open files (it is capped by
 /// `fs.nr_open`, a million by default), so ask for that default instead.
 const UNLIMITED_CAP: u64 = 1 << 20;
-
-/// The limits before the first raise: `(soft, hard)`, `None` meaning
-/// unlimited. Set once, by the first call of [`raise_nofile_limit`].
-static ORIG_RLIMIT_NOFILE: OnceLock<Rlimit> = OnceLock::new();
 
 /// Raises this process's soft `RLIMIT_NOFILE` to its hard limit and returns
 /// the soft limit now in force. Calling it again is cheap and harmless.
@@ -38,13 +33,8 @@ static ORIG_RLIMIT_NOFILE: OnceLock<Rlimit> = OnceLock::new();
 /// let soft = gort_poll::raise_nofile_limit().unwrap();
 /// assert!(soft >= 64);
 /// ```
-#[doc(alias = "origRlimitNofile")]
 pub fn raise_nofile_limit() -> io::Result<u64> {
     let lim = getrlimit(Resource::Nofile);
-    let _ = ORIG_RLIMIT_NOFILE.set(Rlimit {
-        current: lim.current,
-        maximum: lim.maximum,
-    });
     let want = lim.maximum.unwrap_or(UNLIMITED_CAP);
     match lim.current {
         Some(cur) if cur < want => {
@@ -63,19 +53,12 @@ pub fn raise_nofile_limit() -> io::Result<u64> {
     }
 }
 
-/// The soft and hard `RLIMIT_NOFILE` as they were before gort raised the
-/// soft one, or `None` if [`raise_nofile_limit`] has not run. `None` inside
-/// the pair means unlimited.
-pub fn orig_rlimit_nofile() -> Option<(Option<u64>, Option<u64>)> {
-    ORIG_RLIMIT_NOFILE.get().map(|l| (l.current, l.maximum))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn raises_soft_to_hard_and_remembers_the_original() {
+    fn raises_soft_to_hard_and_leaves_hard_alone() {
         let before = getrlimit(Resource::Nofile);
         let soft = raise_nofile_limit().unwrap();
         let after = getrlimit(Resource::Nofile);
@@ -91,12 +74,8 @@ mod tests {
                 .unwrap_or(UNLIMITED_CAP)
                 .max(before.current.unwrap_or(0))
         );
-        let (orig_soft, orig_hard) = orig_rlimit_nofile().unwrap();
-        assert_eq!(orig_hard, before.maximum);
-        // The first call in this process recorded the limit it found; a
-        // second call neither lowers it nor forgets the original.
-        assert!(orig_soft <= after.current);
+        // A second call changes nothing.
         assert_eq!(raise_nofile_limit().unwrap(), soft);
-        assert_eq!(orig_rlimit_nofile().unwrap(), (orig_soft, orig_hard));
+        assert_eq!(getrlimit(Resource::Nofile).current, Some(soft));
     }
 }

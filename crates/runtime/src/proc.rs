@@ -404,36 +404,27 @@ unsafe fn ready(gp: Gp, param: usize, next: bool) {
 /// else on the global queue. Returns what [`runqput`] returns (false for the
 /// global queue).
 fn runqput_current(sched: &Sched, gp: NonNull<G>, next: bool) -> bool {
-    let m = getm();
-    if !m.is_null() {
-        // SAFETY: the current M is this thread's.
-        let m = unsafe { &*m };
-        let pp = m.p.get();
-        if !pp.is_null() && ptr::eq(m.schedp, sched) {
-            // SAFETY: the held P is alive and ours.
-            return runqput(sched, unsafe { &*pp }, gp, next);
+    match current_p(sched) {
+        Some(p) => runqput(sched, p, gp, next),
+        None => {
+            globrunqput(sched, gp);
+            false
         }
     }
-    globrunqput(sched, gp);
-    false
 }
 
-/// Queues a G the netpoller readied on the caller's P, if it holds one of
-/// `sched`'s Ps (returns true), else on the global queue (false).
-fn runqput_local(sched: &Sched, gp: NonNull<G>) -> bool {
+/// The P the calling thread holds, if it is an M of `sched` holding one.
+fn current_p(sched: &Sched) -> Option<&P> {
     let m = getm();
-    if !m.is_null() {
-        // SAFETY: the current M is this thread's.
-        let m = unsafe { &*m };
-        let pp = m.p.get();
-        if !pp.is_null() && ptr::eq(m.schedp, sched) {
-            // SAFETY: the held P is alive and ours.
-            let _ = runqput(sched, unsafe { &*pp }, gp, false);
-            return true;
-        }
+    if m.is_null() {
+        return None;
     }
-    globrunqput(sched, gp);
-    false
+    // SAFETY: the current M is this thread's.
+    let m = unsafe { &*m };
+    let pp = m.p.get();
+    // SAFETY: a held P is alive (Ps live as long as their Sched, which the
+    // caller borrows) and only its holder, this thread, queues on it here.
+    (!pp.is_null() && ptr::eq(m.schedp, sched)).then(|| unsafe { &*pp })
 }
 
 /// Go's `runqput`: local queue, overflowing half of it to the global queue.
@@ -1291,14 +1282,19 @@ pub(crate) fn injectglist(sched: &Sched, list: Vec<Gp>) {
     if list.is_empty() {
         return;
     }
-    let mut all_local = true;
+    let p = current_p(sched);
     for &gp in &list {
         mark_runnable(gp);
-        all_local &= runqput_local(sched, gp.0);
+        match p {
+            Some(p) => {
+                let _ = runqput(sched, p, gp.0, false);
+            }
+            None => globrunqput(sched, gp.0),
+        }
     }
     // Go wakes an idle P here; gort leaves the batch to the P that polled
     // when it has one: see `backlog_valve`.
-    if !all_local {
+    if p.is_none() {
         wakep(sched);
     }
 }
