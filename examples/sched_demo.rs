@@ -69,7 +69,7 @@ fn main() -> std::io::Result<()> {
             h.join().unwrap();
         }
 
-        // 3. Thread-blocking calls hand their P to another thread.
+        // 3. Thread-blocking calls run on helper threads while their goroutines park.
         let t = Instant::now();
         let sleepers: Vec<_> = (0..4)
             .map(|_| {
@@ -115,8 +115,8 @@ fn main() -> std::io::Result<()> {
 
     let s = rt.stats();
     println!(
-        "scheduler: threads={} goroutines spawned by goroutines={} stolen={} handoffs={} long_runs={}",
-        s.threads, s.spawned, s.stolen, s.handoffs, s.long_runs
+        "scheduler: threads={} goroutines spawned by goroutines={} stolen={} blocked_threads={} long_runs={}",
+        s.threads, s.spawned, s.stolen, s.blocked_threads, s.long_runs
     );
     Ok(())
 }

@@ -102,6 +102,14 @@ impl Builder {
         self
     }
 
+    /// After how long a goroutine that holds its thread without parking is
+    /// reported (100 ms by default; see
+    /// [`gort_runtime::Builder::warn_blocked_after`]).
+    pub fn warn_blocked_after(&mut self, d: std::time::Duration) -> &mut Builder {
+        self.inner.warn_blocked_after(d);
+        self
+    }
+
     /// Starts the runtime.
     ///
     /// Like a Go program at start-up, this raises the process's soft limit

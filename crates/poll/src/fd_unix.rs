@@ -451,7 +451,7 @@ impl FD {
 
     /// Runs a system call: on the thread's own time in blocking mode, which
     /// lets the P go to another thread meanwhile.
-    fn sys<R>(&self, f: impl FnOnce() -> R) -> R {
+    fn sys<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         if self.is_blocking() {
             gort_runtime::blocking(f)
         } else {
@@ -464,11 +464,11 @@ impl FD {
     /// `ReadFrom`, `ReadMsg`, `WriteTo`, `WriteMsg`). Without a netpoller
     /// registration, `EAGAIN` is returned as it is (`WouldBlock`).
     // ANCHOR: retry
-    fn retry<T>(
+    fn retry<T: Send>(
         &self,
         fd: BorrowedFd<'_>,
         mode: Mode,
-        mut op: impl FnMut() -> io::Result<T>,
+        mut op: impl FnMut() -> io::Result<T> + Send,
     ) -> io::Result<T> {
         loop {
             match self.sys(&mut op) {
@@ -715,7 +715,7 @@ impl FD {
 
     /// Sends a datagram to `addr` (Go's `WriteTo`, `sendto(2)`).
     #[doc(alias = "WriteTo")]
-    pub fn write_to(&self, buf: &[u8], addr: &impl SocketAddrArg) -> io::Result<usize> {
+    pub fn write_to(&self, buf: &[u8], addr: &(impl SocketAddrArg + Sync)) -> io::Result<usize> {
         let w = self.write_lock()?;
         self.pd.prepare_write(self.is_file)?;
         self.retry(w.sysfd(), Mode::Write, || {

@@ -68,6 +68,8 @@ mod netpoll;
 #[cfg(not(loom))]
 mod proc;
 #[cfg(not(loom))]
+mod proc_blocking;
+#[cfg(not(loom))]
 mod runtime;
 #[cfg(not(loom))]
 mod runtime1;
@@ -110,7 +112,9 @@ pub use park::{PD_NIL, PD_READY, PD_WAIT, ParkSlot};
 #[cfg(not(loom))]
 pub use park::{token_goroutine, wake_token};
 #[cfg(not(loom))]
-pub use proc::{blocking, gopark, goready, goready_param, netpoll_add_waiter, yield_now};
+pub use proc::{gopark, goready, goready_param, netpoll_add_waiter, yield_now};
+#[cfg(not(loom))]
+pub use proc_blocking::blocking;
 #[cfg(not(loom))]
 pub use runtime::{Builder, GoBuilder, JoinHandle, Runtime, Stats, current_mp, goid, run, spawn};
 #[cfg(not(loom))]

@@ -1,4 +1,4 @@
-//! Mirrors Go src/runtime/proc.go (go1.27): the scheduler: newproc, gopark/goready, schedule, findRunnable, startm/stopm, wakep, handoffp, entersyscall/exitsyscall.
+//! Mirrors Go src/runtime/proc.go (go1.27): the scheduler: newproc, gopark/goready, schedule, findRunnable, startm/stopm, wakep, lockedm.
 //!
 //! The design is Go's, described at the top of proc.go: goroutines (G) run on
 //! OS threads (M) that must hold one of GOMAXPROCS processors (P). Each P has a
@@ -19,16 +19,59 @@
 //!   left in [`Pending`]: this is where `park_m` runs the unlock callback of
 //!   [`gopark`], after the goroutine's registers are saved.
 //! * **Fixed stacks.** Stacks do not grow (see `stack.rs`).
+//! * **Pinning: a goroutine never changes OS thread once it has run.** See
+//!   the next section.
+//! * **`blocking` runs its function on a helper thread** while the goroutine
+//!   parks (`proc_blocking.rs`), instead of Go's `entersyscall`, which keeps
+//!   the thread and gives its P away.
 //!
-//! Locking: `Sched::lock` guards the global queue and the idle P and M lists.
-//! A P's run queue is lock-free (`runq.rs`); its timer heap has its own lock.
+//! # Pinning
+//!
+//! Go moves a goroutine to whichever thread has time for it. Rust code cannot
+//! allow that: a goroutine's stack holds values that belong to its thread (a
+//! `RefCell` borrow of a `thread_local!`, a `ThreadRng`, a tracing guard, any
+//! `!Send` value), and the compiler may keep a thread-local's address in a
+//! register across a call that, unknown to it, switched threads
+//! (rust-lang/unsafe-code-guidelines#602). Resuming such a goroutine on
+//! another thread is undefined behaviour reachable from safe code. So gort
+//! does for every goroutine what Go does for one that called
+//! `LockOSThread`: it stays with the thread it first ran on (`G::home`,
+//! Go's `g.lockedm`).
+//!
+//! Go's locked goroutines make their M hand its P to another M whenever they
+//! park (`stoplockedm`/`startlockedm`): two thread switches per park. gort
+//! avoids that cost by binding each M to one P for life (`M::pp`, `P::m`):
+//! "pinned to an M" and "pinned to a P" are then the same, and a goroutine
+//! readied by its own thread goes straight onto its P's queue. The
+//! consequences, each handled below:
+//! * **Two kinds of runnable work.** Goroutines that have never run live in
+//!   the P's lock-free `runq` and may be stolen, so a busy accept loop still
+//!   spreads new connections over every P. Goroutines that have run live in
+//!   `PLocal::runnext`/`pinq`, which no other thread touches.
+//! * **Readying from another thread** puts the goroutine in its P's `inbox`
+//!   and, if that P is idle, claims it and wakes its M (`readyremote`).
+//! * **An idle M keeps its P.** It puts the P on the idle list and sleeps on
+//!   its note (or polls the network); whoever claims the P from the list
+//!   wakes that M, and only that M (`claimp`).
+//! * **Nothing to hand off.** With `blocking` on helper threads no M gives its
+//!   P away, so `handoffp`, `entersyscall` and `_Psyscall` are gone. A
+//!   goroutine that blocks its thread anyway stalls the goroutines pinned to
+//!   it; sysmon reports it, and the other Ps keep running everything that
+//!   can move (never-run goroutines, timers, the netpoller).
+//!
+//! Locking: `Sched::lock` guards the global queue, the idle P list and every
+//! P's idle/claimed status. A P's run queue is lock-free (`runq.rs`); its
+//! inbox and its timer heap have their own locks.
 //!
 //! Memory orderings, by kind (each field in `runtime2.rs` says which it is):
 //! * **Hand-offs** carry ownership of a G or P to another thread and use
-//!   release/acquire: the run queue, `M::nextp`, `P::status` around
-//!   `blocking`, the `gopark` unlock callback's publication.
+//!   release/acquire: the run queue, the inbox's lock, the sched lock around
+//!   a P's claim, the `gopark` unlock callback's publication.
 //! * **The spinning protocol** (`nmspinning`, `npidle`, the fence in
-//!   [`wakep`]) is a store-load pattern and uses `SeqCst`; see `wakep`.
+//!   [`wakep`]) is a store-load pattern and uses `SeqCst`; see `wakep`. So
+//!   are the two other places where a sleeper and a waker must each see the
+//!   other's write: `P::status` against `P::inbox_len` (`readyremote`), and
+//!   `M::polling` against `P::status` (`claimp`).
 //! * **Hints** (`runqsize`, `netpoll_waiters`, `schedtick`, `preempt`,
 //!   `lastpoll` reads that only decide whether to look) are `Relaxed`: a stale
 //!   value costs one needless look or one missed look, and every missed look
@@ -76,24 +119,28 @@ pub(crate) fn sched_arc(sched: &Sched) -> Arc<Sched> {
     }
 }
 
-/// Starts a new M on its own OS thread holding `pp` (Go's `newm` + `newosproc`).
-fn newm(sched: &Sched, pp: *mut P, spinning: bool) {
+/// Starts the M bound to `pp` on a new OS thread (Go's `newm` +
+/// `newosproc`). The caller claimed `pp` (`P::claim_spinning` says how) and
+/// `pp` has no M yet.
+fn newm(sched: &Sched, pp: *mut P) {
     let id = u64::from(sched.mcount.fetch_add(1, Ordering::Relaxed)) + 1;
     let m = Box::into_raw(Box::new(M {
         id,
         g0: Default::default(),
         curg: Default::default(),
         p: std::cell::Cell::new(ptr::null_mut()),
-        oldp: std::cell::Cell::new(ptr::null_mut()),
+        pp,
         spinning: Default::default(),
-        in_blocking: Default::default(),
         executing: Default::default(),
         pending: std::cell::Cell::new(Pending::None),
-        nextp: std::sync::atomic::AtomicPtr::new(pp),
-        spinning_on_wake: std::sync::atomic::AtomicBool::new(spinning),
+        polling: Default::default(),
         park: Default::default(),
         schedp: sched,
     }));
+    // Release: a later claimer that loads it (Acquire) sees the whole M.
+    // Nobody else can claim `pp` before its new M first idles it.
+    // SAFETY: Ps live as long as their Sched.
+    unsafe { &*pp }.m.store(m, Ordering::Release);
     let arc = sched_arc(sched);
     let mp = m as usize;
     let spawned = std::thread::Builder::new()
@@ -124,11 +171,8 @@ fn mstart(sched: Arc<Sched>, m: *mut M) {
     // SAFETY: `m` was leaked by `newm` and is freed only with the Sched,
     // which this thread keeps alive through `sched`.
     let mr = unsafe { &*m };
-    let pp = mr.nextp.swap(ptr::null_mut(), Ordering::Acquire);
-    if !pp.is_null() {
-        acquirep(mr, pp);
-        mr.spinning.set(mr.spinning_on_wake.load(Ordering::Relaxed));
-    }
+    // Our P was claimed for us before we were made.
+    take_own_p(sched.lock.lock(), mr);
     schedule(&sched, mr);
     setm(ptr::null_mut());
 }
@@ -168,29 +212,53 @@ fn execute(sched: &Sched, m: &M, gp: NonNull<G>, inherit: bool) -> Option<(NonNu
     // SAFETY: an M running the scheduler holds a P.
     let p = unsafe { &*pp };
     debug_assert_eq!(g.atomicstatus.load(Ordering::Relaxed), gstatus::RUNNABLE);
+    // Pinning: the first run decides the goroutine's thread for good. Only
+    // this P's queues ever hand us a G pinned here (other threads put it in
+    // the inbox, thieves take only never-run Gs), so a mismatch is a broken
+    // invariant, and running it would be undefined behaviour.
+    let home = g.home.get();
+    if home.is_null() {
+        g.home.set(pp);
+    } else if !ptr::eq(home, pp) {
+        fatal(&format!(
+            "runtime: goroutine {} pinned to another thread was scheduled here",
+            g.goid.get()
+        ));
+    }
     g.atomicstatus.store(gstatus::RUNNING, Ordering::Relaxed);
     if !inherit {
         // Only the holder writes it (sysmon reads it as a hint): no RMW needed.
         let t = p.schedtick.load(Ordering::Relaxed);
         p.schedtick.store(t.wrapping_add(1), Ordering::Relaxed);
     }
+    p.curgoid.store(g.goid.get(), Ordering::Relaxed);
     m.curg.set(gp.as_ptr());
-    // SAFETY: g0's buffer is ours; `g.sched` was saved by swapcontext or made
-    // by gostartcall and nobody else runs `gp`. This is g0, which never
-    // migrates, so `m` and `sched` are still right when the switch returns.
-    unsafe { swapcontext(m.g0.get(), g.sched.get()) };
+    {
+        // The goroutine's span is entered on this thread for exactly as long
+        // as the goroutine runs here (see `G::trace_ctx`).
+        // SAFETY: the G is ours while it runs; only goexit0 (after this
+        // block) replaces its trace context.
+        let _entered = unsafe { &*g.trace_ctx.get() }
+            .as_deref()
+            .map(crate::trace::GoTrace::enter);
+        // SAFETY: g0's buffer is ours; `g.sched` was saved by swapcontext or
+        // made by gostartcall and nobody else runs `gp`. This is g0, which
+        // never migrates, so `m` and `sched` are still right when the switch
+        // returns.
+        unsafe { swapcontext(m.g0.get(), g.sched.get()) };
+    }
     m.curg.set(ptr::null_mut());
+    p.curgoid.store(0, Ordering::Relaxed);
     match m.pending.replace(Pending::None) {
         Pending::Park(unlockf) => park_m(gp, unlockf),
         Pending::Yield => {
-            gosched_m(sched, m, gp);
+            gosched_m(m, gp);
             None
         }
         Pending::Exit => {
             goexit0(sched, m, gp);
             None
         }
-        Pending::ExitSyscall => exitsyscall0(sched, m, gp),
         Pending::None => fatal("runtime: goroutine switched to g0 without a request"),
     }
 }
@@ -198,8 +266,8 @@ fn execute(sched: &Sched, m: &M, gp: NonNull<G>, inherit: bool) -> Option<(NonNu
 
 // ANCHOR: mcall
 /// Switches from the running goroutine to its M's g0, leaving `pending` for
-/// the scheduler (Go's `mcall`). Returns when the goroutine is resumed,
-/// possibly on another thread.
+/// the scheduler (Go's `mcall`). Returns when the goroutine is resumed, on
+/// the same thread (see "Pinning").
 fn mcall(pending: Pending) {
     mcall_on(getm(), pending);
 }
@@ -213,19 +281,20 @@ fn mcall_on(m: *mut M, pending: Pending) {
         (*m).pending.set(pending);
         swapcontext((*gp).sched.get(), (*m).g0.get());
     }
-    // Do not touch `m` here: we may be on another thread now.
+    // The goroutine is back on this thread (pinning), but `m` is not re-read
+    // here: nothing below needs it.
 }
 // ANCHOR_END: mcall
 
 // ---------------------------------------------------------------------------
 // gopark / goready.
 
-/// Whether the caller may block by parking its goroutine: it is a goroutine,
-/// and not inside [`blocking`] (which must block its thread instead).
+/// Whether the caller may block by parking its goroutine: it runs on a
+/// goroutine (not on g0, a plain thread, or a [`blocking`] helper thread).
 pub(crate) fn can_park() -> bool {
     let m = getm();
     // SAFETY: the current M is this thread's.
-    !m.is_null() && unsafe { !(*m).curg.get().is_null() && !(*m).in_blocking.get() }
+    !m.is_null() && unsafe { !(*m).curg.get().is_null() }
 }
 
 // ANCHOR: gopark
@@ -245,18 +314,18 @@ pub(crate) fn can_park() -> bool {
 ///
 /// # Panics
 ///
-/// Outside a goroutine, or inside [`blocking`]: there is nothing to park.
+/// Outside a goroutine (a plain thread, or a [`blocking`] call's function):
+/// there is nothing to park.
 pub fn gopark<F: FnOnce(Gp) -> bool>(unlockf: F, reason: WaitReason) -> usize {
     match try_gopark(unlockf, reason) {
         Some(param) => param,
-        None => panic!("gopark called outside a goroutine or inside blocking()"),
+        None => panic!("gopark called outside a goroutine"),
     }
 }
 
 /// [`gopark`], or `None` (without calling `unlockf`) when the caller cannot
-/// park: it is not a goroutine, or it is inside [`blocking`]. Lets a waiter
-/// choose between parking its goroutine and blocking its thread with one
-/// look at the current M.
+/// park: it is not a goroutine. Lets a waiter choose between parking its
+/// goroutine and blocking its thread with one look at the current M.
 pub(crate) fn try_gopark<F: FnOnce(Gp) -> bool>(unlockf: F, reason: WaitReason) -> Option<usize> {
     let m = getm();
     if m.is_null() {
@@ -265,7 +334,7 @@ pub(crate) fn try_gopark<F: FnOnce(Gp) -> bool>(unlockf: F, reason: WaitReason) 
     // SAFETY: this thread's M; its curg is the G running this code, if any.
     let gp = unsafe {
         let gp = (*m).curg.get();
-        if gp.is_null() || (*m).in_blocking.get() {
+        if gp.is_null() {
             return None;
         }
         (*gp).waitreason.set(reason);
@@ -284,8 +353,7 @@ pub(crate) fn try_gopark<F: FnOnce(Gp) -> bool>(unlockf: F, reason: WaitReason) 
     // (once) before anything can resume us.
     let long: *mut (dyn FnMut(Gp) -> bool + 'static) = unsafe { std::mem::transmute(short) };
     mcall_on(m, Pending::Park(long));
-    // Resumed, perhaps on another thread: `m` may be stale, but `gp` is
-    // still us (a G is not a thread-local), so no fresh lookup is needed.
+    // Resumed, on the same thread (pinning); `gp` is still us.
     // SAFETY: we are this G, running again.
     let g = unsafe { &*gp };
     g.waitreason.set(WaitReason::Zero);
@@ -326,10 +394,11 @@ fn park_m(gp: NonNull<G>, unlockf: *mut dyn FnMut(Gp) -> bool) -> Option<(NonNul
 // ANCHOR_END: park_m
 
 // ANCHOR: goready
-/// Makes a parked goroutine runnable (Go's `goready`): it goes to the current
-/// P's `runnext`, so that the goroutine woken by the one running now runs next
-/// on the same P (which keeps ping-pong pairs on one warm core), and an idle P
-/// is woken if one exists.
+/// Makes a parked goroutine runnable (Go's `goready`) on the thread it is
+/// pinned to. Readied from that thread, it goes to the P's `runnext`, so
+/// that the goroutine woken by the one running now runs next (which keeps
+/// ping-pong pairs on one warm core); from any other thread, to its P's
+/// inbox, waking that P's M if it is idle.
 ///
 /// # Safety
 ///
@@ -375,7 +444,7 @@ unsafe fn ready(gp: Gp, param: usize, next: bool) {
     // parked G and nobody else writes its status until it is queued, so a
     // checked load and a store do the same without a locked instruction.
     // Acquire: the park's status store and saved context (published by the
-    // unlock callback we synchronized with) are visible; the run queue's
+    // unlock callback we synchronized with) are visible; the queue's
     // release carries our writes to whoever dequeues the G.
     let s = g.atomicstatus.load(Ordering::Acquire);
     if s != gstatus::WAITING {
@@ -387,32 +456,44 @@ unsafe fn ready(gp: Gp, param: usize, next: bool) {
     }
     g.atomicstatus.store(gstatus::RUNNABLE, Ordering::Relaxed);
     trace::ready(g.goid.get());
-    // Go wakes an idle P for every ready. gort skips it when the G went into
-    // an empty runnext slot (tokio does the same with its LIFO slot): this P
-    // runs it as soon as the current goroutine parks, which in a ping-pong is
-    // at once, and waking a thread would cost more than the whole hand-off.
-    // If the current goroutine keeps computing instead, sysmon's stranded-work
-    // check wakes a P for it.
-    if !runqput_current(sched, gp.0, next) {
-        wakep(sched);
+    // Go wakes an idle P for every ready. gort has nothing to wake when the
+    // waker is the goroutine's own thread: it runs the goroutine as soon as
+    // the current one parks, and no other thread may. If the current
+    // goroutine keeps computing instead, it holds up its own thread's
+    // goroutines only; sysmon reports it (see `sysmon.rs`).
+    let home = g.home.get();
+    match current_p(sched) {
+        Some(p) if ptr::eq(p, home) => runqput_pinned(p, gp.0, next),
+        _ => readyremote(sched, home, std::iter::once(gp.0)),
     }
 }
 // ANCHOR_END: ready
 
-// ANCHOR: runqput
-/// Queues a runnable G on the caller's P if it holds one of `sched`'s Ps,
-/// else on the global queue. Returns what [`runqput`] returns (false for the
-/// global queue).
-fn runqput_current(sched: &Sched, gp: NonNull<G>, next: bool) -> bool {
-    match current_p(sched) {
-        Some(p) => runqput(sched, p, gp, next),
-        None => {
-            globrunqput(sched, gp);
-            false
-        }
+// ANCHOR: readyremote
+/// Queues goroutines pinned to `home` from a thread that does not hold
+/// `home`: into its inbox, then claims `home` if it is idle, which wakes
+/// its M (gort's; Go's nearest is `startlockedm`).
+///
+/// The sleeping side is `find_runnable`, which marks its P idle and then
+/// looks at the inbox once more. Each side stores then loads, both SeqCst
+/// (`inbox_len` then `status` here, `status` then `inbox_len` there), so at
+/// least one of them sees the other: either the M finds the goroutine, or
+/// we find the P idle and claim it.
+pub(crate) fn readyremote(sched: &Sched, home: *const P, gs: impl IntoIterator<Item = NonNull<G>>) {
+    // SAFETY: a goroutine's home P lives as long as its runtime.
+    let p = unsafe { &*home };
+    {
+        let mut inbox = p.inbox.lock();
+        inbox.extend(gs);
+        p.inbox_len.store(inbox.len(), Ordering::SeqCst);
+    }
+    if p.status.load(Ordering::SeqCst) == pstatus::IDLE {
+        claimp(sched, home.cast_mut(), false);
     }
 }
+// ANCHOR_END: readyremote
 
+// ANCHOR: runqput
 /// The P the calling thread holds, if it is an M of `sched` holding one.
 fn current_p(sched: &Sched) -> Option<&P> {
     let m = getm();
@@ -427,8 +508,58 @@ fn current_p(sched: &Sched) -> Option<&P> {
     (!pp.is_null() && ptr::eq(m.schedp, sched)).then(|| unsafe { &*pp })
 }
 
-/// Go's `runqput`: local queue, overflowing half of it to the global queue.
-/// Returns true when `gp` went into an empty `runnext` (see `ready`).
+/// The holder-only part of `p`.
+///
+/// # Safety
+///
+/// The caller holds `p` (is its M, with `M::p` set) and keeps the borrow
+/// short: no other `local` borrow may be alive, so never across a call that
+/// may ready a goroutine or run timers.
+#[allow(clippy::mut_from_ref)]
+unsafe fn local(p: &P) -> &mut PLocal {
+    // SAFETY: forwarded contract.
+    unsafe { &mut *p.local.get() }
+}
+
+/// Queues a goroutine pinned to `p`, by `p`'s holder: into `runnext` with
+/// `next` (its previous occupant moving to the tail), else at the tail.
+fn runqput_pinned(p: &P, gp: NonNull<G>, next: bool) {
+    // SAFETY: our caller holds `p`; a short borrow.
+    let l = unsafe { local(p) };
+    if next {
+        if let Some(old) = l.runnext.replace(gp) {
+            l.pinq.push_back(old);
+        }
+    } else {
+        l.pinq.push_back(gp);
+    }
+}
+
+/// Moves what other threads readied for `p` onto its own queue (the holder).
+fn drain_inbox(p: &P) {
+    // Relaxed: a hint; the lock below orders the goroutines themselves.
+    if p.inbox_len.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    let mut inbox = p.inbox.lock();
+    p.inbox_len.store(0, Ordering::Relaxed);
+    // SAFETY: our caller holds `p`; a short borrow.
+    unsafe { local(p) }.pinq.extend(inbox.drain(..));
+}
+
+/// Whether `p` (held by the caller) has goroutines of its own to run.
+pub(crate) fn has_local_work(p: &P) -> bool {
+    // SAFETY: our caller holds `p`; a short borrow.
+    let l = unsafe { local(p) };
+    l.runnext.is_some()
+        || !l.pinq.is_empty()
+        || !p.runq.is_empty()
+        || p.inbox_len.load(Ordering::Relaxed) != 0
+}
+
+/// Go's `runqput` for a goroutine that has never run: local queue,
+/// overflowing half of it to the global queue. Returns true when `gp` went
+/// into an empty `runnext` (see `newproc`).
 fn runqput(sched: &Sched, p: &P, gp: NonNull<G>, next: bool) -> bool {
     p.runq.put(gp, next, |batch| {
         globrunqputbatch(sched, batch.iter().copied())
@@ -460,14 +591,14 @@ pub fn yield_now() {
 }
 
 /// g0 half of `yield_now` (Go's `gosched_m`). Go puts the G on the global
-/// queue; gort puts it at the tail of the local one, which is as fair towards
-/// the local goroutines, leaves it stealable, and avoids the global lock.
-fn gosched_m(sched: &Sched, m: &M, gp: NonNull<G>) {
+/// queue; gort puts it at the tail of its P's pinned queue, the only one it
+/// may wait in.
+fn gosched_m(m: &M, gp: NonNull<G>) {
     // SAFETY: `gp` just switched away from us.
     let g = unsafe { gp.as_ref() };
     g.atomicstatus.store(gstatus::RUNNABLE, Ordering::Relaxed);
     // SAFETY: an M running the scheduler holds a P.
-    let _ = runqput(sched, unsafe { &*m.p.get() }, gp, false);
+    runqput_pinned(unsafe { &*m.p.get() }, gp, false);
 }
 // ANCHOR_END: Gosched
 
@@ -481,6 +612,7 @@ pub(crate) fn newproc(
     sched: &Sched,
     entry: Arc<dyn crate::runtime2::GoEntry>,
     stack_size: usize,
+    trace_ctx: Option<Box<trace::GoTrace>>,
 ) -> io::Result<u64> {
     assert!(
         !sched.shutdown.load(Ordering::Acquire),
@@ -488,7 +620,7 @@ pub(crate) fn newproc(
     );
     let m = getm();
     // The caller's P if it is one of this runtime's (a goroutine spawning);
-    // none for plain threads and goroutines inside `blocking`.
+    // none for plain threads and `blocking` helper threads.
     let pp = if m.is_null() {
         ptr::null_mut()
     } else {
@@ -532,6 +664,7 @@ pub(crate) fn newproc(
         let hi = stack.hi();
         *g.stack.get() = Some(stack);
         *g.entry.get() = Some(entry);
+        *g.trace_ctx.get() = trace_ctx;
         // SAFETY: `hi` is the page-aligned top of a stack we now own.
         gostartcall(&mut *g.sched.get(), hi, goentry, gp.as_ptr() as usize);
     }
@@ -596,6 +729,10 @@ fn goexit0(sched: &Sched, m: &M, gp: NonNull<G>) {
     if let Some(stack) = unsafe { (*g.stack.get()).take() } {
         local.stackcache.put(stack);
     }
+    // Unpinned for its next life; its span is closed here, on its thread.
+    g.home.set(ptr::null());
+    // SAFETY: the G is dead and ours.
+    drop(unsafe { (*g.trace_ctx.get()).take() });
     local.gfree.push(gp);
     if local.gfree.len() > GFREE_LOCAL_MAX {
         let half = local.gfree.len() / 2;
@@ -613,14 +750,14 @@ fn goexit0(sched: &Sched, m: &M, gp: NonNull<G>) {
 // ANCHOR: findRunnable
 /// Go's `findRunnable`: returns the next G to run, blocking the M until there
 /// is one; `None` once the runtime shuts down. On return with a G the M
-/// holds a P.
+/// holds its P.
 fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
     'top: loop {
         if sched.shutdown.load(Ordering::Acquire) {
             return None;
         }
         let pp = m.p.get();
-        debug_assert!(!pp.is_null(), "findRunnable without a P");
+        debug_assert!(ptr::eq(pp, m.pp), "findRunnable without its P");
         // SAFETY: we hold `pp`.
         let p = unsafe { &*pp };
 
@@ -635,13 +772,18 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
         {
             return Some((gp, false));
         }
-        if let Some((gp, inherit)) = p.runq.get() {
-            backlog_valve(sched, p);
+        drain_inbox(p);
+        if let Some((gp, inherit)) = runqget(sched, p) {
             if p.preempt.load(Ordering::Relaxed) {
                 p.preempt.store(false, Ordering::Relaxed);
                 if inherit {
                     // The slice is used up: `gp` waits its turn at the tail.
-                    let _ = runqput(sched, p, gp, false);
+                    // SAFETY: we just took it from one of our queues.
+                    if unsafe { gp.as_ref() }.home.get().is_null() {
+                        let _ = runqput(sched, p, gp, false);
+                    } else {
+                        runqput_pinned(p, gp, false);
+                    }
                     continue 'top;
                 }
             }
@@ -660,15 +802,13 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
             let mut list = Vec::new();
             let delta = sched.netpoll.netpoll(0, &mut list);
             netpoll_adjust_waiters(sched, delta);
-            if let Some(gp) = list.pop() {
-                injectglist(sched, list);
-                mark_runnable(gp);
-                return Some((gp.0, false));
+            if injectglist(sched, list) {
+                continue 'top;
             }
         }
         // ANCHOR_END: findRunnable_local
         // ANCHOR: findRunnable_steal
-        // Steal, if not too many Ms are already doing so.
+        // Steal never-run goroutines, if not too many Ms are already doing so.
         let procs = sched.gomaxprocs();
         if m.spinning.get()
             || 2 * sched.nmspinning.load(Ordering::SeqCst)
@@ -693,14 +833,13 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
         // Before giving up the P, poll the network for a short while: a reply
         // that arrives within microseconds is then run at once, without the
         // cost of this thread sleeping in epoll_wait and being woken.
-        if let Some(found) = poll_spin(sched, p, poll_until) {
-            match found {
-                Some(gp) => return Some((gp, false)),
-                None => continue 'top,
-            }
+        if poll_spin(sched, p, poll_until) {
+            continue 'top;
         }
 
-        // Nothing to do: give up the P.
+        // Nothing to do: put the P on the idle list. The M keeps it in the
+        // sense that no other M will ever run it; whoever takes it off the
+        // list again wakes this M (see `claimp`).
         let mut l = sched.lock.lock();
         if sched.shutdown.load(Ordering::Acquire) {
             return None;
@@ -713,9 +852,19 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
             }
             continue 'top;
         }
+        // Timers run while stealing may have readied goroutines of ours.
+        if has_local_work(p) {
+            continue 'top;
+        }
         let pp = releasep(m);
         pidleput(sched, &mut l, pp);
         drop(l);
+        // The other half of `readyremote`'s pairing: status IDLE is stored
+        // (SeqCst, in pidleput), now look at the inbox (SeqCst).
+        if p.inbox_len.load(Ordering::SeqCst) != 0 {
+            take_own_p(sched.lock.lock(), m);
+            continue 'top;
+        }
 
         // The spinning → idle transition: see the module doc and `wakep`.
         let was_spinning = m.spinning.get();
@@ -723,9 +872,11 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
             m.spinning.set(false);
             // SeqCst: store-load pairing with `wakep`'s fence.
             sched.nmspinning.fetch_sub(1, Ordering::SeqCst);
-            if let Some(pp) = check_runqs_no_p(sched) {
-                acquirep(m, pp);
-                become_spinning(sched, m);
+            if work_exists_no_p(sched) {
+                take_own_p(sched.lock.lock(), m);
+                if !m.spinning.get() {
+                    become_spinning(sched, m);
+                }
                 continue 'top;
             }
         }
@@ -736,10 +887,21 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
         // Block in the netpoller until the next timer, unless another M
         // already does (lastpoll == 0 marks the poller role as taken).
         if (sched.netpoll_waiters.load(Ordering::Relaxed) > 0 || poll_until != 0)
-            && sched.lastpoll.swap(0, Ordering::AcqRel) != 0
+            && sched.lastpoll.swap(0, Ordering::SeqCst) != 0
         {
             sched.poll_until.store(poll_until, Ordering::Release);
-            let delay = if poll_until == 0 {
+            // Announce the role before the last look (SeqCst, pairing with
+            // `claimp` and `shutdown`, which store first and then look at
+            // `polling`): a claim or a shutdown that this look misses is
+            // made after it, and breaks the poll we are about to enter.
+            // Without this look a break that the previous poller consumed
+            // would leave us blocked until the next timer, perhaps forever.
+            m.polling.store(true, Ordering::SeqCst);
+            let stop = sched.shutdown.load(Ordering::SeqCst)
+                || p.status.load(Ordering::SeqCst) != pstatus::IDLE;
+            let delay = if stop {
+                0
+            } else if poll_until == 0 {
                 -1
             } else {
                 if now == 0 {
@@ -749,33 +911,19 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
             };
             let mut list = Vec::new();
             let delta = sched.netpoll.netpoll(delay, &mut list);
+            m.polling.store(false, Ordering::Relaxed);
             now = nanotime();
             sched.poll_until.store(0, Ordering::Relaxed);
             sched.lastpoll.store(now, Ordering::Release);
-            let pp = if sched.shutdown.load(Ordering::Acquire) {
-                None
-            } else {
-                pidleget(sched, &mut sched.lock.lock())
-            };
-            match pp {
-                None => {
-                    injectglist(sched, list);
-                    netpoll_adjust_waiters(sched, delta);
-                }
-                Some(pp) => {
-                    acquirep(m, pp);
-                    netpoll_adjust_waiters(sched, delta);
-                    if let Some(gp) = list.pop() {
-                        injectglist(sched, list);
-                        mark_runnable(gp);
-                        return Some((gp.0, false));
-                    }
-                    if was_spinning {
-                        become_spinning(sched, m);
-                    }
-                    continue 'top;
-                }
+            if sched.shutdown.load(Ordering::Acquire) {
+                return None;
             }
+            take_own_p(sched.lock.lock(), m);
+            netpoll_adjust_waiters(sched, delta);
+            if !injectglist(sched, list) && was_spinning && !m.spinning.get() {
+                become_spinning(sched, m);
+            }
+            continue 'top;
         } else if poll_until != 0 {
             // The poller sleeps past our earliest timer: wake it to re-plan.
             let theirs = sched.poll_until.load(Ordering::Acquire);
@@ -783,11 +931,42 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
                 sched.netpoll.netpoll_break();
             }
         }
-        stopm(sched, m);
+        if !stopm(sched, m) {
+            return None;
+        }
         // ANCHOR_END: findRunnable_netpoll
     }
 }
 // ANCHOR_END: findRunnable
+
+// ANCHOR: runqget
+/// The next goroutine of `p`'s own (Go's `runqget`), and whether it
+/// inherits the time slice: the pinned `runnext` first; then the pinned
+/// queue and the never-run queue in turn, so that neither starves the other.
+fn runqget(sched: &Sched, p: &P) -> Option<(NonNull<G>, bool)> {
+    let pinned_first = {
+        // SAFETY: we hold `p`; a short borrow.
+        let l = unsafe { local(p) };
+        if let Some(gp) = l.runnext.take() {
+            return Some((gp, true));
+        }
+        l.fresh_turn = !l.fresh_turn;
+        !l.fresh_turn
+    };
+    if pinned_first {
+        // SAFETY: we hold `p`; a short borrow.
+        if let Some(gp) = unsafe { local(p) }.pinq.pop_front() {
+            return Some((gp, false));
+        }
+    }
+    if let Some(found) = p.runq.get() {
+        backlog_valve(sched, p);
+        return Some(found);
+    }
+    // SAFETY: as above.
+    unsafe { local(p) }.pinq.pop_front().map(|gp| (gp, false))
+}
+// ANCHOR_END: runqget
 
 // ANCHOR: backlog_valve
 /// How long a P's run queue may stay non-empty, while the P works through
@@ -842,33 +1021,32 @@ const POLL_SPIN_NS: i64 = 50_000;
 /// Only one M spins at a time, and only with a second CPU: the peer the
 /// server waits for usually runs on that other CPU, and on a single CPU the
 /// spin would only take time from it.
-fn poll_spin(sched: &Sched, p: &P, poll_until: i64) -> Option<Option<NonNull<G>>> {
+fn poll_spin(sched: &Sched, p: &P, poll_until: i64) -> bool {
     if sched.ncpu < 2
         || sched.netpoll_waiters.load(Ordering::Relaxed) == 0
         || sched.lastpoll.load(Ordering::Relaxed) == 0
         // Acquire pairs with the Release below; only the flag's owner spins.
         || sched.pollspinning.swap(true, Ordering::Acquire)
     {
-        return None;
+        return false;
     }
     let start = nanotime();
     let mut end = start + POLL_SPIN_NS;
     if poll_until != 0 {
         end = end.min(poll_until);
     }
-    let mut found = None;
+    let mut found = false;
     let mut list = Vec::new();
     while !sched.shutdown.load(Ordering::Relaxed) {
         let delta = sched.netpoll.netpoll(0, &mut list);
         netpoll_adjust_waiters(sched, delta);
-        if let Some(gp) = list.pop() {
-            injectglist(sched, std::mem::take(&mut list));
-            mark_runnable(gp);
-            found = Some(Some(gp.0));
+        // Goroutines pinned elsewhere go to their own Ps; ours are run.
+        if injectglist(sched, std::mem::take(&mut list)) {
+            found = true;
             break;
         }
-        if !p.runq.is_empty() || sched.runqsize.load(Ordering::Relaxed) > 0 {
-            found = Some(None);
+        if has_local_work(p) || sched.runqsize.load(Ordering::Relaxed) > 0 {
+            found = true;
             break;
         }
         if nanotime() >= end {
@@ -913,23 +1091,20 @@ fn check_timers_no_p(sched: &Sched) -> i64 {
         .fold(0, |acc, p| earliest(acc, p.timers.wake_time()))
 }
 
-/// After dropping out of spinning: an idle P to take if the global queue or
-/// any P has work that may have been queued while we were giving up (Go's
-/// "check global and P runqs again" in `findRunnable`, and `checkRunqsNoP`).
-/// The global queue matters for a `goready` from a thread outside the
-/// runtime: it queues there, and its `wakep` may have seen us still spinning.
-fn check_runqs_no_p(sched: &Sched) -> Option<*mut P> {
-    let mut l = sched.lock.lock();
-    if l.runq.is_empty() && sched.allp.iter().all(|p| p.runq.is_empty()) {
-        return None;
-    }
-    pidleget(sched, &mut l)
+/// After dropping out of spinning: whether work that another spinner could
+/// take may have been queued while we were giving up (Go's "check global and
+/// P runqs again" in `findRunnable`, and `checkRunqsNoP`). The global queue
+/// matters for a spawn from a thread outside the runtime: it queues there,
+/// and its `wakep` may have seen us still spinning.
+fn work_exists_no_p(sched: &Sched) -> bool {
+    let l = sched.lock.lock();
+    !l.runq.is_empty() || sched.allp.iter().any(|p| !p.runq.is_empty())
 }
 
 // ANCHOR: stealWork
 /// Go's `stealWork`: up to four passes over the other Ps in random order,
-/// taking half of a run queue; the last pass also runs their due timers and
-/// may take a `runnext`. Returns (G found, whether timers readied work, now,
+/// taking half of a run queue of never-run goroutines (pinned ones cannot
+/// move); the last pass also runs their due timers and may take a `runnext`. Returns (G found, whether timers readied work, now,
 /// earliest timer seen).
 #[allow(clippy::type_complexity)]
 fn steal_work(sched: &Sched, m: &M, mut now: i64) -> (Option<(NonNull<G>, bool)>, bool, i64, i64) {
@@ -953,9 +1128,9 @@ fn steal_work(sched: &Sched, m: &M, mut now: i64) -> (Option<(NonNull<G>, bool)>
                 let (tnow, w) = check_timers(p2, now);
                 now = tnow;
                 poll_until = earliest(poll_until, w);
-                // Timers ready their goroutines onto our P.
-                if let Some(found) = p.runq.get() {
-                    return (Some(found), false, now, poll_until);
+                // Timers may have readied goroutines pinned to us.
+                if has_local_work(p) {
+                    return (None, true, now, poll_until);
                 }
                 ran_timers |= sched.runqsize.load(Ordering::Relaxed) > 0;
             }
@@ -1051,9 +1226,20 @@ pub(crate) fn wakep(sched: &Sched) {
     {
         return;
     }
-    let pp = pidleget(sched, &mut sched.lock.lock());
+    let pp = {
+        let mut l = sched.lock.lock();
+        let pp = pidleget(sched, &mut l);
+        if let Some(pp) = pp {
+            // Our unit of nmspinning goes to the P's M.
+            // SAFETY: Ps live as long as their Sched.
+            unsafe { &*pp }
+                .claim_spinning
+                .store(true, Ordering::Relaxed);
+        }
+        pp
+    };
     match pp {
-        Some(pp) => startm(sched, pp, true),
+        Some(pp) => startm(sched, pp),
         None => {
             sched.nmspinning.fetch_sub(1, Ordering::SeqCst);
         }
@@ -1061,99 +1247,94 @@ pub(crate) fn wakep(sched: &Sched) {
 }
 // ANCHOR_END: wakep
 
-// ANCHOR: startm
-/// Runs `pp` on an idle M, or a new one (Go's `startm`). A spinning start
-/// carries one unit of `nmspinning` that the new M now owns.
-fn startm(sched: &Sched, pp: *mut P, spinning: bool) {
-    let mp = {
+// ANCHOR: claimp
+/// Takes `pp` off the idle list, if it is there, and wakes its M to run it;
+/// `spinning` hands that M one unit of `nmspinning` the caller holds.
+/// Returns whether the P was idle. (gort's; with a P bound to its M this is
+/// how Go's `startlockedm` and `startm` of a given P meet.)
+pub(crate) fn claimp(sched: &Sched, pp: *mut P, spinning: bool) -> bool {
+    {
         let mut l = sched.lock.lock();
-        let mp = l.midle.pop();
-        if mp.is_some() {
-            sched.nmidle.fetch_sub(1, Ordering::Relaxed);
+        if !pidletake(sched, &mut l, pp) {
+            return false;
         }
-        mp
-    };
-    match mp {
-        Some(mp) => {
-            // SAFETY: Ms live as long as the Sched.
-            let mr = unsafe { &*mp };
-            mr.spinning_on_wake.store(spinning, Ordering::Relaxed);
-            // Release (and the note's lock): the M sees the P's state after
-            // it wakes and swaps this with Acquire.
-            mr.nextp.store(pp, Ordering::Release);
-            mr.park.wakeup();
-        }
-        None => newm(sched, pp, spinning),
+        // SAFETY: Ps live as long as their Sched.
+        unsafe { &*pp }
+            .claim_spinning
+            .store(spinning, Ordering::Relaxed);
+    }
+    startm(sched, pp);
+    true
+}
+// ANCHOR_END: claimp
+
+// ANCHOR: startm
+/// Runs the just-claimed `pp` on its M: wakes it, or starts it if the P has
+/// never had one (Go's `startm`).
+///
+/// The M may be sleeping on its note, or blocked in the netpoller. It
+/// stored `polling` before its last look at the P's status (SeqCst), and we
+/// stored the status (under the lock, SeqCst) before loading `polling`, so
+/// either it saw the claim and does not block, or we see `polling` and break
+/// its poll. The note's wake-up is sticky, so a sleeper cannot miss it.
+fn startm(sched: &Sched, pp: *mut P) {
+    // SAFETY: Ps live as long as their Sched.
+    let p = unsafe { &*pp };
+    // Acquire: pairs with newm's Release store.
+    let mp = p.m.load(Ordering::Acquire);
+    if mp.is_null() {
+        newm(sched, pp);
+        return;
+    }
+    // SAFETY: Ms live as long as their Sched.
+    let mr = unsafe { &*mp };
+    mr.park.wakeup();
+    if mr.polling.load(Ordering::SeqCst) {
+        sched.netpoll.netpoll_break();
     }
 }
 // ANCHOR_END: startm
 
 // ANCHOR: stopm
-/// Parks the M until `startm` hands it a P (Go's `stopm`).
-fn stopm(sched: &Sched, m: &M) {
+/// Sleeps until this M's P is claimed (Go's `stopm`), then takes it. Returns
+/// false if the runtime shut down instead.
+fn stopm(sched: &Sched, m: &M) -> bool {
     debug_assert!(m.p.get().is_null() && !m.spinning.get());
-    {
-        let mut l = sched.lock.lock();
-        if sched.shutdown.load(Ordering::Acquire) {
-            return;
+    loop {
+        {
+            let l = sched.lock.lock();
+            if sched.shutdown.load(Ordering::Acquire) {
+                return false;
+            }
+            // SAFETY: our P lives as long as the Sched.
+            if unsafe { &*m.pp }.status.load(Ordering::Relaxed) != pstatus::IDLE {
+                take_own_p(l, m);
+                return true;
+            }
         }
-        l.midle.push(ptr::from_ref(m).cast_mut());
-        sched.nmidle.fetch_add(1, Ordering::Relaxed);
-    }
-    m.park.sleep();
-    let pp = m.nextp.swap(ptr::null_mut(), Ordering::Acquire);
-    if !pp.is_null() {
-        acquirep(m, pp);
-        m.spinning.set(m.spinning_on_wake.load(Ordering::Relaxed));
+        // Claims and shutdown wake the note after changing what we just
+        // read under the lock; a wake-up left over from a claim we already
+        // took only makes this loop look once more.
+        m.park.sleep();
     }
 }
 // ANCHOR_END: stopm
 
-// ANCHOR: handoffp
-/// Hands off a P whose M is stuck in `blocking` (Go's `handoffp`), called by
-/// sysmon after it took the P.
-pub(crate) fn handoffp(sched: &Sched, pp: *mut P) {
-    // SAFETY: the P is alive; sysmon took it (status IDLE) and owns it now.
-    let p = unsafe { &*pp };
-    trace::handoff(p.id);
-    sched.handoffs.fetch_add(1, Ordering::Relaxed);
-    // It has local work, or there is global work: start an M right away.
-    if !p.runq.is_empty() || sched.runqsize.load(Ordering::Relaxed) != 0 {
-        startm(sched, pp, false);
-        return;
-    }
-    // No one spinning or idle: this P may be needed soon, spin with it.
-    if sched.nmspinning.load(Ordering::SeqCst) + sched.npidle.load(Ordering::SeqCst) == 0
-        && sched
-            .nmspinning
-            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
-    {
-        startm(sched, pp, true);
-        return;
-    }
-    let mut l = sched.lock.lock();
-    if !l.runq.is_empty() {
-        drop(l);
-        startm(sched, pp, false);
-        return;
-    }
-    // The last running P, with nobody watching the network: keep an M for it.
-    if sched.npidle.load(Ordering::SeqCst) == sched.gomaxprocs() - 1
-        && sched.lastpoll.load(Ordering::Relaxed) != 0
-    {
-        drop(l);
-        startm(sched, pp, false);
-        return;
-    }
-    let when = p.timers.wake_time();
-    pidleput(sched, &mut l, pp);
+/// Takes this M's P back, with the sched lock held: off the idle list if it
+/// is still there, or as claimed for us by another thread, in which case we
+/// also take over the unit of `nmspinning` a `wakep` claim carries.
+fn take_own_p(mut l: MutexGuard<'_, SchedLocked>, m: &M) {
+    // SAFETY: the Sched is alive (the lock is borrowed from it).
+    let sched = unsafe { &*m.schedp };
+    pidletake(sched, &mut l, m.pp);
+    // SAFETY: Ps live as long as their Sched.
+    let spinning = unsafe { &*m.pp }
+        .claim_spinning
+        .swap(false, Ordering::Relaxed);
     drop(l);
-    if when != 0 {
-        wake_net_poller(sched, when);
-    }
+    acquirep(m);
+    m.spinning.set(spinning);
 }
-// ANCHOR_END: handoffp
 
 // ANCHOR: wakeNetPoller
 /// A timer now expires at `when`: make sure some M wakes for it (Go's
@@ -1171,39 +1352,51 @@ pub(crate) fn wake_net_poller(sched: &Sched, when: i64) {
 }
 // ANCHOR_END: wakeNetPoller
 
-fn acquirep(m: &M, pp: *mut P) {
-    // SAFETY: the P was handed to us (idle list or nextp) and is alive.
-    unsafe { &*pp }
-        .status
-        .store(pstatus::RUNNING, Ordering::Relaxed);
-    m.p.set(pp);
+/// The M starts running its P (the P was claimed: status RUNNING).
+fn acquirep(m: &M) {
+    m.p.set(m.pp);
 }
 
+/// The M stops running its P; the caller puts it on the idle list.
 fn releasep(m: &M) -> *mut P {
-    let pp = m.p.replace(ptr::null_mut());
-    // SAFETY: we held it.
-    unsafe { &*pp }
-        .status
-        .store(pstatus::IDLE, Ordering::Relaxed);
-    pp
+    m.p.replace(ptr::null_mut())
 }
 
 /// Go's `pidleput`; the sched lock is held.
 fn pidleput(sched: &Sched, l: &mut MutexGuard<'_, SchedLocked>, pp: *mut P) {
-    debug_assert!(
-        // SAFETY: alive.
-        unsafe { &*pp }.runq.is_empty(),
-        "pidleput: P has non-empty run queue"
-    );
+    // SAFETY: Ps live as long as their Sched.
+    let p = unsafe { &*pp };
+    debug_assert!(p.runq.is_empty(), "pidleput: P has non-empty run queue");
+    // SeqCst: see `readyremote`.
+    p.status.store(pstatus::IDLE, Ordering::SeqCst);
     l.pidle.push(pp);
     sched.npidle.fetch_add(1, Ordering::SeqCst);
 }
 
-/// Go's `pidleget`; the sched lock is held.
+/// Go's `pidleget`: claims any idle P; the sched lock is held.
 fn pidleget(sched: &Sched, l: &mut MutexGuard<'_, SchedLocked>) -> Option<*mut P> {
     let pp = l.pidle.pop()?;
+    // SAFETY: Ps live as long as their Sched. SeqCst: see `startm`.
+    unsafe { &*pp }
+        .status
+        .store(pstatus::RUNNING, Ordering::SeqCst);
     sched.npidle.fetch_sub(1, Ordering::SeqCst);
     Some(pp)
+}
+
+/// Claims `pp` if it is idle; the sched lock is held. (gort's: Go takes
+/// whichever P is idle, gort's readies need a given one.)
+fn pidletake(sched: &Sched, l: &mut MutexGuard<'_, SchedLocked>, pp: *mut P) -> bool {
+    let Some(i) = l.pidle.iter().position(|&q| ptr::eq(q, pp)) else {
+        return false;
+    };
+    l.pidle.swap_remove(i);
+    // SAFETY: Ps live as long as their Sched. SeqCst: see `startm`.
+    unsafe { &*pp }
+        .status
+        .store(pstatus::RUNNING, Ordering::SeqCst);
+    sched.npidle.fetch_sub(1, Ordering::SeqCst);
+    true
 }
 
 // ---------------------------------------------------------------------------
@@ -1277,26 +1470,41 @@ fn mark_runnable(gp: Gp) {
 }
 
 // ANCHOR: injectglist
-/// Queues the goroutines the netpoller released (Go's `injectglist`).
-pub(crate) fn injectglist(sched: &Sched, list: Vec<Gp>) {
+/// Queues the goroutines the netpoller released (Go's `injectglist`): each
+/// on its own P, locally when that is the caller's, through the inbox
+/// otherwise (one lock per P, not per goroutine). Returns whether any went
+/// onto the caller's P.
+pub(crate) fn injectglist(sched: &Sched, mut list: Vec<Gp>) -> bool {
     if list.is_empty() {
-        return;
+        return false;
     }
-    let p = current_p(sched);
     for &gp in &list {
         mark_runnable(gp);
-        match p {
-            Some(p) => {
-                let _ = runqput(sched, p, gp.0, false);
+    }
+    let cur = current_p(sched).map_or(ptr::null(), ptr::from_ref);
+    /// The P a goroutine the poller released is pinned to.
+    fn home(gp: &Gp) -> *const P {
+        // SAFETY: the poller hands us Gs whose park it ended: alive, and
+        // ours until queued.
+        unsafe { gp.0.as_ref() }.home.get()
+    }
+    // Group by home; a stable sort keeps each P's goroutines in order.
+    list.sort_by_key(|gp| home(gp) as usize);
+    let mut local = false;
+    for batch in list.chunk_by(|a, b| ptr::eq(home(a), home(b))) {
+        let home = home(&batch[0]);
+        if ptr::eq(home, cur) {
+            local = true;
+            // SAFETY: `cur` is the P we hold.
+            let p = unsafe { &*cur };
+            for &gp in batch {
+                runqput_pinned(p, gp.0, false);
             }
-            None => globrunqput(sched, gp.0),
+        } else {
+            readyremote(sched, home, batch.iter().map(|gp| gp.0));
         }
     }
-    // Go wakes an idle P here; gort leaves the batch to the P that polled
-    // when it has one: see `backlog_valve`.
-    if p.is_none() {
-        wakep(sched);
-    }
+    local
 }
 // ANCHOR_END: injectglist
 
@@ -1321,129 +1529,6 @@ pub fn netpoll_add_waiter() {
 }
 
 // ---------------------------------------------------------------------------
-// blocking: Go's entersyscall / exitsyscall.
-
-// ANCHOR: entersyscall
-/// Runs thread-blocking code (a file read, `getaddrinfo`, a long computation)
-/// without stalling the other goroutines of this P (Go's `entersyscall` /
-/// `exitsyscall`).
-///
-/// The goroutine keeps its thread but releases its P; if the call lasts more
-/// than ~20 µs, sysmon hands the P to another thread, which runs the other
-/// goroutines meanwhile. On return the goroutine takes its P back, or any idle
-/// one, or queues itself until one is free. Inside `blocking`, the goroutine
-/// must not park: channel and semaphore waits there block the thread.
-///
-/// Outside a goroutine it simply calls `f`.
-///
-/// ```
-/// gort_runtime::run(|| {
-///     let n = gort_runtime::blocking(|| std::fs::read_dir(".").map(|d| d.count()).unwrap_or(0));
-///     assert!(n > 0);
-/// });
-/// ```
-#[doc(alias = "entersyscall")]
-#[doc(alias = "exitsyscall")]
-pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
-    if !can_park() {
-        return f();
-    }
-    entersyscall();
-    struct Exit;
-    impl Drop for Exit {
-        fn drop(&mut self) {
-            exitsyscall();
-        }
-    }
-    let guard = Exit;
-    let r = f();
-    drop(guard);
-    r
-}
-
-fn entersyscall() {
-    // SAFETY: can_park() said we are a goroutine on this thread's M.
-    let m = unsafe { &*getm() };
-    let pp = m.p.replace(ptr::null_mut());
-    m.oldp.set(pp);
-    m.in_blocking.set(true);
-    // SAFETY: the running G is ours.
-    unsafe { &*m.curg.get() }
-        .atomicstatus
-        .store(gstatus::SYSCALL, Ordering::Relaxed);
-    // SAFETY: we held `pp` until the store below.
-    let p = unsafe { &*pp };
-    // Only the holder writes it (sysmon reads it as a hint): no RMW needed.
-    let t = p.syscalltick.load(Ordering::Relaxed);
-    p.syscalltick.store(t.wrapping_add(1), Ordering::Relaxed);
-    // Release: from here sysmon may take the P (CAS with Acquire) and hand it
-    // to another M, which must see everything we did with it.
-    p.status.store(pstatus::SYSCALL, Ordering::Release);
-}
-// ANCHOR_END: entersyscall
-
-// ANCHOR: exitsyscall
-fn exitsyscall() {
-    // SAFETY: same thread and goroutine as entersyscall (nothing switched in
-    // between: parking is refused inside `blocking`), but read afresh anyway.
-    let m = unsafe { &*getm() };
-    m.in_blocking.set(false);
-    let oldp = m.oldp.replace(ptr::null_mut());
-    // SAFETY: Ps live as long as the runtime.
-    let p = unsafe { &*oldp };
-    // SAFETY: the running G is ours.
-    let g = unsafe { &*m.curg.get() };
-    // Fast path: sysmon did not take our P (Acquire: see entersyscall).
-    if p.status
-        .compare_exchange(
-            pstatus::SYSCALL,
-            pstatus::RUNNING,
-            Ordering::Acquire,
-            Ordering::Relaxed,
-        )
-        .is_ok()
-    {
-        m.p.set(oldp);
-        g.atomicstatus.store(gstatus::RUNNING, Ordering::Relaxed);
-        return;
-    }
-    // SAFETY: a G's runtime outlives it.
-    let sched = unsafe { &*m.schedp };
-    if sched.npidle.load(Ordering::SeqCst) > 0
-        && let Some(pp) = pidleget(sched, &mut sched.lock.lock())
-    {
-        acquirep(m, pp);
-        g.atomicstatus.store(gstatus::RUNNING, Ordering::Relaxed);
-        return;
-    }
-    // No P: queue ourselves and let this M sleep (Go's `exitsyscall0`).
-    mcall(Pending::ExitSyscall);
-}
-
-/// g0 half of `exitsyscall` without a P.
-fn exitsyscall0(sched: &Sched, m: &M, gp: NonNull<G>) -> Option<(NonNull<G>, bool)> {
-    // SAFETY: the G switched away to us.
-    let g = unsafe { gp.as_ref() };
-    g.atomicstatus.store(gstatus::RUNNABLE, Ordering::Relaxed);
-    let mut l = sched.lock.lock();
-    if let Some(pp) = pidleget(sched, &mut l) {
-        drop(l);
-        acquirep(m, pp);
-        return Some((gp, false));
-    }
-    l.runq.push_back(gp);
-    sched.runqsize.store(l.runq.len(), Ordering::Relaxed);
-    drop(l);
-    stopm(sched, m);
-    if m.p.get().is_null() {
-        // Woken without a P: only at shutdown; find_runnable will see it.
-        debug_assert!(sched.shutdown.load(Ordering::Acquire));
-    }
-    None
-}
-// ANCHOR_END: exitsyscall
-
-// ---------------------------------------------------------------------------
 // Start-up and shutdown.
 
 /// Builds the global state for `procs` Ps (Go's `schedinit` + `procresize`).
@@ -1452,15 +1537,20 @@ pub(crate) fn schedinit(
     stack_size: usize,
     netpoll: Arc<dyn crate::netpoll::Netpoll>,
     schedtrace_ms: u64,
+    blocked_warn_ns: i64,
 ) -> Arc<Sched> {
     let allp: Box<[P]> = (0..procs)
         .map(|id| P {
             id,
             status: Default::default(),
+            m: Default::default(),
+            claim_spinning: Default::default(),
             schedtick: Default::default(),
-            syscalltick: Default::default(),
+            curgoid: Default::default(),
             preempt: Default::default(),
             runq: crate::runq::RunQueue::new(),
+            inbox: Default::default(),
+            inbox_len: Default::default(),
             timers: Default::default(),
             local: std::cell::UnsafeCell::new(PLocal {
                 stackcache: StackCache::new(),
@@ -1468,6 +1558,9 @@ pub(crate) fn schedinit(
                 goidcache: 0,
                 goidcacheend: 0,
                 backlog_since: 0,
+                runnext: None,
+                pinq: Default::default(),
+                fresh_turn: false,
             }),
             stats: Default::default(),
         })
@@ -1476,7 +1569,6 @@ pub(crate) fn schedinit(
         lock: parking_lot::Mutex::new(SchedLocked {
             runq: Default::default(),
             pidle: Vec::new(),
-            midle: Vec::new(),
             gfree: Vec::new(),
             allm: Vec::new(),
             allgs: Vec::new(),
@@ -1486,7 +1578,6 @@ pub(crate) fn schedinit(
         npidle: Default::default(),
         nmspinning: Default::default(),
         mcount: Default::default(),
-        nmidle: Default::default(),
         allp,
         goidgen: Default::default(),
         ngoroutines: Default::default(),
@@ -1498,8 +1589,10 @@ pub(crate) fn schedinit(
         ncpu: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
         shutdown: Default::default(),
         stack_size: stack::round_stack_size(stack_size),
-        handoffs: Default::default(),
+        blocked_threads: Default::default(),
         long_runs: Default::default(),
+        blocked_warn_ns,
+        blockpool: Default::default(),
         schedtrace_ms,
         start: nanotime(),
     });
@@ -1513,25 +1606,31 @@ pub(crate) fn schedinit(
     sched
 }
 
+// ANCHOR: shutdown
 /// Stops the runtime: no goroutine runs again; idle Ms exit; an M running a
 /// goroutine exits when that goroutine next parks, yields or finishes.
 /// Returns the threads that will exit promptly (those not running a goroutine
 /// is not knowable here, so all of them; the caller decides whether to join).
+///
+/// Every M that could block must see the flag: a sleeping M reads it under
+/// the lock before each sleep, and its note's wake-up is sticky; the poller
+/// reads it (SeqCst) after taking the role and announcing `polling`, so a
+/// poller that missed the store is broken out by the break below, which
+/// comes after the store.
 pub(crate) fn shutdown(sched: &Sched) -> Vec<std::thread::JoinHandle<()>> {
     let mut l = sched.lock.lock();
-    sched.shutdown.store(true, Ordering::Release);
-    for &mp in &l.midle {
+    sched.shutdown.store(true, Ordering::SeqCst);
+    for &mp in &l.allm {
         // SAFETY: Ms live as long as the Sched.
-        let mr = unsafe { &*mp };
-        mr.nextp.store(ptr::null_mut(), Ordering::Relaxed);
-        mr.park.wakeup();
+        unsafe { &*mp }.park.wakeup();
     }
-    l.midle.clear();
     let threads = std::mem::take(&mut l.threads);
     drop(l);
     sched.netpoll.netpoll_break();
+    sched.blockpool.shutdown();
     threads
 }
+// ANCHOR_END: shutdown
 
 /// Whether any M is running a goroutine (see `M::executing`).
 pub(crate) fn any_m_executing(sched: &Sched) -> bool {

@@ -21,6 +21,7 @@ use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use crate::netpoll::{Netpoll, NoNetpoll};
 use crate::park::ParkSlot;
@@ -43,7 +44,11 @@ pub struct Builder {
     stack_size: usize,
     netpoll: Option<Arc<dyn Netpoll>>,
     schedtrace_ms: Option<u64>,
+    warn_blocked_after: Duration,
 }
+
+/// Default for [`Builder::warn_blocked_after`].
+const WARN_BLOCKED_AFTER: Duration = Duration::from_millis(100);
 
 impl Default for Builder {
     fn default() -> Self {
@@ -60,6 +65,7 @@ impl Builder {
             stack_size: DEFAULT_STACK_SIZE,
             netpoll: None,
             schedtrace_ms: None,
+            warn_blocked_after: WARN_BLOCKED_AFTER,
         }
     }
 
@@ -94,8 +100,20 @@ impl Builder {
         self
     }
 
+    /// After how long sysmon reports a goroutine that holds its thread
+    /// without parking (100 ms by default; `Duration::ZERO` turns the report
+    /// off). The report names the goroutine and the thread, once per
+    /// incident, as a `tracing` WARN event (target `gort::sched`) and a line
+    /// on stderr. Such a goroutine delays every goroutine pinned to its
+    /// thread: wrap thread-blocking calls in [`blocking`](crate::blocking).
+    pub fn warn_blocked_after(&mut self, d: Duration) -> &mut Builder {
+        self.warn_blocked_after = d;
+        self
+    }
+
     /// Starts the runtime: its Ps and its sysmon thread. Ms (threads) start
-    /// on demand, up to one per P plus those stuck in [`blocking`](crate::blocking).
+    /// on demand, one per P at most; helper threads for
+    /// [`blocking`](crate::blocking) calls start on demand too.
     pub fn build(&self) -> io::Result<Runtime> {
         signal_unix::install_overflow_handler(stubs::current_goid);
         let procs = self.procs.unwrap_or_else(runtime1::default_procs);
@@ -106,7 +124,8 @@ impl Builder {
             .netpoll
             .clone()
             .unwrap_or_else(|| Arc::new(NoNetpoll::default()));
-        let sched = proc::schedinit(procs, self.stack_size, netpoll, schedtrace);
+        let warn_ns = i64::try_from(self.warn_blocked_after.as_nanos()).unwrap_or(i64::MAX);
+        let sched = proc::schedinit(procs, self.stack_size, netpoll, schedtrace, warn_ns);
         let sysmon = Sysmon::start(sched.clone())?;
         Ok(Runtime { sched, sysmon })
     }
@@ -158,7 +177,13 @@ impl Runtime {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        spawn_on(&self.sched, self.sched.stack_size, f).expect("gort: failed to spawn goroutine")
+        spawn_on(
+            &self.sched,
+            self.sched.stack_size,
+            crate::trace::GoTrace::capture(None),
+            f,
+        )
+        .expect("gort: failed to spawn goroutine")
     }
 
     /// A snapshot of the scheduler's counters.
@@ -179,8 +204,13 @@ impl Drop for Runtime {
         }
         if !proc::any_m_executing(&self.sched) && self.sched.gcount() == 0 {
             // No goroutine is left and every M is in (or entering) the
-            // scheduler, where it sees the flag and exits.
+            // scheduler, where it sees the flag and exits; no goroutine
+            // waits for a `blocking` call, so every helper is idle or
+            // about to be, and exits too.
             for t in threads {
+                let _ = t.join();
+            }
+            for t in self.sched.blockpool.take_threads() {
                 let _ = t.join();
             }
         } else {
@@ -204,8 +234,9 @@ pub struct Stats {
     pub spawned: u64,
     /// Goroutines an idle P took from another P's run queue.
     pub stolen: u64,
-    /// Ps that sysmon took from a thread stuck in `blocking` and handed on.
-    pub handoffs: u64,
+    /// Times sysmon found a goroutine holding its thread without parking for
+    /// longer than [`Builder::warn_blocked_after`] (each reported once).
+    pub blocked_threads: u64,
     /// Time slices over 10 ms in which a goroutine never reached a scheduling point.
     pub long_runs: u64,
 }
@@ -226,7 +257,7 @@ impl Stats {
                 .iter()
                 .map(|p| p.stats.stolen.load(Ordering::Relaxed))
                 .sum(),
-            handoffs: sched.handoffs.load(Ordering::Relaxed),
+            blocked_threads: sched.blocked_threads.load(Ordering::Relaxed),
             long_runs: sched.long_runs.load(Ordering::Relaxed),
         }
     }
@@ -252,11 +283,14 @@ where
         .block_on(f)
 }
 
-/// The runtime of the calling goroutine.
+/// The runtime of the calling goroutine, or of the `blocking` helper thread.
 fn current_sched() -> Option<&'static Sched> {
     let m = getm();
     if m.is_null() {
-        return None;
+        let helper = crate::proc_blocking::helper_sched();
+        // SAFETY: a helper thread holds a strong reference to its runtime
+        // while it runs calls.
+        return (!helper.is_null()).then(|| unsafe { &*helper });
     }
     // SAFETY: the current M is this thread's, and its runtime outlives every
     // goroutine that runs on it (so the reference is good for the caller's use).
@@ -272,7 +306,7 @@ pub(crate) fn current_sched_arc() -> Option<Arc<Sched>> {
 /// without a join handle; a failure to map its stack is fatal, as in Go.
 pub(crate) fn spawn_detached(f: impl FnOnce() + Send + 'static) {
     let sched = current_sched().expect("spawn_detached outside the runtime");
-    if let Err(e) = spawn_on(sched, sched.stack_size, f) {
+    if let Err(e) = spawn_on(sched, sched.stack_size, None, f) {
         proc::fatal(&format!("runtime: cannot allocate a goroutine stack: {e}"));
     }
 }
@@ -306,10 +340,11 @@ where
 #[derive(Debug, Clone, Default)]
 pub struct GoBuilder {
     stack_size: Option<usize>,
+    span: Option<tracing::Span>,
 }
 
 impl GoBuilder {
-    /// Default settings: the runtime's stack size.
+    /// Default settings: the runtime's stack size, the spawner's span.
     pub fn new() -> GoBuilder {
         GoBuilder::default()
     }
@@ -317,6 +352,30 @@ impl GoBuilder {
     /// This goroutine's stack size in bytes (rounded up to pages, at least 16 KiB).
     pub fn stack_size(mut self, bytes: usize) -> GoBuilder {
         self.stack_size = Some(bytes);
+        self
+    }
+
+    /// The `tracing` span the goroutine runs in, instead of the spawner's
+    /// current span (the default); `Span::none()` for none.
+    ///
+    /// The runtime enters the span each time the goroutine starts running on
+    /// its thread and exits it each time the goroutine parks, as
+    /// `tracing::Instrument` does for a future at each poll, so the events
+    /// of goroutines that take turns on one thread never mix. Do not hold a
+    /// `Span::enter` guard across a park instead: the span would stay entered
+    /// on the thread while other goroutines run there.
+    ///
+    /// ```
+    /// gort_runtime::run(|| {
+    ///     let span = tracing::info_span!("conn", id = 7);
+    ///     let h = gort_runtime::GoBuilder::new().span(span).spawn(|| {
+    ///         tracing::info!("in the conn span, across parks");
+    ///     });
+    ///     h.unwrap().join().unwrap();
+    /// });
+    /// ```
+    pub fn span(mut self, span: tracing::Span) -> GoBuilder {
+        self.span = Some(span);
         self
     }
 
@@ -328,7 +387,7 @@ impl GoBuilder {
     ///
     /// # Panics
     ///
-    /// Outside a goroutine.
+    /// Outside a goroutine (or a [`blocking`](crate::blocking) call's function).
     pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -336,11 +395,17 @@ impl GoBuilder {
     {
         let sched = current_sched()
             .expect("gort: spawn called outside a goroutine; use Runtime::spawn or gort::run");
-        spawn_on(sched, self.stack_size.unwrap_or(sched.stack_size), f)
+        let trace = crate::trace::GoTrace::capture(self.span);
+        spawn_on(sched, self.stack_size.unwrap_or(sched.stack_size), trace, f)
     }
 }
 
-fn spawn_on<F, T>(sched: &Sched, stack_size: usize, f: F) -> io::Result<JoinHandle<T>>
+fn spawn_on<F, T>(
+    sched: &Sched,
+    stack_size: usize,
+    trace: Option<Box<crate::trace::GoTrace>>,
+    f: F,
+) -> io::Result<JoinHandle<T>>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
@@ -351,7 +416,7 @@ where
         done: AtomicBool::new(false),
         result: UnsafeCell::new(None),
     });
-    let goid = newproc(sched, packet.clone(), stack_size)?;
+    let goid = newproc(sched, packet.clone(), stack_size, trace)?;
     Ok(JoinHandle { packet, goid })
 }
 
@@ -476,8 +541,8 @@ pub fn goid() -> Option<u64> {
 }
 
 /// Diagnostic: the index of the P and the id of the M (thread) the calling
-/// goroutine runs on right now, or `None` outside a goroutine. The answer can
-/// change at any point where the goroutine parks or yields.
+/// goroutine runs on, or `None` outside a goroutine. A goroutine stays on the
+/// thread it first ran on, so the answer never changes during its life.
 pub fn current_mp() -> Option<(usize, u64)> {
     let m = getm();
     if m.is_null() {

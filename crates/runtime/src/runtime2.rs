@@ -48,7 +48,6 @@ pub(crate) trait GoEntry: Send + Sync {
 ///
 /// Transitions: Idle → Runnable (newproc) → Running (execute) → Waiting (park_m)
 /// → Runnable (ready) → ... → Dead (goexit0) → Runnable (reused by newproc).
-/// Running ↔ Syscall around `blocking`.
 pub(crate) mod gstatus {
     /// Just allocated, not yet initialised.
     pub(crate) const IDLE: u32 = 0;
@@ -56,8 +55,6 @@ pub(crate) mod gstatus {
     pub(crate) const RUNNABLE: u32 = 1;
     /// Executing on an M that holds a P.
     pub(crate) const RUNNING: u32 = 2;
-    /// Executing thread-blocking code inside `blocking`; its M has given up its P.
-    pub(crate) const SYSCALL: u32 = 3;
     /// Parked by `gopark`; only a `goready` makes it runnable again.
     pub(crate) const WAITING: u32 = 4;
     /// Finished; on a free list.
@@ -69,7 +66,6 @@ pub(crate) mod gstatus {
             IDLE => "idle",
             RUNNABLE => "runnable",
             RUNNING => "running",
-            SYSCALL => "syscall",
             WAITING => "waiting",
             DEAD => "dead",
             _ => "???",
@@ -78,14 +74,14 @@ pub(crate) mod gstatus {
 }
 // ANCHOR_END: gstatus
 
-/// P status values (Go's `_Pidle` ... `_Psyscall`), kept in [`P::status`].
+/// P status values (Go's `_Pidle` and `_Prunning`), kept in [`P::status`].
+/// Go's `_Psyscall` has no twin: a P never leaves its M (see `P::m`), and
+/// `blocking` runs its function on a helper thread instead of giving the P up.
 pub(crate) mod pstatus {
-    /// On the idle list, or being handed between Ms.
+    /// On the idle list: its M sleeps, or blocks in the netpoller.
     pub(crate) const IDLE: u32 = 0;
-    /// Owned by an M that is running the scheduler or a goroutine.
+    /// Claimed: its M runs the scheduler or a goroutine, or is being woken to.
     pub(crate) const RUNNING: u32 = 1;
-    /// Its M is inside `blocking`; sysmon may take it (CAS to IDLE) and hand it off.
-    pub(crate) const SYSCALL: u32 = 2;
 }
 
 /// Why a goroutine is parked (Go's `waitReason`); shown in traces and panics.
@@ -110,6 +106,8 @@ pub enum WaitReason {
     Join,
     /// Waiting on a sync primitive (mutex, condition, wait group).
     Sync,
+    /// Waiting for a [`blocking`](crate::blocking) call that runs on a helper thread.
+    Blocking,
 }
 
 impl fmt::Display for WaitReason {
@@ -124,6 +122,7 @@ impl fmt::Display for WaitReason {
             WaitReason::Select => "select",
             WaitReason::Join => "join",
             WaitReason::Sync => "sync",
+            WaitReason::Blocking => "blocking call",
         })
     }
 }
@@ -157,6 +156,17 @@ pub struct G {
     /// The timer `time::sleep` arms for this G, made on first use and kept
     /// across reuse of the G (Go's `g.timer`).
     pub(crate) timer: UnsafeCell<Option<crate::time::RtTimer>>,
+    /// The P, and so the OS thread (see `P::m`), this goroutine is pinned to:
+    /// null until it first runs, then set by `execute` and never changed
+    /// until the G dies (Go's `g.lockedm`, which gort sets for every
+    /// goroutine; see "Pinning" in proc.rs). Written only by the home M;
+    /// read by wakers, which hold the parked G (the hand-over protocol above).
+    pub(crate) home: Cell<*const P>,
+    /// The `tracing` span and subscriber the goroutine runs under: entered
+    /// by its M at every switch-in, exited at every switch-out (what
+    /// `tracing::Instrument` does for a future at every poll). Set by
+    /// `newproc`, dropped by `goexit0` on the home thread.
+    pub(crate) trace_ctx: UnsafeCell<Option<Box<crate::trace::GoTrace>>>,
 }
 // ANCHOR_END: g
 
@@ -179,6 +189,8 @@ impl G {
             param: AtomicUsize::new(0),
             schedp,
             timer: UnsafeCell::new(None),
+            home: Cell::new(ptr::null()),
+            trace_ctx: UnsafeCell::new(None),
         }
     }
 }
@@ -196,17 +208,17 @@ pub(crate) enum Pending {
     Yield,
     /// `goexit0`: the G has finished.
     Exit,
-    /// `exitsyscall0`: the G left `blocking` and found no P; queue it and stop.
-    ExitSyscall,
 }
 // ANCHOR_END: Pending
 
 // ANCHOR: m
 /// An OS thread (Go's `m`).
 ///
-/// Every field except `nextp`, `spinning_on_wake` and `park` is touched only by
-/// the M's own thread (on g0 or on the goroutine it is running); those three
-/// carry the hand-over from `startm` on another thread to this one.
+/// Every M is bound to one P for life (`pp`; see "Pinning" in proc.rs):
+/// the M runs that P's goroutines and nothing else, and sleeps on `park`
+/// while the P is idle. Every field except `polling` and `park` is touched
+/// only by the M's own thread (on g0 or on the goroutine it is running);
+/// those two let other threads wake it.
 pub(crate) struct M {
     /// Thread number within the runtime, for traces.
     pub(crate) id: u64,
@@ -214,14 +226,13 @@ pub(crate) struct M {
     pub(crate) g0: UnsafeCell<Gobuf>,
     /// The goroutine running on this M, or null while in the scheduler.
     pub(crate) curg: Cell<*mut G>,
-    /// The P held, or null (Go's `m.p`).
+    /// The P this M holds right now: `pp` while it runs the scheduler or a
+    /// goroutine, null while it is idle (Go's `m.p`).
     pub(crate) p: Cell<*mut P>,
-    /// The P given up on entering `blocking` (Go's `m.oldp`).
-    pub(crate) oldp: Cell<*mut P>,
+    /// The P this M is bound to; fixed at creation.
+    pub(crate) pp: *mut P,
     /// Whether this M is spinning: out of work, looking to steal (Go's `m.spinning`).
     pub(crate) spinning: Cell<bool>,
-    /// Whether the running goroutine is inside `blocking`.
-    pub(crate) in_blocking: Cell<bool>,
     /// Whether a goroutine runs on this M, from its switch-in until the
     /// scheduler has finished the action it switched out for. Only read by
     /// `Runtime::drop` (Acquire), to tell goroutines still running from ones
@@ -229,12 +240,10 @@ pub(crate) struct M {
     pub(crate) executing: AtomicBool,
     /// What the goroutine that just switched to g0 wants done.
     pub(crate) pending: Cell<Pending>,
-    /// P handed over by `startm` before waking this M (Go's `m.nextp`).
-    /// Written by the waker before `park.wakeup()`, read after `park.sleep()`:
-    /// the note's lock orders the two.
-    pub(crate) nextp: AtomicPtr<P>,
-    /// Whether the waker started this M as a spinning M.
-    pub(crate) spinning_on_wake: AtomicBool,
+    /// Set while this M holds the poller role and may block in `netpoll`:
+    /// whoever claims its P must then break the poller, not only the note.
+    /// SeqCst: a store-load pairing with the claimer (see `claimp`).
+    pub(crate) polling: AtomicBool,
     /// Where the idle M sleeps (Go's `m.park`).
     pub(crate) park: Note,
     /// The runtime.
@@ -243,7 +252,7 @@ pub(crate) struct M {
 // ANCHOR_END: m
 
 // SAFETY: see the type's doc: cross-thread fields are atomics or the Note; the
-// Cells are only touched by the M's own thread.
+// Cells are only touched by the M's own thread; `pp` is immutable.
 unsafe impl Send for M {}
 // SAFETY: as above.
 unsafe impl Sync for M {}
@@ -262,6 +271,16 @@ pub(crate) struct PLocal {
     /// proc.rs): since when this P's own queue has stayed non-empty while
     /// the P took goroutines from it (`nanotime`; 0: it was just empty).
     pub(crate) backlog_since: i64,
+    /// A pinned goroutine readied by this P's own thread, to run next and
+    /// inherit the time slice (Go's `runnext`, for goroutines that have run;
+    /// the never-run ones use `P::runq`'s). Never stolen.
+    pub(crate) runnext: Option<NonNull<G>>,
+    /// Runnable goroutines pinned to this P, oldest first. Unbounded and
+    /// never stolen: they may only run on this P's thread.
+    pub(crate) pinq: VecDeque<NonNull<G>>,
+    /// Which queue `find_runnable` looks at first when both `pinq` and
+    /// `runq` hold work; it alternates, so neither can starve the other.
+    pub(crate) fresh_turn: bool,
 }
 
 // ANCHOR: p
@@ -269,25 +288,41 @@ pub(crate) struct PLocal {
 pub(crate) struct P {
     /// Index in `Sched::allp`.
     pub(crate) id: usize,
-    /// One of [`pstatus`]. The holder stores RUNNING/SYSCALL; sysmon CASes
-    /// SYSCALL → IDLE to take it; `exitsyscall` CASes SYSCALL → RUNNING to keep it.
-    /// Both CASes are AcqRel: whoever wins inherits the loser's writes to `local`.
+    /// One of [`pstatus`], changed only under the sched lock (by
+    /// `pidleput`, `pidleget` and `pidletake`). SeqCst: the IDLE store is one
+    /// half of the store-load pairing with a waker's `inbox_len` store (see
+    /// `readyremote`).
     pub(crate) status: AtomicU32,
+    /// The M bound to this P, null until the P is first claimed (`startm`
+    /// creates it then). Written once under the sched lock.
+    pub(crate) m: AtomicPtr<M>,
+    /// Whether the claimer of an idle P handed its M one unit of
+    /// `nmspinning` (a `wakep`): the M takes it over when it resumes.
+    /// Written and read under the sched lock only (Relaxed).
+    pub(crate) claim_spinning: AtomicBool,
     /// Bumped at every schedule (Go's `schedtick`); sysmon reads it to spot a
     /// goroutine that runs too long without yielding.
     pub(crate) schedtick: AtomicU32,
-    /// Bumped at every `blocking` call (Go's `syscalltick`); sysmon reads it.
-    pub(crate) syscalltick: AtomicU32,
+    /// The goroutine this P runs now (0 in the scheduler); a hint for
+    /// sysmon's report of a blocked thread. Relaxed.
+    pub(crate) curgoid: AtomicU64,
     /// Set by sysmon when the current time slice has lasted 10 ms (Go's
     /// `gp.preempt`): the next scheduling point starts a new slice instead of
     /// letting a `runnext` goroutine inherit it. Relaxed: a hint.
     pub(crate) preempt: AtomicBool,
-    /// Local run queue with `runnext`.
+    /// Local run queue with `runnext`, for goroutines that have never run:
+    /// the only work other Ps may steal.
     pub(crate) runq: RunQueue<G>,
+    /// Goroutines pinned to this P that other threads made runnable. They
+    /// cannot be put on `PLocal::pinq` from another thread, so they wait here
+    /// until the P's M moves them (`drain_inbox`).
+    pub(crate) inbox: Mutex<Vec<NonNull<G>>>,
+    /// `inbox.len()`, stored under the inbox lock, read without it as a
+    /// hint. SeqCst: the other half of the pairing on `status`.
+    pub(crate) inbox_len: AtomicUsize,
     /// Timer heap.
     pub(crate) timers: Timers,
-    /// Holder-only state. Ownership of a P moves between threads only through
-    /// the sched lock (idle list), the status CASes above, or `M::nextp`.
+    /// Holder-only state: touched only by the P's M while it holds the P.
     pub(crate) local: UnsafeCell<PLocal>,
     /// Statistics, bumped by the holder (Relaxed: counters only).
     pub(crate) stats: PStats,
@@ -295,7 +330,7 @@ pub(crate) struct P {
 // ANCHOR_END: p
 
 // SAFETY: `local` is only touched by the P's holder (see the field); the rest
-// is atomics, the run queue (lock-free) or the timer heap (locked).
+// is atomics, the run queue (lock-free), the inbox or the timer heap (locked).
 unsafe impl Send for P {}
 // SAFETY: as above.
 unsafe impl Sync for P {}
@@ -335,13 +370,12 @@ impl PStats {
 pub(crate) struct SchedLocked {
     /// Global run queue (Go's `sched.runq`).
     pub(crate) runq: VecDeque<NonNull<G>>,
-    /// Idle Ps (Go's `sched.pidle`).
+    /// Idle Ps (Go's `sched.pidle`); their Ms sleep or poll.
     pub(crate) pidle: Vec<*mut P>,
-    /// Idle Ms (Go's `sched.midle`).
-    pub(crate) midle: Vec<*mut M>,
     /// Dead Gs beyond the per-P bound (Go's `sched.gFree`).
     pub(crate) gfree: Vec<NonNull<G>>,
-    /// Every M ever started, so they can be woken at shutdown and freed with the runtime.
+    /// Every M started (at most one per P), so they can be woken at shutdown
+    /// and freed with the runtime.
     pub(crate) allm: Vec<*mut M>,
     /// Every G ever allocated (Go's `allgs`), freed with the runtime.
     pub(crate) allgs: Vec<NonNull<G>>,
@@ -374,8 +408,6 @@ pub(crate) struct Sched {
     pub(crate) nmspinning: AtomicU32,
     /// Number of Ms started.
     pub(crate) mcount: AtomicU32,
-    /// Number of idle Ms.
-    pub(crate) nmidle: AtomicU32,
     /// All Ps; fixed at start.
     pub(crate) allp: Box<[P]>,
     /// Source of goroutine id batches.
@@ -404,9 +436,16 @@ pub(crate) struct Sched {
     pub(crate) shutdown: AtomicBool,
     /// Default stack size for new goroutines (rounded).
     pub(crate) stack_size: usize,
-    /// Runtime-wide settings and counters read by sysmon and schedtrace.
-    pub(crate) handoffs: AtomicU64,
+    /// Threads a goroutine held for longer than `blocked_warn_ns` without
+    /// parking (incidents sysmon reported).
+    pub(crate) blocked_threads: AtomicU64,
+    /// Time slices over 10 ms in which a goroutine never reached a scheduling point.
     pub(crate) long_runs: AtomicU64,
+    /// After how long sysmon reports a goroutine that holds its thread
+    /// without parking (0: never).
+    pub(crate) blocked_warn_ns: i64,
+    /// The helper threads that run `blocking` calls.
+    pub(crate) blockpool: crate::proc_blocking::BlockingPool,
     /// Milliseconds between schedtrace lines; 0 = off.
     pub(crate) schedtrace_ms: u64,
     /// Start of the runtime, for schedtrace.

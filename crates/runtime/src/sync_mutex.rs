@@ -116,7 +116,7 @@ mod rt {
     ///
     /// sync.Mutex is cooperative, so spinning is kept short and only done
     /// when it can pay off: on a multi-core machine, from a goroutine that
-    /// holds a P (never from a plain thread or inside `blocking`), while at
+    /// holds a P (never from a plain thread or a `blocking` helper), while at
     /// least one other P is running goroutines (the holder may be on it and
     /// about to unlock), and while this P has no other goroutine waiting to run.
     pub(super) fn can_spin(iter: u32) -> bool {
@@ -131,7 +131,7 @@ mod rt {
         // are only touched by this thread.
         let m = unsafe { &*m };
         let pp = m.p.get();
-        if m.curg.get().is_null() || m.in_blocking.get() || pp.is_null() {
+        if m.curg.get().is_null() || pp.is_null() {
             return false;
         }
         // SAFETY: a goroutine's runtime outlives it (see `Sched`).
@@ -141,7 +141,7 @@ mod rt {
         let busy_elsewhere = sched.gomaxprocs()
             > sched.npidle.load(Ordering::Relaxed) + sched.nmspinning.load(Ordering::Relaxed) + 1;
         // SAFETY: we hold `pp`, which is alive as long as its runtime.
-        busy_elsewhere && unsafe { &*pp }.runq.is_empty()
+        busy_elsewhere && !crate::proc::has_local_work(unsafe { &*pp })
     }
 
     /// One spin round (Go's `sync_runtime_doSpin`: `procyield(30)`).

@@ -1,16 +1,22 @@
 //! Mirrors Go src/runtime/proc.go (go1.27): sysmon, retake and schedtrace.
 //!
 //! sysmon is one thread per runtime that holds no P and watches the others. It
-//! wakes every 20 µs while there is activity, backing off to 10 ms when idle,
-//! and:
-//! * takes the P of an M stuck in `blocking` for a whole tick and hands it to
-//!   another M (`retake` + `handoffp`), so thread-blocking code never stalls
-//!   the other goroutines of that P;
+//! wakes every 20 µs while there is activity, backing off to 10 ms when idle
+//! (so what it notices, it notices within 20 µs on a busy runtime and within
+//! about 10 ms on a quiet one), and:
 //! * notices a P whose time slice has lasted 10 ms. Go would preempt the
 //!   goroutine; gort cannot, so it asks the P to start a new time slice at its
 //!   next scheduling point (which breaks up goroutine pairs that hand `runnext`
 //!   back and forth) and, if the goroutine does not yield at all, counts a
 //!   long run and emits a debug event;
+//! * reports a goroutine that has held its thread without parking for longer
+//!   than the runtime's `warn_blocked_after` (100 ms by default), once per
+//!   incident. Go's `retake` would hand such a P to another thread; gort's
+//!   goroutines are pinned (see proc.rs), so the ones waiting on that thread
+//!   must wait. Everything that can move keeps running elsewhere: idle Ps
+//!   steal the never-run goroutines and run the due timers of the stuck P
+//!   (the checks below wake one), and the netpoller is served by idle Ms
+//!   and by sysmon itself;
 //! * polls the network if nobody has for 10 ms, so I/O completes even while
 //!   every P is busy with goroutines that only yield;
 //! * wakes an M when work has sat for a millisecond in the run queue of a P
@@ -23,7 +29,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::lock_futex::Note;
-use crate::proc::{handoffp, injectglist, netpoll_adjust_waiters, wakep};
+use crate::proc::{injectglist, netpoll_adjust_waiters, wakep};
 use crate::runtime2::{Sched, pstatus};
 use crate::time::nanotime;
 use crate::trace;
@@ -39,11 +45,13 @@ const STRANDED_NS: i64 = 1_000_000;
 #[derive(Clone, Copy, Default)]
 struct SysmonTick {
     schedtick: u32,
+    /// The goroutine running at `schedwhen`.
+    goid: u64,
     schedwhen: i64,
-    syscalltick: u32,
-    syscallwhen: i64,
     /// A long run was already counted for the current time slice.
     reported: bool,
+    /// The current time slice was already reported as a blocked thread.
+    warned: bool,
     /// The run queue's fingerprint at `queued_since` (see `RunQueue::fingerprint`).
     queued: (u32, usize),
     /// Since when the queue has been non-empty without anything taken from it.
@@ -123,8 +131,11 @@ fn sysmon(sched: &Sched, note: &Note) {
             idle += 1;
         }
 
-        // Work stranded for a millisecond behind a goroutine that does not
-        // yield, while Ps are idle: make sure someone comes for it.
+        // Work that can move, stranded for a millisecond behind a goroutine
+        // that does not yield, while Ps are idle: make sure someone comes for
+        // it. That is never-run goroutines in the P's queue, and timers due
+        // on a P that has not scheduled for as long (a spinning P runs
+        // another P's timers).
         let mut stranded = false;
         for (p, pd) in sched.allp.iter().zip(pd.iter_mut()) {
             let fp = p.runq.fingerprint();
@@ -132,6 +143,14 @@ fn sysmon(sched: &Sched, note: &Note) {
                 pd.queued = fp;
                 pd.queued_since = now;
             } else if pd.queued_since + STRANDED_NS <= now {
+                stranded = true;
+            }
+            let when = p.timers.wake_time();
+            if when != 0
+                && when + STRANDED_NS <= now
+                && p.status.load(Ordering::Relaxed) == pstatus::RUNNING
+                && pd.schedwhen + STRANDED_NS <= now
+            {
                 stranded = true;
             }
         }
@@ -152,58 +171,46 @@ fn sysmon(sched: &Sched, note: &Note) {
 // ANCHOR_END: sysmon
 
 // ANCHOR: retake
-/// Go's `retake`: hands off Ps stuck in `blocking`, and flags long time
-/// slices. Returns the number of Ps handed off.
+/// Go's `retake`, without the hand-off: flags long time slices, and reports
+/// goroutines that hold their thread. Returns the number of new reports.
 fn retake(sched: &Sched, pd: &mut [SysmonTick], now: i64) -> u32 {
     let mut n = 0;
     for (p, pd) in sched.allp.iter().zip(pd.iter_mut()) {
-        let status = p.status.load(Ordering::Acquire);
-        if status == pstatus::RUNNING {
-            let t = p.schedtick.load(Ordering::Relaxed);
-            if pd.schedtick != t {
-                pd.schedtick = t;
-                pd.schedwhen = now;
-                pd.reported = false;
-            } else if pd.schedwhen + FORCE_PREEMPT_NS <= now
-                && p.preempt.swap(true, Ordering::Relaxed)
-                && !pd.reported
-            {
-                // Asked a tick ago and still not honoured: the goroutine
-                // has not reached a scheduling point at all.
-                pd.reported = true;
-                sched.long_runs.fetch_add(1, Ordering::Relaxed);
-                trace::long_run(p.id, (now - pd.schedwhen) / 1_000_000);
-            }
+        if p.status.load(Ordering::Relaxed) != pstatus::RUNNING {
+            continue;
         }
-        if status == pstatus::SYSCALL {
-            let t = p.syscalltick.load(Ordering::Relaxed);
-            if pd.syscalltick != t {
-                pd.syscalltick = t;
-                pd.syscallwhen = now;
-                continue;
-            }
-            // Nothing else to run and spare capacity exists: leave it for
-            // up to 10 ms, the call will likely return soon.
-            if p.runq.is_empty()
-                && sched.nmspinning.load(Ordering::SeqCst) + sched.npidle.load(Ordering::SeqCst) > 0
-                && pd.syscallwhen + 10_000_000 > now
-            {
-                continue;
-            }
-            // AcqRel: we inherit the M's writes to the P (its Release store in
-            // entersyscall) and race exitsyscall's CAS for ownership.
-            if p.status
-                .compare_exchange(
-                    pstatus::SYSCALL,
-                    pstatus::IDLE,
-                    Ordering::AcqRel,
-                    Ordering::Relaxed,
-                )
-                .is_ok()
-            {
-                n += 1;
-                handoffp(sched, sched.p(p.id));
-            }
+        let t = p.schedtick.load(Ordering::Relaxed);
+        let goid = p.curgoid.load(Ordering::Relaxed);
+        if pd.schedtick != t || pd.goid != goid {
+            pd.schedtick = t;
+            pd.goid = goid;
+            pd.schedwhen = now;
+            pd.reported = false;
+            pd.warned = false;
+            continue;
+        }
+        if pd.schedwhen + FORCE_PREEMPT_NS <= now
+            && p.preempt.swap(true, Ordering::Relaxed)
+            && !pd.reported
+        {
+            // Asked a tick ago and still not honoured: the goroutine
+            // has not reached a scheduling point at all.
+            pd.reported = true;
+            sched.long_runs.fetch_add(1, Ordering::Relaxed);
+            trace::long_run(p.id, (now - pd.schedwhen) / 1_000_000);
+        }
+        if goid != 0
+            && sched.blocked_warn_ns > 0
+            && !pd.warned
+            && now - pd.schedwhen >= sched.blocked_warn_ns
+        {
+            pd.warned = true;
+            n += 1;
+            sched.blocked_threads.fetch_add(1, Ordering::Relaxed);
+            let mp = p.m.load(Ordering::Acquire);
+            // SAFETY: a running P has its M, which lives as long as the Sched.
+            let thread = if mp.is_null() { 0 } else { unsafe { &*mp }.id };
+            trace::blocked_thread(goid, thread, p.id, (now - pd.schedwhen) / 1_000_000);
         }
     }
     n
@@ -217,24 +224,29 @@ pub(crate) fn schedtrace(sched: &Sched, now: i64) -> String {
         .iter()
         .map(|p| p.runq.len().to_string())
         .collect();
+    let inbox: Vec<String> = sched
+        .allp
+        .iter()
+        .map(|p| p.inbox_len.load(Ordering::Relaxed).to_string())
+        .collect();
     let ticks: Vec<String> = sched
         .allp
         .iter()
         .map(|p| p.schedtick.load(Ordering::Relaxed).to_string())
         .collect();
     format!(
-        "SCHED {}ms: gomaxprocs={} idleprocs={} threads={} spinningthreads={} idlethreads={} runqueue={} goroutines={} handoffs={} longruns={} [ {} ] schedticks=[ {} ]",
+        "SCHED {}ms: gomaxprocs={} idleprocs={} threads={} spinningthreads={} runqueue={} goroutines={} blockedthreads={} longruns={} [ {} ] inbox=[ {} ] schedticks=[ {} ]",
         (now - sched.start) / 1_000_000,
         sched.gomaxprocs(),
         sched.npidle.load(Ordering::Relaxed),
         sched.mcount.load(Ordering::Relaxed) + 1,
         sched.nmspinning.load(Ordering::Relaxed),
-        sched.nmidle.load(Ordering::Relaxed),
         sched.runqsize.load(Ordering::Relaxed),
         sched.gcount(),
-        sched.handoffs.load(Ordering::Relaxed),
+        sched.blocked_threads.load(Ordering::Relaxed),
         sched.long_runs.load(Ordering::Relaxed),
         runq.join(" "),
+        inbox.join(" "),
         ticks.join(" "),
     )
 }

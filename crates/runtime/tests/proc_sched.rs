@@ -1,5 +1,5 @@
 //! Scheduler behaviour a user can observe: spawning, parking, stealing,
-//! fairness, `blocking`, panics, migration between threads, shutdown.
+//! fairness, `blocking`, panics, pinning to threads, shutdown.
 //! Names follow Go's src/runtime/proc_test.go where a Go test matches.
 
 use std::collections::HashSet;
@@ -11,6 +11,15 @@ use gort_runtime::{ParkSlot, Runtime, WaitReason, blocking, current_mp, spawn, y
 
 fn rt(procs: usize) -> Runtime {
     Runtime::builder().procs(procs).build().expect("runtime")
+}
+
+/// Computes without parking for `d`, so that the idle P has time to steal
+/// the goroutines queued behind this one before they first run.
+fn hold_the_p_for(d: Duration) {
+    let end = Instant::now() + d;
+    while Instant::now() < end {
+        std::hint::spin_loop();
+    }
 }
 
 /// A bound for loops that wait on the scheduler: fail instead of hanging.
@@ -36,8 +45,10 @@ fn spawn_and_join_100k_goroutines_each_result_once() {
 
 /// Go's TestPingPongHog shape, as a correctness test: pairs of goroutines
 /// hand a token back and forth through park/ready 1M times in total, on two
-/// Ps, so pairs are spread over Ms by stealing. No wake-up may be lost (a lost
-/// one would hang, which the join deadline turns into a failure).
+/// Ps, so pairs are spread over Ms by stealing (of goroutines that have not
+/// run yet). No wake-up may be lost (a lost one would hang, which the join
+/// deadline turns into a failure), and no goroutine ever resumes on another
+/// thread, even when its partner lives on the other one.
 #[test]
 fn ping_pong_1m_park_ready_pairs_across_ms() {
     const PAIRS: usize = 4;
@@ -52,6 +63,7 @@ fn ping_pong_1m_park_ready_pairs_across_ms() {
                 let slots = Arc::new((ParkSlot::new(), ParkSlot::new(), AtomicU64::new(0)));
                 let (s1, ms1, ct1) = (slots.clone(), ms_seen.clone(), cross_thread.clone());
                 handles.push(spawn(move || {
+                    hold_the_p_for(Duration::from_millis(2));
                     let mut n = 0u64;
                     for _ in 0..ROUNDS {
                         let me = current_mp().unwrap().1;
@@ -69,6 +81,7 @@ fn ping_pong_1m_park_ready_pairs_across_ms() {
                 }));
                 let (s2, ms2) = (slots, ms_seen.clone());
                 handles.push(spawn(move || {
+                    hold_the_p_for(Duration::from_millis(2));
                     let mut n = 0u64;
                     for _ in 0..ROUNDS {
                         s2.0.wait(WaitReason::Sync);
@@ -83,6 +96,11 @@ fn ping_pong_1m_park_ready_pairs_across_ms() {
         })
     };
     assert_eq!(total, 2 * (PAIRS * ROUNDS) as u64);
+    assert_eq!(
+        cross_thread.load(Ordering::Relaxed),
+        0,
+        "a goroutine resumed on another thread"
+    );
     let ms = ms_seen.lock().unwrap().len();
     assert!(
         ms >= 2,
@@ -140,16 +158,24 @@ fn yield_spinner_does_not_starve_sleeper() {
     });
 }
 
-/// A goroutine in `blocking(thread::sleep)` does not stop others from running
-/// on the same (only) P: sysmon hands the P to another thread.
+/// A goroutine in `blocking` does not stop the goroutines that share its
+/// thread: on the only P, a worker runs to completion while the blocking
+/// call is still in progress (it only ends once the worker has finished).
 #[test]
 fn blocking_call_does_not_stall_its_p() {
     let runtime = rt(1);
     let order = runtime.block_on(|| {
         let order = Arc::new(Mutex::new(Vec::new()));
+        let (release, wait) = std::sync::mpsc::channel::<()>();
         let o1 = order.clone();
         let sleeper = spawn(move || {
-            blocking(|| std::thread::sleep(Duration::from_millis(300)));
+            let me = current_mp().unwrap();
+            let released = blocking(move || wait.recv_timeout(Duration::from_secs(30)).is_ok());
+            assert!(
+                released,
+                "the worker never ran while blocking() was in progress"
+            );
+            assert_eq!(current_mp().unwrap(), me, "resumed on another thread");
             o1.lock().unwrap().push("blocking call returned");
         });
         // Let the sleeper enter its blocking call first.
@@ -160,13 +186,14 @@ fn blocking_call_does_not_stall_its_p() {
                 yield_now();
             }
             o2.lock().unwrap().push("worker finished");
+            release.send(()).unwrap();
         });
         worker.join().unwrap();
         sleeper.join().unwrap();
         order.lock().unwrap().clone()
     });
     assert_eq!(order, ["worker finished", "blocking call returned"]);
-    assert!(runtime.stats().handoffs >= 1);
+    assert_eq!(runtime.stats().threads, 1, "a P got a second thread");
 }
 
 /// A panic reaches `join()` as `Err` with its payload, and the runtime keeps
@@ -199,21 +226,24 @@ fn panic_in_main_goroutine_resumes_in_block_on() {
     assert_eq!(runtime.block_on(|| 5), 5);
 }
 
-/// Go's TestGetgThreadSwitch: goroutines park and resume on other threads
-/// and each time see the M of the thread they are on, and a P no other
-/// running goroutine holds.
+/// Goroutines never change thread (pinning), yet the Ps are shared: never-run
+/// goroutines are stolen by the idle P, so both Ps get some. Each goroutine
+/// sees the same M, the thread it is actually on, and a P no other running
+/// goroutine holds, across 2,000 parks and yields.
 #[test]
-fn goroutines_migrate_and_see_their_own_m_and_p() {
+fn goroutines_stay_on_their_thread_and_ps_are_shared() {
     const GS: usize = 8;
     let owners: Arc<Vec<AtomicUsize>> = Arc::new((0..2).map(|_| AtomicUsize::new(0)).collect());
-    let migrated = rt(2).block_on(move || {
+    let homes = rt(2).block_on(move || {
         let handles: Vec<_> = (1..=GS)
             .map(|id| {
                 let owners = owners.clone();
                 spawn(move || {
-                    let mut ms = HashSet::new();
+                    hold_the_p_for(Duration::from_millis(5));
+                    let home = current_mp().unwrap();
                     for round in 0..2_000 {
                         let (p, m) = current_mp().unwrap();
+                        assert_eq!((p, m), home, "goroutine {id} changed thread");
                         // The M id must be the thread we are actually on.
                         let name = std::thread::current().name().map(str::to_owned);
                         assert_eq!(name.as_deref(), Some(format!("gort-m{m}").as_str()));
@@ -222,24 +252,26 @@ fn goroutines_migrate_and_see_their_own_m_and_p() {
                         assert_eq!(prev, 0, "P {p} held by goroutine {prev} and {id}");
                         std::hint::black_box(round);
                         owners[p].store(0, Ordering::SeqCst);
-                        ms.insert(m);
                         if round % 3 == 0 {
                             gort_runtime::time::sleep(Duration::from_micros(50));
                         } else {
                             yield_now();
                         }
                     }
-                    ms.len()
+                    home
                 })
             })
             .collect();
         handles
             .into_iter()
             .map(|h| h.join().unwrap())
-            .max()
-            .unwrap()
+            .collect::<HashSet<_>>()
     });
-    assert!(migrated >= 2, "no goroutine ever resumed on another thread");
+    assert_eq!(
+        homes.len(),
+        2,
+        "every goroutine ran on one thread: {homes:?}"
+    );
 }
 
 /// Shutdown with goroutines still parked: dropping the runtime abandons them,

@@ -1,5 +1,6 @@
 //! The scheduler's `tracing` events (Go's execution-tracer moments) reach a
-//! subscriber: spawn, park, ready, exit, steal and handoff. This file owns
+//! subscriber: spawn, park, ready, exit, steal, and the report of a
+//! goroutine that holds its thread without parking. This file owns
 //! its process, so it can install a global subscriber.
 
 use std::collections::HashMap;
@@ -49,17 +50,24 @@ fn scheduler_emits_trace_events() {
     let counts: &'static Mutex<HashMap<String, usize>> = Box::leak(Box::default());
     tracing::subscriber::set_global_default(Counter(counts)).unwrap();
 
-    let rt = Runtime::builder().procs(1).build().unwrap();
+    let rt = Runtime::builder()
+        .procs(1)
+        .warn_blocked_after(Duration::from_millis(20))
+        .build()
+        .unwrap();
     rt.block_on(|| {
         let hs: Vec<_> = (0..100).map(|i| spawn(move || i)).collect();
         for h in hs {
             h.join().unwrap();
         }
-        // A thread-blocking call long enough for sysmon to hand off the P.
+        // A thread-blocking call, made properly: it parks the goroutine.
         let sleeper = spawn(|| blocking(|| std::thread::sleep(Duration::from_millis(50))));
         yield_now();
         sleeper.join().unwrap();
+        // And made by mistake: sysmon reports the held thread.
+        std::thread::sleep(Duration::from_millis(200));
     });
+    assert_eq!(rt.stats().blocked_threads, 1, "one incident, reported once");
     let rt2 = Runtime::builder().procs(2).build().unwrap();
     rt2.block_on(|| {
         let hs: Vec<_> = (0..32)
@@ -78,7 +86,14 @@ fn scheduler_emits_trace_events() {
     });
 
     let seen = counts.lock().unwrap().clone();
-    for name in ["spawn", "park", "ready", "exit", "handoff", "steal"] {
+    for name in [
+        "spawn",
+        "park",
+        "ready",
+        "exit",
+        "steal",
+        "goroutine holds its thread without parking",
+    ] {
         assert!(
             seen.get(name).copied().unwrap_or(0) > 0,
             "no {name:?} event in {seen:?}"
