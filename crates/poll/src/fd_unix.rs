@@ -25,9 +25,10 @@
 //!
 //! A descriptor the netpoller cannot manage (registration failed, or
 //! `pollable` was false) runs in *blocking mode*: its system calls block the
-//! thread, so they run inside [`gort_runtime::blocking`], which hands the P
-//! to another thread meanwhile (Go's `entersyscall`); `close` does not wait
-//! for in-flight operations then, since they may block indefinitely.
+//! thread, so they run inside [`gort_runtime::blocking`], on a helper thread
+//! while the goroutine parks (where Go's `entersyscall` hands the P to
+//! another thread); `close` does not wait for in-flight operations then,
+//! since they may block indefinitely.
 //!
 //! # Outside a goroutine
 //!
@@ -449,8 +450,8 @@ impl FD {
         Ok(())
     }
 
-    /// Runs a system call: on the thread's own time in blocking mode, which
-    /// lets the P go to another thread meanwhile.
+    /// Runs a system call: in blocking mode on a `blocking` helper thread,
+    /// so the goroutines sharing the caller's thread keep running.
     fn sys<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
         if self.is_blocking() {
             gort_runtime::blocking(f)

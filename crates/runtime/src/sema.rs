@@ -225,34 +225,14 @@ fn semrelease1(addr: &AtomicU32, handoff: bool) {
     }
     // After this the waiter may return and its Sudog vanish: no more `s`.
     s.slot.wake();
-    // Go's `goyield` after a hand-off: the waiter sits in our P's runnext;
-    // let it run now. Not while unwinding (a guard dropped by a panic): the
-    // panic's bookkeeping is per thread, and we could resume on another.
+    // Go's `goyield` after a hand-off: if the waiter is pinned to our
+    // thread it now sits in our runnext; let it run now. Not while
+    // unwinding (a guard dropped by a panic): switching goroutines in the
+    // middle of a panic's clean-up would run others inside it. A waiter
+    // pinned to another thread was queued there, and its P woken if idle.
     if handed && crate::proc::can_park() && !std::thread::panicking() {
         crate::proc::yield_now();
-    } else {
-        wakep_for_waiter();
     }
-}
-
-/// After waking a semaphore waiter from a goroutine: make sure an idle P, if
-/// any, comes to run it (Go's `ready` ends with `wakep`).
-///
-/// gort's `goready` puts the waiter in the releaser's `runnext` and skips
-/// `wakep` when that slot was empty, betting that the releaser parks soon (as
-/// in a ping-pong). A semaphore releaser usually goes on running instead (it
-/// has just unlocked a mutex), so the waiter would sit in `runnext` until
-/// sysmon noticed; with another P idle, that P should steal it now. Plain
-/// threads need nothing here: their `goready` queues globally and wakes a P.
-fn wakep_for_waiter() {
-    let m = crate::stubs::getm();
-    if m.is_null() {
-        return;
-    }
-    // SAFETY: a non-null current M is this thread's, and its runtime outlives
-    // it (see `Sched`).
-    let sched = unsafe { &*(*m).schedp };
-    crate::proc::wakep(sched);
 }
 
 // ---------------------------------------------------------------------------
