@@ -226,6 +226,8 @@ impl Drop for Runtime {
 pub struct Stats {
     /// GOMAXPROCS.
     pub procs: usize,
+    /// Ps with nothing to run: their threads sleep or wait in the netpoller.
+    pub idle_procs: usize,
     /// OS threads started to run goroutines (Ms), sysmon not included.
     pub threads: usize,
     /// Goroutines alive now.
@@ -245,6 +247,7 @@ impl Stats {
     fn of(sched: &Sched) -> Stats {
         Stats {
             procs: sched.allp.len(),
+            idle_procs: sched.npidle.load(Ordering::Relaxed) as usize,
             threads: sched.mcount.load(Ordering::Relaxed) as usize,
             goroutines: sched.gcount().max(0) as usize,
             spawned: sched

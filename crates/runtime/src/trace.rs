@@ -63,34 +63,50 @@ pub(crate) fn blocked_thread(goid: u64, thread: u64, p: usize, ms: i64) {
 }
 
 // ANCHOR: GoTrace
-/// The `tracing` context a goroutine carries (see `G::trace_ctx`): a span,
-/// and the subscriber that was the spawner's default, so that a goroutine
-/// spawned under `tracing::subscriber::with_default` reports to the same
-/// subscriber from whichever M runs it.
+/// The `tracing` context a goroutine carries (see `G::trace_ctx`): its span,
+/// entered while it runs, and a subscriber to make the thread's default
+/// meanwhile, when the goroutine was spawned under a scoped one
+/// (`tracing::subscriber::with_default`), so that its events reach that
+/// subscriber from whichever thread runs it.
 pub(crate) struct GoTrace {
     span: tracing::Span,
-    dispatch: tracing::Dispatch,
+    /// `None` for the global default, which every thread has anyway:
+    /// setting a scoped default costs every event in the process a
+    /// thread-local lookup while it is set.
+    dispatch: Option<tracing::Dispatch>,
 }
 
 /// What `GoTrace::enter` returns: both are undone, in reverse order, when
 /// it is dropped (on the same thread, by `execute`).
 pub(crate) struct GoTraceGuard<'a> {
     _entered: tracing::span::Entered<'a>,
-    _default: tracing::dispatcher::DefaultGuard,
+    _default: Option<tracing::dispatcher::DefaultGuard>,
 }
 
 impl GoTrace {
-    /// The context for a new goroutine: `span`, or the caller's current
-    /// span, and the caller's default subscriber. `None` when there is
-    /// nothing to carry, which costs one relaxed load when no subscriber
-    /// was ever installed.
+    /// The context for a new goroutine: `span`, or else the caller's current
+    /// span; and the spawner's scoped subscriber, if it has one (a goroutine
+    /// passes on the one it carries; a plain thread its own). `None` when
+    /// there is nothing to carry: the goroutine then costs nothing at its
+    /// switches. Costs one relaxed load when no subscriber was ever set.
     pub(crate) fn capture(span: Option<tracing::Span>) -> Option<Box<GoTrace>> {
         if !tracing::dispatcher::has_been_set() {
             return None;
         }
-        let dispatch = tracing::dispatcher::get_default(Clone::clone);
         let span = span.unwrap_or_else(tracing::Span::current);
-        if span.is_none() && dispatch.is::<tracing::subscriber::NoSubscriber>() {
+        let g = crate::stubs::getg();
+        let dispatch = if g.is_null() {
+            // A plain thread (or a `blocking` helper): its default, if scoped.
+            let d = tracing::dispatcher::get_default(Clone::clone);
+            (!is_global(&d)).then_some(d)
+        } else {
+            // SAFETY: the running goroutine's own context; only it, and
+            // goexit0 after it finished, touch it.
+            unsafe { &*(*g).trace_ctx.get() }
+                .as_ref()
+                .and_then(|c| c.dispatch.clone())
+        };
+        if span.is_disabled() && dispatch.is_none() {
             return None;
         }
         Some(Box::new(GoTrace { span, dispatch }))
@@ -99,11 +115,52 @@ impl GoTrace {
     /// Makes the context current on this thread: the subscriber as the
     /// thread's default, then the span entered.
     pub(crate) fn enter(&self) -> GoTraceGuard<'_> {
-        let default = tracing::dispatcher::set_default(&self.dispatch);
+        let default = self.dispatch.as_ref().map(tracing::dispatcher::set_default);
         GoTraceGuard {
             _entered: self.span.enter(),
             _default: default,
         }
     }
 }
+
+/// Whether `d` is the global default (or no subscriber at all) rather than
+/// a scoped one. tracing-core tells them apart only in its `Debug` output
+/// (`Dispatch::Global(..)` against `Dispatch::Scoped(..)`); should that
+/// change, every dispatch counts as scoped, which is correct, only slower.
+fn is_global(d: &tracing::Dispatch) -> bool {
+    d.is::<tracing::subscriber::NoSubscriber>() || format!("{d:?}").starts_with("Dispatch::Global")
+}
 // ANCHOR_END: GoTrace
+
+#[cfg(test)]
+mod tests {
+    use super::is_global;
+
+    struct Sub;
+    impl tracing::Subscriber for Sub {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, _: &tracing::Event<'_>) {}
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    /// The `Debug`-based test of `is_global` still tells a scoped dispatch
+    /// (what `with_default` installs) from none at all, with the tracing-core
+    /// this crate builds against.
+    #[test]
+    fn scoped_dispatch_is_not_global() {
+        assert!(!is_global(&tracing::Dispatch::new(Sub)));
+        assert!(is_global(&tracing::Dispatch::none()));
+        tracing::subscriber::with_default(Sub, || {
+            let d = tracing::dispatcher::get_default(Clone::clone);
+            assert!(!is_global(&d));
+        });
+    }
+}
