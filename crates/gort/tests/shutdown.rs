@@ -4,7 +4,6 @@
 //! the poller once, another M consumed the break, and the next M to take
 //! the poller role blocked with nothing left to wake it.
 
-use std::io::Read;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -41,7 +40,7 @@ fn cycle(order: Order) -> Duration {
         });
         gort::go!({
             let _keep = &c;
-            let _ = (&s).read(&mut [0; 1]);
+            let _ = s.read(&mut [0; 1]);
         });
         gort::go!(gort::time::sleep(Duration::from_secs(3600)));
     });
