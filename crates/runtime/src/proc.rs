@@ -219,6 +219,7 @@ fn execute(sched: &Sched, m: &M, gp: NonNull<G>, inherit: bool) -> Option<(NonNu
     let home = g.home.get();
     if home.is_null() {
         g.home.set(pp);
+        PStats::bump(&p.stats.pinned, 1);
     } else if !ptr::eq(home, pp) {
         fatal(&format!(
             "runtime: goroutine {} pinned to another thread was scheduled here",
@@ -678,6 +679,12 @@ pub(crate) fn newproc(
         let p = unsafe { &*pp };
         PStats::bump(&p.stats.live, 1);
         PStats::bump_u64(&p.stats.spawned);
+        if let Some(q) = spread_target(sched, p) {
+            // Its first run decides its thread for good: start it where
+            // there is less to do (see `spread_target`).
+            readyremote(sched, q, std::iter::once(gp));
+            return Ok(goid);
+        }
         if runqput(sched, p, gp, true) {
             // Alone in runnext: see `ready`.
             return Ok(goid);
@@ -687,6 +694,43 @@ pub(crate) fn newproc(
     Ok(goid)
 }
 // ANCHOR_END: newproc
+
+// ANCHOR: spread_target
+/// How many more goroutines a P may have than another before new ones go
+/// to the other.
+const SPREAD_SLACK: i64 = 4;
+
+/// A goroutine's first run pins it to that thread for life (see "Pinning"),
+/// so where a new goroutine starts matters more than in Go, which rebalances
+/// all the time. Go starts it on the spawner's P and lets idle Ps steal it;
+/// an accept loop that parks after each connection then runs every handler
+/// itself, and with pinning they would all stay on its thread. So gort
+/// compares the spawner's P with one other P picked at random (the "power
+/// of two choices") by the goroutines each has: pinned to it, queued in its
+/// run queue, or waiting in its inbox. If the spawner's has at least
+/// [`SPREAD_SLACK`] more, the new goroutine goes to the other P's inbox
+/// (which wakes it if idle). The counts are relaxed reads, a hint: a stale
+/// one only misplaces one goroutine. A spawner with few goroutines never
+/// looks (spawn and join in a loop stays on one thread).
+fn spread_target(sched: &Sched, p: &P) -> Option<*const P> {
+    let n = sched.allp.len();
+    if n < 2 {
+        return None;
+    }
+    let load = |q: &P| {
+        q.stats.pinned.load(Ordering::Relaxed)
+            + q.runq.len() as i64
+            + q.inbox_len.load(Ordering::Relaxed) as i64
+    };
+    let mine = load(p);
+    if mine < SPREAD_SLACK {
+        return None;
+    }
+    let k = fastrand(n - 1);
+    let q = &sched.allp[if k >= p.id { k + 1 } else { k }];
+    (load(q) + SPREAD_SLACK <= mine).then_some(ptr::from_ref(q))
+}
+// ANCHOR_END: spread_target
 
 /// A G from the global free list, or a new one (Go's `gfget` + `malg`).
 fn gfget_global(sched: &Sched) -> NonNull<G> {
@@ -739,8 +783,10 @@ fn goexit0(sched: &Sched, m: &M, gp: NonNull<G>) {
         let moved: Vec<_> = local.gfree.drain(..half).collect();
         sched.lock.lock().gfree.extend(moved);
     }
-    // SAFETY: we hold the P.
-    PStats::bump(&unsafe { &*m.p.get() }.stats.live, -1);
+    // SAFETY: we hold the P, the dead goroutine's home.
+    let stats = &unsafe { &*m.p.get() }.stats;
+    PStats::bump(&stats.live, -1);
+    PStats::bump(&stats.pinned, -1);
 }
 // ANCHOR_END: goexit0
 
@@ -859,26 +905,27 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
         let pp = releasep(m);
         pidleput(sched, &mut l, pp);
         drop(l);
+
+        // The spinning → idle transition: see the module doc and `wakep`.
+        // An idle M holds no unit of `nmspinning` (take_own_p relies on it).
+        let was_spinning = m.spinning.get();
+        if was_spinning {
+            m.spinning.set(false);
+            // SeqCst: store-load pairing with `wakep`'s fence.
+            sched.nmspinning.fetch_sub(1, Ordering::SeqCst);
+        }
         // The other half of `readyremote`'s pairing: status IDLE is stored
         // (SeqCst, in pidleput), now look at the inbox (SeqCst).
         if p.inbox_len.load(Ordering::SeqCst) != 0 {
             take_own_p(sched.lock.lock(), m);
             continue 'top;
         }
-
-        // The spinning → idle transition: see the module doc and `wakep`.
-        let was_spinning = m.spinning.get();
-        if was_spinning {
-            m.spinning.set(false);
-            // SeqCst: store-load pairing with `wakep`'s fence.
-            sched.nmspinning.fetch_sub(1, Ordering::SeqCst);
-            if work_exists_no_p(sched) {
-                take_own_p(sched.lock.lock(), m);
-                if !m.spinning.get() {
-                    become_spinning(sched, m);
-                }
-                continue 'top;
+        if was_spinning && work_exists_no_p(sched) {
+            take_own_p(sched.lock.lock(), m);
+            if !m.spinning.get() {
+                become_spinning(sched, m);
             }
+            continue 'top;
         }
         poll_until = earliest(poll_until, check_timers_no_p(sched));
         // ANCHOR_END: findRunnable_idle
@@ -1324,6 +1371,10 @@ fn stopm(sched: &Sched, m: &M) -> bool {
 /// is still there, or as claimed for us by another thread, in which case we
 /// also take over the unit of `nmspinning` a `wakep` claim carries.
 fn take_own_p(mut l: MutexGuard<'_, SchedLocked>, m: &M) {
+    debug_assert!(
+        m.p.get().is_null() && !m.spinning.get(),
+        "take_own_p: the M holds its P or a unit of nmspinning"
+    );
     // SAFETY: the Sched is alive (the lock is borrowed from it).
     let sched = unsafe { &*m.schedp };
     pidletake(sched, &mut l, m.pp);

@@ -352,6 +352,10 @@ pub(crate) struct PStats {
     /// Goroutines created here minus goroutines that exited here; the sum
     /// over all Ps plus `Sched::ngoroutines` is the number alive.
     pub(crate) live: AtomicI64,
+    /// Goroutines pinned to this P (they ran here and have not exited):
+    /// bumped by `execute` at a first run and by `goexit0`. Read by other Ps
+    /// as a hint when they place new goroutines (`spread_target`).
+    pub(crate) pinned: AtomicI64,
 }
 
 impl PStats {

@@ -108,20 +108,14 @@ fn ping_pong_1m_park_ready_pairs_across_ms() {
     );
 }
 
-/// With two Ps, goroutines spawned by one goroutine (so queued on its P) also
-/// run on the other P: it stole them.
-#[test]
-fn stealing_spreads_goroutines_over_ps() {
-    let runtime = rt(2);
-    let ps = runtime.block_on(|| {
-        let handles: Vec<_> = (0..64)
+/// Runs `n` goroutines spawned by one goroutine, each computing for `d`
+/// before it reports the P it ran on.
+fn spawn_computing(runtime: &Runtime, n: usize, d: Duration) -> HashSet<usize> {
+    runtime.block_on(move || {
+        let handles: Vec<_> = (0..n)
             .map(|_| {
-                spawn(|| {
-                    // Hold the P for a while so the queue behind us is worth stealing.
-                    let end = Instant::now() + Duration::from_millis(2);
-                    while Instant::now() < end {
-                        std::hint::spin_loop();
-                    }
+                spawn(move || {
+                    hold_the_p_for(d);
                     current_mp().unwrap().0
                 })
             })
@@ -130,7 +124,25 @@ fn stealing_spreads_goroutines_over_ps() {
             .into_iter()
             .map(|h| h.join().unwrap())
             .collect::<HashSet<_>>()
-    });
+    })
+}
+
+/// With two Ps, many goroutines spawned by one goroutine also run on the
+/// other P: once the spawner's P has a few more goroutines than the other,
+/// new ones start there (they are pinned to where they first run).
+#[test]
+fn new_goroutines_spread_over_ps() {
+    let ps = spawn_computing(&rt(2), 64, Duration::from_millis(2));
+    assert_eq!(ps, HashSet::from([0, 1]), "goroutines ran only on P {ps:?}");
+}
+
+/// A few goroutines queued behind a busy one, too few to be placed
+/// elsewhere at spawn, are stolen by the idle P (only goroutines that have
+/// not run yet may move).
+#[test]
+fn an_idle_p_steals_goroutines_that_have_not_run() {
+    let runtime = rt(2);
+    let ps = spawn_computing(&runtime, 3, Duration::from_millis(20));
     assert_eq!(ps, HashSet::from([0, 1]), "goroutines ran only on P {ps:?}");
     assert!(runtime.stats().stolen > 0);
 }

@@ -70,10 +70,11 @@ fn scheduler_emits_trace_events() {
     assert_eq!(rt.stats().blocked_threads, 1, "one incident, reported once");
     let rt2 = Runtime::builder().procs(2).build().unwrap();
     rt2.block_on(|| {
-        let hs: Vec<_> = (0..32)
+        // Three goroutines computing behind each other: the idle P steals.
+        let hs: Vec<_> = (0..3)
             .map(|_| {
                 spawn(|| {
-                    let end = Instant::now() + Duration::from_millis(1);
+                    let end = Instant::now() + Duration::from_millis(20);
                     while Instant::now() < end {
                         std::hint::spin_loop();
                     }
@@ -99,5 +100,5 @@ fn scheduler_emits_trace_events() {
             "no {name:?} event in {seen:?}"
         );
     }
-    assert!(seen["spawn"] >= 133, "{seen:?}");
+    assert!(seen["spawn"] >= 104, "{seen:?}");
 }
