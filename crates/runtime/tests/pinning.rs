@@ -311,3 +311,57 @@ fn blocking_runs_elsewhere_and_resumes_on_the_callers_thread() {
         assert_eq!(caller.join().unwrap(), Some("in f"));
     });
 }
+
+/// A goroutine readied from outside its thread goes through its P's inbox,
+/// and if the P has gone idle, the waker claims it and wakes its thread. The
+/// race between a thread going idle and a waker filling its inbox must never
+/// lose the goroutine: 50,000 round trips between plain threads and
+/// goroutines, whose Ps go idle between almost every pair of them. Every
+/// 100 rounds the threads also start a goroutine from outside (the global
+/// queue and `wakep`), which must run too.
+#[test]
+fn readies_from_other_threads_are_never_lost() {
+    const ROUNDS: u32 = 25_000;
+    let rt = Arc::new(rt(2));
+    let mut threads = Vec::new();
+    let mut goroutines = Vec::new();
+    for _ in 0..2 {
+        let (to_g, from_t) = make::<u32>(0);
+        let (to_t, from_g) = make::<u32>(0);
+        let rt2 = rt.clone();
+        threads.push(std::thread::spawn(move || {
+            for i in 0..ROUNDS {
+                to_g.send(i).unwrap();
+                assert_eq!(from_g.recv(), Some(i));
+                if i % 100 == 0 {
+                    let h = rt2.spawn(move || i);
+                    let end = Instant::now() + Duration::from_secs(20);
+                    while !h.is_finished() {
+                        assert!(
+                            Instant::now() < end,
+                            "a goroutine spawned from outside never ran"
+                        );
+                        std::thread::yield_now();
+                    }
+                    assert_eq!(h.join().unwrap(), i);
+                }
+            }
+        }));
+        goroutines.push(rt.spawn(move || {
+            let home = current_mp().unwrap();
+            let mut n = 0;
+            while let Some(i) = from_t.recv() {
+                assert_eq!(current_mp().unwrap(), home);
+                to_t.send(i).unwrap();
+                n += 1;
+            }
+            n
+        }));
+    }
+    for t in threads {
+        t.join().unwrap();
+    }
+    for g in goroutines {
+        assert_eq!(g.join().unwrap(), ROUNDS);
+    }
+}
