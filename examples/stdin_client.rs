@@ -5,8 +5,8 @@
 //! reads stdin and writes to the conn while a second goroutine reads the
 //! conn and prints. Reading stdin blocks the thread (a terminal or a pipe
 //! is not on the netpoller), so each read of a line runs inside
-//! `gort::blocking(...)`: the goroutine keeps its thread but gives up its
-//! P, and the printing goroutine keeps running meanwhile.
+//! `gort::blocking(...)`: the read runs on a helper thread while the
+//! goroutine parks, and the printing goroutine keeps running meanwhile.
 //!
 //! ```text
 //! cargo run --release --example echo_server &              # something to talk to
