@@ -8,8 +8,14 @@
 //! Tests in this binary share one process and run in parallel, so each
 //! test uses signals no other test touches. Every wait is bounded by
 //! [`LIMIT`].
+//!
+//! The child halves do not inherit their signal dispositions: `nohup`, a
+//! background job or a CI runner may start the suite with SIGINT or SIGTERM
+//! ignored, and a signal ignored at start stays ignored after `reset` (as in
+//! Go). [`run_child`] gives the signals they raise their default action
+//! before the child starts.
 
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -213,16 +219,45 @@ fn in_child(name: &str) -> bool {
     std::env::var_os(CHILD_ENV).is_some_and(|v| v == name)
 }
 
-/// Runs test `name` of this binary again in a child process. The child
-/// never lives past [`LIMIT`]: it is killed then.
+/// The signals whose default action (death) the child halves check.
+const CHILD_SIGNALS: [Signal; 3] = [SIGINT, SIGTERM, SIGHUP];
+
+/// Runs in the child between fork and exec: [`CHILD_SIGNALS`] get their
+/// default action and nothing is blocked, whatever this process inherited.
+fn default_dispositions() -> std::io::Result<()> {
+    for sig in CHILD_SIGNALS {
+        // SAFETY: signal(2) with a valid, catchable signal number and
+        // SIG_DFL; it is async-signal-safe, so callable after fork.
+        if unsafe { libc::signal(sig.as_raw(), libc::SIG_DFL) } == libc::SIG_ERR {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    let mut none = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: sigemptyset initializes the set it is given; sigprocmask reads
+    // that initialized set. Both are async-signal-safe.
+    let rc = unsafe {
+        libc::sigemptyset(none.as_mut_ptr());
+        libc::sigprocmask(libc::SIG_SETMASK, none.as_ptr(), std::ptr::null_mut())
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Runs test `name` of this binary again in a child process, with the
+/// dispositions of [`default_dispositions`]. The child never lives past
+/// [`LIMIT`]: it is killed then.
 fn run_child(name: &str) -> Output {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, name)
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(std::process::Stdio::piped());
+    // SAFETY: the hook runs in the forked child before exec and calls only
+    // async-signal-safe functions, allocating nothing.
+    unsafe { cmd.pre_exec(default_dispositions) };
+    let mut child = cmd.spawn().unwrap();
     let deadline = Instant::now() + LIMIT;
     while child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {
