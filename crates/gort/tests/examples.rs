@@ -9,10 +9,15 @@
 //! an example's stdout are awaited for at most 10 s, an example that should
 //! exit is killed if it has not within 10 s, and a running example is
 //! killed when its test ends (the `Running` guard).
+//!
+//! Examples start with SIGINT, SIGTERM and SIGHUP at their default action
+//! and no signal blocked, whatever the test process inherited (`nohup`, a
+//! background job), so the signal tests do not depend on their caller.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
 use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -30,6 +35,46 @@ fn example(name: &str) -> PathBuf {
         dir.pop();
     }
     dir.join("examples").join(name)
+}
+
+/// A command that runs the built example `name` with default signal
+/// dispositions (see [`default_dispositions`]).
+fn command(name: &str) -> Command {
+    let path = example(name);
+    assert!(
+        path.exists(),
+        "{} not built (run through cargo test)",
+        path.display()
+    );
+    let mut cmd = Command::new(path);
+    // SAFETY: the hook runs in the forked child before exec and calls only
+    // async-signal-safe functions, allocating nothing.
+    unsafe { cmd.pre_exec(default_dispositions) };
+    cmd
+}
+
+/// Runs in a child between fork and exec: the signals the tests send
+/// (SIGINT, SIGTERM) and SIGHUP get their default action, and nothing is
+/// blocked.
+fn default_dispositions() -> std::io::Result<()> {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: signal(2) with a valid, catchable signal number and
+        // SIG_DFL; it is async-signal-safe, so callable after fork.
+        if unsafe { libc::signal(sig, libc::SIG_DFL) } == libc::SIG_ERR {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    let mut none = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: sigemptyset initializes the set it is given; sigprocmask reads
+    // that initialized set. Both are async-signal-safe.
+    let rc = unsafe {
+        libc::sigemptyset(none.as_mut_ptr());
+        libc::sigprocmask(libc::SIG_SETMASK, none.as_ptr(), std::ptr::null_mut())
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Kills the child when the test ends, however it ends.
@@ -109,13 +154,7 @@ impl Lines {
 /// Starts an example with `args` and returns it with its stdout lines;
 /// its stderr goes to the test's.
 fn start(name: &str, args: &[&str]) -> (Running, Lines) {
-    let path = example(name);
-    assert!(
-        path.exists(),
-        "{} not built (run through cargo test)",
-        path.display()
-    );
-    let mut child = Command::new(path)
+    let mut child = command(name)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -136,7 +175,7 @@ struct Finished {
 /// Runs an example with `args` and `input` on its stdin until it exits
 /// (killed after [`LIMIT`]).
 fn run(name: &str, args: &[&str], input: &str) -> Finished {
-    let mut child = Command::new(example(name))
+    let mut child = command(name)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -744,7 +783,7 @@ fn bench_micro_prints_one_json_line_of_positive_figures() {
 /// Starts an example with `args`; returns it with its stdout and its
 /// stderr, each line by line.
 fn start_with_stderr(name: &str, args: &[&str]) -> (Running, Lines, Lines) {
-    let mut child = Command::new(example(name))
+    let mut child = command(name)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
