@@ -27,6 +27,9 @@ use gort_runtime::signal::{
 use gort_runtime::time::after;
 use gort_runtime::{select, spawn};
 
+#[path = "support/watchdog.rs"]
+mod watchdog;
+
 /// The bound on every wait.
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -52,6 +55,7 @@ fn recv_within_limit(n: &Notify) -> Option<Signal> {
 
 #[test]
 fn notify_wakes_a_parked_goroutine() {
+    let _w = watchdog::start("notify_wakes_a_parked_goroutine", watchdog::LIMIT);
     gort_runtime::run(|| {
         let sigs = signal::notify(&[SIGUSR1]).unwrap();
         let waiter = spawn(move || sigs.c.recv());
@@ -64,6 +68,7 @@ fn notify_wakes_a_parked_goroutine() {
 
 #[test]
 fn select_takes_a_signal_or_times_out() {
+    let _w = watchdog::start("select_takes_a_signal_or_times_out", watchdog::LIMIT);
     gort_runtime::run(|| {
         let sigs = signal::notify(&[SIGHUP]).unwrap();
         // Nothing sent yet: the timer wins.
@@ -80,6 +85,7 @@ fn select_takes_a_signal_or_times_out() {
 
 #[test]
 fn every_subscriber_gets_its_own_copy() {
+    let _w = watchdog::start("every_subscriber_gets_its_own_copy", watchdog::LIMIT);
     gort_runtime::run(|| {
         let a = signal::notify(&[SIGUSR2]).unwrap();
         let b = signal::notify(&[SIGUSR2]).unwrap();
@@ -102,6 +108,10 @@ fn every_subscriber_gets_its_own_copy() {
 
 #[test]
 fn a_full_channel_loses_the_signal_and_others_still_get_theirs() {
+    let _w = watchdog::start(
+        "a_full_channel_loses_the_signal_and_others_still_get_theirs",
+        watchdog::LIMIT,
+    );
     gort_runtime::run(|| {
         // Both default to "ignore", so a stray delivery is harmless.
         let full = signal::notify(&[SIGWINCH, SIGURG]).unwrap();
@@ -133,6 +143,7 @@ fn a_full_channel_loses_the_signal_and_others_still_get_theirs() {
 
 #[test]
 fn a_plain_thread_without_a_runtime_can_wait() {
+    let _w = watchdog::start("a_plain_thread_without_a_runtime_can_wait", watchdog::LIMIT);
     let sig = Signal::from_raw(libc::SIGRTMIN() + 1).unwrap();
     let sigs = signal::notify(&[sig]).unwrap();
     let t = std::thread::spawn(move || sigs.c.recv());
@@ -144,6 +155,10 @@ fn a_plain_thread_without_a_runtime_can_wait() {
 
 #[test]
 fn subscriptions_come_and_go_under_a_stream_of_signals() {
+    let _w = watchdog::start(
+        "subscriptions_come_and_go_under_a_stream_of_signals",
+        watchdog::LIMIT,
+    );
     // One subscription holds the signal throughout (its default action
     // would kill the test); others start and stop while a thread keeps
     // sending it. Nothing may hang or die, every stopped channel ends
@@ -184,6 +199,7 @@ fn subscriptions_come_and_go_under_a_stream_of_signals() {
 
 #[test]
 fn bad_requests_are_refused_with_a_reason() {
+    let _w = watchdog::start("bad_requests_are_refused_with_a_reason", watchdog::LIMIT);
     let err = |r: std::io::Result<Notify>| r.unwrap_err();
     let e = err(signal::notify(&[]));
     assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
@@ -278,6 +294,7 @@ fn run_child(name: &str) -> Output {
 #[test]
 fn stop_gives_the_signal_its_default_action_back() {
     const NAME: &str = "stop_gives_the_signal_its_default_action_back";
+    let _w = watchdog::start(NAME, watchdog::LIMIT);
     if in_child(NAME) {
         let sigs = signal::notify(&[SIGTERM]).unwrap();
         raise(SIGTERM); // caught: the process lives on
@@ -298,6 +315,7 @@ fn stop_gives_the_signal_its_default_action_back() {
 #[test]
 fn reset_ends_subscriptions_and_restores_the_default() {
     const NAME: &str = "reset_ends_subscriptions_and_restores_the_default";
+    let _w = watchdog::start(NAME, watchdog::LIMIT);
     if in_child(NAME) {
         gort_runtime::run(|| {
             let both = signal::notify(&[SIGINT, SIGHUP]).unwrap();
@@ -322,6 +340,7 @@ fn reset_ends_subscriptions_and_restores_the_default() {
 #[test]
 fn ignore_survives_the_signal_until_reset() {
     const NAME: &str = "ignore_survives_the_signal_until_reset";
+    let _w = watchdog::start(NAME, watchdog::LIMIT);
     if in_child(NAME) {
         assert!(!signal::ignored(SIGTERM));
         let sigs = signal::notify(&[SIGTERM]).unwrap();
