@@ -190,7 +190,12 @@ fn stacks() {
     };
     let gdb = Command::new("gdb")
         .args(["-p", &std::process::id().to_string(), "-batch", "-nx", "-q"])
-        .args(["-ex", "set pagination off", "-ex", "set print frame-arguments none"])
+        .args([
+            "-ex",
+            "set pagination off",
+            "-ex",
+            "set print frame-arguments none",
+        ])
         .args(["-ex", "thread apply all bt"])
         .stdin(Stdio::null())
         .stdout(Stdio::from(err))
