@@ -634,7 +634,7 @@ fn run_once(
     }
     // SAFETY: the hook runs in the forked child before exec and only calls
     // prctl(2), which is async-signal-safe and allocates nothing.
-    unsafe { cmd.pre_exec(die_with_parent) };
+    unsafe { cmd.pre_exec(test_child_setup) };
     let start = Instant::now();
     let report = |outcome, details| Report {
         binary: index,
@@ -902,6 +902,18 @@ fn die_with_parent() -> std::io::Result<()> {
     Ok(())
 }
 
+/// [`die_with_parent`], and any process may attach a debugger to the test:
+/// where Yama's `ptrace_scope` is 1 only ancestors may, and neither our gdb
+/// (a sibling) nor a watchdog's (the test's own child) is one. Kernels
+/// without Yama refuse the request, which changes nothing.
+fn test_child_setup() -> std::io::Result<()> {
+    die_with_parent()?;
+    // SAFETY: prctl(PR_SET_PTRACER) takes a pid (here "any") and touches no
+    // memory of ours; it survives exec.
+    let _ = unsafe { libc::prctl(libc::PR_SET_PTRACER, libc::PR_SET_PTRACER_ANY) };
+    Ok(())
+}
+
 /// The `--load` processes, killed on drop.
 struct Load {
     procs: Vec<Child>,
@@ -916,7 +928,7 @@ impl Load {
         for _ in 0..n {
             let mut cmd = Command::new(&exe);
             cmd.args(["stress", BUSY_LOOP]).stdin(Stdio::null());
-            // SAFETY: as in `run_once`: only prctl(2) between fork and exec.
+            // SAFETY: only prctl(2), async-signal-safe, between fork and exec.
             unsafe { cmd.pre_exec(die_with_parent) };
             procs.push(
                 cmd.spawn()

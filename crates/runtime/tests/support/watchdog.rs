@@ -27,8 +27,8 @@
 //! die unprinted with the process), then what it can of the runtime's
 //! state: every thread of the process with its name (`gort-m3`,
 //! `gort-sysmon`, the test threads, named after their tests) and the system
-//! call it is blocked in, and, when `gdb` is installed, every thread's
-//! stack (`GORT_WATCHDOG_GDB=0` skips that). Then it runs the test's
+//! call it is blocked in, and, when `gdb` is installed and may attach,
+//! every thread's stack (`GORT_WATCHDOG_GDB=0` skips that). Then it runs the test's
 //! [`Watchdog::on_expiry`] actions (killing a child process) and exits the
 //! process with status 101, libtest's status for failed tests. Run the
 //! binary with `GORT_DEBUG=schedtrace=200` and `--nocapture` to have the
@@ -183,29 +183,34 @@ fn syscall_name(line: &str) -> String {
 }
 
 /// Prints every thread's stack with gdb, if it is installed and allowed to
-/// attach; bounded by [`GDB_LIMIT`].
+/// attach; bounded by [`GDB_LIMIT`]. Where Yama's `ptrace_scope` is 1 (as on
+/// Ubuntu), only an ancestor may attach unless the process allowed it;
+/// `cargo xtask stress` allows it for the tests it runs.
 fn stacks() {
-    let Ok(err) = std::io::stderr().as_fd().try_clone_to_owned() else {
+    let Ok(out) = std::io::stderr().as_fd().try_clone_to_owned() else {
         return;
     };
     let gdb = Command::new("gdb")
         .args(["-p", &std::process::id().to_string(), "-batch", "-nx", "-q"])
-        .args([
-            "-ex",
-            "set pagination off",
-            "-ex",
-            "set print frame-arguments none",
-        ])
+        .args(["-ex", "set pagination off"])
+        .args(["-ex", "set print frame-arguments none"])
         .args(["-ex", "thread apply all bt"])
         .stdin(Stdio::null())
-        .stdout(Stdio::from(err))
-        .stderr(Stdio::null())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::piped())
         .spawn();
     let Ok(mut gdb) = gdb else {
         let _ = std::io::stderr().write_all(b"(no stacks: gdb is not installed)\n");
         return;
     };
     let _ = std::io::stderr().write_all(b"stacks (gdb; GORT_WATCHDOG_GDB=0 skips this):\n");
+    // gdb's complaints, read aside so that a full pipe cannot stall it.
+    let mut complaints = gdb.stderr.take().expect("piped");
+    let complaints = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut complaints, &mut s);
+        s
+    });
     let deadline = Instant::now() + GDB_LIMIT;
     while let Ok(None) = gdb.try_wait() {
         if Instant::now() > deadline {
@@ -215,5 +220,12 @@ fn stacks() {
             return;
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+    let complaints = complaints.join().unwrap_or_default();
+    if let Some(line) = complaints.lines().find(|l| l.contains("ptrace")) {
+        let scope = std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope");
+        let scope = scope.as_deref().map_or("?", str::trim);
+        let note = format!("(no stacks: {line}; kernel.yama.ptrace_scope = {scope})\n");
+        let _ = std::io::stderr().write_all(note.as_bytes());
     }
 }
