@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 
 mod bench;
 mod mirror;
+mod stress;
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -67,12 +68,13 @@ fn main() -> ExitCode {
         ["bench-runtime", "--quick"] => bench_runtime(true),
         ["bench", rest @ ..] => bench::run(rest),
         ["mirror"] => mirror::run(),
+        ["stress", rest @ ..] => stress::run(rest),
         ["-h" | "--help" | "help"] => {
-            println!("{USAGE}{}", bench::USAGE);
+            println!("{USAGE}{}{}", bench::USAGE, stress::USAGE);
             return ExitCode::SUCCESS;
         }
         _ => {
-            eprintln!("{USAGE}{}", bench::USAGE);
+            eprintln!("{USAGE}{}{}", bench::USAGE, stress::USAGE);
             return ExitCode::from(2);
         }
     };

@@ -8,16 +8,26 @@
 //! Everything is bounded: every socket read has a 10 s timeout, lines from
 //! an example's stdout are awaited for at most 10 s, an example that should
 //! exit is killed if it has not within 10 s, and a running example is
-//! killed when its test ends (the `Running` guard).
+//! killed when its test ends (the `Running` guard). Each test also runs
+//! under a watchdog (`runtime/tests/support/watchdog.rs`) that fails the
+//! binary with the test's name if the test is not done in a minute.
+//!
+//! Examples start with SIGINT, SIGTERM and SIGHUP at their default action
+//! and no signal blocked, whatever the test process inherited (`nohup`, a
+//! background job), so the signal tests do not depend on their caller.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
 use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
 
 /// The bound on every wait in these tests.
 const LIMIT: Duration = Duration::from_secs(10);
@@ -30,6 +40,46 @@ fn example(name: &str) -> PathBuf {
         dir.pop();
     }
     dir.join("examples").join(name)
+}
+
+/// A command that runs the built example `name` with default signal
+/// dispositions (see [`default_dispositions`]).
+fn command(name: &str) -> Command {
+    let path = example(name);
+    assert!(
+        path.exists(),
+        "{} not built (run through cargo test)",
+        path.display()
+    );
+    let mut cmd = Command::new(path);
+    // SAFETY: the hook runs in the forked child before exec and calls only
+    // async-signal-safe functions, allocating nothing.
+    unsafe { cmd.pre_exec(default_dispositions) };
+    cmd
+}
+
+/// Runs in a child between fork and exec: the signals the tests send
+/// (SIGINT, SIGTERM) and SIGHUP get their default action, and nothing is
+/// blocked.
+fn default_dispositions() -> std::io::Result<()> {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: signal(2) with a valid, catchable signal number and
+        // SIG_DFL; it is async-signal-safe, so callable after fork.
+        if unsafe { libc::signal(sig, libc::SIG_DFL) } == libc::SIG_ERR {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    let mut none = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: sigemptyset initializes the set it is given; sigprocmask reads
+    // that initialized set. Both are async-signal-safe.
+    let rc = unsafe {
+        libc::sigemptyset(none.as_mut_ptr());
+        libc::sigprocmask(libc::SIG_SETMASK, none.as_ptr(), std::ptr::null_mut())
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Kills the child when the test ends, however it ends.
@@ -109,13 +159,7 @@ impl Lines {
 /// Starts an example with `args` and returns it with its stdout lines;
 /// its stderr goes to the test's.
 fn start(name: &str, args: &[&str]) -> (Running, Lines) {
-    let path = example(name);
-    assert!(
-        path.exists(),
-        "{} not built (run through cargo test)",
-        path.display()
-    );
-    let mut child = Command::new(path)
+    let mut child = command(name)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -136,7 +180,7 @@ struct Finished {
 /// Runs an example with `args` and `input` on its stdin until it exits
 /// (killed after [`LIMIT`]).
 fn run(name: &str, args: &[&str], input: &str) -> Finished {
-    let mut child = Command::new(example(name))
+    let mut child = command(name)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -209,6 +253,10 @@ fn tcp_echo_peer(conns: usize) -> (String, thread::JoinHandle<Vec<Vec<u8>>>) {
 
 #[test]
 fn echo_server_echoes_lines_and_reports_connections() {
+    let _w = watchdog::start(
+        "echo_server_echoes_lines_and_reports_connections",
+        watchdog::LIMIT,
+    );
     let (_server, out) = start("echo_server", &["127.0.0.1:0"]);
     let addr = out.listening();
     let mut c = connect(&addr);
@@ -234,6 +282,7 @@ fn echo_server_echoes_lines_and_reports_connections() {
 
 #[test]
 fn echo_once_echoes_one_client_then_exits_0() {
+    let _w = watchdog::start("echo_once_echoes_one_client_then_exits_0", watchdog::LIMIT);
     let (mut server, out) = start("echo_once", &["127.0.0.1:0"]);
     let addr = out.listening();
     let mut c = connect(&addr);
@@ -257,6 +306,7 @@ fn echo_once_echoes_one_client_then_exits_0() {
 
 #[test]
 fn tcp_client_prints_the_reply_line() {
+    let _w = watchdog::start("tcp_client_prints_the_reply_line", watchdog::LIMIT);
     let (addr, peer) = tcp_echo_peer(2);
     let done = run("tcp_client", &[&addr, "hello gort"], "");
     assert!(done.status.success(), "{}", done.stderr);
@@ -269,6 +319,10 @@ fn tcp_client_prints_the_reply_line() {
 
 #[test]
 fn stdin_client_sends_stdin_lines_and_prints_replies_until_bye_or_end_of_input() {
+    let _w = watchdog::start(
+        "stdin_client_sends_stdin_lines_and_prints_replies_until_bye_or_end_of_input",
+        watchdog::LIMIT,
+    );
     let cases = [
         // `bye` quits, and neither it nor what follows is sent.
         ("one\ntwo words\nbye\nthree\n", "one\ntwo words\n"),
@@ -296,6 +350,10 @@ fn days_since_epoch(y: u64, m: u64, d: u64) -> u64 {
 
 #[test]
 fn time_server_sends_the_current_utc_time_and_closes() {
+    let _w = watchdog::start(
+        "time_server_sends_the_current_utc_time_and_closes",
+        watchdog::LIMIT,
+    );
     let (_server, out) = start("time_server", &["127.0.0.1:0"]);
     let addr = out.listening();
     for _ in 0..2 {
@@ -335,6 +393,10 @@ fn time_server_sends_the_current_utc_time_and_closes() {
 
 #[test]
 fn udp_server_echoes_datagrams_to_their_sender() {
+    let _w = watchdog::start(
+        "udp_server_echoes_datagrams_to_their_sender",
+        watchdog::LIMIT,
+    );
     let (_server, out) = start("udp_server", &["127.0.0.1:0"]);
     let addr: std::net::SocketAddr = out.listening().parse().unwrap();
     let c = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -354,6 +416,7 @@ fn udp_server_echoes_datagrams_to_their_sender() {
 
 #[test]
 fn udp_client_prints_the_reply() {
+    let _w = watchdog::start("udp_client_prints_the_reply", watchdog::LIMIT);
     let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
     peer.set_read_timeout(Some(LIMIT)).unwrap();
     let addr = peer.local_addr().unwrap().to_string();
@@ -371,6 +434,10 @@ fn udp_client_prints_the_reply() {
 
 #[test]
 fn udp_client_reports_a_timeout_with_gos_text() {
+    let _w = watchdog::start(
+        "udp_client_reports_a_timeout_with_gos_text",
+        watchdog::LIMIT,
+    );
     // A peer that never answers.
     let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
     let addr = silent.local_addr().unwrap().to_string();
@@ -391,6 +458,10 @@ fn udp_client_reports_a_timeout_with_gos_text() {
 
 #[test]
 fn deadline_server_closes_a_connection_after_its_idle_timeout() {
+    let _w = watchdog::start(
+        "deadline_server_closes_a_connection_after_its_idle_timeout",
+        watchdog::LIMIT,
+    );
     let (_server, out) = start("deadline_server", &["127.0.0.1:0", "200ms"]);
     let addr = out.listening();
     let mut c = connect(&addr);
@@ -411,6 +482,10 @@ fn deadline_server_closes_a_connection_after_its_idle_timeout() {
 
 #[test]
 fn idle_watchdog_closes_quiet_connections_and_spares_active_ones() {
+    let _w = watchdog::start(
+        "idle_watchdog_closes_quiet_connections_and_spares_active_ones",
+        watchdog::LIMIT,
+    );
     let (_server, out) = start("idle_watchdog", &["127.0.0.1:0", "300ms"]);
     let addr = out.listening();
     // An active client: a line every 100 ms keeps the watchdog at bay,
@@ -439,6 +514,10 @@ fn idle_watchdog_closes_quiet_connections_and_spares_active_ones() {
 
 #[test]
 fn backlog_demo_accepts_queued_clients_in_order() {
+    let _w = watchdog::start(
+        "backlog_demo_accepts_queued_clients_in_order",
+        watchdog::LIMIT,
+    );
     let (_server, out) = start("backlog_demo", &["127.0.0.1:0", "50"]);
     let addr = out.listening();
     assert!(
@@ -484,6 +563,10 @@ fn unix_echo_round_trip(args: &[&str], name: &str, dial: impl FnOnce() -> UnixSt
 
 #[test]
 fn unix_echo_echoes_and_removes_its_socket_file() {
+    let _w = watchdog::start(
+        "unix_echo_echoes_and_removes_its_socket_file",
+        watchdog::LIMIT,
+    );
     let path = std::env::temp_dir().join(format!("gort-examples-unix-{}.sock", std::process::id()));
     let _ = std::fs::remove_file(&path);
     // A socket file left by a server that died: unix_echo clears it.
@@ -500,6 +583,7 @@ fn unix_echo_echoes_and_removes_its_socket_file() {
 #[test]
 fn unix_echo_listens_on_an_abstract_name() {
     use std::os::linux::net::SocketAddrExt;
+    let _w = watchdog::start("unix_echo_listens_on_an_abstract_name", watchdog::LIMIT);
     let abs = format!("gort-examples-unix-{}", std::process::id());
     let name = format!("@{abs}");
     unix_echo_round_trip(&[&name, "1"], &name, || {
@@ -510,6 +594,10 @@ fn unix_echo_listens_on_an_abstract_name() {
 
 #[test]
 fn chat_sends_each_line_to_the_other_clients_only() {
+    let _w = watchdog::start(
+        "chat_sends_each_line_to_the_other_clients_only",
+        watchdog::LIMIT,
+    );
     let (_server, out) = start("chat", &["127.0.0.1:0"]);
     let addr = out.listening();
     let mut a = connect(&addr);
@@ -541,6 +629,10 @@ fn chat_sends_each_line_to_the_other_clients_only() {
 
 #[test]
 fn examples_report_bad_arguments_without_panicking() {
+    let _w = watchdog::start(
+        "examples_report_bad_arguments_without_panicking",
+        watchdog::LIMIT,
+    );
     let cases: &[(&str, &[&str], &str)] = &[
         (
             "echo_server",
@@ -641,6 +733,10 @@ fn examples_report_bad_arguments_without_panicking() {
 
 #[test]
 fn bench_echo_echoes_a_mebibyte_on_each_of_several_connections() {
+    let _w = watchdog::start(
+        "bench_echo_echoes_a_mebibyte_on_each_of_several_connections",
+        watchdog::LIMIT,
+    );
     let (_server, out) = start("bench_echo", &["--addr", "127.0.0.1:0", "--procs", "2"]);
     let addr = out.listening();
     // Four clients at once, each with its own pattern: a writer thread
@@ -685,6 +781,10 @@ fn bench_echo_echoes_a_mebibyte_on_each_of_several_connections() {
 
 #[test]
 fn bench_micro_prints_one_json_line_of_positive_figures() {
+    let _w = watchdog::start(
+        "bench_micro_prints_one_json_line_of_positive_figures",
+        watchdog::LIMIT,
+    );
     let done = run("bench_micro", &["--quick", "--parked", "2000"], "");
     assert!(done.status.success(), "bench_micro failed: {}", done.stderr);
     let lines: Vec<&str> = done.stdout.lines().collect();
@@ -744,7 +844,7 @@ fn bench_micro_prints_one_json_line_of_positive_figures() {
 /// Starts an example with `args`; returns it with its stdout and its
 /// stderr, each line by line.
 fn start_with_stderr(name: &str, args: &[&str]) -> (Running, Lines, Lines) {
-    let mut child = Command::new(example(name))
+    let mut child = command(name)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -801,6 +901,10 @@ fn busy_client(addr: &str, partial: &str) -> TcpStream {
 
 #[test]
 fn graceful_shutdown_closes_idle_lets_busy_finish_and_exits_0() {
+    let _w = watchdog::start(
+        "graceful_shutdown_closes_idle_lets_busy_finish_and_exits_0",
+        watchdog::LIMIT,
+    );
     let (mut server, out, _err) = start_with_stderr(
         "graceful_shutdown",
         &["--addr", "127.0.0.1:0", "--grace", "5"],
@@ -840,6 +944,10 @@ fn graceful_shutdown_closes_idle_lets_busy_finish_and_exits_0() {
 
 #[test]
 fn graceful_shutdown_force_closes_stragglers_after_the_grace_and_exits_1() {
+    let _w = watchdog::start(
+        "graceful_shutdown_force_closes_stragglers_after_the_grace_and_exits_1",
+        watchdog::LIMIT,
+    );
     let (mut server, out, _err) = start_with_stderr(
         "graceful_shutdown",
         &["--addr", "127.0.0.1:0", "--grace", "0.3"],
@@ -869,6 +977,10 @@ fn graceful_shutdown_force_closes_stragglers_after_the_grace_and_exits_1() {
 
 #[test]
 fn graceful_shutdown_second_signal_cuts_the_grace_short() {
+    let _w = watchdog::start(
+        "graceful_shutdown_second_signal_cuts_the_grace_short",
+        watchdog::LIMIT,
+    );
     // A grace far beyond the test's limits: only the second signal can end
     // the wait in time.
     let (mut server, out, _err) = start_with_stderr(
@@ -893,6 +1005,10 @@ fn graceful_shutdown_second_signal_cuts_the_grace_short() {
 
 #[test]
 fn emfile_backoff_serves_every_client_once_descriptors_are_free() {
+    let _w = watchdog::start(
+        "emfile_backoff_serves_every_client_once_descriptors_are_free",
+        watchdog::LIMIT,
+    );
     let (_server, out, err) = start_with_stderr(
         "emfile_backoff",
         &["--addr", "127.0.0.1:0", "--fd-limit", "16"],
@@ -960,6 +1076,10 @@ fn emfile_backoff_serves_every_client_once_descriptors_are_free() {
 
 #[test]
 fn graceful_shutdown_and_emfile_backoff_reject_bad_arguments() {
+    let _w = watchdog::start(
+        "graceful_shutdown_and_emfile_backoff_reject_bad_arguments",
+        watchdog::LIMIT,
+    );
     for (name, args, code, msg) in [
         (
             "graceful_shutdown",

@@ -33,6 +33,9 @@ use gort_net::{
     split_host_port,
 };
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 /// One mebibyte: the "oversized" in the issue.
 const MIB: usize = 1 << 20;
 
@@ -165,6 +168,10 @@ const MALFORMED_IPS: &[&str] = &[
 
 #[test]
 fn parse_ip_rejects_malformed_and_hostile_text() {
+    let _w = watchdog::start(
+        "parse_ip_rejects_malformed_and_hostile_text",
+        watchdog::LIMIT,
+    );
     for s in MALFORMED_IPS.iter().map(|s| s.to_string()).chain(hostile()) {
         let what = || format!("parse_ip({})", label(&s));
         let (got, parsed) = no_panic(what, || (parse_ip(&s), s.parse::<IP>()));
@@ -184,6 +191,10 @@ fn parse_ip_rejects_malformed_and_hostile_text() {
 
 #[test]
 fn parse_cidr_rejects_malformed_and_hostile_text() {
+    let _w = watchdog::start(
+        "parse_cidr_rejects_malformed_and_hostile_text",
+        watchdog::LIMIT,
+    );
     // Go's parseCIDRTests error rows, then more.
     let mut inputs: Vec<String> = [
         "192.168.1.1/255.255.255.0",
@@ -233,6 +244,7 @@ fn parse_cidr_rejects_malformed_and_hostile_text() {
 
 #[test]
 fn split_host_port_errors_read_like_go() {
+    let _w = watchdog::start("split_host_port_errors_read_like_go", watchdog::LIMIT);
     let colons = ":".repeat(10_000);
     let opens = "[".repeat(10_000);
     let big = "a".repeat(MIB);
@@ -539,6 +551,7 @@ const RESOLVE_TESTS: &[(&str, &str, &str, &str)] = &[
 
 #[test]
 fn resolve_tcp_and_udp_addr_read_like_go() {
+    let _w = watchdog::start("resolve_tcp_and_udp_addr_read_like_go", watchdog::LIMIT);
     for &(network, address, want_tcp, want_udp) in RESOLVE_TESTS {
         let tcp = no_panic(
             || format!("resolve_tcp_addr({network:?}, {address:?})"),
@@ -557,6 +570,10 @@ fn resolve_tcp_and_udp_addr_read_like_go() {
 
 #[test]
 fn oversized_ports_and_service_names_read_like_go() {
+    let _w = watchdog::start(
+        "oversized_ports_and_service_names_read_like_go",
+        watchdog::LIMIT,
+    );
     let nines = "9".repeat(100_000);
     let letters = "x".repeat(MIB);
     for (port, want) in [
@@ -608,6 +625,10 @@ fn oversized_ports_and_service_names_read_like_go() {
 
 #[test]
 fn text_that_cannot_be_a_dns_name_fails_without_a_lookup() {
+    let _w = watchdog::start(
+        "text_that_cannot_be_a_dns_name_fails_without_a_lookup",
+        watchdog::LIMIT,
+    );
     let big = "a".repeat(MIB);
     let long = "a.".repeat(200);
     let hosts: Vec<&str> = vec![
@@ -725,6 +746,7 @@ fn text_that_cannot_be_a_dns_name_fails_without_a_lookup() {
 
 #[test]
 fn unknown_networks_read_like_go() {
+    let _w = watchdog::start("unknown_networks_read_like_go", watchdog::LIMIT);
     let big = "a".repeat(MIB);
     let mut networks: Vec<String> = ["", "TCP", "tcp7", "ip", "ip4:icmp", "unix\0", "udp:"]
         .map(String::from)
@@ -853,6 +875,7 @@ impl Drop for TempDir {
 
 #[test]
 fn unix_names_that_do_not_fit_read_like_go() {
+    let _w = watchdog::start("unix_names_that_do_not_fit_read_like_go", watchdog::LIMIT);
     let dir = TempDir::new("names");
     let full = dir.path_of_len(108); // no room for the NUL: Go says EINVAL
     let abstract_full = format!("@{}", "x".repeat(107)); // fills sun_path: fine
@@ -917,6 +940,10 @@ fn unix_names_that_do_not_fit_read_like_go() {
 #[test]
 fn a_peer_bound_to_a_full_length_path_is_decoded() {
     use rustix::net::{AddressFamily, SocketAddrUnix, SocketType, bind, connect, sendto, socket};
+    let _w = watchdog::start(
+        "a_peer_bound_to_a_full_length_path_is_decoded",
+        watchdog::LIMIT,
+    );
 
     let dir = TempDir::new("peer");
     let server_path = format!("{}/s", dir.0.display());
@@ -960,6 +987,10 @@ fn a_peer_bound_to_a_full_length_path_is_decoded() {
 
 #[test]
 fn malformed_ips_in_typed_addresses_read_like_go() {
+    let _w = watchdog::start(
+        "malformed_ips_in_typed_addresses_read_like_go",
+        watchdog::LIMIT,
+    );
     let got = gort::run(|| {
         let ip3 = IP::from_bytes(&[1, 2, 3]).expect("3 bytes");
         let v6 = IP::IPV6_LOOPBACK;
@@ -1021,6 +1052,7 @@ fn malformed_ips_in_typed_addresses_read_like_go() {
 
 #[test]
 fn ip_values_of_every_length_never_panic() {
+    let _w = watchdog::start("ip_values_of_every_length_never_panic", watchdog::LIMIT);
     // Go's conversions IP(b) and IPMask(b) accept any bytes; gort keeps
     // lengths up to 16 and refuses longer ones.
     for n in 0..=17usize {
@@ -1139,6 +1171,10 @@ fn ip_values_of_every_length_never_panic() {
 
 #[test]
 fn dialer_listener_and_conn_settings_at_their_extremes() {
+    let _w = watchdog::start(
+        "dialer_listener_and_conn_settings_at_their_extremes",
+        watchdog::LIMIT,
+    );
     let got = gort::run(|| {
         let mut out: Vec<(String, io::Result<()>, String)> = Vec::new();
         let lc = ListenConfig {
@@ -1312,6 +1348,10 @@ fn dialer_listener_and_conn_settings_at_their_extremes() {
 
 #[test]
 fn hosts_and_services_files_with_hostile_contents() {
+    let _w = watchdog::start(
+        "hosts_and_services_files_with_hostile_contents",
+        watchdog::LIMIT,
+    );
     let mut garbage: Vec<Vec<u8>> = vec![
         vec![0xff, 0xfe, b'\n', 0xc3],
         b"\0\0\0 \0 \0\n".to_vec(),

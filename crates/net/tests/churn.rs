@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 
 use gort::net::{self, TcpConn, dial_tcp, listen_tcp, resolve_tcp_addr};
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 /// Held by every test in this file: each measures the whole process.
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -210,6 +213,10 @@ fn assert_churn_returns_everything(warm: u64, cycles: u64) {
 /// descriptors it started with and about the same resident memory.
 #[test]
 fn connect_write_close_20k_cycles_give_back_fds_and_memory() {
+    let _w = watchdog::start(
+        "connect_write_close_20k_cycles_give_back_fds_and_memory",
+        watchdog::LIMIT,
+    );
     assert_churn_returns_everything(2_000, 20_000);
 }
 
@@ -222,6 +229,10 @@ fn connect_write_close_20k_cycles_give_back_fds_and_memory() {
     ignore = "100k cycles take ~17 s in a debug build; run with --release or --ignored"
 )]
 fn connect_write_close_100k_cycles_give_back_fds_and_memory() {
+    let _w = watchdog::start(
+        "connect_write_close_100k_cycles_give_back_fds_and_memory",
+        Duration::from_secs(180),
+    );
     assert_churn_returns_everything(5_000, 100_000);
 }
 
@@ -247,6 +258,10 @@ fn datagram(i: usize, round: u32) -> [u8; 16] {
 /// and comes back. Closing them all returns every descriptor.
 #[test]
 fn a_thousand_goroutines_each_read_their_own_udp_socket() {
+    let _w = watchdog::start(
+        "a_thousand_goroutines_each_read_their_own_udp_socket",
+        watchdog::LIMIT,
+    );
     let _serial = serial();
     gort::run(|| {
         let limit = gort_poll::raise_nofile_limit().unwrap();

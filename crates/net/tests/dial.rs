@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use gort::net::{self, Dialer, TcpAddr, UnixAddr};
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 /// A fresh socket path in the temp directory (not created).
 fn temp_path(tag: &str) -> String {
     // Relaxed: only uniqueness within this process matters.
@@ -19,6 +22,7 @@ fn temp_path(tag: &str) -> String {
 
 #[test]
 fn dial_udp_through_the_generic_entry_point() {
+    let _w = watchdog::start("dial_udp_through_the_generic_entry_point", watchdog::LIMIT);
     gort::run(|| {
         let pc = net::listen_packet("udp", "127.0.0.1:0").unwrap();
         let addr = pc.local_addr().unwrap().to_string();
@@ -39,6 +43,7 @@ fn dial_udp_through_the_generic_entry_point() {
 
 #[test]
 fn listen_and_dial_unix_stream_and_seqpacket() {
+    let _w = watchdog::start("listen_and_dial_unix_stream_and_seqpacket", watchdog::LIMIT);
     gort::run(|| {
         for network in ["unix", "unixpacket"] {
             let path = temp_path(network);
@@ -65,6 +70,7 @@ fn listen_and_dial_unix_stream_and_seqpacket() {
 
 #[test]
 fn listen_packet_unixgram_and_dial_it() {
+    let _w = watchdog::start("listen_packet_unixgram_and_dial_it", watchdog::LIMIT);
     gort::run(|| {
         let path = temp_path("gram");
         let pc = net::listen_packet("unixgram", &path).unwrap();
@@ -80,6 +86,10 @@ fn listen_packet_unixgram_and_dial_it() {
 
 #[test]
 fn abstract_unix_names_through_the_generic_entry_points() {
+    let _w = watchdog::start(
+        "abstract_unix_names_through_the_generic_entry_points",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         let name = format!("@gort-dial-abstract-{}", std::process::id());
         let ln = net::listen("unix", &name).unwrap();
@@ -98,6 +108,7 @@ fn abstract_unix_names_through_the_generic_entry_points() {
 
 #[test]
 fn wrong_kind_of_network_reads_like_go() {
+    let _w = watchdog::start("wrong_kind_of_network_reads_like_go", watchdog::LIMIT);
     gort::run(|| {
         let cases: Vec<(std::io::Error, &str)> = vec![
             (
@@ -143,6 +154,7 @@ fn wrong_kind_of_network_reads_like_go() {
 
 #[test]
 fn local_address_must_match_the_network() {
+    let _w = watchdog::start("local_address_must_match_the_network", watchdog::LIMIT);
     gort::run(|| {
         let tcp_local = Dialer {
             local_addr: Some(Box::new(TcpAddr::default())),
@@ -167,6 +179,7 @@ fn local_address_must_match_the_network() {
 
 #[test]
 fn dialer_binds_a_udp_local_address() {
+    let _w = watchdog::start("dialer_binds_a_udp_local_address", watchdog::LIMIT);
     gort::run(|| {
         let pc = net::listen_packet("udp", "127.0.0.1:0").unwrap();
         let d = Dialer {
@@ -234,6 +247,10 @@ fn full_listener() -> (std::os::fd::OwnedFd, String, Vec<Box<dyn net::Conn>>) {
 
 #[test]
 fn dial_context_already_cancelled_reads_like_go() {
+    let _w = watchdog::start(
+        "dial_context_already_cancelled_reads_like_go",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         let (ctx, cancel) = gort::context::with_cancel(&gort::context::background());
         cancel.cancel();
@@ -254,6 +271,7 @@ fn dial_context_already_cancelled_reads_like_go() {
 
 #[test]
 fn cancelling_aborts_a_connect_in_flight() {
+    let _w = watchdog::start("cancelling_aborts_a_connect_in_flight", watchdog::LIMIT);
     gort::run(|| {
         let (_ln, addr, _held) = full_listener();
         let (ctx, cancel) = gort::context::with_cancel(&gort::context::background());
@@ -274,6 +292,7 @@ fn cancelling_aborts_a_connect_in_flight() {
 
 #[test]
 fn a_context_deadline_bounds_the_connect() {
+    let _w = watchdog::start("a_context_deadline_bounds_the_connect", watchdog::LIMIT);
     gort::run(|| {
         let (_ln, addr, _held) = full_listener();
         let (ctx, _cancel) =

@@ -20,6 +20,9 @@ use gort::net::{
     listen_unix, resolve_tcp_addr,
 };
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 /// How long any single step may stay blocked before the test calls it hung.
 const HANG: Duration = Duration::from_secs(10);
 
@@ -118,6 +121,7 @@ const SIGPIPE_CHILD_ENV: &str = "GORT_FAULTS_SIGPIPE_CHILD";
 #[test]
 fn writes_to_a_dead_peer_fail_without_sigpipe() {
     const TEST: &str = "writes_to_a_dead_peer_fail_without_sigpipe";
+    let _w = watchdog::start(TEST, watchdog::LIMIT);
     if std::env::var_os(SIGPIPE_CHILD_ENV).is_some() {
         return sigpipe_child();
     }
@@ -275,6 +279,10 @@ fn sigpipe_child() {
 /// with Go's closed error, TCP and Unix alike.
 #[test]
 fn close_wakes_every_goroutine_parked_in_accept() {
+    let _w = watchdog::start(
+        "close_wakes_every_goroutine_parked_in_accept",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         let tcp = Arc::new(listen_tcp("tcp", Some(&local("127.0.0.1:0"))).unwrap());
         let ua = abstract_addr("unix");
@@ -308,6 +316,7 @@ fn close_wakes_every_goroutine_parked_in_accept() {
 /// closed network connection`.
 #[test]
 fn close_wakes_a_blocked_read() {
+    let _w = watchdog::start("close_wakes_a_blocked_read", watchdog::LIMIT);
     gort::run(|| {
         let ln = listen_tcp("tcp", Some(&local("127.0.0.1:0"))).unwrap();
         let mut peers = Vec::new();
@@ -351,6 +360,7 @@ fn close_wakes_a_blocked_read() {
 /// end.
 #[test]
 fn close_wakes_a_blocked_write() {
+    let _w = watchdog::start("close_wakes_a_blocked_write", watchdog::LIMIT);
     gort::run(|| {
         let (c, s) = tcp_pair();
         let c = Arc::new(c);
@@ -403,6 +413,7 @@ fn close_wakes_a_blocked_write() {
 /// `dial tcp <addr>: operation was canceled`.
 #[test]
 fn cancel_races_connects_in_flight() {
+    let _w = watchdog::start("cancel_races_connects_in_flight", watchdog::LIMIT);
     gort::run(|| {
         let ln = Arc::new(listen_tcp("tcp", Some(&local("127.0.0.1:0"))).unwrap());
         let addr = ln.addr().to_string();
@@ -451,6 +462,10 @@ fn cancel_races_connects_in_flight() {
 /// reset as Go does.
 #[test]
 fn closing_a_listener_resets_the_conns_it_never_accepted() {
+    let _w = watchdog::start(
+        "closing_a_listener_resets_the_conns_it_never_accepted",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         let ln = listen_tcp("tcp", Some(&local("127.0.0.1:0"))).unwrap();
         let queued: Vec<_> = (0..8)
@@ -478,6 +493,10 @@ fn closing_a_listener_resets_the_conns_it_never_accepted() {
 /// duplicated.
 #[test]
 fn a_deadline_racing_arriving_data_loses_nothing() {
+    let _w = watchdog::start(
+        "a_deadline_racing_arriving_data_loses_nothing",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         const ROUNDS: u32 = 400;
         let (c, s) = tcp_pair();
@@ -521,6 +540,10 @@ fn a_deadline_racing_arriving_data_loses_nothing() {
 /// byte arrives once, in order.
 #[test]
 fn deadlines_moved_by_another_goroutine_lose_nothing() {
+    let _w = watchdog::start(
+        "deadlines_moved_by_another_goroutine_lose_nothing",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         const TOTAL: usize = 4 << 20;
         let (c, s) = tcp_pair();
@@ -599,6 +622,10 @@ fn deadlines_moved_by_another_goroutine_lose_nothing() {
 /// then end of file, and still answers; a write after it is `broken pipe`.
 #[test]
 fn close_write_gives_the_peer_eof_and_leaves_the_other_direction() {
+    let _w = watchdog::start(
+        "close_write_gives_the_peer_eof_and_leaves_the_other_direction",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         let (c, s) = tcp_pair();
         (&c).write_all(b"request").unwrap();
@@ -636,6 +663,10 @@ fn close_write_gives_the_peer_eof_and_leaves_the_other_direction() {
 /// and the conn still writes to its peer.
 #[test]
 fn close_read_ends_our_reads_and_leaves_our_writes() {
+    let _w = watchdog::start(
+        "close_read_ends_our_reads_and_leaves_our_writes",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         fn check<C: Send + Sync + 'static>(
             c: Arc<C>,
@@ -693,6 +724,10 @@ fn close_read_ends_our_reads_and_leaves_our_writes() {
 /// meanwhile. Each slow peer then finds its conn gone.
 #[test]
 fn slowloris_peers_are_evicted_by_a_read_deadline() {
+    let _w = watchdog::start(
+        "slowloris_peers_are_evicted_by_a_read_deadline",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         const SLOW: usize = 8;
         const LINE: &[u8] = b"GET /a/slow/request HTTP/1.0\n";

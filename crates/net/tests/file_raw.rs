@@ -17,6 +17,9 @@ use gort::net::{
 use rustix::io::Errno;
 use rustix::net::{RecvFlags, SocketType};
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 fn loopback() -> TcpAddr {
     "127.0.0.1:0".parse().unwrap()
 }
@@ -48,6 +51,7 @@ fn assert_file_error(err: &io::Error, want: &str) {
 /// carries data both ways.
 #[test]
 fn file_conn_from_a_std_tcp_stream() {
+    let _w = watchdog::start("file_conn_from_a_std_tcp_stream", watchdog::LIMIT);
     gort::run(|| {
         let std_ln = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let client = std::net::TcpStream::connect(std_ln.local_addr().unwrap()).unwrap();
@@ -75,6 +79,7 @@ fn file_conn_from_a_std_tcp_stream() {
 /// The typed form gives a `TcpConn` with typed addresses.
 #[test]
 fn tcp_conn_try_from_owned_fd() {
+    let _w = watchdog::start("tcp_conn_try_from_owned_fd", watchdog::LIMIT);
     gort::run(|| {
         let std_ln = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let client = std::net::TcpStream::connect(std_ln.local_addr().unwrap()).unwrap();
@@ -92,6 +97,7 @@ fn tcp_conn_try_from_owned_fd() {
 /// A std TCP listener becomes a gort listener that accepts gort dials.
 #[test]
 fn file_listener_from_a_std_tcp_listener() {
+    let _w = watchdog::start("file_listener_from_a_std_tcp_listener", watchdog::LIMIT);
     gort::run(|| {
         let std_ln = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let want = text(std_ln.local_addr().unwrap());
@@ -124,6 +130,7 @@ fn file_listener_from_a_std_tcp_listener() {
 /// from a std peer.
 #[test]
 fn file_packet_conn_from_a_std_udp_socket() {
+    let _w = watchdog::start("file_packet_conn_from_a_std_udp_socket", watchdog::LIMIT);
     gort::run(|| {
         let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -149,6 +156,7 @@ fn file_packet_conn_from_a_std_udp_socket() {
 /// A UDP socket through the typed form is a `UdpConn`.
 #[test]
 fn udp_conn_try_from_owned_fd() {
+    let _w = watchdog::start("udp_conn_try_from_owned_fd", watchdog::LIMIT);
     gort::run(|| {
         let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let want = UdpAddr::from(sock.local_addr().unwrap());
@@ -162,6 +170,7 @@ fn udp_conn_try_from_owned_fd() {
 /// talk to each other; seqpacket and datagram pairs get their own networks.
 #[test]
 fn unix_socketpairs_become_unix_conns() {
+    let _w = watchdog::start("unix_socketpairs_become_unix_conns", watchdog::LIMIT);
     gort::run(|| {
         let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
         let a = UnixConn::try_from(OwnedFd::from(a)).unwrap();
@@ -223,6 +232,7 @@ fn unix_socketpairs_become_unix_conns() {
 /// socket file it did not create.
 #[test]
 fn file_unix_listener_keeps_the_socket_file() {
+    let _w = watchdog::start("file_unix_listener_keeps_the_socket_file", watchdog::LIMIT);
     gort::run(|| {
         let path = std::env::temp_dir().join(format!("gort-file-raw-{}.sock", std::process::id()));
         let _ = std::fs::remove_file(&path);
@@ -248,6 +258,7 @@ fn file_unix_listener_keeps_the_socket_file() {
 /// ownership was given away) is closed, not leaked.
 #[test]
 fn a_pipe_is_not_a_socket_and_is_closed() {
+    let _w = watchdog::start("a_pipe_is_not_a_socket_and_is_closed", watchdog::LIMIT);
     gort::run(|| {
         let (r, w) = rustix::pipe::pipe().unwrap();
         let err = file_conn(r).unwrap_err();
@@ -272,6 +283,7 @@ fn a_pipe_is_not_a_socket_and_is_closed() {
 /// A regular file reads the same, through every entry point.
 #[test]
 fn a_regular_file_is_not_a_socket() {
+    let _w = watchdog::start("a_regular_file_is_not_a_socket", watchdog::LIMIT);
     gort::run(|| {
         let path = std::env::temp_dir().join(format!("gort-file-raw-{}.txt", std::process::id()));
         let f = std::fs::File::create(&path).unwrap();
@@ -287,6 +299,7 @@ fn a_regular_file_is_not_a_socket() {
 /// A socket of the wrong kind for the call: Go's EINVAL.
 #[test]
 fn the_wrong_kind_of_socket_is_invalid() {
+    let _w = watchdog::start("the_wrong_kind_of_socket_is_invalid", watchdog::LIMIT);
     gort::run(|| {
         let std_ln = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let err = file_packet_conn(OwnedFd::from(std_ln)).unwrap_err();
@@ -306,6 +319,7 @@ fn the_wrong_kind_of_socket_is_invalid() {
 /// `control` reaches the descriptor of every conn and listener type.
 #[test]
 fn control_reads_so_type() {
+    let _w = watchdog::start("control_reads_so_type", watchdog::LIMIT);
     gort::run(|| {
         let so_type = |fd: std::os::fd::BorrowedFd<'_>| {
             rustix::net::sockopt::socket_type(fd.as_fd()).unwrap()
@@ -351,6 +365,7 @@ fn control_reads_so_type() {
 /// (20 ms later, in another goroutine), then reads it.
 #[test]
 fn raw_read_waits_for_data() {
+    let _w = watchdog::start("raw_read_waits_for_data", watchdog::LIMIT);
     gort::run(|| {
         let (c, s) = tcp_pair();
         let first_call_done = Arc::new(AtomicBool::new(false));
@@ -406,6 +421,7 @@ fn raw_read_waits_for_data() {
 /// text and both addresses.
 #[test]
 fn raw_read_honours_the_read_deadline() {
+    let _w = watchdog::start("raw_read_honours_the_read_deadline", watchdog::LIMIT);
     gort::run(|| {
         let (c, _s) = tcp_pair();
         c.set_read_deadline(Some(Instant::now() + Duration::from_millis(30)))
@@ -434,6 +450,7 @@ fn raw_read_honours_the_read_deadline() {
 /// A raw write sends what the function writes.
 #[test]
 fn raw_write_sends() {
+    let _w = watchdog::start("raw_write_sends", watchdog::LIMIT);
     gort::run(|| {
         let (c, s) = tcp_pair();
         let rc = c.syscall_conn().unwrap();
@@ -455,6 +472,7 @@ fn raw_write_sends() {
 /// A listener's RawConn only controls: read and write are Go's EINVAL.
 #[test]
 fn listener_raw_conn_cannot_read_or_write() {
+    let _w = watchdog::start("listener_raw_conn_cannot_read_or_write", watchdog::LIMIT);
     gort::run(|| {
         let ln = listen_tcp("tcp", Some(&loopback())).unwrap();
         let rc = ln.syscall_conn().unwrap();
@@ -469,6 +487,7 @@ fn listener_raw_conn_cannot_read_or_write() {
 /// function is not called.
 #[test]
 fn raw_conn_of_a_closed_conn() {
+    let _w = watchdog::start("raw_conn_of_a_closed_conn", watchdog::LIMIT);
     gort::run(|| {
         let (c, _s) = tcp_pair();
         let (l, r) = (c.local_addr(), c.remote_addr());
@@ -502,6 +521,7 @@ fn raw_conn_of_a_closed_conn() {
 /// `AsFd` reaches the same socket as `control`, for the packet conns too.
 #[test]
 fn as_fd_matches_control() {
+    let _w = watchdog::start("as_fd_matches_control", watchdog::LIMIT);
     gort::run(|| {
         use std::os::fd::AsRawFd;
         let u = listen_udp("udp", Some(&"127.0.0.1:0".parse().unwrap())).unwrap();

@@ -9,6 +9,9 @@
 
 use gort_net::{AddrError, join_host_port, split_host_port};
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 /// Go's `splitJoinTests`: `(host, port, joined)`; splitting `joined` gives
 /// `host` and `port`, and joining them gives `joined`.
 const SPLIT_JOIN_TESTS: &[(&str, &str, &str)] = &[
@@ -81,6 +84,7 @@ const SPLIT_FAILURE_TESTS: &[(&str, &str)] = &[
 
 #[test]
 fn test_split_host_port() {
+    let _w = watchdog::start("test_split_host_port", watchdog::LIMIT);
     for &(host, port, hostport) in SPLIT_JOIN_TESTS {
         assert_eq!(
             split_host_port(hostport),
@@ -108,6 +112,7 @@ fn test_split_host_port() {
 
 #[test]
 fn test_join_host_port() {
+    let _w = watchdog::start("test_join_host_port", watchdog::LIMIT);
     for &(host, port, hostport) in SPLIT_JOIN_TESTS {
         assert_eq!(
             join_host_port(host, port),
@@ -120,6 +125,7 @@ fn test_join_host_port() {
 /// Non-ASCII text passes through untouched, and no input panics.
 #[test]
 fn test_split_host_port_unicode() {
+    let _w = watchdog::start("test_split_host_port_unicode", watchdog::LIMIT);
     assert_eq!(
         split_host_port("héllo:pört"),
         Ok(("héllo".to_string(), "pört".to_string()))

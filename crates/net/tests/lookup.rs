@@ -8,6 +8,9 @@ use gort_net::{
     AddrError, DNSError, IP, UnknownNetworkError, lookup_addr, lookup_host, lookup_ip, lookup_port,
 };
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 fn dns_error(err: &io::Error) -> &DNSError {
     err.get_ref()
         .and_then(|e| e.downcast_ref::<DNSError>())
@@ -30,6 +33,7 @@ fn check_invalid(err: &io::Error, name: &str) {
 
 #[test]
 fn test_lookup_host_literals() {
+    let _w = watchdog::start("test_lookup_host_literals", watchdog::LIMIT);
     assert_eq!(lookup_host("127.0.0.1").unwrap(), ["127.0.0.1"]);
     assert_eq!(lookup_host("::1").unwrap(), ["::1"]);
     assert_eq!(lookup_host("fe80::1%lo").unwrap(), ["fe80::1%lo"]);
@@ -37,6 +41,7 @@ fn test_lookup_host_literals() {
 
 #[test]
 fn test_lookup_host_empty() {
+    let _w = watchdog::start("test_lookup_host_empty", watchdog::LIMIT);
     let err = lookup_host("").unwrap_err();
     assert_eq!(err.to_string(), "lookup : no such host");
     assert!(dns_error(&err).is_not_found);
@@ -45,6 +50,7 @@ fn test_lookup_host_empty() {
 
 #[test]
 fn test_lookup_localhost() {
+    let _w = watchdog::start("test_lookup_localhost", watchdog::LIMIT);
     let addrs = lookup_host("localhost").unwrap();
     assert!(!addrs.is_empty());
     for a in &addrs {
@@ -59,6 +65,7 @@ fn test_lookup_localhost() {
 
 #[test]
 fn test_lookup_ip_literals_and_networks() {
+    let _w = watchdog::start("test_lookup_ip_literals_and_networks", watchdog::LIMIT);
     assert_eq!(
         lookup_ip("ip", "127.0.0.1").unwrap(),
         [IP::v4(127, 0, 0, 1)]
@@ -79,6 +86,7 @@ fn test_lookup_ip_literals_and_networks() {
 
 #[test]
 fn test_lookup_invalid_names() {
+    let _w = watchdog::start("test_lookup_invalid_names", watchdog::LIMIT);
     for name in ["nosuchhost.invalid", "gort-test.invalid."] {
         check_invalid(&lookup_host(name).unwrap_err(), name);
         check_invalid(&lookup_ip("ip", name).unwrap_err(), name);
@@ -89,6 +97,7 @@ fn test_lookup_invalid_names() {
 /// built-in table.
 #[test]
 fn test_lookup_port() {
+    let _w = watchdog::start("test_lookup_port", watchdog::LIMIT);
     let ok: &[(&str, &str, u16)] = &[
         ("tcp", "0", 0),
         ("tcp", "http", 80),
@@ -136,6 +145,7 @@ fn test_lookup_port() {
 
 #[test]
 fn test_lookup_addr() {
+    let _w = watchdog::start("test_lookup_addr", watchdog::LIMIT);
     let err = lookup_addr("not-an-address").unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -150,6 +160,7 @@ fn test_lookup_addr() {
 /// call, so they all complete and agree.
 #[test]
 fn test_lookup_in_goroutines() {
+    let _w = watchdog::start("test_lookup_in_goroutines", watchdog::LIMIT);
     let results = gort_runtime::run(|| {
         let hs: Vec<_> = (0..16)
             .map(|i| {

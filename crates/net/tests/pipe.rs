@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use gort::net::{self, ClosedPipeError, Conn, PipeConn};
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 const MS: Duration = Duration::from_millis(1);
 
 fn is_closed_pipe(e: &io::Error) -> bool {
@@ -25,6 +28,7 @@ fn pattern(n: usize, seed: u8) -> Vec<u8> {
 
 #[test]
 fn data_crosses_intact_in_both_directions() {
+    let _w = watchdog::start("data_crosses_intact_in_both_directions", watchdog::LIMIT);
     gort::run(|| {
         let (a, b) = net::pipe();
         let (a, b) = (Arc::new(a), Arc::new(b));
@@ -57,6 +61,10 @@ fn data_crosses_intact_in_both_directions() {
 
 #[test]
 fn write_returns_only_after_the_reader_took_everything() {
+    let _w = watchdog::start(
+        "write_returns_only_after_the_reader_took_everything",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         let (a, b) = net::pipe();
         let returned = Arc::new(AtomicBool::new(false));
@@ -88,6 +96,7 @@ fn write_returns_only_after_the_reader_took_everything() {
 
 #[test]
 fn concurrent_writes_do_not_interleave() {
+    let _w = watchdog::start("concurrent_writes_do_not_interleave", watchdog::LIMIT);
     gort::run(|| {
         let (a, b) = net::pipe();
         let a = Arc::new(a);
@@ -121,6 +130,7 @@ fn concurrent_writes_do_not_interleave() {
 
 #[test]
 fn close_semantics_match_go() {
+    let _w = watchdog::start("close_semantics_match_go", watchdog::LIMIT);
     gort::run(|| {
         // TestPipeCloseError: after c1.Close, c1's reads and writes fail
         // with io.ErrClosedPipe, c2 reads EOF and its writes fail too, and
@@ -142,6 +152,7 @@ fn close_semantics_match_go() {
 
 #[test]
 fn close_wakes_blocked_readers_and_writers() {
+    let _w = watchdog::start("close_wakes_blocked_readers_and_writers", watchdog::LIMIT);
     gort::run(|| {
         let (a, b) = net::pipe();
         let (a, b) = (Arc::new(a), Arc::new(b));
@@ -179,6 +190,7 @@ fn close_wakes_blocked_readers_and_writers() {
 
 #[test]
 fn read_deadline_fires_and_reads_like_go() {
+    let _w = watchdog::start("read_deadline_fires_and_reads_like_go", watchdog::LIMIT);
     gort::run(|| {
         let (a, _b) = net::pipe();
         a.set_read_deadline(Some(Instant::now() + 30 * MS)).unwrap();
@@ -198,6 +210,10 @@ fn read_deadline_fires_and_reads_like_go() {
 
 #[test]
 fn moving_or_clearing_a_deadline_reaches_a_blocked_read() {
+    let _w = watchdog::start(
+        "moving_or_clearing_a_deadline_reaches_a_blocked_read",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         let (a, b) = net::pipe();
         let a = Arc::new(a);
@@ -228,6 +244,10 @@ fn moving_or_clearing_a_deadline_reaches_a_blocked_read() {
 
 #[test]
 fn write_deadline_reports_what_the_reader_took() {
+    let _w = watchdog::start(
+        "write_deadline_reports_what_the_reader_took",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         let (a, b) = net::pipe();
         a.set_write_deadline(Some(Instant::now() + 60 * MS))
@@ -250,6 +270,7 @@ fn write_deadline_reports_what_the_reader_took() {
 
 #[test]
 fn set_deadline_coversboth_directions() {
+    let _w = watchdog::start("set_deadline_coversboth_directions", watchdog::LIMIT);
     gort::run(|| {
         let (a, b) = net::pipe();
         a.set_deadline(Some(Instant::now() + 10 * MS)).unwrap();
@@ -272,6 +293,7 @@ fn set_deadline_coversboth_directions() {
 
 #[test]
 fn empty_reads_and_writes_return_at_once() {
+    let _w = watchdog::start("empty_reads_and_writes_return_at_once", watchdog::LIMIT);
     gort::run(|| {
         let (a, b) = net::pipe();
         assert_eq!(a.write(b"").unwrap(), 0);
@@ -281,6 +303,7 @@ fn empty_reads_and_writes_return_at_once() {
 
 #[test]
 fn works_as_a_boxed_conn_with_pipe_addresses() {
+    let _w = watchdog::start("works_as_a_boxed_conn_with_pipe_addresses", watchdog::LIMIT);
     gort::run(|| {
         let (a, b) = net::pipe();
         let (a, b): (Box<dyn Conn>, Box<dyn Conn>) = (Box::new(a), Box::new(b));
@@ -299,6 +322,10 @@ fn works_as_a_boxed_conn_with_pipe_addresses() {
 
 #[test]
 fn works_between_plain_threads_with_deadlines() {
+    let _w = watchdog::start(
+        "works_between_plain_threads_with_deadlines",
+        watchdog::LIMIT,
+    );
     let (a, b): (PipeConn, PipeConn) = net::pipe();
     let t = std::thread::spawn(move || {
         let mut s = String::new();

@@ -10,7 +10,6 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::fd::OwnedFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use gort::net::{
@@ -18,29 +17,16 @@ use gort::net::{
     resolve_tcp_addr,
 };
 
-/// The longest any test here may run before it fails.
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
+/// The longest any test here may run before it fails (the watchdog), and
+/// the deadline of every conn (a transfer of 256 MiB in a debug build takes
+/// a few seconds).
 const LIMIT: Duration = Duration::from_secs(120);
 
 /// Size of the sender's writes and of the receiver's checks.
 const CHUNK: usize = 256 << 10;
-
-/// Ends the whole test binary if not dropped within `LIMIT` of its
-/// creation: a hung transfer fails instead of hanging CI.
-struct Watchdog {
-    /// Dropping it wakes the watching thread, which then just returns.
-    _done: mpsc::Sender<()>,
-}
-
-fn watchdog(name: &'static str) -> Watchdog {
-    let (tx, rx) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(LIMIT) {
-            eprintln!("{name}: not done after {LIMIT:?}; failing");
-            std::process::exit(101);
-        }
-    });
-    Watchdog { _done: tx }
-}
 
 /// Every operation on `c` fails with "i/o timeout" after `LIMIT`.
 fn bound(c: &TcpConn) {
@@ -141,7 +127,7 @@ fn receive(r: &mut dyn Read, total: usize) -> usize {
 #[test]
 fn read_from_tcp_moves_256_mib_intact() {
     const TOTAL: usize = 256 << 20;
-    let _w = watchdog("read_from_tcp_moves_256_mib_intact");
+    let _w = watchdog::start("read_from_tcp_moves_256_mib_intact", LIMIT);
     gort::run(|| {
         let (client, src) = tcp_pair();
         let (dst, server) = tcp_pair();
@@ -161,7 +147,7 @@ fn read_from_tcp_moves_256_mib_intact() {
 #[test]
 fn write_to_tcp_moves_16_mib_intact() {
     const TOTAL: usize = 16 << 20;
-    let _w = watchdog("write_to_tcp_moves_16_mib_intact");
+    let _w = watchdog::start("write_to_tcp_moves_16_mib_intact", LIMIT);
     gort::run(|| {
         let (client, src) = tcp_pair();
         let (dst, server) = tcp_pair();
@@ -180,7 +166,7 @@ fn write_to_tcp_moves_16_mib_intact() {
 #[test]
 fn read_from_unix_moves_16_mib_intact() {
     const TOTAL: usize = 16 << 20;
-    let _w = watchdog("read_from_unix_moves_16_mib_intact");
+    let _w = watchdog::start("read_from_unix_moves_16_mib_intact", LIMIT);
     gort::run(|| {
         let (client, src) = unix_pair("unix");
         let (dst, server) = tcp_pair();
@@ -199,7 +185,7 @@ fn read_from_unix_moves_16_mib_intact() {
 #[test]
 fn write_to_unix_moves_4_mib_intact() {
     const TOTAL: usize = 4 << 20;
-    let _w = watchdog("write_to_unix_moves_4_mib_intact");
+    let _w = watchdog::start("write_to_unix_moves_4_mib_intact", LIMIT);
     gort::run(|| {
         let (client, src) = tcp_pair();
         let (dst, server) = unix_pair("unix");
@@ -218,7 +204,7 @@ fn write_to_unix_moves_4_mib_intact() {
 /// would merge its messages), yet its bytes all arrive by the plain copy.
 #[test]
 fn read_from_unixpacket_copies_instead() {
-    let _w = watchdog("read_from_unixpacket_copies_instead");
+    let _w = watchdog::start("read_from_unixpacket_copies_instead", LIMIT);
     gort::run(|| {
         let (client, src) = unix_pair("unixpacket");
         let (dst, server) = tcp_pair();
@@ -259,7 +245,7 @@ fn temp_file(data: &[u8]) -> File {
 fn read_from_file_sends_the_rest_and_moves_the_offset() {
     const LEN: usize = 3 << 20;
     const START: u64 = 4096 + 8;
-    let _w = watchdog("read_from_file_sends_the_rest_and_moves_the_offset");
+    let _w = watchdog::start("read_from_file_sends_the_rest_and_moves_the_offset", LIMIT);
     gort::run(|| {
         let data = stream(LEN);
         let mut f = gort::blocking(|| {
@@ -290,7 +276,7 @@ fn read_from_file_sends_the_rest_and_moves_the_offset() {
 /// A file sendfile cannot read (a pipe) goes through the plain copy.
 #[test]
 fn read_from_file_falls_back_for_a_pipe() {
-    let _w = watchdog("read_from_file_falls_back_for_a_pipe");
+    let _w = watchdog::start("read_from_file_falls_back_for_a_pipe", LIMIT);
     gort::run(|| {
         let (r, mut w) = io::pipe().unwrap();
         let feeder = std::thread::spawn(move || {
@@ -310,7 +296,7 @@ fn read_from_file_falls_back_for_a_pipe() {
 /// Go's genericReadFrom and genericWriteTo: any reader or writer.
 #[test]
 fn read_from_and_write_to_copy_any_reader_and_writer() {
-    let _w = watchdog("read_from_and_write_to_copy_any_reader_and_writer");
+    let _w = watchdog::start("read_from_and_write_to_copy_any_reader_and_writer", LIMIT);
     gort::run(|| {
         let (a, b) = tcp_pair();
         let data = stream(1 << 20);
@@ -331,7 +317,7 @@ fn read_from_and_write_to_copy_any_reader_and_writer() {
 
 #[test]
 fn read_from_on_a_closed_conn_reads_like_go() {
-    let _w = watchdog("read_from_on_a_closed_conn_reads_like_go");
+    let _w = watchdog::start("read_from_on_a_closed_conn_reads_like_go", LIMIT);
     gort::run(|| {
         let (a, _b) = tcp_pair();
         let (l, r) = (a.local_addr(), a.remote_addr());
@@ -371,7 +357,7 @@ fn read_from_on_a_closed_conn_reads_like_go() {
 
 #[test]
 fn splice_honors_the_source_read_deadline() {
-    let _w = watchdog("splice_honors_the_source_read_deadline");
+    let _w = watchdog::start("splice_honors_the_source_read_deadline", LIMIT);
     gort::run(|| {
         let (_client, src) = tcp_pair();
         let (dst, _server) = tcp_pair();

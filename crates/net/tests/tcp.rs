@@ -6,6 +6,9 @@ use std::time::{Duration, Instant};
 
 use gort::net::{self, TcpAddr, dial_tcp, listen_tcp, resolve_tcp_addr};
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 fn local(s: &str) -> TcpAddr {
     resolve_tcp_addr("tcp", s).unwrap()
 }
@@ -32,11 +35,13 @@ fn echo_once(addr: &str) {
 
 #[test]
 fn round_trip_ipv4() {
+    let _w = watchdog::start("round_trip_ipv4", watchdog::LIMIT);
     gort::run(|| echo_once("127.0.0.1:0"));
 }
 
 #[test]
 fn round_trip_ipv6() {
+    let _w = watchdog::start("round_trip_ipv6", watchdog::LIMIT);
     if std::net::TcpListener::bind("[::1]:0").is_err() {
         eprintln!("no IPv6 loopback here: skipped");
         return;
@@ -46,6 +51,7 @@ fn round_trip_ipv6() {
 
 #[test]
 fn dial_refused_reads_like_go() {
+    let _w = watchdog::start("dial_refused_reads_like_go", watchdog::LIMIT);
     gort::run(|| {
         // Take a free port, then free it: nobody listens there.
         let ln = listen_tcp("tcp", Some(&local("127.0.0.1:0"))).unwrap();
@@ -64,6 +70,7 @@ fn dial_refused_reads_like_go() {
 
 #[test]
 fn listen_on_a_used_port_reads_like_go() {
+    let _w = watchdog::start("listen_on_a_used_port_reads_like_go", watchdog::LIMIT);
     gort::run(|| {
         let ln = listen_tcp("tcp", Some(&local("127.0.0.1:0"))).unwrap();
         let a = ln.addr();
@@ -78,6 +85,7 @@ fn listen_on_a_used_port_reads_like_go() {
 
 #[test]
 fn unknown_network_and_bad_addresses() {
+    let _w = watchdog::start("unknown_network_and_bad_addresses", watchdog::LIMIT);
     gort::run(|| {
         let err = listen_tcp("tpc", None).unwrap_err();
         assert_eq!(err.to_string(), "listen tpc :0: unknown network tpc");
@@ -94,6 +102,7 @@ fn unknown_network_and_bad_addresses() {
 
 #[test]
 fn read_deadline_times_out_then_extends() {
+    let _w = watchdog::start("read_deadline_times_out_then_extends", watchdog::LIMIT);
     gort::run(|| {
         let ln = listen_tcp("tcp", Some(&local("127.0.0.1:0"))).unwrap();
         let a = ln.addr();
@@ -126,6 +135,10 @@ fn read_deadline_times_out_then_extends() {
 
 #[test]
 fn close_write_gives_the_peer_eof_and_it_can_still_answer() {
+    let _w = watchdog::start(
+        "close_write_gives_the_peer_eof_and_it_can_still_answer",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         let ln = listen_tcp("tcp", Some(&local("127.0.0.1:0"))).unwrap();
         let a = ln.addr();
@@ -147,6 +160,10 @@ fn close_write_gives_the_peer_eof_and_it_can_still_answer() {
 
 #[test]
 fn close_wakes_a_blocked_read_with_the_closed_error() {
+    let _w = watchdog::start(
+        "close_wakes_a_blocked_read_with_the_closed_error",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         let ln = listen_tcp("tcp", Some(&local("127.0.0.1:0"))).unwrap();
         let a = ln.addr();
@@ -170,6 +187,7 @@ fn close_wakes_a_blocked_read_with_the_closed_error() {
 
 #[test]
 fn reader_and_writer_goroutines_share_a_conn() {
+    let _w = watchdog::start("reader_and_writer_goroutines_share_a_conn", watchdog::LIMIT);
     gort::run(|| {
         const N: usize = 2000;
         let ln = listen_tcp("tcp", Some(&local("127.0.0.1:0"))).unwrap();
@@ -199,6 +217,10 @@ fn reader_and_writer_goroutines_share_a_conn() {
 
 #[test]
 fn accept_after_close_fails_with_the_closed_error() {
+    let _w = watchdog::start(
+        "accept_after_close_fails_with_the_closed_error",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         let ln = std::sync::Arc::new(listen_tcp("tcp", Some(&local("127.0.0.1:0"))).unwrap());
         let l2 = ln.clone();
@@ -216,6 +238,7 @@ fn accept_after_close_fails_with_the_closed_error() {
 
 #[test]
 fn file_leaves_the_conn_on_the_netpoller() {
+    let _w = watchdog::start("file_leaves_the_conn_on_the_netpoller", watchdog::LIMIT);
     gort::run(|| {
         let ln = listen_tcp("tcp", Some(&local("127.0.0.1:0"))).unwrap();
         let a = ln.addr();
@@ -240,6 +263,10 @@ fn file_leaves_the_conn_on_the_netpoller() {
 
 #[test]
 fn short_reads_still_see_the_end_of_the_stream() {
+    let _w = watchdog::start(
+        "short_reads_still_see_the_end_of_the_stream",
+        watchdog::LIMIT,
+    );
     // gort skips the read(2) that follows a short TCP read until the
     // netpoller reports more (see gort-poll's `FD::read`). The end of the
     // stream must survive that: each client sends a few bytes and its FIN

@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 
 use gort::net::{self, TcpConn};
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 /// Set (to the server's address) in the child's environment.
 const CHILD_ENV: &str = "GORT_TCP_10K_SERVER";
 /// The test's name, for re-running it in child mode (`--exact`).
@@ -45,6 +48,9 @@ fn message(i: usize, round: u32) -> [u8; MSG] {
 
 #[test]
 fn ten_thousand_connections_each_echo_100_messages() {
+    // Beyond LIMIT, so that a slow child fails by `wait_exit` below, and the
+    // watchdog catches only a hang elsewhere (the server, a runtime drop).
+    let w = watchdog::start(TEST, LIMIT + Duration::from_secs(60));
     if let Some(addr) = std::env::var_os(CHILD_ENV) {
         return clients(addr.to_str().unwrap());
     }
@@ -70,6 +76,9 @@ fn ten_thousand_connections_each_echo_100_messages() {
         .unwrap();
     let child = Arc::new(Mutex::new(child));
     let _reaper = KillOnDrop(child.clone());
+    // The child would outlive a hung parent.
+    let reaped = child.clone();
+    w.on_expiry(move || drop(KillOnDrop(reaped)));
     let status = wait_exit(&child, LIMIT);
     // The server stops accepting once the child has gone (see `serve`).
     CHILD_GONE.store(true, Ordering::Release);

@@ -9,6 +9,9 @@ use gort::net::{
     resolve_udp_addr,
 };
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 fn local(s: &str) -> UdpAddr {
     resolve_udp_addr("udp", s).unwrap()
 }
@@ -34,11 +37,13 @@ fn round_trip(addr: &str) {
 
 #[test]
 fn round_trip_ipv4() {
+    let _w = watchdog::start("round_trip_ipv4", watchdog::LIMIT);
     gort::run(|| round_trip("127.0.0.1:0"));
 }
 
 #[test]
 fn round_trip_ipv6() {
+    let _w = watchdog::start("round_trip_ipv6", watchdog::LIMIT);
     if std::net::UdpSocket::bind("[::1]:0").is_err() {
         eprintln!("no IPv6 loopback here: skipped");
         return;
@@ -50,6 +55,7 @@ fn round_trip_ipv6() {
 /// unconnected one needs one, and PacketConn takes only UDP addresses.
 #[test]
 fn write_to_udp() {
+    let _w = watchdog::start("write_to_udp", watchdog::LIMIT);
     gort::run(|| {
         let server = listen_udp("udp", Some(&local("127.0.0.1:0"))).unwrap();
         let sa = server.local_addr();
@@ -114,6 +120,7 @@ fn write_to_udp() {
 /// reads like Go's, and clearing it lets the next read wait for data.
 #[test]
 fn udp_read_timeout() {
+    let _w = watchdog::start("udp_read_timeout", watchdog::LIMIT);
     gort::run(|| {
         let c = listen_udp("udp", Some(&local("127.0.0.1:0"))).unwrap();
         let la = c.local_addr();
@@ -139,6 +146,7 @@ fn udp_read_timeout() {
 /// short, and only `read_msg_udp` says so.
 #[test]
 fn udp_read_size_error() {
+    let _w = watchdog::start("udp_read_size_error", watchdog::LIMIT);
     gort::run(|| {
         let server = listen_udp("udp", Some(&local("127.0.0.1:0"))).unwrap();
         let client = dial_udp("udp", None, &server.local_addr()).unwrap();
@@ -163,6 +171,7 @@ fn udp_read_size_error() {
 /// Go's TestUDPZeroBytePayload: an empty datagram is a datagram.
 #[test]
 fn udp_zero_byte_payload() {
+    let _w = watchdog::start("udp_zero_byte_payload", watchdog::LIMIT);
     gort::run(|| {
         let server = listen_udp("udp", Some(&local("127.0.0.1:0"))).unwrap();
         let client = dial_udp("udp", None, &server.local_addr()).unwrap();
@@ -178,6 +187,7 @@ fn udp_zero_byte_payload() {
 
 #[test]
 fn errors_read_like_go() {
+    let _w = watchdog::start("errors_read_like_go", watchdog::LIMIT);
     gort::run(|| {
         let a = local("127.0.0.1:9");
         let err = dial_udp("udp7", None, &a).unwrap_err();
@@ -227,6 +237,7 @@ fn errors_read_like_go() {
 /// A close from another goroutine wakes a reader blocked in read_from.
 #[test]
 fn close_wakes_a_blocked_read_from() {
+    let _w = watchdog::start("close_wakes_a_blocked_read_from", watchdog::LIMIT);
     gort::run(|| {
         let c = std::sync::Arc::new(listen_udp("udp", Some(&local("127.0.0.1:0"))).unwrap());
         let reader = {
@@ -247,6 +258,7 @@ fn close_wakes_a_blocked_read_from() {
 /// sockets share the group's port and the address reports it.
 #[test]
 fn listen_multicast_udp_joins() {
+    let _w = watchdog::start("listen_multicast_udp_joins", watchdog::LIMIT);
     gort::run(|| {
         let g = local("224.0.0.254:0");
         let c = match listen_multicast_udp("udp4", None, &g) {

@@ -12,6 +12,9 @@ use gort::net::{
     self, PacketConn, UnixAddr, UnixConn, UnixListener, dial_unix, listen_unix, listen_unixgram,
 };
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 /// A fresh socket path in the temp directory (not created).
 fn temp_path(tag: &str) -> PathBuf {
     // Relaxed: only uniqueness within this process matters.
@@ -62,6 +65,7 @@ fn exchange(c: &UnixConn) {
 /// stream over a path, whose file the listener removes on close.
 #[test]
 fn stream_over_a_path_and_unlink_on_close() {
+    let _w = watchdog::start("stream_over_a_path_and_unlink_on_close", watchdog::LIMIT);
     gort::run(|| {
         let path = temp_path("stream");
         let name = path.to_str().unwrap().to_string();
@@ -85,6 +89,10 @@ fn stream_over_a_path_and_unlink_on_close() {
 
 #[test]
 fn dropping_a_listener_removes_its_file_unless_told_not_to() {
+    let _w = watchdog::start(
+        "dropping_a_listener_removes_its_file_unless_told_not_to",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         let path = temp_path("drop");
         let a = addr("unix", path.to_str().unwrap());
@@ -101,6 +109,7 @@ fn dropping_a_listener_removes_its_file_unless_told_not_to() {
 
 #[test]
 fn stream_over_an_abstract_name() {
+    let _w = watchdog::start("stream_over_an_abstract_name", watchdog::LIMIT);
     gort::run(|| {
         let name = abstract_name();
         let ln = listen_unix("unix", &addr("unix", name.clone())).unwrap();
@@ -116,6 +125,7 @@ fn stream_over_an_abstract_name() {
 /// two bound sockets, each seeing the other's name.
 #[test]
 fn unixgram_round_trip_reports_the_sender() {
+    let _w = watchdog::start("unixgram_round_trip_reports_the_sender", watchdog::LIMIT);
     gort::run(|| {
         let (pa, pb) = (temp_path("gram-a"), temp_path("gram-b"));
         let a = addr("unixgram", pa.to_str().unwrap());
@@ -163,6 +173,7 @@ fn unixgram_round_trip_reports_the_sender() {
 
 #[test]
 fn unixgram_read_deadline_reads_like_go() {
+    let _w = watchdog::start("unixgram_read_deadline_reads_like_go", watchdog::LIMIT);
     gort::run(|| {
         let name = abstract_name();
         let c = listen_unixgram("unixgram", &addr("unixgram", name.clone())).unwrap();
@@ -182,6 +193,7 @@ fn unixgram_read_deadline_reads_like_go() {
 /// and a short buffer truncates one message without eating the next.
 #[test]
 fn unixpacket_keeps_message_boundaries() {
+    let _w = watchdog::start("unixpacket_keeps_message_boundaries", watchdog::LIMIT);
     gort::run(|| {
         let name = abstract_name();
         let ln = listen_unix("unixpacket", &addr("unixpacket", name.clone())).unwrap();
@@ -211,6 +223,7 @@ fn unixpacket_keeps_message_boundaries() {
 /// and the bytes come out of the pipe's read end here.
 #[test]
 fn passes_a_descriptor() {
+    let _w = watchdog::start("passes_a_descriptor", watchdog::LIMIT);
     gort::run(|| {
         let name = abstract_name();
         let ln = listen_unix("unix", &addr("unix", name.clone())).unwrap();
@@ -257,6 +270,7 @@ fn passes_a_descriptor() {
 
 #[test]
 fn dial_a_missing_path_reads_like_go() {
+    let _w = watchdog::start("dial_a_missing_path_reads_like_go", watchdog::LIMIT);
     gort::run(|| {
         let path = temp_path("missing");
         let name = path.to_str().unwrap().to_string();
@@ -273,6 +287,7 @@ fn dial_a_missing_path_reads_like_go() {
 
 #[test]
 fn other_errors_read_like_go() {
+    let _w = watchdog::start("other_errors_read_like_go", watchdog::LIMIT);
     gort::run(|| {
         let a = addr("unix", "/tmp/x.sock");
         let err = dial_unix("tcp", None, &a).unwrap_err();
@@ -306,6 +321,7 @@ fn other_errors_read_like_go() {
 /// close from another goroutine wakes a blocked accept.
 #[test]
 fn eof_and_close_wake_ups() {
+    let _w = watchdog::start("eof_and_close_wake_ups", watchdog::LIMIT);
     gort::run(|| {
         let name = abstract_name();
         let ln = Arc::new(listen_unix("unix", &addr("unix", name.clone())).unwrap());

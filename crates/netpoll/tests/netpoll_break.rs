@@ -6,19 +6,17 @@ use std::sync::Arc;
 use gort_netpoll::Poller;
 use gort_runtime::Netpoll;
 
-fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(std::time::Duration::from_secs(secs))
-        .unwrap_or_else(|e| panic!("did not finish within {secs} s: {e}"))
-}
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
 
 #[test]
 fn hundred_concurrent_breaks_then_one_blocking_poll_returns() {
+    let _w = watchdog::start(
+        "hundred_concurrent_breaks_then_one_blocking_poll_returns",
+        watchdog::LIMIT,
+    );
     let poller = Arc::new(Poller::new().unwrap());
-    let (r, _w) = rustix::pipe::pipe_with(
+    let (r, _write_end) = rustix::pipe::pipe_with(
         rustix::pipe::PipeFlags::NONBLOCK | rustix::pipe::PipeFlags::CLOEXEC,
     )
     .unwrap();
@@ -34,52 +32,53 @@ fn hundred_concurrent_breaks_then_one_blocking_poll_returns() {
     // A non-blocking poll sees the break but leaves it for a blocking one.
     let mut ready = Vec::new();
     assert_eq!(poller.netpoll(0, &mut ready), 0);
-    let p = poller.clone();
-    within(30, move || {
-        let mut ready = Vec::new();
-        // Blocks forever unless the break is still pending.
-        assert_eq!(p.netpoll(-1, &mut ready), 0);
-        assert!(ready.is_empty());
-    });
+    // Blocks forever unless the break is still pending.
+    assert_eq!(poller.netpoll(-1, &mut ready), 0);
+    assert!(ready.is_empty());
     // Each round of break + blocking poll wakes it again: the flag was reset.
     for _ in 0..100 {
-        let p = poller.clone();
         poller.netpoll_break();
-        within(30, move || p.netpoll(-1, &mut Vec::new()));
+        poller.netpoll(-1, &mut Vec::new());
     }
     drop(pd);
 }
 
 #[test]
 fn poller_without_descriptors_sleeps_and_breaks() {
+    let _w = watchdog::start(
+        "poller_without_descriptors_sleeps_and_breaks",
+        watchdog::LIMIT,
+    );
     let poller = Arc::new(Poller::new().unwrap());
     let mut ready = Vec::new();
     assert_eq!(poller.netpoll(0, &mut ready), 0);
     assert_eq!(poller.netpoll(1_000_000, &mut ready), 0);
     poller.netpoll_break();
-    let p = poller.clone();
-    within(30, move || p.netpoll(-1, &mut Vec::new()));
+    // Blocks forever unless the break wakes it.
+    poller.netpoll(-1, &mut Vec::new());
 }
 
 #[test]
 fn runtime_with_poller_runs_sleeps_and_timers() {
+    let _w = watchdog::start(
+        "runtime_with_poller_runs_sleeps_and_timers",
+        watchdog::LIMIT,
+    );
     let rt = gort_runtime::Runtime::builder()
         .procs(2)
         .netpoll(Arc::new(Poller::new().unwrap()))
         .build()
         .unwrap();
-    let n = within(60, move || {
-        rt.block_on(|| {
-            let hs: Vec<_> = (0..20u64)
-                .map(|i| {
-                    gort_runtime::spawn(move || {
-                        gort_runtime::time::sleep(std::time::Duration::from_millis(i % 5));
-                        i
-                    })
+    let n = rt.block_on(|| {
+        let hs: Vec<_> = (0..20u64)
+            .map(|i| {
+                gort_runtime::spawn(move || {
+                    gort_runtime::time::sleep(std::time::Duration::from_millis(i % 5));
+                    i
                 })
-                .collect();
-            hs.into_iter().map(|h| h.join().unwrap()).sum::<u64>()
-        })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum::<u64>()
     });
     assert_eq!(n, 190);
 }

@@ -2,7 +2,12 @@
 
 mod common;
 
-use common::{Polled, pipe, runtime, within};
+use std::time::Duration;
+
+use common::{Polled, pipe, runtime};
+
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
 
 /// Pairs and round trips: enough to race the READY/WAIT handshake many
 /// thousand times, small enough for a debug build to finish in seconds.
@@ -11,43 +16,42 @@ const ROUNDS: usize = 100;
 
 #[test]
 fn ping_pong_pairs_lose_no_wakeup() {
-    let total = within(300, || {
-        runtime(2).block_on(|| {
-            let mut handles = Vec::new();
-            for _ in 0..PAIRS {
-                let (a_r, b_w) = pipe(); // b → a
-                let (b_r, a_w) = pipe(); // a → b
-                let pong = gort_runtime::spawn(move || {
-                    let r = Polled::open(b_r);
-                    let w = Polled::open(b_w);
-                    let mut buf = [0u8; 1];
-                    for i in 0..ROUNDS {
-                        assert_eq!(r.read(&mut buf).unwrap(), 1);
-                        assert_eq!(buf[0], i as u8);
-                        w.write(&buf).unwrap();
-                    }
-                });
-                let ping = gort_runtime::spawn(move || {
-                    let r = Polled::open(a_r);
-                    let w = Polled::open(a_w);
-                    let mut buf = [0u8; 1];
-                    for i in 0..ROUNDS {
-                        w.write(&[i as u8]).unwrap();
-                        assert_eq!(r.read(&mut buf).unwrap(), 1);
-                        assert_eq!(buf[0], i as u8);
-                    }
-                    ROUNDS
-                });
-                handles.push((ping, pong));
-            }
-            handles
-                .into_iter()
-                .map(|(ping, pong)| {
-                    pong.join().unwrap();
-                    ping.join().unwrap()
-                })
-                .sum::<usize>()
-        })
+    let _w = watchdog::start("ping_pong_pairs_lose_no_wakeup", Duration::from_secs(300));
+    let total = runtime(2).block_on(|| {
+        let mut handles = Vec::new();
+        for _ in 0..PAIRS {
+            let (a_r, b_w) = pipe(); // b → a
+            let (b_r, a_w) = pipe(); // a → b
+            let pong = gort_runtime::spawn(move || {
+                let r = Polled::open(b_r);
+                let w = Polled::open(b_w);
+                let mut buf = [0u8; 1];
+                for i in 0..ROUNDS {
+                    assert_eq!(r.read(&mut buf).unwrap(), 1);
+                    assert_eq!(buf[0], i as u8);
+                    w.write(&buf).unwrap();
+                }
+            });
+            let ping = gort_runtime::spawn(move || {
+                let r = Polled::open(a_r);
+                let w = Polled::open(a_w);
+                let mut buf = [0u8; 1];
+                for i in 0..ROUNDS {
+                    w.write(&[i as u8]).unwrap();
+                    assert_eq!(r.read(&mut buf).unwrap(), 1);
+                    assert_eq!(buf[0], i as u8);
+                }
+                ROUNDS
+            });
+            handles.push((ping, pong));
+        }
+        handles
+            .into_iter()
+            .map(|(ping, pong)| {
+                pong.join().unwrap();
+                ping.join().unwrap()
+            })
+            .sum::<usize>()
     });
     assert_eq!(total, PAIRS * ROUNDS);
 }
@@ -62,28 +66,30 @@ fn deadline_and_close_racing_a_starting_wait_are_never_missed() {
 
     use gort_netpoll::{Mode, PollError};
 
-    within(300, || {
-        runtime(2).block_on(|| {
-            for i in 0..2000 {
-                let (r, _w) = pipe();
-                let r = Arc::new(Polled::open(r));
-                let r2 = r.clone();
-                let waiter = gort_runtime::spawn(move || {
-                    let mut buf = [0u8; 1];
-                    r2.read(&mut buf)
-                });
-                if i % 3 == 1 {
-                    gort_runtime::yield_now();
-                }
-                let want = if i % 2 == 0 {
-                    r.pd.poll_set_deadline(-1, Mode::Read);
-                    PollError::Timeout
-                } else {
-                    r.pd.poll_unblock();
-                    PollError::Closing
-                };
-                assert_eq!(waiter.join().unwrap(), Err(want), "iteration {i}");
+    let _w = watchdog::start(
+        "deadline_and_close_racing_a_starting_wait_are_never_missed",
+        Duration::from_secs(300),
+    );
+    runtime(2).block_on(|| {
+        for i in 0..2000 {
+            let (r, _w) = pipe();
+            let r = Arc::new(Polled::open(r));
+            let r2 = r.clone();
+            let waiter = gort_runtime::spawn(move || {
+                let mut buf = [0u8; 1];
+                r2.read(&mut buf)
+            });
+            if i % 3 == 1 {
+                gort_runtime::yield_now();
             }
-        })
+            let want = if i % 2 == 0 {
+                r.pd.poll_set_deadline(-1, Mode::Read);
+                PollError::Timeout
+            } else {
+                r.pd.poll_unblock();
+                PollError::Closing
+            };
+            assert_eq!(waiter.join().unwrap(), Err(want), "iteration {i}");
+        }
     });
 }

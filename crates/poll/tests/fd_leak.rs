@@ -6,6 +6,9 @@ use gort_poll::FD;
 use gort_runtime::Runtime;
 use rustix::pipe::{PipeFlags, pipe_with};
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
@@ -23,6 +26,10 @@ fn cycle() {
 
 #[test]
 fn ten_thousand_open_close_cycles_leak_nothing() {
+    let _w = watchdog::start(
+        "ten_thousand_open_close_cycles_leak_nothing",
+        watchdog::LIMIT,
+    );
     let rt = Runtime::builder()
         .procs(2)
         .netpoll(Arc::new(gort_netpoll::Poller::new().unwrap()))

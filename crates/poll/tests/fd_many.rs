@@ -14,11 +14,11 @@
 //! keeps pipes proper covered, at the 8,000 descriptors one process allows
 //! beside the rest.
 
-use std::io::{IoSlice, IoSliceMut, Write};
+use std::io::{IoSlice, IoSliceMut};
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, mpsc};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use gort_poll::FD;
@@ -31,48 +31,8 @@ use rustix::net::{
 mod common;
 use common::{pipe, rt};
 
-/// Fails the test (instead of hanging it) if `f` takes longer than `limit`:
-/// a lost wake-up would otherwise block forever.
-fn within<T: Send + 'static>(
-    limit: Duration,
-    what: &str,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    within_or(limit, what, || {}, f)
-}
-
-/// [`within`], running `on_timeout` (e.g. killing a child process) before
-/// it aborts.
-fn within_or<T: Send + 'static>(
-    limit: Duration,
-    what: &str,
-    on_timeout: impl FnOnce(),
-    f: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    let (tx, rx) = mpsc::channel();
-    let worker = std::thread::spawn(move || {
-        let r = f();
-        let _ = tx.send(());
-        r
-    });
-    match rx.recv_timeout(limit) {
-        Ok(()) => worker.join().unwrap(),
-        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
-            Ok(_) => unreachable!("sent nothing yet returned"),
-            Err(p) => std::panic::resume_unwind(p),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            // Straight to stderr: libtest's capture of `eprintln!` would
-            // die with the process unprinted.
-            let _ = writeln!(
-                std::io::stderr(),
-                "{what}: not done after {limit:?}: lost wake-up?"
-            );
-            on_timeout();
-            std::process::abort();
-        }
-    }
-}
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
 
 /// Serializes the tests that each need thousands of descriptors, so that
 /// together they stay under `RLIMIT_NOFILE`.
@@ -84,28 +44,27 @@ fn fd_budget() -> MutexGuard<'static, ()> {
 #[test]
 fn thousand_parked_readers_all_wake() {
     let _budget = fd_budget();
-    within(Duration::from_secs(120), "1000 readers", || {
-        rt().block_on(|| {
-            const N: usize = 1000;
-            let mut writers = Vec::with_capacity(N);
-            let mut readers = Vec::with_capacity(N);
-            for i in 0..N {
-                let (r, w) = pipe();
-                writers.push(w);
-                readers.push(gort_runtime::spawn(move || {
-                    let mut b = [0u8; 8];
-                    let n = r.read(&mut b).unwrap();
-                    assert_eq!(&b[..n], &(i as u64).to_le_bytes()[..n]);
-                    n
-                }));
-            }
-            gort_runtime::time::sleep(Duration::from_millis(20));
-            for (i, w) in writers.iter().enumerate() {
-                assert_eq!(w.write(&(i as u64).to_le_bytes()).unwrap(), 8);
-            }
-            let total: usize = readers.into_iter().map(|h| h.join().unwrap()).sum();
-            assert_eq!(total, N * 8);
-        })
+    let _w = watchdog::start("thousand_parked_readers_all_wake", Duration::from_secs(120));
+    rt().block_on(|| {
+        const N: usize = 1000;
+        let mut writers = Vec::with_capacity(N);
+        let mut readers = Vec::with_capacity(N);
+        for i in 0..N {
+            let (r, w) = pipe();
+            writers.push(w);
+            readers.push(gort_runtime::spawn(move || {
+                let mut b = [0u8; 8];
+                let n = r.read(&mut b).unwrap();
+                assert_eq!(&b[..n], &(i as u64).to_le_bytes()[..n]);
+                n
+            }));
+        }
+        gort_runtime::time::sleep(Duration::from_millis(20));
+        for (i, w) in writers.iter().enumerate() {
+            assert_eq!(w.write(&(i as u64).to_le_bytes()).unwrap(), 8);
+        }
+        let total: usize = readers.into_iter().map(|h| h.join().unwrap()).sum();
+        assert_eq!(total, N * 8);
     });
 }
 
@@ -117,36 +76,38 @@ fn thousands_of_pipes_ping_pong_without_lost_wakeups() {
     const PAIRS: usize = 2000;
     const ROUNDS: u32 = 100;
     let _budget = fd_budget();
-    within(Duration::from_secs(300), "ping-pong", || {
-        rt().block_on(|| {
-            let mut clients = Vec::with_capacity(PAIRS);
-            for _ in 0..PAIRS {
-                let (ping_r, ping_w) = pipe();
-                let (pong_r, pong_w) = pipe();
-                // Echo server: returns each number plus one.
-                gort_runtime::spawn(move || {
-                    let mut b = [0u8; 4];
-                    for _ in 0..ROUNDS {
-                        read_full(&ping_r, &mut b);
-                        let v = u32::from_le_bytes(b) + 1;
-                        assert_eq!(pong_w.write(&v.to_le_bytes()).unwrap(), 4);
-                    }
-                });
-                clients.push(gort_runtime::spawn(move || {
-                    let mut b = [0u8; 4];
-                    let mut v = 0u32;
-                    for _ in 0..ROUNDS {
-                        assert_eq!(ping_w.write(&v.to_le_bytes()).unwrap(), 4);
-                        read_full(&pong_r, &mut b);
-                        v = u32::from_le_bytes(b);
-                    }
-                    v
-                }));
-            }
-            for c in clients {
-                assert_eq!(c.join().unwrap(), ROUNDS);
-            }
-        })
+    let _w = watchdog::start(
+        "thousands_of_pipes_ping_pong_without_lost_wakeups",
+        Duration::from_secs(300),
+    );
+    rt().block_on(|| {
+        let mut clients = Vec::with_capacity(PAIRS);
+        for _ in 0..PAIRS {
+            let (ping_r, ping_w) = pipe();
+            let (pong_r, pong_w) = pipe();
+            // Echo server: returns each number plus one.
+            gort_runtime::spawn(move || {
+                let mut b = [0u8; 4];
+                for _ in 0..ROUNDS {
+                    read_full(&ping_r, &mut b);
+                    let v = u32::from_le_bytes(b) + 1;
+                    assert_eq!(pong_w.write(&v.to_le_bytes()).unwrap(), 4);
+                }
+            });
+            clients.push(gort_runtime::spawn(move || {
+                let mut b = [0u8; 4];
+                let mut v = 0u32;
+                for _ in 0..ROUNDS {
+                    assert_eq!(ping_w.write(&v.to_le_bytes()).unwrap(), 4);
+                    read_full(&pong_r, &mut b);
+                    v = u32::from_le_bytes(b);
+                }
+                v
+            }));
+        }
+        for c in clients {
+            assert_eq!(c.join().unwrap(), ROUNDS);
+        }
     });
 }
 
@@ -183,6 +144,7 @@ fn ten_thousand_socket_pairs_across_two_processes_without_lost_wakeups() {
         return echo_child();
     }
     let _budget = fd_budget();
+    let watchdog = watchdog::start(TEN_K_TEST, TEN_K_LIMIT);
     let limit = gort_poll::raise_nofile_limit().unwrap();
     if limit < SOCK_PAIRS as u64 + HEADROOM {
         eprintln!(
@@ -211,42 +173,34 @@ fn ten_thousand_socket_pairs_across_two_processes_without_lost_wakeups() {
     let child = Arc::new(Mutex::new(child));
     // Kills and reaps the child if the test fails before it has exited.
     let _reaper = KillOnDrop(Arc::clone(&child));
-    let on_timeout = {
-        let child = Arc::clone(&child);
-        move || kill_and_reap(&child)
-    };
-    let (status, failed) = within_or(
-        TEN_K_LIMIT,
-        "10k socket pairs (parent)",
-        on_timeout,
-        move || {
-            let mine = send_peer_ends(&ctl);
-            drop(ctl);
-            let failed = rt().block_on(move || {
-                let pingers: Vec<_> = mine
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, end)| {
-                        let fd = FD::new(end, "unix", true).unwrap();
-                        assert!(fd.pollable(), "{:?}", fd.init_error());
-                        gort_runtime::spawn(move || -> Result<(), String> {
-                            let mut echo = [0u8; 8];
-                            for round in 0..SOCK_ROUNDS {
-                                let sent = ((i as u64) << 32 | u64::from(round)).to_le_bytes();
-                                try_write_read(&fd, &sent, &mut echo)
-                                    .map_err(|e| format!("pair {i}, round {round}: {e}"))?;
-                                assert_eq!(echo, sent, "pair {i}, round {round}: wrong echo");
-                            }
-                            // Dropping `fd` closes our end: the child sees EOF.
-                            Ok(())
-                        })
-                    })
-                    .collect();
-                failures(pingers)
-            });
-            (wait_exit(&child), failed)
-        },
-    );
+    // The child would outlive a hung parent.
+    let reaped = Arc::clone(&child);
+    watchdog.on_expiry(move || kill_and_reap(&reaped));
+    let mine = send_peer_ends(&ctl);
+    drop(ctl);
+    let failed = rt().block_on(move || {
+        let pingers: Vec<_> = mine
+            .into_iter()
+            .enumerate()
+            .map(|(i, end)| {
+                let fd = FD::new(end, "unix", true).unwrap();
+                assert!(fd.pollable(), "{:?}", fd.init_error());
+                gort_runtime::spawn(move || -> Result<(), String> {
+                    let mut echo = [0u8; 8];
+                    for round in 0..SOCK_ROUNDS {
+                        let sent = ((i as u64) << 32 | u64::from(round)).to_le_bytes();
+                        try_write_read(&fd, &sent, &mut echo)
+                            .map_err(|e| format!("pair {i}, round {round}: {e}"))?;
+                        assert_eq!(echo, sent, "pair {i}, round {round}: wrong echo");
+                    }
+                    // Dropping `fd` closes our end: the child sees EOF.
+                    Ok(())
+                })
+            })
+            .collect();
+        failures(pingers)
+    });
+    let status = wait_exit(&child);
     assert!(status.success(), "echo child: {status}");
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
@@ -260,30 +214,29 @@ fn echo_child() {
         limit >= SOCK_PAIRS as u64 + HEADROOM,
         "child: RLIMIT_NOFILE {limit}"
     );
-    within(TEN_K_LIMIT, "10k socket pairs (child)", || {
-        let ends = recv_peer_ends(std::io::stdin().as_fd());
-        rt().block_on(move || {
-            let echoers: Vec<_> = ends
-                .into_iter()
-                .map(|end| {
-                    let fd = FD::new(end, "unix", true).unwrap();
-                    assert!(fd.pollable(), "{:?}", fd.init_error());
-                    gort_runtime::spawn(move || -> Result<(), String> {
-                        let mut b = [0u8; 8];
-                        for round in 0..SOCK_ROUNDS {
-                            try_read_full(&fd, &mut b)
-                                .and_then(|()| try_write_all(&fd, &b))
-                                .map_err(|e| format!("echo, round {round}: {e}"))?;
-                        }
-                        let n = fd.read(&mut b).map_err(|e| format!("echo, at EOF: {e}"))?;
-                        assert_eq!(n, 0, "bytes after the last round");
-                        Ok(())
-                    })
+    let _w = watchdog::start(&format!("{TEN_K_TEST} (child)"), TEN_K_LIMIT);
+    let ends = recv_peer_ends(std::io::stdin().as_fd());
+    rt().block_on(move || {
+        let echoers: Vec<_> = ends
+            .into_iter()
+            .map(|end| {
+                let fd = FD::new(end, "unix", true).unwrap();
+                assert!(fd.pollable(), "{:?}", fd.init_error());
+                gort_runtime::spawn(move || -> Result<(), String> {
+                    let mut b = [0u8; 8];
+                    for round in 0..SOCK_ROUNDS {
+                        try_read_full(&fd, &mut b)
+                            .and_then(|()| try_write_all(&fd, &b))
+                            .map_err(|e| format!("echo, round {round}: {e}"))?;
+                    }
+                    let n = fd.read(&mut b).map_err(|e| format!("echo, at EOF: {e}"))?;
+                    assert_eq!(n, 0, "bytes after the last round");
+                    Ok(())
                 })
-                .collect();
-            let failed = failures(echoers);
-            assert!(failed.is_empty(), "{}", failed.join("\n"));
-        });
+            })
+            .collect();
+        let failed = failures(echoers);
+        assert!(failed.is_empty(), "{}", failed.join("\n"));
     });
 }
 

@@ -20,6 +20,9 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use gort_poll::FdMutex;
 use gort_runtime::{Runtime, spawn, yield_now};
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 fn rt() -> Runtime {
     Runtime::builder().procs(2).build().expect("runtime")
 }
@@ -39,11 +42,13 @@ fn use_each_way(mu: &FdMutex) {
 
 #[test]
 fn mutex_lock() {
+    let _w = watchdog::start("mutex_lock", watchdog::LIMIT);
     use_each_way(&FdMutex::new());
 }
 
 #[test]
 fn mutex_close() {
+    let _w = watchdog::start("mutex_close", watchdog::LIMIT);
     let mu = FdMutex::new();
     assert!(mu.incref_and_close());
 
@@ -56,6 +61,7 @@ fn mutex_close() {
 #[test]
 fn mutex_close_unblock() {
     const READERS: u32 = 4;
+    let _w = watchdog::start("mutex_close_unblock", watchdog::LIMIT);
     rt().block_on(|| {
         let mu = Arc::new(FdMutex::new());
         let failed = Arc::new(AtomicU32::new(0));
@@ -94,6 +100,7 @@ fn mutex_close_unblock() {
 /// on its own, with the message.
 #[test]
 fn mutex_panic() {
+    let _w = watchdog::start("mutex_panic", watchdog::LIMIT);
     fn ensure_panics(f: impl FnOnce()) {
         assert!(catch_unwind(AssertUnwindSafe(f)).is_err(), "does not panic");
     }
@@ -132,24 +139,28 @@ fn mutex_panic() {
 #[test]
 #[should_panic(expected = "inconsistent poll.fdMutex")]
 fn mutex_panic_decref_without_incref() {
+    let _w = watchdog::start("mutex_panic_decref_without_incref", watchdog::LIMIT);
     FdMutex::new().decref();
 }
 
 #[test]
 #[should_panic(expected = "inconsistent poll.fdMutex")]
 fn mutex_panic_read_unlock_without_lock() {
+    let _w = watchdog::start("mutex_panic_read_unlock_without_lock", watchdog::LIMIT);
     FdMutex::new().rwunlock(true);
 }
 
 #[test]
 #[should_panic(expected = "inconsistent poll.fdMutex")]
 fn mutex_panic_write_unlock_without_lock() {
+    let _w = watchdog::start("mutex_panic_write_unlock_without_lock", watchdog::LIMIT);
     FdMutex::new().rwunlock(false);
 }
 
 #[test]
 #[should_panic(expected = "inconsistent poll.fdMutex")]
 fn mutex_panic_double_decref() {
+    let _w = watchdog::start("mutex_panic_double_decref", watchdog::LIMIT);
     let mu = FdMutex::new();
     assert!(mu.incref());
     assert!(!mu.decref());
@@ -159,6 +170,7 @@ fn mutex_panic_double_decref() {
 #[test]
 #[should_panic(expected = "inconsistent poll.fdMutex")]
 fn mutex_panic_double_read_unlock() {
+    let _w = watchdog::start("mutex_panic_double_read_unlock", watchdog::LIMIT);
     let mu = FdMutex::new();
     assert!(mu.rwlock(true));
     assert!(!mu.rwunlock(true));
@@ -168,6 +180,7 @@ fn mutex_panic_double_read_unlock() {
 #[test]
 #[should_panic(expected = "inconsistent poll.fdMutex")]
 fn mutex_panic_double_write_unlock() {
+    let _w = watchdog::start("mutex_panic_double_write_unlock", watchdog::LIMIT);
     let mu = FdMutex::new();
     assert!(mu.rwlock(false));
     assert!(!mu.rwunlock(false));
@@ -178,6 +191,7 @@ fn mutex_panic_double_write_unlock() {
 /// "too many" message, not the "inconsistent" one.
 #[test]
 fn mutex_overflow_panic() {
+    let _w = watchdog::start("mutex_overflow_panic", watchdog::LIMIT);
     let mu = FdMutex::new();
     let payload = catch_unwind(AssertUnwindSafe(|| {
         for _ in 0..1 << 21 {
@@ -214,6 +228,7 @@ fn mutex_overflow_panic() {
 fn mutex_stress() {
     const GOROUTINES: u64 = 4;
     const N: u64 = 50_000;
+    let _w = watchdog::start("mutex_stress", watchdog::LIMIT);
 
     /// Changed only under the matching lock.
     #[derive(Default)]

@@ -12,12 +12,19 @@ use rustix::pipe::{PipeFlags, pipe_with};
 mod common;
 use common::{pipe, rt};
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 fn fd_is_open(n: i32) -> bool {
     std::path::Path::new(&format!("/proc/self/fd/{n}")).exists()
 }
 
 #[test]
 fn read_deadline_fires_then_extended_deadline_reads() {
+    let _w = watchdog::start(
+        "read_deadline_fires_then_extended_deadline_reads",
+        watchdog::LIMIT,
+    );
     rt().block_on(|| {
         let (r, w) = pipe();
         r.set_read_deadline(Some(Instant::now() + Duration::from_millis(20)))
@@ -44,6 +51,7 @@ fn read_deadline_fires_then_extended_deadline_reads() {
 
 #[test]
 fn deadline_set_while_blocked_ends_that_read() {
+    let _w = watchdog::start("deadline_set_while_blocked_ends_that_read", watchdog::LIMIT);
     rt().block_on(|| {
         let (r, _w) = pipe();
         let r = Arc::new(r);
@@ -74,6 +82,7 @@ fn deadline_set_while_blocked_ends_that_read() {
 
 #[test]
 fn write_deadline_on_full_pipe() {
+    let _w = watchdog::start("write_deadline_on_full_pipe", watchdog::LIMIT);
     rt().block_on(|| {
         let (_r, w) = pipe();
         w.set_write_deadline(Some(Instant::now() + Duration::from_millis(20)))
@@ -97,6 +106,10 @@ fn write_deadline_on_full_pipe() {
 
 #[test]
 fn close_wakes_blocked_pipe_read_with_file_closing() {
+    let _w = watchdog::start(
+        "close_wakes_blocked_pipe_read_with_file_closing",
+        watchdog::LIMIT,
+    );
     rt().block_on(|| {
         let (r, _w) = pipe();
         let r = Arc::new(r);
@@ -124,6 +137,7 @@ fn close_wakes_blocked_pipe_read_with_file_closing() {
 /// only then is the descriptor closed.
 #[test]
 fn close_waits_for_in_flight_operation() {
+    let _w = watchdog::start("close_waits_for_in_flight_operation", watchdog::LIMIT);
     rt().block_on(|| {
         let (r, w) = pipe();
         let (gate_r, gate_w) = pipe();
@@ -171,6 +185,7 @@ fn close_waits_for_in_flight_operation() {
 
 #[test]
 fn write_on_full_pipe_parks_until_drained() {
+    let _w = watchdog::start("write_on_full_pipe_parks_until_drained", watchdog::LIMIT);
     rt().block_on(|| {
         let (r, w) = pipe();
         let data: Vec<u8> = (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect();
@@ -190,6 +205,7 @@ fn write_on_full_pipe_parks_until_drained() {
 
 #[test]
 fn writev_delivers_many_slices_in_order() {
+    let _w = watchdog::start("writev_delivers_many_slices_in_order", watchdog::LIMIT);
     rt().block_on(|| {
         let (r, w) = pipe();
         // 3000 slices (more than IOV_MAX), some empty, ~600 KiB in all (more
@@ -215,6 +231,7 @@ fn writev_delivers_many_slices_in_order() {
 
 #[test]
 fn bufreader_reads_lines_in_a_goroutine() {
+    let _w = watchdog::start("bufreader_reads_lines_in_a_goroutine", watchdog::LIMIT);
     rt().block_on(|| {
         let (r, w) = pipe();
         let writer = gort_runtime::spawn(move || {
@@ -240,6 +257,10 @@ fn bufreader_reads_lines_in_a_goroutine() {
 
 #[test]
 fn empty_read_returns_at_once_and_eof_is_zero() {
+    let _w = watchdog::start(
+        "empty_read_returns_at_once_and_eof_is_zero",
+        watchdog::LIMIT,
+    );
     rt().block_on(|| {
         let (r, w) = pipe();
         assert_eq!(r.read(&mut []).unwrap(), 0);
@@ -253,6 +274,7 @@ fn empty_read_returns_at_once_and_eof_is_zero() {
 
 #[test]
 fn regular_file_runs_in_blocking_mode() {
+    let _w = watchdog::start("regular_file_runs_in_blocking_mode", watchdog::LIMIT);
     let path = std::env::temp_dir().join(format!("gort-poll-fd-{}", std::process::id()));
     let file = std::fs::OpenOptions::new()
         .read(true)
@@ -280,6 +302,7 @@ fn regular_file_runs_in_blocking_mode() {
 
 #[test]
 fn unknown_network_is_an_error() {
+    let _w = watchdog::start("unknown_network_is_an_error", watchdog::LIMIT);
     let (r, _w) = pipe_with(PipeFlags::CLOEXEC).unwrap();
     let err = FD::new(r, "carrier-pigeon", true).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
@@ -287,6 +310,7 @@ fn unknown_network_is_an_error() {
 
 #[test]
 fn plain_thread_falls_back_to_poll() {
+    let _w = watchdog::start("plain_thread_falls_back_to_poll", watchdog::LIMIT);
     let rt = rt();
     let (r, w) = rt.block_on(pipe);
     // Outside any goroutine: the read waits on the thread, then gets data.
@@ -311,6 +335,7 @@ fn plain_thread_falls_back_to_poll() {
 /// fail loudly in `destroy`).
 #[test]
 fn close_races_with_reads_and_writes() {
+    let _w = watchdog::start("close_races_with_reads_and_writes", watchdog::LIMIT);
     rt().block_on(|| {
         for round in 0..200u32 {
             let (r, w) = pipe();

@@ -16,6 +16,9 @@ use rustix::net::{
 mod common;
 use common::rt;
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 fn localhost() -> SocketAddrV4 {
     SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)
 }
@@ -63,6 +66,7 @@ fn udp() -> (FD, SocketAddrV4) {
 
 #[test]
 fn accept_then_echo_over_tcp() {
+    let _w = watchdog::start("accept_then_echo_over_tcp", watchdog::LIMIT);
     rt().block_on(|| {
         let (ln, addr) = listener();
         let server = gort_runtime::spawn(move || {
@@ -88,6 +92,10 @@ fn accept_then_echo_over_tcp() {
 
 #[test]
 fn close_wakes_blocked_accept_and_read_with_net_closing() {
+    let _w = watchdog::start(
+        "close_wakes_blocked_accept_and_read_with_net_closing",
+        watchdog::LIMIT,
+    );
     rt().block_on(|| {
         let (ln, addr) = listener();
         let ln = Arc::new(ln);
@@ -125,6 +133,7 @@ fn close_wakes_blocked_accept_and_read_with_net_closing() {
 
 #[test]
 fn accept_deadline() {
+    let _w = watchdog::start("accept_deadline", watchdog::LIMIT);
     rt().block_on(|| {
         let (ln, _) = listener();
         ln.set_deadline(Some(Instant::now() + Duration::from_millis(15)))
@@ -135,6 +144,7 @@ fn accept_deadline() {
 
 #[test]
 fn udp_read_from_write_to() {
+    let _w = watchdog::start("udp_read_from_write_to", watchdog::LIMIT);
     rt().block_on(|| {
         let (a, a_addr) = udp();
         let (b, b_addr) = udp();
@@ -165,6 +175,7 @@ fn udp_read_from_write_to() {
 
 #[test]
 fn write_msg_passes_a_descriptor_to_read_msg() {
+    let _w = watchdog::start("write_msg_passes_a_descriptor_to_read_msg", watchdog::LIMIT);
     rt().block_on(|| {
         let (x, y) = rustix::net::socketpair(
             AddressFamily::UNIX,
@@ -223,6 +234,7 @@ fn write_msg_passes_a_descriptor_to_read_msg() {
 
 #[test]
 fn raw_read_waits_for_readiness() {
+    let _w = watchdog::start("raw_read_waits_for_readiness", watchdog::LIMIT);
     rt().block_on(|| {
         let (ln, addr) = listener();
         let c = dial(addr);

@@ -12,6 +12,9 @@ use rustix::net::{AddressFamily, SocketFlags, SocketType};
 mod common;
 use common::{pipe, rt};
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 fn localhost() -> SocketAddrV4 {
     SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)
 }
@@ -111,6 +114,7 @@ fn no_multicast_here(e: &io::Error) -> bool {
 
 #[test]
 fn tcp_rcvbuf_and_nodelay_round_trip() {
+    let _w = watchdog::start("tcp_rcvbuf_and_nodelay_round_trip", watchdog::LIMIT);
     rt().block_on(|| {
         let (c, s) = tcp_pair();
         // Linux doubles the requested buffer size (bookkeeping overhead) and
@@ -146,6 +150,7 @@ fn tcp_rcvbuf_and_nodelay_round_trip() {
 
 #[test]
 fn so_linger_set_and_cleared() {
+    let _w = watchdog::start("so_linger_set_and_cleared", watchdog::LIMIT);
     rt().block_on(|| {
         let (c, _s) = tcp_pair();
         let on = libc::linger {
@@ -169,6 +174,10 @@ fn so_linger_set_and_cleared() {
 
 #[test]
 fn udp_multicast_ttl_and_loop_by_byte_and_int() {
+    let _w = watchdog::start(
+        "udp_multicast_ttl_and_loop_by_byte_and_int",
+        watchdog::LIMIT,
+    );
     rt().block_on(|| {
         let u = udp();
         u.setsockopt_byte(libc::IPPROTO_IP, libc::IP_MULTICAST_TTL, 7)
@@ -195,6 +204,7 @@ fn udp_multicast_ttl_and_loop_by_byte_and_int() {
 
 #[test]
 fn udp_multicast_interface_by_inet4_addr() {
+    let _w = watchdog::start("udp_multicast_interface_by_inet4_addr", watchdog::LIMIT);
     rt().block_on(|| {
         let u = udp();
         let lo = Ipv4Addr::LOCALHOST.octets();
@@ -218,6 +228,10 @@ fn udp_multicast_interface_by_inet4_addr() {
 #[test]
 fn join_and_leave_multicast_group_on_loopback() {
     const GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 251);
+    let _w = watchdog::start(
+        "join_and_leave_multicast_group_on_loopback",
+        watchdog::LIMIT,
+    );
     rt().block_on(|| {
         let u = udp();
         let group = libc::in_addr {
@@ -261,6 +275,7 @@ fn join_and_leave_multicast_group_on_loopback() {
 
 #[test]
 fn join_ipv6_multicast_group_on_loopback() {
+    let _w = watchdog::start("join_ipv6_multicast_group_on_loopback", watchdog::LIMIT);
     rt().block_on(|| {
         let u = match socket(AddressFamily::INET6, SocketType::DGRAM, "udp6") {
             Ok(u) => u,
@@ -291,6 +306,7 @@ fn join_ipv6_multicast_group_on_loopback() {
 
 #[test]
 fn raw_os_errors_are_returned_unwrapped() {
+    let _w = watchdog::start("raw_os_errors_are_returned_unwrapped", watchdog::LIMIT);
     rt().block_on(|| {
         let u = udp();
         // TCP_NODELAY means nothing to a UDP socket (ENOPROTOOPT).
@@ -311,6 +327,7 @@ fn raw_os_errors_are_returned_unwrapped() {
 
 #[test]
 fn every_sockopt_fails_after_close() {
+    let _w = watchdog::start("every_sockopt_fails_after_close", watchdog::LIMIT);
     rt().block_on(|| {
         let u = udp();
         u.close().unwrap();

@@ -13,6 +13,9 @@ use rustix::net::{AddressFamily, SocketFlags, SocketType};
 mod common;
 use common::rt;
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 /// A connected pair of nonblocking Unix stream sockets, both pollable.
 fn socketpair() -> (FD, FD) {
     let (a, b) = rustix::net::socketpair(
@@ -47,6 +50,7 @@ fn open_fds() -> usize {
 
 #[test]
 fn splice_moves_bytes_between_socket_pairs() {
+    let _w = watchdog::start("splice_moves_bytes_between_socket_pairs", watchdog::LIMIT);
     rt().block_on(|| {
         let (src_w, src) = socketpair();
         let (dst, dst_r) = socketpair();
@@ -64,6 +68,7 @@ fn splice_moves_bytes_between_socket_pairs() {
 
 #[test]
 fn splice_stops_at_remain() {
+    let _w = watchdog::start("splice_stops_at_remain", watchdog::LIMIT);
     rt().block_on(|| {
         let (src_w, src) = socketpair();
         let (dst, dst_r) = socketpair();
@@ -85,6 +90,10 @@ fn splice_stops_at_remain() {
 
 #[test]
 fn splice_waits_for_both_ends_and_keeps_every_byte() {
+    let _w = watchdog::start(
+        "splice_waits_for_both_ends_and_keeps_every_byte",
+        watchdog::LIMIT,
+    );
     // 8 MiB through socket buffers of a few hundred KiB: the drain parks on
     // an empty source and the pump on a full destination many times.
     const LEN: usize = 8 << 20;
@@ -125,6 +134,10 @@ fn splice_waits_for_both_ends_and_keeps_every_byte() {
 
 #[test]
 fn splice_from_an_unspliceable_source_is_not_handled() {
+    let _w = watchdog::start(
+        "splice_from_an_unspliceable_source_is_not_handled",
+        watchdog::LIMIT,
+    );
     rt().block_on(|| {
         // An eventfd has no splice support: the first splice fails with
         // EINVAL and consumes nothing.
@@ -148,6 +161,10 @@ fn splice_from_an_unspliceable_source_is_not_handled() {
 
 #[test]
 fn splice_outside_the_netpoller_is_not_handled() {
+    let _w = watchdog::start(
+        "splice_outside_the_netpoller_is_not_handled",
+        watchdog::LIMIT,
+    );
     let (a, b) = rustix::net::socketpair(
         AddressFamily::UNIX,
         SocketType::STREAM,
@@ -164,6 +181,10 @@ fn splice_outside_the_netpoller_is_not_handled() {
 
 #[test]
 fn splice_reports_a_closed_source_or_destination() {
+    let _w = watchdog::start(
+        "splice_reports_a_closed_source_or_destination",
+        watchdog::LIMIT,
+    );
     rt().block_on(|| {
         let (src_w, src) = socketpair();
         let (dst, _dst_r) = socketpair();
@@ -186,6 +207,7 @@ fn splice_reports_a_closed_source_or_destination() {
 
 #[test]
 fn close_wakes_a_parked_splice() {
+    let _w = watchdog::start("close_wakes_a_parked_splice", watchdog::LIMIT);
     rt().block_on(|| {
         let (_src_w, src) = socketpair();
         let (dst, _dst_r) = socketpair();
@@ -206,6 +228,7 @@ fn close_wakes_a_parked_splice() {
 
 #[test]
 fn pipes_are_reused_not_leaked() {
+    let _w = watchdog::start("pipes_are_reused_not_leaked", watchdog::LIMIT);
     rt().block_on(|| {
         let (src_w, src) = socketpair();
         let (dst, dst_r) = socketpair();
@@ -248,6 +271,10 @@ fn temp_file(data: &[u8]) -> std::fs::File {
 #[test]
 fn send_file_sends_the_rest_of_the_file_and_moves_its_offset() {
     const LEN: usize = 3 << 20;
+    let _w = watchdog::start(
+        "send_file_sends_the_rest_of_the_file_and_moves_its_offset",
+        watchdog::LIMIT,
+    );
     rt().block_on(|| {
         let data = pattern(LEN);
         let mut f = temp_file(&data);
@@ -276,6 +303,7 @@ fn send_file_sends_the_rest_of_the_file_and_moves_its_offset() {
 
 #[test]
 fn send_file_honors_size() {
+    let _w = watchdog::start("send_file_honors_size", watchdog::LIMIT);
     rt().block_on(|| {
         let data = pattern(5000);
         let mut f = temp_file(&data);
@@ -296,6 +324,10 @@ fn send_file_honors_size() {
 
 #[test]
 fn send_file_from_a_pipe_or_to_a_closed_socket_is_not_handled() {
+    let _w = watchdog::start(
+        "send_file_from_a_pipe_or_to_a_closed_socket_is_not_handled",
+        watchdog::LIMIT,
+    );
     rt().block_on(|| {
         let (r, w): (OwnedFd, OwnedFd) =
             std::io::pipe().map(|(r, w)| (r.into(), w.into())).unwrap();

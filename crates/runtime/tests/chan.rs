@@ -11,6 +11,9 @@ use std::time::Duration;
 use gort_runtime::chan::{self, Receiver, SendError, Sender, TryRecvError, TrySendError};
 use gort_runtime::{Runtime, spawn};
 
+#[path = "support/watchdog.rs"]
+mod watchdog;
+
 fn rt(procs: usize) -> Runtime {
     Runtime::builder().procs(procs).build().unwrap()
 }
@@ -24,6 +27,7 @@ fn settle() {
 /// Go's TestChan, at every capacity in 0..=32 (Go: 0..200, 0..20 in -short).
 #[test]
 fn test_chan() {
+    let _w = watchdog::start("test_chan", watchdog::LIMIT);
     rt(4).block_on(|| {
         for cap in 0..=32usize {
             // A receive from an empty channel blocks; try_recv does not.
@@ -180,6 +184,7 @@ fn test_chan() {
 /// a value and is being closed never reports "empty".
 #[test]
 fn test_nonblock_recv_race() {
+    let _w = watchdog::start("test_nonblock_recv_race", watchdog::LIMIT);
     rt(2).block_on(|| {
         for _ in 0..2_000 {
             let (tx, rx) = chan::bounded::<i32>(1);
@@ -200,6 +205,7 @@ fn test_nonblock_recv_race() {
 
 #[test]
 fn close_wakes_every_waiting_receiver() {
+    let _w = watchdog::start("close_wakes_every_waiting_receiver", watchdog::LIMIT);
     rt(2).block_on(|| {
         for cap in [0, 3] {
             let (tx, rx) = chan::bounded::<u32>(cap);
@@ -221,6 +227,10 @@ fn close_wakes_every_waiting_receiver() {
 
 #[test]
 fn close_wakes_every_waiting_sender_with_its_value() {
+    let _w = watchdog::start(
+        "close_wakes_every_waiting_sender_with_its_value",
+        watchdog::LIMIT,
+    );
     rt(2).block_on(|| {
         for cap in [0, 2] {
             let (tx, rx) = chan::bounded::<u32>(cap);
@@ -252,6 +262,10 @@ fn close_wakes_every_waiting_sender_with_its_value() {
 
 #[test]
 fn close_twice_is_harmless_and_send_after_close_fails() {
+    let _w = watchdog::start(
+        "close_twice_is_harmless_and_send_after_close_fails",
+        watchdog::LIMIT,
+    );
     let (tx, rx) = chan::bounded::<String>(1);
     tx.close();
     tx.close();
@@ -265,6 +279,7 @@ fn close_twice_is_harmless_and_send_after_close_fails() {
 
 #[test]
 fn buffered_fifo() {
+    let _w = watchdog::start("buffered_fifo", watchdog::LIMIT);
     rt(2).block_on(|| {
         let (tx, rx) = chan::bounded::<u32>(8);
         let h = spawn(move || {
@@ -287,6 +302,7 @@ fn buffered_fifo() {
 
 #[test]
 fn try_ops_on_full_empty_and_closed() {
+    let _w = watchdog::start("try_ops_on_full_empty_and_closed", watchdog::LIMIT);
     for cap in [0, 1, 4] {
         let (tx, rx) = chan::bounded::<u8>(cap);
         assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
@@ -311,6 +327,10 @@ fn try_ops_on_full_empty_and_closed() {
 
 #[test]
 fn for_loop_ends_when_the_last_sender_is_dropped() {
+    let _w = watchdog::start(
+        "for_loop_ends_when_the_last_sender_is_dropped",
+        watchdog::LIMIT,
+    );
     let got = rt(2).block_on(|| {
         let (tx, rx) = chan::bounded::<u64>(0);
         for k in 0..4 {
@@ -335,6 +355,10 @@ fn for_loop_ends_when_the_last_sender_is_dropped() {
 
 #[test]
 fn dropping_the_last_receiver_fails_blocked_and_later_sends() {
+    let _w = watchdog::start(
+        "dropping_the_last_receiver_fails_blocked_and_later_sends",
+        watchdog::LIMIT,
+    );
     rt(2).block_on(|| {
         let (tx, rx) = chan::bounded::<u32>(1);
         tx.send(1).unwrap();
@@ -379,6 +403,7 @@ impl Drop for Counted {
 /// channel), with a count of live values: every value is dropped once.
 #[test]
 fn test_chan_send_interface_drop_accounting() {
+    let _w = watchdog::start("test_chan_send_interface_drop_accounting", watchdog::LIMIT);
     let live = Arc::new(AtomicUsize::new(0));
     {
         let live = live.clone();
@@ -446,6 +471,7 @@ fn test_chan_send_interface_drop_accounting() {
 /// thread blocks its thread, the goroutine parks.
 #[test]
 fn plain_thread_talks_to_a_goroutine() {
+    let _w = watchdog::start("plain_thread_talks_to_a_goroutine", watchdog::LIMIT);
     let rt = rt(2);
     let (req_tx, req_rx) = chan::bounded::<u64>(0);
     let (resp_tx, resp_rx) = chan::bounded::<u64>(0);
@@ -472,6 +498,7 @@ fn plain_thread_talks_to_a_goroutine() {
 /// send wakes a parked goroutine, with buffered channels too.
 #[test]
 fn threads_and_goroutines_wake_each_other() {
+    let _w = watchdog::start("threads_and_goroutines_wake_each_other", watchdog::LIMIT);
     let rt = rt(2);
     for cap in [0, 1, 16] {
         let (tx, rx): (Sender<u32>, Receiver<u32>) = chan::bounded(cap);
@@ -487,6 +514,7 @@ fn threads_and_goroutines_wake_each_other() {
 
 #[test]
 fn debug_and_display() {
+    let _w = watchdog::start("debug_and_display", watchdog::LIMIT);
     let (tx, rx) = chan::bounded::<std::cell::Cell<u8>>(2); // T is not Debug
     assert_eq!(format!("{tx:?}"), "Sender { len: 0, cap: 2, .. }");
     assert_eq!(format!("{rx:?}"), "Receiver { len: 0, cap: 2, .. }");

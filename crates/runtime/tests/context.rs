@@ -7,10 +7,14 @@ use std::time::{Duration, Instant};
 
 use gort_runtime::context::{self, ContextError};
 
+#[path = "support/watchdog.rs"]
+mod watchdog;
+
 const MS: Duration = Duration::from_millis(1);
 
 #[test]
 fn background_is_never_done() {
+    let _w = watchdog::start("background_is_never_done", watchdog::LIMIT);
     gort_runtime::run(|| {
         let bg = context::background();
         assert_eq!(bg.err(), None);
@@ -24,6 +28,7 @@ fn background_is_never_done() {
 
 #[test]
 fn cancel_reaches_descendants_not_ancestors() {
+    let _w = watchdog::start("cancel_reaches_descendants_not_ancestors", watchdog::LIMIT);
     // Go's TestWithCancel and TestChildFinishesFirst.
     gort_runtime::run(|| {
         let (parent, cancel_parent) = context::with_cancel(&context::background());
@@ -53,6 +58,7 @@ fn cancel_reaches_descendants_not_ancestors() {
 
 #[test]
 fn cancel_wakes_every_waiting_goroutine() {
+    let _w = watchdog::start("cancel_wakes_every_waiting_goroutine", watchdog::LIMIT);
     gort_runtime::run(|| {
         let (ctx, cancel) = context::with_cancel(&context::background());
         let waiters: Vec<_> = (0..50)
@@ -74,6 +80,7 @@ fn cancel_wakes_every_waiting_goroutine() {
 
 #[test]
 fn timeout_fires_deadline_exceeded() {
+    let _w = watchdog::start("timeout_fires_deadline_exceeded", watchdog::LIMIT);
     // Go's TestWithTimeout / testDeadline.
     gort_runtime::run(|| {
         let start = Instant::now();
@@ -91,6 +98,7 @@ fn timeout_fires_deadline_exceeded() {
 
 #[test]
 fn the_earlier_deadline_wins() {
+    let _w = watchdog::start("the_earlier_deadline_wins", watchdog::LIMIT);
     gort_runtime::run(|| {
         let (parent, _c) = context::with_timeout(&context::background(), 10 * MS);
         let (child, _c2) = context::with_timeout(&parent, Duration::from_secs(3600));
@@ -108,6 +116,10 @@ fn the_earlier_deadline_wins() {
 
 #[test]
 fn a_deadline_in_the_past_is_already_exceeded() {
+    let _w = watchdog::start(
+        "a_deadline_in_the_past_is_already_exceeded",
+        watchdog::LIMIT,
+    );
     gort_runtime::run(|| {
         let (ctx, _c) = context::with_deadline(&context::background(), Instant::now() - MS);
         assert_eq!(ctx.err(), Some(ContextError::DeadlineExceeded));
@@ -116,6 +128,7 @@ fn a_deadline_in_the_past_is_already_exceeded() {
 
 #[test]
 fn cancel_before_the_deadline_says_canceled() {
+    let _w = watchdog::start("cancel_before_the_deadline_says_canceled", watchdog::LIMIT);
     gort_runtime::run(|| {
         let (ctx, cancel) = context::with_timeout(&context::background(), 20 * MS);
         cancel.cancel();
@@ -127,6 +140,7 @@ fn cancel_before_the_deadline_says_canceled() {
 
 #[test]
 fn values_are_found_up_the_chain() {
+    let _w = watchdog::start("values_are_found_up_the_chain", watchdog::LIMIT);
     // Go's TestValues.
     #[derive(PartialEq)]
     struct K1;
@@ -158,6 +172,7 @@ fn values_are_found_up_the_chain() {
 
 #[test]
 fn done_is_a_select_case() {
+    let _w = watchdog::start("done_is_a_select_case", watchdog::LIMIT);
     gort_runtime::run(|| {
         let (ctx, cancel) = context::with_cancel(&context::background());
         let (_tx, work) = gort_runtime::chan::bounded::<u32>(0);
@@ -175,6 +190,7 @@ fn done_is_a_select_case() {
 
 #[test]
 fn deadlines_work_from_plain_threads() {
+    let _w = watchdog::start("deadlines_work_from_plain_threads", watchdog::LIMIT);
     let (ctx, _c) = context::with_timeout(&context::background(), 5 * MS);
     assert_eq!(ctx.done().recv(), None);
     assert_eq!(ctx.err(), Some(ContextError::DeadlineExceeded));

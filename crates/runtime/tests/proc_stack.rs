@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 use gort_runtime::{Runtime, semacquire, semrelease, spawn};
 
+#[path = "support/watchdog.rs"]
+mod watchdog;
+
 const CHILD_ENV: &str = "GORT_TEST_STACK_CHILD";
 
 /// Recurses until `limit` (never reached in practice: the stack ends first).
@@ -38,6 +41,7 @@ fn overflow_child() {
 
 #[test]
 fn stack_overflow_is_reported_and_aborts() {
+    let _w = watchdog::start("stack_overflow_is_reported_and_aborts", watchdog::LIMIT);
     if std::env::var_os(CHILD_ENV).is_some() {
         overflow_child();
         return;
@@ -95,6 +99,7 @@ fn map_count() -> usize {
 #[test]
 fn hundred_thousand_parked_goroutines() {
     const N: u32 = 100_000;
+    let _w = watchdog::start("hundred_thousand_parked_goroutines", watchdog::LIMIT);
     let rt = Runtime::builder().procs(2).build().unwrap();
     let (rss, maps) = rt.block_on(|| {
         let sem = Arc::new(AtomicU32::new(0));

@@ -10,6 +10,9 @@ use std::time::Duration;
 use gort_runtime::chan::{self, Receiver, SendError, Sender};
 use gort_runtime::{Runtime, select, spawn};
 
+#[path = "support/watchdog.rs"]
+mod watchdog;
+
 fn rt(procs: usize) -> Runtime {
     Runtime::builder().procs(procs).build().unwrap()
 }
@@ -19,6 +22,7 @@ fn rt(procs: usize) -> Runtime {
 #[test]
 fn test_select_fairness() {
     const TRIALS: usize = 10_000;
+    let _w = watchdog::start("test_select_fairness", watchdog::LIMIT);
     let (cnt1, cnt2) = rt(2).block_on(|| {
         let (c1tx, c1) = chan::bounded::<u8>(TRIALS + 1);
         let (c2tx, c2) = chan::bounded::<u8>(TRIALS + 1);
@@ -73,6 +77,7 @@ fn test_select_fairness() {
 /// goroutine receives its own value.
 #[test]
 fn test_self_select() {
+    let _w = watchdog::start("test_self_select", watchdog::LIMIT);
     rt(2).block_on(|| {
         for cap in [0, 10] {
             let (tx, rx) = chan::bounded::<usize>(cap);
@@ -111,6 +116,7 @@ fn test_self_select() {
 /// that channel is the one woken.
 #[test]
 fn test_select_duplicate_channel() {
+    let _w = watchdog::start("test_select_duplicate_channel", watchdog::LIMIT);
     rt(2).block_on(|| {
         let (ctx, c) = chan::bounded::<i32>(0);
         let (dtx, d) = chan::bounded::<i32>(0);
@@ -143,6 +149,7 @@ fn test_select_duplicate_channel() {
 /// and one being closed, never takes the default.
 #[test]
 fn test_nonblock_select_race() {
+    let _w = watchdog::start("test_nonblock_select_race", watchdog::LIMIT);
     rt(2).block_on(|| {
         for _ in 0..2_000 {
             let (c1tx, c1) = chan::bounded::<i32>(1);
@@ -165,6 +172,7 @@ fn test_nonblock_select_race() {
 /// channel that is then closed.
 #[test]
 fn test_nonblock_select_race2() {
+    let _w = watchdog::start("test_nonblock_select_race2", watchdog::LIMIT);
     rt(2).block_on(|| {
         for _ in 0..2_000 {
             let (c1tx, c1) = chan::bounded::<i32>(1);
@@ -191,6 +199,7 @@ fn test_nonblock_select_race2() {
 #[test]
 fn test_select_stress() {
     const N: u64 = 10_000;
+    let _w = watchdog::start("test_select_stress", watchdog::LIMIT);
     let (count, sum) = rt(4).block_on(|| {
         let chans: Vec<(Sender<u64>, Receiver<u64>)> =
             [0, 0, 2, 3].into_iter().map(chan::bounded).collect();
@@ -274,6 +283,7 @@ fn test_select_stress() {
 /// one case fires, and the other value is still there afterwards.
 #[test]
 fn exactly_one_case_fires() {
+    let _w = watchdog::start("exactly_one_case_fires", watchdog::LIMIT);
     rt(2).block_on(|| {
         for round in 0..2_000u32 {
             let (atx, a) = chan::bounded::<u32>(0);
@@ -301,6 +311,10 @@ fn exactly_one_case_fires() {
 
 #[test]
 fn send_case_on_a_closed_channel_fires_with_the_value() {
+    let _w = watchdog::start(
+        "send_case_on_a_closed_channel_fires_with_the_value",
+        watchdog::LIMIT,
+    );
     let (tx, rx) = chan::bounded::<String>(0);
     drop(rx);
     let r = select! {
@@ -311,6 +325,7 @@ fn send_case_on_a_closed_channel_fires_with_the_value() {
 
 #[test]
 fn select_wakes_on_close() {
+    let _w = watchdog::start("select_wakes_on_close", watchdog::LIMIT);
     rt(2).block_on(|| {
         let (atx, a) = chan::bounded::<u8>(0);
         let (btx, b) = chan::bounded::<u8>(0);
@@ -329,6 +344,7 @@ fn select_wakes_on_close() {
 
 #[test]
 fn default_runs_when_nothing_is_ready() {
+    let _w = watchdog::start("default_runs_when_nothing_is_ready", watchdog::LIMIT);
     let (tx, rx) = chan::bounded::<u8>(0);
     let (_keep, other) = chan::bounded::<u8>(0);
     for _ in 0..100 {
@@ -348,6 +364,7 @@ fn default_runs_when_nothing_is_ready() {
 /// loop around the select; more cases than fit in selectgo's stack buffers.
 #[test]
 fn macro_syntax_and_many_cases() {
+    let _w = watchdog::start("macro_syntax_and_many_cases", watchdog::LIMIT);
     rt(2).block_on(|| {
         let chans: Vec<_> = (0..12).map(|_| chan::bounded::<usize>(1)).collect();
         let r: Vec<&Receiver<usize>> = chans.iter().map(|(_, r)| r).collect();
@@ -393,6 +410,7 @@ fn macro_syntax_and_many_cases() {
 /// A select in a plain OS thread blocks the thread until a goroutine sends.
 #[test]
 fn select_in_a_plain_thread() {
+    let _w = watchdog::start("select_in_a_plain_thread", watchdog::LIMIT);
     let rt = rt(2);
     let (atx, a) = chan::bounded::<u32>(0);
     let (btx, b) = chan::bounded::<u32>(0);

@@ -8,6 +8,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use gort_runtime::{Runtime, semacquire, semrelease, spawn, yield_now};
 
+#[path = "support/watchdog.rs"]
+mod watchdog;
+
 struct Shared {
     sem: AtomicU32,
     counter: UnsafeCell<u64>,
@@ -17,6 +20,7 @@ unsafe impl Sync for Shared {}
 
 #[test]
 fn semaphore_as_mutex_loses_no_updates() {
+    let _w = watchdog::start("semaphore_as_mutex_loses_no_updates", watchdog::LIMIT);
     let rt = Runtime::builder().procs(2).build().unwrap();
     let total = rt.block_on(|| {
         let s = Arc::new(Shared {
@@ -50,6 +54,10 @@ fn semaphore_as_mutex_loses_no_updates() {
 
 #[test]
 fn goroutines_and_threads_wait_on_one_semaphore() {
+    let _w = watchdog::start(
+        "goroutines_and_threads_wait_on_one_semaphore",
+        watchdog::LIMIT,
+    );
     let rt = Runtime::builder().procs(2).build().unwrap();
     let sem = Arc::new(AtomicU32::new(0));
     let got = Arc::new(AtomicU32::new(0));

@@ -8,8 +8,14 @@
 //! Tests in this binary share one process and run in parallel, so each
 //! test uses signals no other test touches. Every wait is bounded by
 //! [`LIMIT`].
+//!
+//! The child halves do not inherit their signal dispositions: `nohup`, a
+//! background job or a CI runner may start the suite with SIGINT or SIGTERM
+//! ignored, and a signal ignored at start stays ignored after `reset` (as in
+//! Go). [`run_child`] gives the signals they raise their default action
+//! before the child starts.
 
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -20,6 +26,9 @@ use gort_runtime::signal::{
 };
 use gort_runtime::time::after;
 use gort_runtime::{select, spawn};
+
+#[path = "support/watchdog.rs"]
+mod watchdog;
 
 /// The bound on every wait.
 const LIMIT: Duration = Duration::from_secs(10);
@@ -46,6 +55,7 @@ fn recv_within_limit(n: &Notify) -> Option<Signal> {
 
 #[test]
 fn notify_wakes_a_parked_goroutine() {
+    let _w = watchdog::start("notify_wakes_a_parked_goroutine", watchdog::LIMIT);
     gort_runtime::run(|| {
         let sigs = signal::notify(&[SIGUSR1]).unwrap();
         let waiter = spawn(move || sigs.c.recv());
@@ -58,6 +68,7 @@ fn notify_wakes_a_parked_goroutine() {
 
 #[test]
 fn select_takes_a_signal_or_times_out() {
+    let _w = watchdog::start("select_takes_a_signal_or_times_out", watchdog::LIMIT);
     gort_runtime::run(|| {
         let sigs = signal::notify(&[SIGHUP]).unwrap();
         // Nothing sent yet: the timer wins.
@@ -74,6 +85,7 @@ fn select_takes_a_signal_or_times_out() {
 
 #[test]
 fn every_subscriber_gets_its_own_copy() {
+    let _w = watchdog::start("every_subscriber_gets_its_own_copy", watchdog::LIMIT);
     gort_runtime::run(|| {
         let a = signal::notify(&[SIGUSR2]).unwrap();
         let b = signal::notify(&[SIGUSR2]).unwrap();
@@ -96,6 +108,10 @@ fn every_subscriber_gets_its_own_copy() {
 
 #[test]
 fn a_full_channel_loses_the_signal_and_others_still_get_theirs() {
+    let _w = watchdog::start(
+        "a_full_channel_loses_the_signal_and_others_still_get_theirs",
+        watchdog::LIMIT,
+    );
     gort_runtime::run(|| {
         // Both default to "ignore", so a stray delivery is harmless.
         let full = signal::notify(&[SIGWINCH, SIGURG]).unwrap();
@@ -127,6 +143,7 @@ fn a_full_channel_loses_the_signal_and_others_still_get_theirs() {
 
 #[test]
 fn a_plain_thread_without_a_runtime_can_wait() {
+    let _w = watchdog::start("a_plain_thread_without_a_runtime_can_wait", watchdog::LIMIT);
     let sig = Signal::from_raw(libc::SIGRTMIN() + 1).unwrap();
     let sigs = signal::notify(&[sig]).unwrap();
     let t = std::thread::spawn(move || sigs.c.recv());
@@ -138,6 +155,10 @@ fn a_plain_thread_without_a_runtime_can_wait() {
 
 #[test]
 fn subscriptions_come_and_go_under_a_stream_of_signals() {
+    let _w = watchdog::start(
+        "subscriptions_come_and_go_under_a_stream_of_signals",
+        watchdog::LIMIT,
+    );
     // One subscription holds the signal throughout (its default action
     // would kill the test); others start and stop while a thread keeps
     // sending it. Nothing may hang or die, every stopped channel ends
@@ -178,6 +199,7 @@ fn subscriptions_come_and_go_under_a_stream_of_signals() {
 
 #[test]
 fn bad_requests_are_refused_with_a_reason() {
+    let _w = watchdog::start("bad_requests_are_refused_with_a_reason", watchdog::LIMIT);
     let err = |r: std::io::Result<Notify>| r.unwrap_err();
     let e = err(signal::notify(&[]));
     assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
@@ -213,16 +235,45 @@ fn in_child(name: &str) -> bool {
     std::env::var_os(CHILD_ENV).is_some_and(|v| v == name)
 }
 
-/// Runs test `name` of this binary again in a child process. The child
-/// never lives past [`LIMIT`]: it is killed then.
+/// The signals whose default action (death) the child halves check.
+const CHILD_SIGNALS: [Signal; 3] = [SIGINT, SIGTERM, SIGHUP];
+
+/// Runs in the child between fork and exec: [`CHILD_SIGNALS`] get their
+/// default action and nothing is blocked, whatever this process inherited.
+fn default_dispositions() -> std::io::Result<()> {
+    for sig in CHILD_SIGNALS {
+        // SAFETY: signal(2) with a valid, catchable signal number and
+        // SIG_DFL; it is async-signal-safe, so callable after fork.
+        if unsafe { libc::signal(sig.as_raw(), libc::SIG_DFL) } == libc::SIG_ERR {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    let mut none = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+    // SAFETY: sigemptyset initializes the set it is given; sigprocmask reads
+    // that initialized set. Both are async-signal-safe.
+    let rc = unsafe {
+        libc::sigemptyset(none.as_mut_ptr());
+        libc::sigprocmask(libc::SIG_SETMASK, none.as_ptr(), std::ptr::null_mut())
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Runs test `name` of this binary again in a child process, with the
+/// dispositions of [`default_dispositions`]. The child never lives past
+/// [`LIMIT`]: it is killed then.
 fn run_child(name: &str) -> Output {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([name, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, name)
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(std::process::Stdio::piped());
+    // SAFETY: the hook runs in the forked child before exec and calls only
+    // async-signal-safe functions, allocating nothing.
+    unsafe { cmd.pre_exec(default_dispositions) };
+    let mut child = cmd.spawn().unwrap();
     let deadline = Instant::now() + LIMIT;
     while child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {
@@ -243,6 +294,7 @@ fn run_child(name: &str) -> Output {
 #[test]
 fn stop_gives_the_signal_its_default_action_back() {
     const NAME: &str = "stop_gives_the_signal_its_default_action_back";
+    let _w = watchdog::start(NAME, watchdog::LIMIT);
     if in_child(NAME) {
         let sigs = signal::notify(&[SIGTERM]).unwrap();
         raise(SIGTERM); // caught: the process lives on
@@ -263,6 +315,7 @@ fn stop_gives_the_signal_its_default_action_back() {
 #[test]
 fn reset_ends_subscriptions_and_restores_the_default() {
     const NAME: &str = "reset_ends_subscriptions_and_restores_the_default";
+    let _w = watchdog::start(NAME, watchdog::LIMIT);
     if in_child(NAME) {
         gort_runtime::run(|| {
             let both = signal::notify(&[SIGINT, SIGHUP]).unwrap();
@@ -287,6 +340,7 @@ fn reset_ends_subscriptions_and_restores_the_default() {
 #[test]
 fn ignore_survives_the_signal_until_reset() {
     const NAME: &str = "ignore_survives_the_signal_until_reset";
+    let _w = watchdog::start(NAME, watchdog::LIMIT);
     if in_child(NAME) {
         assert!(!signal::ignored(SIGTERM));
         let sigs = signal::notify(&[SIGTERM]).unwrap();

@@ -15,6 +15,9 @@ use gort_runtime::sync::{Cond, Mutex, Once, RawMutex, RwLock, Semaphore, WaitGro
 use gort_runtime::time::sleep;
 use gort_runtime::{Runtime, spawn, yield_now};
 
+#[path = "support/watchdog.rs"]
+mod watchdog;
+
 fn rt(procs: usize) -> Runtime {
     Runtime::builder().procs(procs).build().unwrap()
 }
@@ -101,11 +104,13 @@ fn hammer_mutex(procs: usize) {
 
 #[test]
 fn test_mutex_procs2() {
+    let _w = watchdog::start("test_mutex_procs2", watchdog::LIMIT);
     hammer_mutex(2);
 }
 
 #[test]
 fn test_mutex_procs4() {
+    let _w = watchdog::start("test_mutex_procs4", watchdog::LIMIT);
     hammer_mutex(4);
 }
 
@@ -162,11 +167,13 @@ fn mutex_fairness(procs: usize) {
 
 #[test]
 fn test_mutex_fairness_procs1() {
+    let _w = watchdog::start("test_mutex_fairness_procs1", watchdog::LIMIT);
     mutex_fairness(1);
 }
 
 #[test]
 fn test_mutex_fairness_procs2() {
+    let _w = watchdog::start("test_mutex_fairness_procs2", watchdog::LIMIT);
     mutex_fairness(2);
 }
 
@@ -174,6 +181,7 @@ fn test_mutex_fairness_procs2() {
 /// goroutines park, and no increment is lost.
 #[test]
 fn goroutines_and_a_thread_share_a_mutex() {
+    let _w = watchdog::start("goroutines_and_a_thread_share_a_mutex", watchdog::LIMIT);
     let runtime = rt(2);
     let m = Arc::new(Mutex::new(0u64));
     let thread = {
@@ -210,10 +218,14 @@ fn goroutines_and_a_thread_share_a_mutex() {
 
 /// A goroutine waiting for a mutex that a thread holds parks: with one P,
 /// the main goroutine still runs meanwhile (and is the one that makes the
-/// thread let go). Were the P blocked, nothing would run; the test thread
-/// gives up after 20 s.
+/// thread let go). Were the P blocked, nothing would run, and the watchdog
+/// would fail the test.
 #[test]
 fn waiting_for_a_mutex_parks_the_goroutine_not_the_p() {
+    let _w = watchdog::start(
+        "waiting_for_a_mutex_parks_the_goroutine_not_the_p",
+        watchdog::LIMIT,
+    );
     let m = Arc::new(Mutex::new(Vec::new()));
     let release = Arc::new(Semaphore::new(0));
     let held = Arc::new(Semaphore::new(0));
@@ -226,27 +238,20 @@ fn waiting_for_a_mutex_parks_the_goroutine_not_the_p() {
             g.push("thread");
         })
     };
-    let (done_tx, done_rx) = std::sync::mpsc::channel();
     let m2 = m.clone();
-    std::thread::spawn(move || {
-        rt(1).block_on(move || {
-            held.acquire();
-            let locker = {
-                let m = m2.clone();
-                spawn(move || m.lock().push("goroutine"))
-            };
-            for _ in 0..10 {
-                yield_now(); // the locker runs and waits for the mutex
-            }
-            assert!(!locker.is_finished());
-            release.release();
-            locker.join().unwrap();
-        });
-        done_tx.send(()).unwrap();
+    rt(1).block_on(move || {
+        held.acquire();
+        let locker = {
+            let m = m2.clone();
+            spawn(move || m.lock().push("goroutine"))
+        };
+        for _ in 0..10 {
+            yield_now(); // the locker runs and waits for the mutex
+        }
+        assert!(!locker.is_finished());
+        release.release();
+        locker.join().unwrap();
     });
-    done_rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("the only P was blocked by a goroutine waiting for a mutex");
     thread.join().unwrap();
     assert_eq!(*m.lock(), ["thread", "goroutine"]);
 }
@@ -256,6 +261,7 @@ fn waiting_for_a_mutex_parks_the_goroutine_not_the_p() {
 /// read-modify-write would show in the total).
 #[test]
 fn mutex_stress_across_four_ps() {
+    let _w = watchdog::start("mutex_stress_across_four_ps", watchdog::LIMIT);
     struct Counter {
         mu: RawMutex,
         n: UnsafeCell<u64>,
@@ -300,6 +306,7 @@ fn mutex_stress_across_four_ps() {
 #[test]
 fn guard_unlocks_in_another_goroutine() {
     static M: Mutex<i32> = Mutex::new(1);
+    let _w = watchdog::start("guard_unlocks_in_another_goroutine", watchdog::LIMIT);
     rt(2).block_on(|| {
         let g = M.lock();
         let waiter = spawn(|| *M.lock());
@@ -368,12 +375,14 @@ fn hammer_rwmutex(procs: usize, readers: usize) {
 
 #[test]
 fn test_rwmutex_procs2() {
+    let _w = watchdog::start("test_rwmutex_procs2", watchdog::LIMIT);
     hammer_rwmutex(2, 1);
     hammer_rwmutex(2, 10);
 }
 
 #[test]
 fn test_rwmutex_procs4() {
+    let _w = watchdog::start("test_rwmutex_procs4", watchdog::LIMIT);
     hammer_rwmutex(4, 3);
     hammer_rwmutex(4, 10);
 }
@@ -382,6 +391,7 @@ fn test_rwmutex_procs4() {
 /// wait until all N hold it, which only ends if readers really share it.
 #[test]
 fn test_parallel_readers() {
+    let _w = watchdog::start("test_parallel_readers", watchdog::LIMIT);
     for procs in [1, 2, 4] {
         rt(procs).block_on(|| {
             const N: u32 = 8;
@@ -410,6 +420,7 @@ fn test_parallel_readers() {
 /// it does not get in, so a stream of readers cannot starve the writer.
 #[test]
 fn waiting_writer_blocks_new_readers() {
+    let _w = watchdog::start("waiting_writer_blocks_new_readers", watchdog::LIMIT);
     rt(2).block_on(|| {
         let rw = Arc::new(RwLock::new(0));
         let r = rw.read();
@@ -471,11 +482,13 @@ fn test_waitgroup(procs: usize) {
 
 #[test]
 fn test_waitgroup_procs2() {
+    let _w = watchdog::start("test_waitgroup_procs2", watchdog::LIMIT);
     test_waitgroup(2);
 }
 
 #[test]
 fn test_waitgroup_procs4() {
+    let _w = watchdog::start("test_waitgroup_procs4", watchdog::LIMIT);
     test_waitgroup(4);
 }
 
@@ -483,6 +496,7 @@ fn test_waitgroup_procs4() {
 /// Go's message (a bug in the caller).
 #[test]
 fn test_waitgroup_misuse() {
+    let _w = watchdog::start("test_waitgroup_misuse", watchdog::LIMIT);
     let err = rt(2)
         .block_on(|| {
             spawn(|| {
@@ -506,6 +520,7 @@ fn test_waitgroup_misuse() {
 /// goroutines it starts, and `wait` sees all their work.
 #[test]
 fn test_waitgroup_go() {
+    let _w = watchdog::start("test_waitgroup_go", watchdog::LIMIT);
     rt(2).block_on(|| {
         let wg = Arc::new(WaitGroup::new());
         let sum = Arc::new(AtomicU64::new(0));
@@ -524,6 +539,7 @@ fn test_waitgroup_go() {
 /// A plain thread waits on a group that goroutines finish.
 #[test]
 fn thread_waits_for_goroutines() {
+    let _w = watchdog::start("thread_waits_for_goroutines", watchdog::LIMIT);
     let runtime = rt(2);
     let wg = Arc::new(WaitGroup::new());
     wg.add(10);
@@ -552,6 +568,7 @@ fn thread_waits_for_goroutines() {
 /// call it, and each returns only after it has run.
 #[test]
 fn test_once() {
+    let _w = watchdog::start("test_once", watchdog::LIMIT);
     rt(4).block_on(|| {
         let once = Arc::new(Once::new());
         let calls = Arc::new(AtomicU32::new(0));
@@ -578,6 +595,7 @@ fn test_once() {
 /// Go's `TestOncePanic`: a function that panics counts as run.
 #[test]
 fn test_once_panic() {
+    let _w = watchdog::start("test_once_panic", watchdog::LIMIT);
     rt(2).block_on(|| {
         let once = Arc::new(Once::new());
         let first = {
@@ -596,6 +614,7 @@ fn test_once_panic() {
 /// Go's `TestCondSignal`: each signal wakes exactly one waiter.
 #[test]
 fn test_cond_signal() {
+    let _w = watchdog::start("test_cond_signal", watchdog::LIMIT);
     rt(2).block_on(|| {
         let n = 2;
         let state = Arc::new((Mutex::new(()), Cond::new()));
@@ -640,6 +659,7 @@ fn test_cond_signal() {
 /// broadcast wakes each of them exactly once.
 #[test]
 fn test_cond_broadcast() {
+    let _w = watchdog::start("test_cond_broadcast", watchdog::LIMIT);
     rt(2).block_on(|| {
         let n = 50;
         let state = Arc::new((Mutex::new(false), Cond::new()));
@@ -690,6 +710,7 @@ fn test_cond_broadcast() {
 /// way round.
 #[test]
 fn cond_between_a_thread_and_goroutines() {
+    let _w = watchdog::start("cond_between_a_thread_and_goroutines", watchdog::LIMIT);
     let runtime = rt(2);
     let state = Arc::new((Mutex::new(0u32), Cond::new()));
     let thread = {
@@ -754,10 +775,12 @@ fn semaphore_bounds_concurrency(procs: usize) {
 
 #[test]
 fn semaphore_bounds_concurrency_procs2() {
+    let _w = watchdog::start("semaphore_bounds_concurrency_procs2", watchdog::LIMIT);
     semaphore_bounds_concurrency(2);
 }
 
 #[test]
 fn semaphore_bounds_concurrency_procs4() {
+    let _w = watchdog::start("semaphore_bounds_concurrency_procs4", watchdog::LIMIT);
     semaphore_bounds_concurrency(4);
 }

@@ -8,10 +8,14 @@ use std::time::{Duration, Instant};
 use gort_runtime::chan::TryRecvError;
 use gort_runtime::time::{Ticker, Timer, after, sleep, tick};
 
+#[path = "support/watchdog.rs"]
+mod watchdog;
+
 const MS: Duration = Duration::from_millis(1);
 
 #[test]
 fn timer_delivers_once_after_its_duration() {
+    let _w = watchdog::start("timer_delivers_once_after_its_duration", watchdog::LIMIT);
     gort_runtime::run(|| {
         let start = Instant::now();
         let t = Timer::new(10 * MS);
@@ -26,6 +30,7 @@ fn timer_delivers_once_after_its_duration() {
 
 #[test]
 fn stopped_timers_never_fire() {
+    let _w = watchdog::start("stopped_timers_never_fire", watchdog::LIMIT);
     // Go's TestAfterStop, with many timers.
     gort_runtime::run(|| {
         let timers: Vec<Timer> = (0..200).map(|_| Timer::new(5 * MS)).collect();
@@ -41,6 +46,10 @@ fn stopped_timers_never_fire() {
 
 #[test]
 fn stop_and_reset_discard_a_value_nobody_took() {
+    let _w = watchdog::start(
+        "stop_and_reset_discard_a_value_nobody_took",
+        watchdog::LIMIT,
+    );
     // Go 1.23's guarantee: after Stop or Reset returns, no stale value.
     gort_runtime::run(|| {
         let t = Timer::new(MS);
@@ -59,6 +68,7 @@ fn stop_and_reset_discard_a_value_nobody_took() {
 
 #[test]
 fn reset_moves_an_armed_timer() {
+    let _w = watchdog::start("reset_moves_an_armed_timer", watchdog::LIMIT);
     gort_runtime::run(|| {
         let start = Instant::now();
         let t = Timer::new(Duration::from_secs(3600));
@@ -70,6 +80,7 @@ fn reset_moves_an_armed_timer() {
 
 #[test]
 fn after_delivers_then_closes() {
+    let _w = watchdog::start("after_delivers_then_closes", watchdog::LIMIT);
     gort_runtime::run(|| {
         let start = Instant::now();
         let rx = after(5 * MS);
@@ -81,6 +92,7 @@ fn after_delivers_then_closes() {
 
 #[test]
 fn ticker_ticks_regularly_and_stops() {
+    let _w = watchdog::start("ticker_ticks_regularly_and_stops", watchdog::LIMIT);
     gort_runtime::run(|| {
         let t = Ticker::new(2 * MS);
         let mut last = Instant::now();
@@ -102,6 +114,10 @@ fn ticker_ticks_regularly_and_stops() {
 
 #[test]
 fn slow_reader_loses_ticks_instead_of_queueing_them() {
+    let _w = watchdog::start(
+        "slow_reader_loses_ticks_instead_of_queueing_them",
+        watchdog::LIMIT,
+    );
     // Go's TestTicker: a reader that sleeps through many periods finds one
     // tick waiting, not a backlog.
     gort_runtime::run(|| {
@@ -116,6 +132,7 @@ fn slow_reader_loses_ticks_instead_of_queueing_them() {
 
 #[test]
 fn ticker_reset_changes_the_period() {
+    let _w = watchdog::start("ticker_reset_changes_the_period", watchdog::LIMIT);
     gort_runtime::run(|| {
         let t = Ticker::new(Duration::from_secs(3600));
         t.reset(2 * MS);
@@ -127,6 +144,7 @@ fn ticker_reset_changes_the_period() {
 #[test]
 #[should_panic(expected = "non-positive interval for NewTicker")]
 fn zero_ticker_period_panics_as_in_go() {
+    let _w = watchdog::start("zero_ticker_period_panics_as_in_go", watchdog::LIMIT);
     gort_runtime::run(|| {
         let _ = Ticker::new(Duration::ZERO);
     });
@@ -134,6 +152,7 @@ fn zero_ticker_period_panics_as_in_go() {
 
 #[test]
 fn tick_channel_ticks() {
+    let _w = watchdog::start("tick_channel_ticks", watchdog::LIMIT);
     gort_runtime::run(|| {
         let rx = tick(MS);
         for _ in 0..3 {
@@ -146,6 +165,7 @@ fn tick_channel_ticks() {
 
 #[test]
 fn after_as_a_select_timeout() {
+    let _w = watchdog::start("after_as_a_select_timeout", watchdog::LIMIT);
     gort_runtime::run(|| {
         let (tx, rx) = gort_runtime::chan::bounded::<u32>(0);
         let got = gort_runtime::select! {
@@ -165,6 +185,10 @@ fn after_as_a_select_timeout() {
 
 #[test]
 fn no_stale_value_after_stop_or_reset_even_while_the_timer_fires() {
+    let _w = watchdog::start(
+        "no_stale_value_after_stop_or_reset_even_while_the_timer_fires",
+        watchdog::LIMIT,
+    );
     // Go 1.23's promise, raced: the timer is due just as `stop`/`reset` is
     // called, so its callback is often running on the other P at that
     // moment. Whatever happened, nothing from the old arming may arrive

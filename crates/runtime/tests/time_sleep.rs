@@ -8,12 +8,19 @@ use std::time::{Duration, Instant};
 use gort_runtime::time::sleep;
 use gort_runtime::{Runtime, spawn};
 
+#[path = "support/watchdog.rs"]
+mod watchdog;
+
 /// Sleepers wake in deadline order, and never early. On one P, since each
 /// goroutine resumes on its own thread: across threads the order in which
 /// two wake-ups 15 ms apart are seen also depends on when the OS runs each
 /// thread, which on a loaded machine can take longer than that.
 #[test]
 fn sleepers_wake_in_deadline_order_and_not_early() {
+    let _w = watchdog::start(
+        "sleepers_wake_in_deadline_order_and_not_early",
+        watchdog::LIMIT,
+    );
     let rt = Runtime::builder().procs(1).build().unwrap();
     let order = rt.block_on(|| {
         let order = Arc::new(Mutex::new(Vec::new()));
@@ -43,6 +50,7 @@ fn sleepers_wake_in_deadline_order_and_not_early() {
 /// (bounded generously: this is a liveness check, not a timing one).
 #[test]
 fn thousand_sleepers_all_wake() {
+    let _w = watchdog::start("thousand_sleepers_all_wake", watchdog::LIMIT);
     let rt = Runtime::builder().procs(1).build().unwrap();
     let t = Instant::now();
     rt.block_on(|| {
@@ -58,6 +66,10 @@ fn thousand_sleepers_all_wake() {
 
 #[test]
 fn sleep_outside_a_goroutine_sleeps_the_thread() {
+    let _w = watchdog::start(
+        "sleep_outside_a_goroutine_sleeps_the_thread",
+        watchdog::LIMIT,
+    );
     let t = Instant::now();
     sleep(Duration::from_millis(5));
     assert!(t.elapsed() >= Duration::from_millis(5));
@@ -67,6 +79,7 @@ const CHILD_ENV: &str = "GORT_TEST_SCHEDTRACE_CHILD";
 
 #[test]
 fn schedtrace_prints_sched_lines() {
+    let _w = watchdog::start("schedtrace_prints_sched_lines", watchdog::LIMIT);
     if std::env::var_os(CHILD_ENV).is_some() {
         let rt = Runtime::builder().procs(2).build().unwrap();
         rt.block_on(|| sleep(Duration::from_millis(120)));
@@ -91,6 +104,10 @@ fn schedtrace_prints_sched_lines() {
 #[test]
 fn after_func_runs_once_and_obeys_stop_and_reset() {
     use std::sync::atomic::{AtomicU32, Ordering};
+    let _w = watchdog::start(
+        "after_func_runs_once_and_obeys_stop_and_reset",
+        watchdog::LIMIT,
+    );
     let rt = Runtime::builder().procs(2).build().unwrap();
     rt.block_on(|| {
         let fired = Arc::new(AtomicU32::new(0));
@@ -136,6 +153,10 @@ fn after_func_runs_once_and_obeys_stop_and_reset() {
 /// never before its latest expiry; one pulled earlier fires at the earlier time.
 #[test]
 fn after_func_moved_later_or_earlier_fires_at_the_latest_setting() {
+    let _w = watchdog::start(
+        "after_func_moved_later_or_earlier_fires_at_the_latest_setting",
+        watchdog::LIMIT,
+    );
     let rt = Runtime::builder().procs(1).build().unwrap();
     rt.block_on(|| {
         let fired: Arc<Mutex<Vec<Instant>>> = Arc::default();

@@ -12,6 +12,9 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 
+#[path = "support/watchdog.rs"]
+mod watchdog;
+
 /// Counts events of target `gort::sched` by message.
 struct Counter(&'static Mutex<HashMap<String, usize>>);
 
@@ -47,6 +50,7 @@ impl Subscriber for Counter {
 
 #[test]
 fn scheduler_emits_trace_events() {
+    let _w = watchdog::start("scheduler_emits_trace_events", watchdog::LIMIT);
     let counts: &'static Mutex<HashMap<String, usize>> = Box::leak(Box::default());
     tracing::subscriber::set_global_default(Counter(counts)).unwrap();
 

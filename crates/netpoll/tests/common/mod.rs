@@ -74,17 +74,3 @@ impl Polled {
 pub fn write_now(fd: &OwnedFd, data: &[u8]) {
     assert_eq!(rustix::io::write(fd, data).unwrap(), data.len());
 }
-
-/// Runs `f` on a helper thread and fails the test if it has not finished
-/// within `secs` seconds (a hang guard for tests whose bug is a lost
-/// wake-up; not a timing assertion).
-pub fn within<T: Send + 'static>(secs: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(std::time::Duration::from_secs(secs)) {
-        Ok(v) => v,
-        Err(e) => panic!("test did not finish within {secs} s (lost wake-up?): {e}"),
-    }
-}
