@@ -174,7 +174,7 @@ impl RtTimer {
 }
 
 /// The heap of whichever P the calling M holds, or P 0's when it holds none
-/// (a plain thread, or a goroutine inside `blocking`). Every heap is scanned by
+/// (a plain thread, or a `blocking` helper). Every heap is scanned by
 /// the scheduler, so any choice is correct; the local one is just cheaper.
 fn current_timers(sched: &Sched) -> *const Timers {
     let m = stubs::getm();

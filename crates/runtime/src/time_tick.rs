@@ -38,10 +38,12 @@ pub struct Ticker {
 struct TickerInner {
     /// The runtime timer. `None` once a `tick` channel lost its reader
     /// (taking it breaks the cycle callback → inner → timer → callback).
+    /// The callback holds this lock while it delivers a tick and re-arms,
+    /// so `stop` and `reset` never interleave with a tick in flight.
     raw: Mutex<Option<RawTimer>>,
-    /// The period in nanoseconds and the nanotime of the next tick, both
-    /// changed under `raw`'s lock.
-    beat: Mutex<(i64, i64)>,
+    /// The period in nanoseconds, the nanotime of the next tick, and whether
+    /// the ticker runs (false after `stop`), all changed under `raw`'s lock.
+    beat: Mutex<(i64, i64, bool)>,
 }
 
 /// How the callback holds the ticker: a [`Ticker`] owns it (a weak link,
@@ -63,7 +65,7 @@ impl TickerInner {
         let first = nanotime().saturating_add(period);
         let inner = Arc::new(TickerInner {
             raw: Mutex::new(None),
-            beat: Mutex::new((period, first)),
+            beat: Mutex::new((period, first, true)),
         });
         let hold = if strong {
             Hold::Strong(inner.clone())
@@ -78,12 +80,19 @@ impl TickerInner {
                 },
                 Hold::Strong(i) => i.clone(),
             };
-            if let Err(TrySendError::Closed(_)) = tx.try_send(Instant::now()) {
-                // Nobody can receive any more: stop for good.
-                inner.raw.lock().take();
+            let mut raw = inner.raw.lock();
+            let Some(timer) = raw.as_ref() else { return };
+            if !inner.beat.lock().2 {
+                // Stopped while this firing was on its way: deliver nothing
+                // (Go 1.23's rule: no tick arrives after Stop returns).
                 return;
             }
-            inner.rearm();
+            if let Err(TrySendError::Closed(_)) = tx.try_send(Instant::now()) {
+                // Nobody can receive any more: stop for good.
+                raw.take();
+                return;
+            }
+            inner.rearm(timer);
         });
         raw.reset(first, 0);
         *inner.raw.lock() = Some(raw);
@@ -91,12 +100,10 @@ impl TickerInner {
     }
 
     /// Arms the next tick: the first beat after now (Go's ticker `when`
-    /// advancing by whole periods).
-    fn rearm(&self) {
-        let raw = self.raw.lock();
-        let Some(raw) = raw.as_ref() else { return };
+    /// advancing by whole periods). The caller holds `raw`'s lock.
+    fn rearm(&self, raw: &RawTimer) {
         let mut beat = self.beat.lock();
-        let (period, next) = *beat;
+        let (period, next, _) = *beat;
         let now = nanotime();
         let behind = now.saturating_sub(next).max(0);
         let next = next.saturating_add(period.saturating_mul(1 + behind / period));
@@ -123,11 +130,13 @@ impl Ticker {
         }
     }
 
-    /// Stops the ticks; a tick nobody took yet stays in the channel, as in
-    /// Go (Go's `Stop`).
+    /// Stops the ticks: once it returns no tick is delivered, even one that
+    /// was firing on another thread at that moment; a tick delivered before
+    /// and not taken yet stays in the channel (Go's `Stop`).
     #[doc(alias = "Stop")]
     pub fn stop(&self) {
         if let Some(raw) = self.inner.raw.lock().as_ref() {
+            self.inner.beat.lock().2 = false;
             raw.stop();
         }
     }
@@ -144,7 +153,7 @@ impl Ticker {
         let raw = self.inner.raw.lock();
         if let Some(raw) = raw.as_ref() {
             let next = when_after(nanotime(), d);
-            *self.inner.beat.lock() = (period, next);
+            *self.inner.beat.lock() = (period, next, true);
             raw.reset(next, 0);
         }
     }

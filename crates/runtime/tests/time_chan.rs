@@ -223,3 +223,30 @@ fn no_stale_value_after_stop_or_reset_even_while_the_timer_fires() {
         assert!(rounds >= 100, "only {rounds} rounds in 3 s");
     });
 }
+
+/// `Ticker::stop` racing a tick that another thread is delivering: after
+/// `stop` returns (and the one tick delivered before it, if any, is taken),
+/// nothing more arrives. Before the fix a firing in flight could deliver and
+/// re-arm after `stop`, and the ticker kept ticking.
+#[test]
+fn no_tick_after_stop_even_while_a_tick_is_in_flight() {
+    let _w = watchdog::start(
+        "no_tick_after_stop_even_while_a_tick_is_in_flight",
+        watchdog::LIMIT,
+    );
+    let rt = gort_runtime::Runtime::builder().procs(2).build().unwrap();
+    rt.block_on(|| {
+        for _ in 0..200 {
+            let t = Ticker::new(Duration::from_micros(100));
+            t.c.recv().unwrap();
+            t.stop();
+            let _ = t.c.try_recv();
+            sleep(Duration::from_micros(500));
+            assert_eq!(
+                t.c.try_recv(),
+                Err(TryRecvError::Empty),
+                "ticked after stop"
+            );
+        }
+    });
+}
