@@ -56,9 +56,10 @@ const SWITCH_FRAME: usize = 8 + 6 * 8 + 8;
 // ANCHOR: gogo
 /// Saves the running context into `from` and resumes the one saved in `to`.
 ///
-/// Returns when some other context switches back into `from`, possibly on a
-/// different OS thread: callers must not reuse any thread-local address they
-/// computed before the call (see `stubs.rs`).
+/// Returns when some other context switches back into `from`. The compiler
+/// cannot see the switch, so the runtime's own thread-local accessors stay
+/// opaque (see `stubs.rs`); a goroutine always comes back on its own thread
+/// (pinning, proc.rs), and g0 never leaves its thread.
 ///
 /// # Safety
 ///

@@ -40,9 +40,12 @@
 //! * Scheduling is cooperative: a goroutine runs until it blocks in the
 //!   runtime (join, sleep, channels, sync, I/O through gort), calls [`yield_now`],
 //!   or returns. Wrap thread-blocking calls in [`blocking`].
-//! * A goroutine may resume on a different OS thread after any of those
-//!   points. Do not hold a reference obtained from a `thread_local!` across
-//!   them, nor a lock guard that must be released on the same thread.
+//! * A goroutine resumes on the OS thread it first ran on after any of
+//!   those points, so thread-bound state (a `thread_local!` borrow, a
+//!   `ThreadRng`) may be held across them; other goroutines of the same
+//!   thread run meanwhile. Give a goroutine its `tracing` span with
+//!   [`GoBuilder::span`] (or spawn it inside the span) rather than holding
+//!   an entered guard across a park.
 //! * Stacks are fixed-size (256 KiB by default, see [`Builder::stack_size`]);
 //!   overflowing one kills the process with a clear message.
 //!

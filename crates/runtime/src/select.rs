@@ -324,8 +324,9 @@ fn selunlock(locks: &[*const ChanLock]) {
 
 /// A random number below `n` (Go's `cheaprandn`: multiply and shift, no
 /// division), from the current thread's generator. Not inlined, so the
-/// thread-local's address is never computed in `selectgo` itself, which may
-/// resume on another thread after parking.
+/// thread-local's address is never computed in `selectgo` itself (a
+/// habit from before goroutines were pinned to their threads, kept because
+/// it costs nothing).
 #[cfg(not(loom))]
 #[inline(never)]
 fn cheaprandn(n: usize) -> usize {

@@ -4,16 +4,17 @@
 //! updates. gort keeps the current M in a thread-local, and reaches the running G
 //! and the held P through it.
 //!
-//! The hazard: a goroutine may park on one OS thread and resume on another. The
-//! compiler assumes a function runs on one thread from start to end, so it may
-//! compute a thread-local's address once and reuse it after a call to
-//! `swapcontext`, which would then read the *previous* thread's M (see
-//! rust-lang/unsafe-code-guidelines#602). The accessors below are therefore
-//! opaque: never inlined, and each contains an empty `asm!` that the compiler
-//! must assume reads and writes memory, so two calls are never merged and every
-//! call computes the address afresh on the thread it runs on. Runtime code calls
-//! them again after every point where the goroutine may have switched, and never
-//! keeps an `&M` or `*mut M` across such a point.
+//! The hazard this file guards against: the compiler assumes a function runs
+//! on one thread from start to end, so it may compute a thread-local's
+//! address once and reuse it after a call to `swapcontext` that, unknown to
+//! it, switched stacks (rust-lang/unsafe-code-guidelines#602). Goroutines are
+//! pinned to the thread of their first run (see proc.rs), so for them that
+//! assumption holds; the accessors stay opaque anyway, as a second line of
+//! defence for the runtime's own code: never inlined, and each contains an
+//! empty `asm!` that the compiler must assume reads and writes memory, so two
+//! calls are never merged and every call computes the address afresh on the
+//! thread it runs on. Runtime code calls them again after every switch point,
+//! and never keeps an `&M` or `*mut M` across one.
 
 use std::cell::Cell;
 use std::ptr;

@@ -637,8 +637,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
 ///
 /// The guard may be sent to another goroutine or thread (when `T: Send`),
 /// which then unlocks the mutex by dropping it: Go lets any goroutine unlock
-/// a mutex, and a goroutine may in any case resume on another thread while
-/// it holds one.
+/// a mutex.
 #[cfg(not(loom))]
 #[must_use = "the mutex unlocks as soon as the guard is dropped"]
 pub struct MutexGuard<'a, T: ?Sized> {
