@@ -64,8 +64,8 @@ fn client(addr: &str) -> std::io::Result<()> {
     let mut line = String::new();
     loop {
         line.clear();
-        // The thread blocks in read(2) on stdin; `blocking` hands our P to
-        // another thread meanwhile, so the printer is not stalled.
+        // read(2) on stdin blocks a thread: `blocking` runs it on a helper
+        // thread while this goroutine parks, so the printer is not stalled.
         let n = gort::blocking(|| stdin.lock().read_line(&mut line))?;
         if n == 0 || line.trim_end() == "bye" {
             break;
