@@ -12,7 +12,7 @@
 //! What gort does differently, and why:
 //! * **Cooperative only.** Go preempts a goroutine that runs too long by
 //!   signalling its thread. gort cannot safely interrupt arbitrary Rust code, so a
-//!   goroutine runs until it parks, yields, exits or enters [`blocking`]. sysmon
+//!   goroutine runs until it parks, yields, exits or enters [`blocking`](crate::blocking). sysmon
 //!   still notices goroutines that run longer than 10 ms and counts them.
 //! * **Switches go through g0.** A goroutine that stops always switches to its
 //!   M's scheduler context first (Go's `mcall`), which then performs the action
@@ -291,7 +291,7 @@ fn mcall_on(m: *mut M, pending: Pending) {
 // gopark / goready.
 
 /// Whether the caller may block by parking its goroutine: it runs on a
-/// goroutine (not on g0, a plain thread, or a [`blocking`] helper thread).
+/// goroutine (not on g0, a plain thread, or a [`blocking`](crate::blocking) helper thread).
 pub(crate) fn can_park() -> bool {
     let m = getm();
     // SAFETY: the current M is this thread's.
@@ -315,7 +315,7 @@ pub(crate) fn can_park() -> bool {
 ///
 /// # Panics
 ///
-/// Outside a goroutine (a plain thread, or a [`blocking`] call's function):
+/// Outside a goroutine (a plain thread, or a [`blocking`](crate::blocking) call's function):
 /// there is nothing to park.
 pub fn gopark<F: FnOnce(Gp) -> bool>(unlockf: F, reason: WaitReason) -> usize {
     match try_gopark(unlockf, reason) {
