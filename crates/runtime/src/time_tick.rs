@@ -94,8 +94,11 @@ impl TickerInner {
             }
             inner.rearm(timer);
         });
-        raw.reset(first, 0);
-        *inner.raw.lock() = Some(raw);
+        // Arm it only once it is in place: a first tick that fires at once
+        // on another thread waits for this lock, then finds its timer.
+        let mut slot = inner.raw.lock();
+        slot.insert(raw).reset(first, 0);
+        drop(slot);
         inner
     }
 
