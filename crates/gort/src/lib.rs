@@ -45,7 +45,7 @@
 //! limitations, and `examples/` for more programs.
 
 pub use gort_runtime::{
-    GoBuilder, JoinHandle, Stats, blocking, go, goid, select, spawn, yield_now,
+    GoBuilder, JoinHandle, Stats, blocking, go, goid, preempt_point, select, spawn, yield_now,
 };
 
 use std::io;

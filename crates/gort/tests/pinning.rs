@@ -15,6 +15,9 @@ use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{Layer, Registry};
 
+#[path = "../../runtime/tests/support/watchdog.rs"]
+mod watchdog;
+
 fn listener() -> TcpListener {
     listen_tcp(
         "tcp",
@@ -181,4 +184,48 @@ fn spans_follow_goroutines_across_socket_reads_with_one_p() {
 #[test]
 fn spans_follow_goroutines_across_socket_reads_with_two_ps() {
     spans_follow_goroutines(2);
+}
+
+/// A goroutine whose I/O never has to wait (UDP sends, which never block)
+/// still lets the goroutines pinned to its thread run: once sysmon has seen
+/// its time slice last 10 ms, its next socket call yields (Go preempts it).
+/// On one P, the sender only stops when the other goroutine has run.
+#[test]
+fn io_that_never_waits_still_gives_way_on_its_thread() {
+    let _w = watchdog::start(
+        "io_that_never_waits_still_gives_way_on_its_thread",
+        watchdog::LIMIT,
+    );
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let rt = gort::Builder::new().procs(1).build().unwrap();
+    let sends = rt.block_on(|| {
+        let local = gort::net::resolve_udp_addr("udp", "127.0.0.1:0").unwrap();
+        let sink = gort::net::listen_udp("udp", Some(&local)).unwrap();
+        let c = gort::net::dial_udp("udp", None, &sink.local_addr()).unwrap();
+        let ran = Arc::new(AtomicBool::new(false));
+        let started = Arc::new(AtomicBool::new(false));
+        let (r, s) = (ran.clone(), started.clone());
+        let sender = gort::spawn(move || {
+            s.store(true, Ordering::Relaxed);
+            let mut sends = 0u64;
+            while !r.load(Ordering::Relaxed) {
+                c.write(b"x").unwrap();
+                sends += 1;
+            }
+            sends
+        });
+        // Wait for the sender to start: from then on this goroutine runs
+        // again only when the sender gives way, and only then can it start
+        // the other one.
+        while !started.load(Ordering::Relaxed) {
+            gort::yield_now();
+        }
+        let other = gort::spawn(move || ran.store(true, Ordering::Relaxed));
+        other.join().unwrap();
+        let sends = sender.join().unwrap();
+        drop(sink);
+        sends
+    });
+    assert!(sends > 0);
 }

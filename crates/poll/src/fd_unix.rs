@@ -382,11 +382,16 @@ impl FD {
 
     /// Takes the read lock (Go's `readLock`).
     pub(crate) fn read_lock(&self) -> io::Result<FdRef<'_>> {
+        // Every read and accept starts here, before it holds anything: the
+        // place where a goroutine whose time slice is used up gives way.
+        gort_runtime::preempt_point();
         self.hold(Hold::Read)
     }
 
     /// Takes the write lock (Go's `writeLock`).
     pub(crate) fn write_lock(&self) -> io::Result<FdRef<'_>> {
+        // As in `read_lock`.
+        gort_runtime::preempt_point();
         self.hold(Hold::Write)
     }
     // ANCHOR_END: readLock

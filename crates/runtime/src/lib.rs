@@ -115,7 +115,7 @@ pub use park::{PD_NIL, PD_READY, PD_WAIT, ParkSlot};
 #[cfg(not(loom))]
 pub use park::{token_goroutine, wake_token};
 #[cfg(not(loom))]
-pub use proc::{gopark, goready, goready_param, netpoll_add_waiter, yield_now};
+pub use proc::{gopark, goready, goready_param, netpoll_add_waiter, preempt_point, yield_now};
 #[cfg(not(loom))]
 pub use proc_blocking::blocking;
 #[cfg(not(loom))]

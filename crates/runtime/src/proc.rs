@@ -591,6 +591,35 @@ pub fn yield_now() {
     mcall(Pending::Yield);
 }
 
+// ANCHOR: preempt_point
+/// Yields if sysmon has found the calling goroutine's time slice used up
+/// (10 ms without a scheduling point); otherwise returns at once, after one
+/// thread-local read and one relaxed load.
+///
+/// Go preempts such a goroutine: sysmon marks it, and the goroutine stops at
+/// its next function prologue (or at once, by a signal), then
+/// `gopreempt_m` puts it back in a run queue. gort cannot interrupt Rust
+/// code, so it offers this check instead, and gort-poll makes it at the start
+/// of every socket read, write and accept. That matters more with pinning
+/// than it did in Go: a goroutine whose I/O never has to wait (a client
+/// hammering a loopback server) would otherwise keep every goroutine pinned
+/// to its thread, the server's accept loop included, from running at all.
+/// Call it in long loops of your own that neither park nor do I/O.
+#[doc(alias = "gopreempt_m")]
+pub fn preempt_point() {
+    let m = getm();
+    if m.is_null() {
+        return;
+    }
+    // SAFETY: this thread's M; only this thread touches its Cells.
+    let (curg, pp) = unsafe { ((*m).curg.get(), (*m).p.get()) };
+    // SAFETY: a held P is alive. Relaxed: `preempt` is a hint (see `P`).
+    if !curg.is_null() && !pp.is_null() && unsafe { &*pp }.preempt.load(Ordering::Relaxed) {
+        mcall(Pending::Yield);
+    }
+}
+// ANCHOR_END: preempt_point
+
 /// g0 half of `yield_now` (Go's `gosched_m`). Go puts the G on the global
 /// queue; gort puts it at the tail of its P's pinned queue, the only one it
 /// may wait in.
