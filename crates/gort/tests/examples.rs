@@ -29,6 +29,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 #[path = "../../runtime/tests/support/watchdog.rs"]
 mod watchdog;
 
+#[path = "../../runtime/tests/support/dispositions.rs"]
+mod dispositions;
+use dispositions::default_dispositions;
+
 /// The bound on every wait in these tests.
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -56,30 +60,6 @@ fn command(name: &str) -> Command {
     // async-signal-safe functions, allocating nothing.
     unsafe { cmd.pre_exec(default_dispositions) };
     cmd
-}
-
-/// Runs in a child between fork and exec: the signals the tests send
-/// (SIGINT, SIGTERM) and SIGHUP get their default action, and nothing is
-/// blocked.
-fn default_dispositions() -> std::io::Result<()> {
-    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-        // SAFETY: signal(2) with a valid, catchable signal number and
-        // SIG_DFL; it is async-signal-safe, so callable after fork.
-        if unsafe { libc::signal(sig, libc::SIG_DFL) } == libc::SIG_ERR {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    let mut none = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: sigemptyset initializes the set it is given; sigprocmask reads
-    // that initialized set. Both are async-signal-safe.
-    let rc = unsafe {
-        libc::sigemptyset(none.as_mut_ptr());
-        libc::sigprocmask(libc::SIG_SETMASK, none.as_ptr(), std::ptr::null_mut())
-    };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
 }
 
 /// Kills the child when the test ends, however it ends.

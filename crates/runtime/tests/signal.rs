@@ -30,6 +30,10 @@ use gort_runtime::{select, spawn};
 #[path = "support/watchdog.rs"]
 mod watchdog;
 
+#[path = "support/dispositions.rs"]
+mod dispositions;
+use dispositions::default_dispositions;
+
 /// The bound on every wait.
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -233,32 +237,6 @@ const CHILD_ENV: &str = "GORT_SIGNAL_TEST_CHILD";
 
 fn in_child(name: &str) -> bool {
     std::env::var_os(CHILD_ENV).is_some_and(|v| v == name)
-}
-
-/// The signals whose default action (death) the child halves check.
-const CHILD_SIGNALS: [Signal; 3] = [SIGINT, SIGTERM, SIGHUP];
-
-/// Runs in the child between fork and exec: [`CHILD_SIGNALS`] get their
-/// default action and nothing is blocked, whatever this process inherited.
-fn default_dispositions() -> std::io::Result<()> {
-    for sig in CHILD_SIGNALS {
-        // SAFETY: signal(2) with a valid, catchable signal number and
-        // SIG_DFL; it is async-signal-safe, so callable after fork.
-        if unsafe { libc::signal(sig.as_raw(), libc::SIG_DFL) } == libc::SIG_ERR {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    let mut none = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
-    // SAFETY: sigemptyset initializes the set it is given; sigprocmask reads
-    // that initialized set. Both are async-signal-safe.
-    let rc = unsafe {
-        libc::sigemptyset(none.as_mut_ptr());
-        libc::sigprocmask(libc::SIG_SETMASK, none.as_ptr(), std::ptr::null_mut())
-    };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
 }
 
 /// Runs test `name` of this binary again in a child process, with the
