@@ -14,7 +14,7 @@
 //! server) until an accept frees a slot.
 //!
 //! ```text
-//! cargo run --release --example backlog_demo [ADDR] [N]    # defaults 127.0.0.1:8080, 1000 ms
+//! cargo run --release --example backlog_demo -- [ADDR] [N]    # defaults 127.0.0.1:8080, 1000 ms
 //! for i in 1 2 3 4 5; do nc 127.0.0.1 8080 & done          # all connect at once...
 //! ```
 //!

@@ -5,7 +5,7 @@
 //! a user would get.
 //!
 //! ```text
-//! cargo run --release --example bench_echo [--addr ADDR | ADDR] [--procs N]
+//! cargo run --release --example bench_echo -- [--addr ADDR | ADDR] [--procs N]
 //! ```
 //!
 //! ADDR defaults to 127.0.0.1:0 (the kernel picks the port); `--procs`

@@ -12,7 +12,7 @@
 //! whose queue is full is dropped.
 //!
 //! ```text
-//! cargo run --release --example chat [ADDR]             # default 127.0.0.1:8080
+//! cargo run --release --example chat -- [ADDR]             # default 127.0.0.1:8080
 //! nc 127.0.0.1 8080                                     # in two or more terminals
 //! ```
 //!

@@ -8,7 +8,7 @@
 //! runtime, so a parked reader costs no thread while it waits.
 //!
 //! ```text
-//! cargo run --release --example deadline_server [ADDR] [IDLE]   # defaults 127.0.0.1:8080, 5s
+//! cargo run --release --example deadline_server -- [ADDR] [IDLE]   # defaults 127.0.0.1:8080, 5s
 //! nc 127.0.0.1 8080                                             # type, then stay quiet
 //! ```
 //!

@@ -7,7 +7,7 @@
 //! end of file that a client's close (or half-close) produces.
 //!
 //! ```text
-//! cargo run --release --example echo_once [ADDR]       # default 127.0.0.1:8080
+//! cargo run --release --example echo_once -- [ADDR]       # default 127.0.0.1:8080
 //! nc 127.0.0.1 8080                                    # type; Ctrl-D ends it
 //! ```
 //!

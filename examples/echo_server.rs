@@ -3,7 +3,7 @@
 //! (not threads) while they wait.
 //!
 //! ```text
-//! cargo run --release --example echo_server [ADDR]      # default 127.0.0.1:8080
+//! cargo run --release --example echo_server -- [ADDR]      # default 127.0.0.1:8080
 //! nc 127.0.0.1 8080                                     # type lines; they come back
 //! ```
 //!

@@ -3,7 +3,7 @@
 //! channel and a watchdog that `select`s on that channel and a timer.
 //!
 //! ```text
-//! cargo run --release --example idle_watchdog [ADDR] [IDLE]   # defaults 127.0.0.1:8080, 3s
+//! cargo run --release --example idle_watchdog -- [ADDR] [IDLE]   # defaults 127.0.0.1:8080, 3s
 //! nc 127.0.0.1 8080                                           # type, then stay quiet
 //! ```
 //!

@@ -10,7 +10,7 @@
 //!
 //! ```text
 //! cargo run --release --example echo_server &              # something to talk to
-//! cargo run --release --example stdin_client [ADDR]        # default 127.0.0.1:8080
+//! cargo run --release --example stdin_client -- [ADDR]        # default 127.0.0.1:8080
 //! ```
 //!
 //! The line `bye` (or the end of stdin, Ctrl-D) quits. `bye` itself is

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release --example echo_server &                      # something to talk to
-//! cargo run --release --example tcp_client [ADDR] [MESSAGE]        # defaults 127.0.0.1:8080, hello
+//! cargo run --release --example tcp_client -- [ADDR] [MESSAGE]        # defaults 127.0.0.1:8080, hello
 //! ```
 //!
 //! Errors (a bad address, a refused connection, the server closing before

@@ -6,7 +6,7 @@
 //! goroutine, write, and let dropping the conn close it.
 //!
 //! ```text
-//! cargo run --release --example time_server [ADDR]      # default 127.0.0.1:8080
+//! cargo run --release --example time_server -- [ADDR]      # default 127.0.0.1:8080
 //! nc 127.0.0.1 8080                                     # prints the time, then ends
 //! ```
 //!

@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! cargo run --release --example udp_server &                         # something to talk to
-//! cargo run --release --example udp_client [ADDR] [MESSAGE] [WAIT]
+//! cargo run --release --example udp_client -- [ADDR] [MESSAGE] [WAIT]
 //! ```
 //!
 //! Defaults: `127.0.0.1:8080`, `hello`, and a wait of 5 s (`WAIT` is

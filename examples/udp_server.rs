@@ -7,8 +7,8 @@
 //! The goroutine parks on the netpoller between datagrams.
 //!
 //! ```text
-//! cargo run --release --example udp_server [ADDR]                 # default 127.0.0.1:8080
-//! cargo run --release --example udp_client 127.0.0.1:8080 hi      # or: nc -u 127.0.0.1 8080
+//! cargo run --release --example udp_server -- [ADDR]                 # default 127.0.0.1:8080
+//! cargo run --release --example udp_client -- 127.0.0.1:8080 hi      # or: nc -u 127.0.0.1 8080
 //! ```
 //!
 //! It prints `listening on ADDR`, then `N bytes from PEER` per datagram.

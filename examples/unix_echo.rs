@@ -6,7 +6,7 @@
 //! closing the listener removes it (Go's unlink-on-close).
 //!
 //! ```text
-//! cargo run --release --example unix_echo [PATH] [N]
+//! cargo run --release --example unix_echo -- [PATH] [N]
 //! nc -U /tmp/gort_unix_echo.sock                        # type; lines come back
 //! ```
 //!
