@@ -30,8 +30,9 @@
 //! **Starvation mode.** A waiter that has waited more than 1 ms
 //! (`STARVATION_THRESHOLD_NS`) sets `STARVING`. From then on unlock does not
 //! clear the way for newcomers: it hands the mutex directly to the first waiter
-//! (`semrelease_handoff`, which also yields the unlocker's P to it), and
-//! arriving goroutines queue at the tail without trying. The waiter that
+//! (`semrelease_handoff`, which also yields the unlocker's thread to it when
+//! the waiter lives there), and arriving goroutines queue at the tail without
+//! trying. The waiter that
 //! receives the mutex turns starvation mode off if it is the last waiter or
 //! waited less than 1 ms. Normal mode is much faster (a goroutine can take the
 //! mutex many times in a row while others sleep); starvation mode bounds the
