@@ -251,7 +251,9 @@ impl Shared {
                     t.reset(nanotime().saturating_add(left), 0);
                     t
                 });
-                slot.wait(WaitReason::Select);
+                // Shared through `Arc`s only (the sleeper list, the timer):
+                // a waker that comes after a cancel finds nobody.
+                slot.wait_cancellable(WaitReason::Select);
                 if let Some(t) = timer {
                     t.stop();
                 }

@@ -60,7 +60,9 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Weak};
 
 use gort_runtime::time::{RawTimer, nanotime};
-use gort_runtime::{Gp, ParkSlot, WaitReason, gopark, netpoll_add_waiter, token_goroutine};
+use gort_runtime::{
+    Gp, ParkSlot, WaitReason, gopark_cancellable, netpoll_add_waiter, token_goroutine,
+};
 use parking_lot::{Mutex, RwLock};
 use slab::Slab;
 
@@ -230,7 +232,11 @@ pub(crate) fn netpollblock(pd: &PollDesc, mode: Mode, waitio: bool) -> bool {
         // Go's netpollblockcommit, run on g0 once we are parked: WAIT → our
         // G, and count us as a netpoll waiter if that worked. If a waker got
         // in first the slot holds READY or NIL and the park is called off.
-        gopark(
+        // A dropped runtime may take us back out of the slot (what a
+        // deadline does, without the wake-up) and unwind us from here; the
+        // waiter we counted is then uncounted through `pending_delta`, as
+        // `wake_released` does.
+        gopark_cancellable(
             |gp: Gp| {
                 let ok = slot.commit(gp.as_usize());
                 if ok {
@@ -239,6 +245,14 @@ pub(crate) fn netpollblock(pd: &PollDesc, mode: Mode, waitio: bool) -> bool {
                 ok
             },
             WaitReason::IoWait,
+            &|| {
+                let taken = slot.unblock(false).is_some();
+                if taken {
+                    // Relaxed: as in `wake_released`.
+                    pd.pending_delta.fetch_add(-1, Ordering::Relaxed);
+                }
+                taken
+            },
         );
     })
 }

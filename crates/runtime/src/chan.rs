@@ -252,6 +252,14 @@ impl Waiter {
     pub(crate) fn param(&self) -> usize {
         self.param.load(Ordering::Relaxed)
     }
+
+    /// Claims this select as a waker does in `dequeue` (`select_done` 0 → 1);
+    /// false if a waker got there first. Relaxed for the same reason.
+    pub(crate) fn claim_select(&self) -> bool {
+        self.select_done
+            .compare_exchange(0, 1, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    }
 }
 
 // ANCHOR: sudog
@@ -392,13 +400,13 @@ impl<T> WaitQ<T> {
     }
     // ANCHOR_END: dequeue
 
-    /// Removes `sgp` wherever it is, or does nothing if a waker already took
-    /// it off (Go's `dequeueSudoG`).
+    /// Removes `sgp` wherever it is and returns true, or does nothing and
+    /// returns false if a waker already took it off (Go's `dequeueSudoG`).
     ///
     /// # Safety
     ///
     /// Under the channel lock; `sgp` was queued here and is alive.
-    unsafe fn dequeue_sudog(&self, sgp: *const Sudog<T>) {
+    unsafe fn dequeue_sudog(&self, sgp: *const Sudog<T>) -> bool {
         // SAFETY: the caller's contract; its neighbours are queued, so alive.
         unsafe {
             let sg = &*sgp;
@@ -410,23 +418,25 @@ impl<T> WaitQ<T> {
                     (*y).prev.set(x);
                     sg.next.set(ptr::null());
                     sg.prev.set(ptr::null());
-                    return;
+                    return true;
                 }
                 (*x).next.set(ptr::null());
                 self.last.set(x);
                 sg.prev.set(ptr::null());
-                return;
+                return true;
             }
             if !y.is_null() {
                 (*y).prev.set(ptr::null());
                 self.set_first(y);
                 sg.next.set(ptr::null());
-                return;
+                return true;
             }
             if self.first.load(Ordering::Relaxed).cast_const() == sgp {
                 self.set_first(ptr::null());
                 self.last.set(ptr::null());
+                return true;
             }
+            false
         }
     }
 }
@@ -441,10 +451,19 @@ impl<T> WaitQ<T> {
 /// is published in `w.g` (Go's `chanparkcommit` / `selparkcommit`), so a
 /// waker on another thread can ready it at once; a thread outside the
 /// runtime (or inside `blocking`) runs it and then sleeps on `w.slot`.
+///
+/// `cancel` is the park's withdrawal for a dropped runtime (see
+/// `proc::try_gopark_cancel`): it takes the channel lock(s) again and
+/// dequeues the sudog(s), if no waker has.
 #[cfg(not(loom))]
-pub(crate) fn park_waiter(w: &Waiter, reason: WaitReason, unlock: impl FnOnce()) {
+pub(crate) fn park_waiter(
+    w: &Waiter,
+    reason: WaitReason,
+    unlock: impl FnOnce(),
+    cancel: &dyn Fn() -> bool,
+) {
     let mut unlock = Some(unlock);
-    let parked = crate::proc::try_gopark(
+    let parked = crate::proc::try_gopark_cancel(
         |gp| {
             w.g.set(gp.as_usize());
             if let Some(unlock) = unlock.take() {
@@ -453,6 +472,7 @@ pub(crate) fn park_waiter(w: &Waiter, reason: WaitReason, unlock: impl FnOnce())
             true
         },
         reason,
+        Some(cancel),
     );
     if parked.is_none() {
         if let Some(unlock) = unlock.take() {
@@ -470,7 +490,12 @@ pub(crate) fn park_waiter(w: &Waiter, reason: WaitReason, unlock: impl FnOnce())
 /// waker's unpark can land after the waiter has seen its wake-up and moved
 /// on to take a channel lock.
 #[cfg(loom)]
-pub(crate) fn park_waiter(w: &Waiter, _reason: WaitReason, unlock: impl FnOnce()) {
+pub(crate) fn park_waiter(
+    w: &Waiter,
+    _reason: WaitReason,
+    unlock: impl FnOnce(),
+    _cancel: &dyn Fn() -> bool,
+) {
     let slot = &w.slot;
     let notify = Arc::new(loom::sync::Notify::new());
     let me = Arc::into_raw(notify.clone()) as usize;
@@ -865,7 +890,12 @@ impl<T> Hchan<T> {
         // are woken, and a waker dequeues `sg` before it wakes us.
         unsafe { self.sendq.enqueue(&sg) };
         // SAFETY: see above; the park releases our lock.
-        park_waiter(&w, WaitReason::ChanSend, || unsafe { self.lock.unlock() });
+        park_waiter(
+            &w,
+            WaitReason::ChanSend,
+            || unsafe { self.lock.unlock() },
+            &|| self.withdraw(&self.sendq, &sg),
+        );
         if sg.success() {
             return Ok(());
         }
@@ -879,6 +909,18 @@ impl<T> Hchan<T> {
         }
     }
     // ANCHOR_END: chansend
+
+    /// A parked send's or receive's cancel (see `park_waiter`): dequeues
+    /// `sg` from `q` under the lock, unless a waker already did.
+    fn withdraw(&self, q: &WaitQ<T>, sg: &Sudog<T>) -> bool {
+        self.lock.lock();
+        // SAFETY: under the lock; `sg` was queued on `q` and lives in the
+        // parked goroutine's frame.
+        let queued = unsafe { q.dequeue_sudog(sg) };
+        // SAFETY: we took the lock above.
+        unsafe { self.lock.unlock() };
+        queued
+    }
 
     // ANCHOR: chanrecv
     /// Go's `chanrecv`. With `block`, waits for a value or the close and
@@ -933,9 +975,12 @@ impl<T> Hchan<T> {
         // SAFETY: as in `chansend`.
         unsafe { self.recvq.enqueue(&sg) };
         // SAFETY: as in `chansend`.
-        park_waiter(&w, WaitReason::ChanReceive, || unsafe {
-            self.lock.unlock()
-        });
+        park_waiter(
+            &w,
+            WaitReason::ChanReceive,
+            || unsafe { self.lock.unlock() },
+            &|| self.withdraw(&self.recvq, &sg),
+        );
         if sg.success() {
             match elem.take() {
                 Some(v) => Recv::Value(v),

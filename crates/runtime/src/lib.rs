@@ -69,6 +69,8 @@ mod lock_futex;
 #[cfg(not(loom))]
 mod netpoll;
 #[cfg(not(loom))]
+mod panic;
+#[cfg(not(loom))]
 mod proc;
 #[cfg(not(loom))]
 mod proc_blocking;
@@ -111,11 +113,16 @@ mod trace;
 
 #[cfg(not(loom))]
 pub use netpoll::{Netpoll, NoNetpoll, current_netpoll};
+#[cfg(not(loom))]
+pub use panic::Goexit;
 pub use park::{PD_NIL, PD_READY, PD_WAIT, ParkSlot};
 #[cfg(not(loom))]
 pub use park::{token_goroutine, wake_token};
 #[cfg(not(loom))]
-pub use proc::{gopark, goready, goready_param, netpoll_add_waiter, preempt_point, yield_now};
+pub use proc::{
+    gopark, gopark_cancellable, goready, goready_param, netpoll_add_waiter, preempt_point,
+    yield_now,
+};
 #[cfg(not(loom))]
 pub use proc_blocking::blocking;
 #[cfg(not(loom))]

@@ -152,10 +152,30 @@ impl ParkSlot {
     /// Returns true if woken by a "ready" wake-up.
     #[cfg(not(loom))]
     pub fn wait(&self, reason: WaitReason) -> bool {
+        self.wait_with(reason, None)
+    }
+
+    /// [`wait`](Self::wait), for a slot that outlives the wait (it is not on
+    /// the waiter's stack) and through which alone a waker finds the waiter
+    /// (no queue or table refers to it). A runtime being dropped may then
+    /// take the goroutine back out of the slot and unwind it from here (see
+    /// [`Goexit`](crate::Goexit)); a later wake-up finds nobody to wake.
+    #[cfg(not(loom))]
+    pub fn wait_cancellable(&self, reason: WaitReason) -> bool {
+        // Taking our token out (token → NIL) is exactly what a waker that
+        // releases without a ready does; whoever swaps it out first owns the
+        // goroutine's wake-up.
+        self.wait_with(reason, Some(&|| self.unblock(false).is_some()))
+    }
+
+    #[cfg(not(loom))]
+    fn wait_with(&self, reason: WaitReason, cancel: Option<&dyn Fn() -> bool>) -> bool {
         if self.prepare() {
             return true;
         }
-        if crate::proc::try_gopark(|gp| self.commit(gp.as_usize()), reason).is_none() {
+        let parked =
+            crate::proc::try_gopark_cancel(|gp| self.commit(gp.as_usize()), reason, cancel);
+        if parked.is_none() {
             let me = Arc::new(std::thread::current());
             let token = Arc::into_raw(me) as usize | THREAD_TAG;
             if self.commit(token) {

@@ -91,7 +91,7 @@ use parking_lot::MutexGuard;
 use crate::asm_amd64::{gostartcall, swapcontext};
 use crate::runtime2::PStats;
 use crate::runtime2::{
-    G, Gp, M, P, PLocal, Pending, Sched, SchedLocked, WaitReason, gstatus, pstatus,
+    G, Gp, M, P, PLocal, Pending, Sched, SchedLocked, Unwind, WaitReason, gstatus, pstatus,
 };
 use crate::stack::{self, StackCache};
 use crate::stubs::{getm, setm};
@@ -328,6 +328,40 @@ pub fn gopark<F: FnOnce(Gp) -> bool>(unlockf: F, reason: WaitReason) -> usize {
 /// park: it is not a goroutine. Lets a waiter choose between parking its
 /// goroutine and blocking its thread with one look at the current M.
 pub(crate) fn try_gopark<F: FnOnce(Gp) -> bool>(unlockf: F, reason: WaitReason) -> Option<usize> {
+    try_gopark_cancel(unlockf, reason, None)
+}
+
+/// [`gopark`] at a park site that can be cancelled, so that a dropped
+/// runtime can unwind the goroutine from here (see `panic.rs`).
+///
+/// `cancel` withdraws the goroutine from every place a waker could find it
+/// (a queue, a park slot, a timer) and returns true, or returns false if a
+/// waker already took it (that wake-up then comes as usual). It is called at
+/// most once per park, on the goroutine's own thread (by its M's scheduler,
+/// while the goroutine is parked), must not block or park, and must not
+/// ready the goroutine. If it returns true, this call does not return: the
+/// goroutine unwinds from here with a [`Goexit`](crate::Goexit) payload.
+///
+/// # Panics
+///
+/// Outside a goroutine, as [`gopark`].
+pub fn gopark_cancellable<F: FnOnce(Gp) -> bool>(
+    unlockf: F,
+    reason: WaitReason,
+    cancel: &dyn Fn() -> bool,
+) -> usize {
+    match try_gopark_cancel(unlockf, reason, Some(cancel)) {
+        Some(param) => param,
+        None => panic!("gopark called outside a goroutine"),
+    }
+}
+
+/// [`try_gopark`] with an optional `cancel` (see [`gopark_cancellable`]).
+pub(crate) fn try_gopark_cancel<F: FnOnce(Gp) -> bool>(
+    unlockf: F,
+    reason: WaitReason,
+    cancel: Option<&dyn Fn() -> bool>,
+) -> Option<usize> {
     let m = getm();
     if m.is_null() {
         return None;
@@ -341,6 +375,24 @@ pub(crate) fn try_gopark<F: FnOnce(Gp) -> bool>(unlockf: F, reason: WaitReason) 
         (*gp).waitreason.set(reason);
         gp
     };
+    // SAFETY: we are this G, running.
+    let g = unsafe { &*gp };
+    // A goroutine parked in a destructor while a panic unwinds it must not
+    // be unwound again (a panic escaping a destructor during unwinding
+    // aborts the process), so such a park is not cancellable. `panicking`
+    // counts every goroutine of this thread, so it may say yes for another
+    // goroutine's panic; that only makes this park uncancellable.
+    if let Some(cancel) = cancel
+        && !std::thread::panicking()
+    {
+        let short: *const (dyn Fn() -> bool + '_) = cancel;
+        // SAFETY: only the lifetime bound is erased. `cancel` outlives this
+        // call, and the field is cleared below before this call returns (or
+        // unwinds); until then only our own scheduler reads it, while we
+        // are parked.
+        let long: *const (dyn Fn() -> bool + 'static) = unsafe { std::mem::transmute(short) };
+        g.cancel.set(NonNull::new(long.cast_mut()));
+    }
     let mut unlockf = Some(unlockf);
     let mut call = move |gp: Gp| -> bool {
         match unlockf.take() {
@@ -354,10 +406,16 @@ pub(crate) fn try_gopark<F: FnOnce(Gp) -> bool>(unlockf: F, reason: WaitReason) 
     // (once) before anything can resume us.
     let long: *mut (dyn FnMut(Gp) -> bool + 'static) = unsafe { std::mem::transmute(short) };
     mcall_on(m, Pending::Park(long));
-    // Resumed, on the same thread (pinning); `gp` is still us.
-    // SAFETY: we are this G, running again.
-    let g = unsafe { &*gp };
+    // Resumed, on the same thread (pinning); `g` is still us.
     g.waitreason.set(WaitReason::Zero);
+    g.cancel.set(None);
+    // ANCHOR: forced_resume
+    if g.unwind.get() == Unwind::Forced {
+        // Our scheduler cancelled the wait: the runtime is being dropped.
+        g.unwind.set(Unwind::Started);
+        crate::panic::goexit();
+    }
+    // ANCHOR_END: forced_resume
     // Relaxed: the waker stored it before the status store that our
     // resumption is ordered after (through the run queue).
     let param = g.param.load(Ordering::Relaxed);
@@ -524,7 +582,7 @@ unsafe fn local(p: &P) -> &mut PLocal {
 
 /// Queues a goroutine pinned to `p`, by `p`'s holder: into `runnext` with
 /// `next` (its previous occupant moving to the tail), else at the tail.
-fn runqput_pinned(p: &P, gp: NonNull<G>, next: bool) {
+pub(crate) fn runqput_pinned(p: &P, gp: NonNull<G>, next: bool) {
     // SAFETY: our caller holds `p`; a short borrow.
     let l = unsafe { local(p) };
     if next {
@@ -804,6 +862,7 @@ fn goexit0(sched: &Sched, m: &M, gp: NonNull<G>) {
     }
     // Unpinned for its next life; its span is closed here, on its thread.
     g.home.set(ptr::null());
+    g.unwind.set(Unwind::No);
     // SAFETY: the G is dead and ours.
     drop(unsafe { (*g.trace_ctx.get()).take() });
     local.gfree.push(gp);
@@ -835,6 +894,8 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
         debug_assert!(ptr::eq(pp, m.pp), "findRunnable without its P");
         // SAFETY: we hold `pp`.
         let p = unsafe { &*pp };
+        // A runtime being dropped asks each P to unwind its parked goroutines.
+        crate::panic::sweep_if_asked(sched, p);
 
         // ANCHOR: findRunnable_local
         let (mut now, mut poll_until) = check_timers(p, 0);
@@ -944,8 +1005,9 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
             sched.nmspinning.fetch_sub(1, Ordering::SeqCst);
         }
         // The other half of `readyremote`'s pairing: status IDLE is stored
-        // (SeqCst, in pidleput), now look at the inbox (SeqCst).
-        if p.inbox_len.load(Ordering::SeqCst) != 0 {
+        // (SeqCst, in pidleput), now look at the inbox (SeqCst); and of the
+        // unwinding's pairing (`panic::unwind_all`): at its epoch.
+        if p.inbox_len.load(Ordering::SeqCst) != 0 || crate::panic::sweep_asked(sched, p) {
             take_own_p(sched.lock.lock(), m);
             continue 'top;
         }
@@ -1628,6 +1690,7 @@ pub(crate) fn schedinit(
             schedtick: Default::default(),
             curgoid: Default::default(),
             preempt: Default::default(),
+            swept: Default::default(),
             runq: crate::runq::RunQueue::new(),
             inbox: Default::default(),
             inbox_len: Default::default(),
@@ -1668,6 +1731,8 @@ pub(crate) fn schedinit(
         pollspinning: Default::default(),
         ncpu: std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
         shutdown: Default::default(),
+        unwind_epoch: Default::default(),
+        unwind_forced: Default::default(),
         stack_size: stack::round_stack_size(stack_size),
         blocked_threads: Default::default(),
         long_runs: Default::default(),

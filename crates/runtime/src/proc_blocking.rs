@@ -132,6 +132,14 @@ impl BlockingPool {
         self.cv.notify_all();
     }
 
+    /// Whether a call is queued or running (a helper neither idle nor
+    /// woken to take a queued call). A hint: read under the lock, stale once
+    /// it is released.
+    pub(crate) fn busy(&self) -> bool {
+        let st = self.state.lock();
+        !st.queue.is_empty() || st.threads > st.idle + st.notified
+    }
+
     /// The helpers' join handles, for a runtime that knows none is busy.
     pub(crate) fn take_threads(&self) -> Vec<JoinHandle<()>> {
         std::mem::take(&mut self.state.lock().handles)

@@ -5,15 +5,20 @@
 //! [`run`]) and hands it a closure that becomes the *main goroutine*;
 //! [`Runtime::block_on`] returns that closure's value.
 //!
-//! Shutdown: when a `Runtime` is dropped, no goroutine runs again. Goroutines
-//! still parked or runnable then are *abandoned*, as Go abandons them when
-//! `main` returns: they are never resumed, their destructors never run (as with
-//! `std::mem::forget`), and their memory and stacks are leaked rather than
+//! Shutdown: when a `Runtime` is dropped, its goroutines are first given
+//! back (see `panic.rs` and [`Goexit`](crate::Goexit)): each one parked where
+//! the wait can be withdrawn (a socket, a timer, a channel, a select, a join)
+//! is unwound, so its destructors run and its descriptors and stack come
+//! back; goroutines that never ran are dropped unstarted. Then no goroutine
+//! runs again. Goroutines left over (parked on a `sync` primitive or in a
+//! `blocking` call, or never parking) are *abandoned*, as Go abandons them
+//! when `main` returns: never resumed, their destructors never run (as with
+//! `std::mem::forget`), and their memory and stacks leaked rather than
 //! freed, so that a waker still holding one (a thread releasing a semaphore,
-//! say) touches valid memory; such a late wake-up is ignored. A goroutine that is
-//! *running* at that moment keeps its thread until it next parks, yields or
-//! returns. If every goroutine has finished, nothing is leaked and the drop
-//! waits for the runtime's threads to exit.
+//! say) touches valid memory; such a late wake-up is ignored. A goroutine
+//! that is *running* at that moment keeps its thread until it next parks,
+//! yields or returns. If every goroutine has finished, nothing is leaked and
+//! the drop waits for the runtime's threads to exit.
 
 use std::any::Any;
 use std::cell::UnsafeCell;
@@ -194,6 +199,8 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        // Give back what the goroutines still alive hold (see `panic.rs`).
+        crate::panic::unwind_all(&self.sched);
         let threads = proc::shutdown(&self.sched);
         self.sysmon.stop();
         // Goroutines still running (typically the main goroutine, between
@@ -458,8 +465,18 @@ where
     fn run(self: Arc<Self>) {
         // SAFETY: only the goroutine calls `run`, once.
         let f = unsafe { (*self.f.get()).take() }.expect("goroutine started twice");
-        let r = catch_unwind(AssertUnwindSafe(f));
-        if let Err(payload) = &r {
+        let r = if crate::panic::starting_while_dropped() {
+            // Its runtime is being dropped: Go would never start it; give
+            // back what its closure holds instead. A panic in a destructor
+            // there is dropped with the closure.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(f)));
+            Err(Box::new(crate::Goexit) as Box<dyn Any + Send>)
+        } else {
+            catch_unwind(AssertUnwindSafe(f))
+        };
+        if let Err(payload) = &r
+            && !payload.is::<crate::Goexit>()
+        {
             let goid = stubs::current_goid().unwrap_or(0);
             eprintln!(
                 "goroutine {goid} panicked: {}",
@@ -508,11 +525,13 @@ pub struct JoinHandle<T> {
 impl<T> JoinHandle<T> {
     /// Waits for the goroutine to finish: parks the calling goroutine, or
     /// blocks the calling thread outside the runtime. `Err` carries the
-    /// goroutine's panic payload.
+    /// goroutine's panic payload, or a [`Goexit`](crate::Goexit) if its
+    /// runtime was dropped before it finished.
     pub fn join(self) -> std::thread::Result<T> {
         // Acquire: pairs with the Release store of `done`.
         while !self.packet.done().load(Ordering::Acquire) {
-            self.packet.slot().wait(WaitReason::Join);
+            // The slot is in the packet, and only the goroutine's exit wakes it.
+            self.packet.slot().wait_cancellable(WaitReason::Join);
         }
         // SAFETY: `done` is set, and this handle (consumed here) is the only reader.
         unsafe { self.packet.take() }.expect("gort: goroutine result taken twice")

@@ -167,8 +167,33 @@ pub struct G {
     /// `tracing::Instrument` does for a future at every poll). Set by
     /// `newproc`, dropped by `goexit0` on the home thread.
     pub(crate) trace_ctx: UnsafeCell<Option<Box<crate::trace::GoTrace>>>,
+    /// How to withdraw this goroutine from the place it is parked at, so
+    /// that a dropped runtime can unwind it (see `panic.rs`): set by the
+    /// goroutine just before it parks at a site that can be cancelled
+    /// (`try_gopark_cancel`), cleared when it resumes. The closure lives on
+    /// the goroutine's stack, which stays put while it is parked. Only the
+    /// home thread touches the field: the goroutine itself, and its M's
+    /// scheduler while the goroutine is parked.
+    pub(crate) cancel: Cell<Option<NonNull<dyn Fn() -> bool>>>,
+    /// Where the goroutine is in a dropped runtime's unwinding. Home thread
+    /// only, like `cancel`.
+    pub(crate) unwind: Cell<Unwind>,
 }
 // ANCHOR_END: g
+
+/// A goroutine's part in the unwinding that gives a dropped runtime's
+/// goroutines back (see `panic.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unwind {
+    /// Running its own code.
+    No,
+    /// Its scheduler withdrew it from its park site and readied it: it must
+    /// unwind as soon as it resumes.
+    Forced,
+    /// Unwinding (or its code caught the unwind): never forced again, so a
+    /// destructor that parks waits for an ordinary wake-up.
+    Started,
+}
 
 // SAFETY: G is shared between threads only under the hand-over protocol
 // described on the type: at any instant one thread owns its non-atomic fields.
@@ -191,6 +216,8 @@ impl G {
             timer: UnsafeCell::new(None),
             home: Cell::new(ptr::null()),
             trace_ctx: UnsafeCell::new(None),
+            cancel: Cell::new(None),
+            unwind: Cell::new(Unwind::No),
         }
     }
 }
@@ -324,6 +351,10 @@ pub(crate) struct P {
     pub(crate) timers: Timers,
     /// Holder-only state: touched only by the P's M while it holds the P.
     pub(crate) local: UnsafeCell<PLocal>,
+    /// The last `Sched::unwind_epoch` for which this P's M withdrew its
+    /// parked goroutines (see `panic.rs`). Written by the holder (Release),
+    /// read by the thread dropping the runtime (Acquire).
+    pub(crate) swept: AtomicU64,
     /// Statistics, bumped by the holder (Relaxed: counters only).
     pub(crate) stats: PStats,
 }
@@ -438,6 +469,14 @@ pub(crate) struct Sched {
     pub(crate) ncpu: u32,
     /// Set once when the runtime shuts down; checked by every scheduling decision.
     pub(crate) shutdown: AtomicBool,
+    /// Bumped by the thread dropping the runtime for each round of its
+    /// unwinding (see `panic.rs`); 0 while the runtime is in use. Every P's
+    /// M compares it with `P::swept` when it looks for work. SeqCst: the
+    /// store, then a look at each P's status, pairs with an M's store of
+    /// IDLE and then a look at this (as `inbox_len` does in `readyremote`).
+    pub(crate) unwind_epoch: AtomicU64,
+    /// Goroutines withdrawn from their park sites and readied to unwind.
+    pub(crate) unwind_forced: AtomicU64,
     /// Default stack size for new goroutines (rounded).
     pub(crate) stack_size: usize,
     /// Threads a goroutine held for longer than `blocked_warn_ns` without

@@ -72,6 +72,15 @@ pub(crate) trait Case {
     ///
     /// `enqueue` was called, and the waiter has been woken.
     unsafe fn finish(&mut self, winner: usize) -> bool;
+
+    /// For a dropped runtime's cancel of the parked select: takes this
+    /// case's sudog off its queue, if a waker has not.
+    ///
+    /// # Safety
+    ///
+    /// Under the channel lock, after `enqueue`, with the waiter's
+    /// `select_done` claimed by the caller, so no waker will complete it.
+    unsafe fn withdraw(&self);
 }
 
 /// A type-erased case, as [`selectgo`] takes them. Made by `select!`.
@@ -173,6 +182,12 @@ impl<T: Send> Case for RecvCase<'_, T> {
         // SAFETY: under the lock; queued there by `enqueue`.
         unsafe { self.c.dequeue_sudog(sgp, false) };
         false
+    }
+    unsafe fn withdraw(&self) {
+        if let Some(sg) = self.sg.as_ref() {
+            // SAFETY: forwarded contract; queued there by `enqueue`.
+            unsafe { self.c.dequeue_sudog(sg, false) };
+        }
     }
 }
 
@@ -301,6 +316,12 @@ impl<T: Send> Case for SendCase<'_, T> {
         // SAFETY: under the lock; queued there by `enqueue`.
         unsafe { self.c.dequeue_sudog(sgp, true) };
         false
+    }
+    unsafe fn withdraw(&self) {
+        if let Some(sg) = self.sg.as_ref() {
+            // SAFETY: forwarded contract; queued there by `enqueue`.
+            unsafe { self.c.dequeue_sudog(sg, true) };
+        }
     }
 }
 
@@ -448,7 +469,22 @@ fn selectgo_locked(
         // frame (and the caller's) until pass 3 is done.
         unsafe { cases[usize::from(i)].0.enqueue(&w) };
     }
-    park_waiter(&w, WaitReason::Select, || selunlock(locks));
+    // A dropped runtime's cancel: claim the select as a waker would, under
+    // every lock, and take every sudog back; or find that a waker won.
+    let cancel = || {
+        sellock(locks);
+        let won = w.claim_select();
+        if won {
+            for &i in lockorder.iter() {
+                // SAFETY: every channel is locked, each case was enqueued in
+                // pass 2, and we hold the claim.
+                unsafe { cases[usize::from(i)].0.withdraw() };
+            }
+        }
+        selunlock(locks);
+        won
+    };
+    park_waiter(&w, WaitReason::Select, || selunlock(locks), &cancel);
 
     // Pass 3: one case completed; dequeue from the others, under the locks
     // again so no waker is still looking at them.
@@ -474,7 +510,8 @@ fn selectgo_locked(
 /// parked, a thread stays blocked.
 fn block_forever() -> ! {
     let w = Waiter::new();
-    park_waiter(&w, WaitReason::Select, || {});
+    // Nobody can find this waiter, so nothing needs withdrawing.
+    park_waiter(&w, WaitReason::Select, || {}, &|| true);
     fatal("runtime: empty select woke up")
 }
 

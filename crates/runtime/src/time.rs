@@ -27,7 +27,7 @@ use parking_lot::Mutex;
 pub use crate::time_sleep::{Timer, after};
 pub use crate::time_tick::{Ticker, tick};
 
-use crate::proc::{gopark, goready, wake_net_poller};
+use crate::proc::{goready, wake_net_poller};
 use crate::runtime2::{Sched, WaitReason};
 use crate::stubs;
 
@@ -504,12 +504,14 @@ pub fn sleep(d: Duration) {
     let when = when_after(nanotime(), d);
     // Arm the timer only once this goroutine is parked (in the unlock
     // callback), so its goready can never overtake the park.
-    gopark(
-        move |_| {
+    // Cancellable: a stop that finds the timer armed takes its one goready.
+    crate::proc::try_gopark_cancel(
+        |_| {
             timer.reset(sched, when);
             true
         },
         WaitReason::Sleep,
+        Some(&|| timer.stop()),
     );
 }
 // ANCHOR_END: timeSleep
