@@ -45,7 +45,8 @@
 //! limitations, and `examples/` for more programs.
 
 pub use gort_runtime::{
-    GoBuilder, JoinHandle, Stats, blocking, go, goid, preempt_point, select, spawn, yield_now,
+    GoBuilder, Goexit, JoinHandle, Stats, blocking, go, goid, preempt_point, select, spawn,
+    yield_now,
 };
 
 use std::io;
@@ -234,8 +235,9 @@ pub mod signal {
 /// sync): parking and readying goroutines, semaphores, the netpoll contract.
 pub mod runtime {
     pub use gort_runtime::{
-        Gp, Netpoll, NoNetpoll, ParkSlot, WaitReason, current_mp, current_netpoll, gopark, goready,
-        goready_param, netpoll_add_waiter, semacquire, semrelease, token_goroutine, wake_token,
+        Gp, Netpoll, NoNetpoll, ParkSlot, WaitReason, current_mp, current_netpoll, gopark,
+        gopark_cancellable, goready, goready_param, netpoll_add_waiter, semacquire, semrelease,
+        token_goroutine, wake_token,
     };
 }
 
