@@ -339,7 +339,8 @@ pub(crate) fn try_gopark<F: FnOnce(Gp) -> bool>(unlockf: F, reason: WaitReason) 
 /// waker already took it (that wake-up then comes as usual). It is called at
 /// most once per park, on the goroutine's own thread (by its M's scheduler,
 /// while the goroutine is parked), must not block or park, and must not
-/// ready the goroutine. If it returns true, this call does not return: the
+/// ready any goroutine. A park made while the thread is unwinding from a
+/// panic (a destructor that parks) is never cancelled. If it returns true, this call does not return: the
 /// goroutine unwinds from here with a [`Goexit`](crate::Goexit) payload.
 ///
 /// # Panics
