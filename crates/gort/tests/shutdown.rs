@@ -17,7 +17,14 @@ enum Order {
     Immediately,
     /// Once every P is idle: one M blocked in the poller, the others asleep.
     WhenIdle,
+    /// After a delay that differs from cycle to cycle (0 to 150 µs, spun,
+    /// not slept): sometimes while an M is between its last look at the
+    /// shutdown flag and taking the poller role, the window of the hang.
+    Jittered,
 }
+
+/// Cycles run so far with `Order::Jittered`; picks each one's delay.
+static JITTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 fn listener() -> TcpListener {
     listen_tcp(
@@ -53,6 +60,13 @@ fn cycle(order: Order) -> Duration {
             }
             assert!(Instant::now() < end, "the runtime never went idle: {st:?}");
             std::thread::yield_now();
+        }
+    }
+    if let Order::Jittered = order {
+        let n = JITTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let until = Instant::now() + Duration::from_micros(u64::from(n * 37 % 151));
+        while Instant::now() < until {
+            std::hint::spin_loop();
         }
     }
     let t = Instant::now();
@@ -94,4 +108,9 @@ fn drop_returns_promptly_right_after_main_returns() {
 #[test]
 fn drop_returns_promptly_with_the_poller_blocked() {
     cycles(Order::WhenIdle, 600);
+}
+
+#[test]
+fn drop_returns_promptly_at_any_moment_after_main_returns() {
+    cycles(Order::Jittered, 1_000);
 }
