@@ -72,6 +72,7 @@ mod netpoll;
 mod netpoll_epoll;
 mod netpoll_info;
 
+// ANCHOR: DefaultBackend
 /// The platform backend every [`Poller`] holds: the one place that names
 /// it, so that `netpoll.rs` stays platform-independent.
 #[cfg(all(not(loom), any(target_os = "linux", target_os = "android")))]
@@ -82,6 +83,7 @@ compile_error!(
     "gort-netpoll has an epoll backend only (Linux, Android): a new platform needs a \
      netpoll_<platform>.rs implementing netpoll.rs's PollBackend, chosen as DefaultBackend in lib.rs"
 );
+// ANCHOR_END: DefaultBackend
 
 #[cfg(not(loom))]
 pub use netpoll::{PollDescHandle, Poller, poll_runtime_poll_open};
