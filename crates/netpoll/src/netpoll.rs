@@ -119,7 +119,8 @@ use crate::netpoll_info::{
 ///   consumed only by a blocking `netpoll` (`delay != 0`), which says so by
 ///   returning [`BreakOutcome::Consumed`]; a `netpoll(0)` that sees one
 ///   leaves it for the blocked poller it was meant for.
-/// * **Threads.** `netpollinit` runs once per poller, under its init lock.
+/// * **Threads.** `netpollinit` runs under the poller's init lock, until
+///   it first succeeds; the poller keeps that one backend for its life.
 ///   Every other method may run on any thread, concurrently with any other
 ///   (`netpoll` too: the scheduler's poller blocks in it while other threads
 ///   take non-blocking looks), so a backend keeps no state of its own
