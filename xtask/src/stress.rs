@@ -1304,7 +1304,7 @@ Thread 1 (Thread 0x7e (LWP 1) "splice-4b8da11b"):
             "(GORT_DEBUG=schedtrace=200 with --nocapture prints the scheduler's SCHED lines)",
             "stacks (gdb; GORT_WATCHDOG_GDB=0 skips this):",
             "Thread 2 (Thread 0x7f (LWP 11) \"gort-m1\"):",
-            "#0  0x1 in gort_netpoll::netpoll_epoll::Poller::netpoll (...) at x.rs:1",
+            "#0  0x1 in gort_netpoll::netpoll::Poller::netpoll (...) at x.rs:1",
             "t: failed by its watchdog",
         ]
         .map(String::from)
@@ -1321,7 +1321,7 @@ Thread 1 (Thread 0x7e (LWP 1) "splice-4b8da11b"):
         let stacks = split.stacks.unwrap();
         assert_eq!(
             summarize_stacks(&stacks),
-            ["gort-m1: gort_netpoll::netpoll_epoll::Poller::netpoll"]
+            ["gort-m1: gort_netpoll::netpoll::Poller::netpoll"]
         );
         // Without a report, everything is "before".
         let plain = split_watchdog_report(&err[..2]);
