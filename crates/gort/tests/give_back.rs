@@ -140,10 +140,22 @@ fn drop_unwinds_goroutines_parked_everywhere_and_runs_their_destructors() {
     // Every guard and every parked value was dropped: 9 goroutines' guards,
     // the inner sleeper's, the send's and the select's values, the waiter's.
     assert_eq!(drops.load(Ordering::SeqCst), 13);
+    // A goroutine whose wake-up comes from another one's unwinding (a
+    // channel closed by a dropped end, a join of an unwound goroutine) may
+    // wake before its own sweep and return normally; the five that only a
+    // sweep can end (the read, the accept, the sleep, the pipe read and the
+    // mutex holder) are always unwound.
+    let mut unwound = 0;
     for (i, h) in hs.into_iter().enumerate() {
-        let err = h.join().expect_err("an unwound goroutine returned");
-        assert!(err.is::<Goexit>(), "goroutine {i}: not a Goexit");
+        match h.join() {
+            Ok(()) => {}
+            Err(e) => {
+                assert!(e.is::<Goexit>(), "goroutine {i}: not a Goexit");
+                unwound += 1;
+            }
+        }
     }
+    assert!(unwound >= 5, "only {unwound} goroutines were unwound");
     // The waiter got the lock and returned normally.
     waiter.join().expect("the mutex waiter finished");
 }
