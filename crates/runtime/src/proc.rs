@@ -24,6 +24,11 @@
 //! * **`blocking` runs its function on a helper thread** while the goroutine
 //!   parks (`proc_blocking.rs`), instead of Go's `entersyscall`, which keeps
 //!   the thread and gives its P away.
+//! * **Fewer wake-ups, and a poll spin**, for servers that share their CPUs
+//!   with their clients. These are tuning choices, not consequences of the
+//!   design, so each lives in `policy.rs` with its reason and the benchmark
+//!   row that shows it; the code here calls it at the point where it departs
+//!   from Go, marked `// gort's departure:`.
 //!
 //! # Pinning
 //!
@@ -89,6 +94,7 @@ use std::sync::atomic::{Ordering, fence};
 use parking_lot::MutexGuard;
 
 use crate::asm_amd64::{gostartcall, swapcontext};
+use crate::policy::{self, PollSpin, Queued};
 use crate::runtime2::PStats;
 use crate::runtime2::{
     G, Gp, M, P, PLocal, Pending, Sched, SchedLocked, Unwind, WaitReason, gstatus, pstatus,
@@ -643,12 +649,17 @@ pub(crate) fn has_local_work(p: &P) -> bool {
 }
 
 /// Go's `runqput` for a goroutine that has never run: local queue,
-/// overflowing half of it to the global queue. Returns true when `gp` went
+/// overflowing half of it to the global queue. Says whether `gp` went alone
 /// into an empty `runnext` (see `newproc`).
-fn runqput(sched: &Sched, p: &P, gp: NonNull<G>, next: bool) -> bool {
-    p.runq.put(gp, next, |batch| {
+fn runqput(sched: &Sched, p: &P, gp: NonNull<G>, next: bool) -> Queued {
+    let alone = p.runq.put(gp, next, |batch| {
         globrunqputbatch(sched, batch.iter().copied())
-    })
+    });
+    if alone {
+        Queued::AloneInRunnext
+    } else {
+        Queued::WithOthers
+    }
 }
 // ANCHOR_END: runqput
 
@@ -792,14 +803,15 @@ pub(crate) fn newproc(
         let p = unsafe { &*pp };
         PStats::bump(&p.stats.live, 1);
         PStats::bump_u64(&p.stats.spawned);
-        if let Some(q) = spread_target(sched, p) {
-            // Its first run decides its thread for good: start it where
-            // there is less to do (see `spread_target`).
+        // gort's departure: its first run decides its thread for good, so
+        // start it where there is less to do (`policy::spread_target`).
+        if let Some(q) = policy::spread_target(sched, p) {
             readyremote(sched, q, std::iter::once(gp));
             return Ok(goid);
         }
-        if runqput(sched, p, gp, true) {
-            // Alone in runnext: see `ready`.
+        // gort's departure: no wakep for a goroutine alone in runnext
+        // (`policy::wakep_after_spawn`).
+        if !policy::wakep_after_spawn(runqput(sched, p, gp, true)) {
             return Ok(goid);
         }
     }
@@ -807,43 +819,6 @@ pub(crate) fn newproc(
     Ok(goid)
 }
 // ANCHOR_END: newproc
-
-// ANCHOR: spread_target
-/// How many more goroutines a P may have than another before new ones go
-/// to the other.
-const SPREAD_SLACK: i64 = 4;
-
-/// A goroutine's first run pins it to that thread for life (see "Pinning"),
-/// so where a new goroutine starts matters more than in Go, which rebalances
-/// all the time. Go starts it on the spawner's P and lets idle Ps steal it;
-/// an accept loop that parks after each connection then runs every handler
-/// itself, and with pinning they would all stay on its thread. So gort
-/// compares the spawner's P with one other P picked at random (the "power
-/// of two choices") by the goroutines each has: pinned to it, queued in its
-/// run queue, or waiting in its inbox. If the spawner's has at least
-/// [`SPREAD_SLACK`] more, the new goroutine goes to the other P's inbox
-/// (which wakes it if idle). The counts are relaxed reads, a hint: a stale
-/// one only misplaces one goroutine. A spawner with few goroutines never
-/// looks (spawn and join in a loop stays on one thread).
-fn spread_target(sched: &Sched, p: &P) -> Option<*const P> {
-    let n = sched.allp.len();
-    if n < 2 {
-        return None;
-    }
-    let load = |q: &P| {
-        q.stats.pinned.load(Ordering::Relaxed)
-            + q.runq.len() as i64
-            + q.inbox_len.load(Ordering::Relaxed) as i64
-    };
-    let mine = load(p);
-    if mine < SPREAD_SLACK {
-        return None;
-    }
-    let k = fastrand(n - 1);
-    let q = &sched.allp[if k >= p.id { k + 1 } else { k }];
-    (load(q) + SPREAD_SLACK <= mine).then_some(ptr::from_ref(q))
-}
-// ANCHOR_END: spread_target
 
 /// A G from the global free list, or a new one (Go's `gfget` + `malg`).
 fn gfget_global(sched: &Sched) -> NonNull<G> {
@@ -1014,10 +989,11 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<Runnable> {
         // ANCHOR_END: findRunnable_steal
 
         // ANCHOR: findRunnable_idle
-        // Before giving up the P, poll the network for a short while: a reply
-        // that arrives within microseconds is then run at once, without the
-        // cost of this thread sleeping in epoll_wait and being woken.
-        if poll_spin(sched, p, clock.poll_until) {
+        // gort's departure: before giving up the P, poll the network for a
+        // short while, so that a reply arriving within microseconds runs at
+        // once, without this thread sleeping in epoll_wait and being woken
+        // (`policy::poll_spin`).
+        if policy::poll_spin(sched, p, clock.poll_until) == PollSpin::FoundWork {
             continue 'top;
         }
 
@@ -1151,105 +1127,20 @@ fn runqget(sched: &Sched, p: &P) -> Option<Runnable> {
         }
     }
     if let Some((gp, inherit_time)) = p.runq.get() {
-        backlog_valve(sched, p);
+        // gort's departure: Go wakes helpers eagerly elsewhere; gort wakes
+        // one when this queue has stayed non-empty for a while
+        // (`policy::backlog_valve`).
+        // SAFETY: we hold `p`; a short borrow, ended before `wakep`.
+        let since = &mut unsafe { local(p) }.backlog_since;
+        if policy::backlog_valve(&p.runq, since) {
+            wakep(sched);
+        }
         return Some(Runnable { gp, inherit_time });
     }
     // SAFETY: as above.
     unsafe { local(p) }.pinq.pop_front().map(Runnable::fresh)
 }
 // ANCHOR_END: runqget
-
-// ANCHOR: backlog_valve
-/// How long a P's run queue may stay non-empty, while the P works through
-/// it, before the P wakes an idle one to share it (`backlog_valve`).
-const BACKLOG_NS: i64 = 200_000;
-
-/// gort's backlog valve, called each time a P takes a goroutine from its own
-/// queue.
-///
-/// Go wakes an idle P for every batch the netpoller readies and for every
-/// spinning M that finds work. On a machine where the server shares its CPUs
-/// with its clients (or other processes), those extra threads mostly take
-/// CPU time from the peers the server waits for, and each goroutine queued
-/// behind a descheduled thread waits out a kernel time slice: the tail
-/// latency of a multi-threaded server on a busy 2-core box. gort keeps a
-/// readied batch on the P that polled it and wakes a second P only when the
-/// first one has not been able to empty its queue for [`BACKLOG_NS`]: a real
-/// backlog, which more CPUs will shorten. The clock (a vDSO read, ~20 ns) is
-/// read only while the queue is non-empty.
-fn backlog_valve(sched: &Sched, p: &P) {
-    // SAFETY: `local` is the holder's and we hold `p` (find_runnable's
-    // caller owns it); nothing else borrows `local` across this call.
-    let local = unsafe { &mut *p.local.get() };
-    if p.runq.is_empty() {
-        local.backlog_since = 0;
-        return;
-    }
-    let now = nanotime();
-    if local.backlog_since == 0 {
-        local.backlog_since = now;
-    } else if now - local.backlog_since >= BACKLOG_NS {
-        local.backlog_since = now;
-        wakep(sched);
-    }
-}
-// ANCHOR_END: backlog_valve
-
-// ANCHOR: poll_spin
-/// How long an M with nothing to run polls the network before it gives up
-/// its P and sleeps: about the time a thread takes to sleep in `epoll_wait`
-/// and be woken again on a virtual machine, so a reply arriving sooner costs
-/// less than the sleep would have, and a quiet server wastes little.
-const POLL_SPIN_NS: i64 = 50_000;
-
-/// gort's poll spin (Go has none): when goroutines wait on the network, no M
-/// is blocked in the poller and this M has nothing else to do, poll without
-/// blocking for up to [`POLL_SPIN_NS`] (or until the next timer). Returns
-/// `None` when it did not spin or found nothing, `Some(Some(gp))` with a
-/// goroutine the network readied, and `Some(None)` when other work turned up
-/// in a run queue meanwhile.
-///
-/// Only one M spins at a time, and only with a second CPU: the peer the
-/// server waits for usually runs on that other CPU, and on a single CPU the
-/// spin would only take time from it.
-fn poll_spin(sched: &Sched, p: &P, poll_until: i64) -> bool {
-    if sched.ncpu < 2
-        || sched.netpoll_waiters.load(Ordering::Relaxed) == 0
-        || sched.lastpoll.load(Ordering::Relaxed) == 0
-        // Acquire pairs with the Release below; only the flag's owner spins.
-        || sched.pollspinning.swap(true, Ordering::Acquire)
-    {
-        return false;
-    }
-    let start = nanotime();
-    let mut end = start + POLL_SPIN_NS;
-    if poll_until != 0 {
-        end = end.min(poll_until);
-    }
-    let mut found = false;
-    let mut list = Vec::new();
-    while !sched.shutdown.load(Ordering::Relaxed) {
-        let delta = sched.netpoll.netpoll(0, &mut list);
-        netpoll_adjust_waiters(sched, delta);
-        // Goroutines pinned elsewhere go to their own Ps; ours are run.
-        if injectglist(sched, std::mem::take(&mut list)) {
-            found = true;
-            break;
-        }
-        if has_local_work(p) || sched.runqsize.load(Ordering::Relaxed) > 0 {
-            found = true;
-            break;
-        }
-        if nanotime() >= end {
-            break;
-        }
-        std::hint::spin_loop();
-    }
-    // Release: pairs with the next spinner's Acquire swap.
-    sched.pollspinning.store(false, Ordering::Release);
-    found
-}
-// ANCHOR_END: poll_spin
 
 fn earliest(a: i64, b: i64) -> i64 {
     match (a, b) {
@@ -1355,7 +1246,7 @@ fn steal_work(sched: &Sched, m: &M, clock: &mut Clock) -> Steal {
 // ANCHOR_END: stealWork
 
 /// A cheap per-thread random number below `n` (Go's `cheaprandn`).
-fn fastrand(n: usize) -> usize {
+pub(crate) fn fastrand(n: usize) -> usize {
     (cheaprand() as usize) % n.max(1)
 }
 
@@ -1392,10 +1283,9 @@ fn become_spinning(sched: &Sched, m: &M) {
 fn resetspinning(sched: &Sched, m: &M) {
     m.spinning.set(false);
     sched.nmspinning.fetch_sub(1, Ordering::SeqCst);
-    // Go always wakes another spinner here. gort does only for work in the
-    // global queue, which no P owns; work in a P's own queue is that P's,
-    // and its backlog valve asks for help if it piles up.
-    if sched.runqsize.load(Ordering::Relaxed) > 0 {
+    // gort's departure: Go always wakes another spinner here; gort does only
+    // for work another M could take (`policy::wakep_after_spinning`).
+    if policy::wakep_after_spinning(sched) {
         wakep(sched);
     }
 }
