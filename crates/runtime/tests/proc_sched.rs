@@ -447,3 +447,28 @@ fn stranded_runnext_is_rescued_by_an_idle_p() {
         h.join().unwrap();
     });
 }
+
+/// A timer armed by a goroutine that then computes without yielding sits in
+/// that goroutine's P's heap, which the P cannot look at. It still fires,
+/// run by the idle P (whose M sleeps only until the earliest timer of any
+/// P, and which sysmon wakes if the timer is overdue all the same), and its
+/// function runs there.
+#[test]
+fn a_timer_on_a_busy_p_still_fires() {
+    rt(2).block_on(|| {
+        let fired = Arc::new(AtomicBool::new(false));
+        let f = fired.clone();
+        let _timer = gort_runtime::time::after_func(Duration::from_millis(2), move || {
+            f.store(true, Ordering::SeqCst)
+        });
+        // Hold this P without yielding until the timer's function has run.
+        let ok = deadline(10);
+        while !fired.load(Ordering::SeqCst) {
+            assert!(
+                ok(),
+                "a timer on a P whose goroutine never yields never fired"
+            );
+            std::hint::spin_loop();
+        }
+    });
+}
