@@ -1,4 +1,4 @@
-//! Mirrors Go src/runtime/proc.go (the wake-ups and placement of newproc, resetspinning and findRunnable, and sysmon's watch) (go1.27): gort's own: the scheduler's departures from Go's proc.go, each tied to a benchmark row.
+//! Mirrors Go src/runtime/proc.go (the wake-ups and placement of newproc, resetspinning and findRunnable, and sysmon's watch) (go1.27): gort's own: the scheduler's departures from Go's proc.go, each tied to the bench row or test that shows it.
 //!
 //! Go's scheduler wakes threads eagerly: every spawn, and every spinning M
 //! that finds work, wakes an idle P in case there is more, and a goroutine
