@@ -419,8 +419,23 @@ fn runtime_is_freed_unless_goroutines_are_abandoned() {
     let sem = Arc::new(AtomicU32::new(0));
     let s = sem.clone();
     rt.block_on(move || {
-        gort_runtime::go!(gort_runtime::semacquire(&s));
-        yield_now();
+        let started = Arc::new(AtomicBool::new(false));
+        let st = started.clone();
+        gort_runtime::go!({
+            st.store(true, Ordering::SeqCst);
+            gort_runtime::semacquire(&s);
+        });
+        // One yield is not enough: the scheduler may run us again first
+        // (its pinned and never-run queues take turns, and a time slice
+        // flagged by sysmon sends a `runnext` goroutine to the tail). A
+        // goroutine that never started would be dropped unstarted, and the
+        // runtime rightly freed. Once it has started it parks for good
+        // (shutdown waits for a running goroutine to stop).
+        let ok = deadline(10);
+        while !started.load(Ordering::SeqCst) {
+            assert!(ok(), "the goroutine never started");
+            yield_now();
+        }
     });
     drop(rt);
     assert!(
