@@ -223,7 +223,8 @@ const BACKLOG_NS: i64 = 200_000;
 /// shares bursts of short new goroutines that no wake-up announced (a
 /// global-queue batch, a stolen half queue), which sysmon's
 /// [`StrandedWatch`] does not catch while the P keeps taking from the
-/// queue, and because it costs one emptiness check per take. Issue 19's
+/// queue, and because it costs one emptiness check per take from the run
+/// queue (and a clock read while the queue stays non-empty). Issue 19's
 /// burst row should decide whether it stays.
 ///
 /// Not a liveness safeguard: it acts only while its P schedules, and that P
