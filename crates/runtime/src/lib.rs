@@ -71,6 +71,8 @@ mod netpoll;
 #[cfg(not(loom))]
 mod panic;
 #[cfg(not(loom))]
+mod policy;
+#[cfg(not(loom))]
 mod proc;
 #[cfg(not(loom))]
 mod proc_blocking;

@@ -24,6 +24,11 @@
 //! * **`blocking` runs its function on a helper thread** while the goroutine
 //!   parks (`proc_blocking.rs`), instead of Go's `entersyscall`, which keeps
 //!   the thread and gives its P away.
+//! * **Fewer wake-ups, and a poll spin**, for servers that share their CPUs
+//!   with their clients. These are tuning choices, not consequences of the
+//!   design, so each lives in `policy.rs` with its reason and the benchmark
+//!   row that shows it; the code here calls it at the point where it departs
+//!   from Go, marked `// gort's departure:`.
 //!
 //! # Pinning
 //!
@@ -89,6 +94,7 @@ use std::sync::atomic::{Ordering, fence};
 use parking_lot::MutexGuard;
 
 use crate::asm_amd64::{gostartcall, swapcontext};
+use crate::policy::{self, PollSpin, Queued};
 use crate::runtime2::PStats;
 use crate::runtime2::{
     G, Gp, M, P, PLocal, Pending, Sched, SchedLocked, Unwind, WaitReason, gstatus, pstatus,
@@ -104,6 +110,28 @@ const STEAL_TRIES: usize = 4;
 const GFREE_LOCAL_MAX: usize = 64;
 /// Goroutine ids reserved per batch (Go's `_GoidCacheBatch`).
 const GOID_CACHE_BATCH: u64 = 16;
+
+/// A goroutine to run, as `find_runnable` and the run queues hand it out
+/// (Go's `gp, inheritTime` pair).
+#[derive(Clone, Copy)]
+struct Runnable {
+    gp: NonNull<G>,
+    /// Whether it continues the current time slice instead of starting a
+    /// new one (Go's `inheritTime`): true for a `runnext` goroutine, so that
+    /// a pair handing `runnext` back and forth still uses one slice, which
+    /// sysmon can end, and for a park that was called off.
+    inherit_time: bool,
+}
+
+impl Runnable {
+    /// A goroutine that starts a new time slice.
+    fn fresh(gp: NonNull<G>) -> Self {
+        Runnable {
+            gp,
+            inherit_time: false,
+        }
+    }
+}
 
 // ---------------------------------------------------------------------------
 // Threads: M creation and the scheduler loop.
@@ -182,18 +210,18 @@ fn mstart(sched: Arc<Sched>, m: *mut M) {
 /// The scheduler loop of one M (Go's `schedule`, looping instead of recursing).
 /// Returns when the runtime shuts down.
 fn schedule(sched: &Sched, m: &M) {
-    while let Some((gp, inherit)) = find_runnable(sched, m) {
+    while let Some(found) = find_runnable(sched, m) {
         if m.spinning.get() {
             resetspinning(sched, m);
         }
         m.executing.store(true, Ordering::Relaxed);
-        let mut next = Some((gp, inherit));
-        while let Some((gp, inherit)) = next {
+        let mut next = Some(found);
+        while let Some(run) = next {
             // A G dequeued just before shutdown stays abandoned.
             if sched.shutdown.load(Ordering::Relaxed) {
                 break;
             }
-            next = execute(sched, m, gp, inherit);
+            next = execute(sched, m, run.gp, run.inherit_time);
         }
         // Release: `Runtime::drop` reading false also sees our goexit0.
         m.executing.store(false, Ordering::Release);
@@ -205,7 +233,7 @@ fn schedule(sched: &Sched, m: &M) {
 /// Runs `gp` on this M until it switches back, then carries out what it asked
 /// for (Go's `execute` + `gogo`, and the `mcall` targets). Returns a G to run
 /// next without going through `find_runnable` (a park that was called off).
-fn execute(sched: &Sched, m: &M, gp: NonNull<G>, inherit: bool) -> Option<(NonNull<G>, bool)> {
+fn execute(sched: &Sched, m: &M, gp: NonNull<G>, inherit_time: bool) -> Option<Runnable> {
     // SAFETY: we dequeued `gp`, so we own it until it runs and stops again.
     let g = unsafe { gp.as_ref() };
     let pp = m.p.get();
@@ -227,7 +255,7 @@ fn execute(sched: &Sched, m: &M, gp: NonNull<G>, inherit: bool) -> Option<(NonNu
         ));
     }
     g.atomicstatus.store(gstatus::RUNNING, Ordering::Relaxed);
-    if !inherit {
+    if !inherit_time {
         // Only the holder writes it (sysmon reads it as a hint): no RMW needed.
         let t = p.schedtick.load(Ordering::Relaxed);
         p.schedtick.store(t.wrapping_add(1), Ordering::Relaxed);
@@ -429,7 +457,7 @@ pub(crate) fn try_gopark_cancel<F: FnOnce(Gp) -> bool>(
 
 // ANCHOR: park_m
 /// g0 half of `gopark` (Go's `park_m`).
-fn park_m(gp: NonNull<G>, unlockf: *mut dyn FnMut(Gp) -> bool) -> Option<(NonNull<G>, bool)> {
+fn park_m(gp: NonNull<G>, unlockf: *mut dyn FnMut(Gp) -> bool) -> Option<Runnable> {
     // SAFETY: `gp` just switched away from us and is not yet published.
     let g = unsafe { gp.as_ref() };
     // Relaxed would do: `unlockf` publishes the G with release semantics
@@ -449,7 +477,10 @@ fn park_m(gp: NonNull<G>, unlockf: *mut dyn FnMut(Gp) -> bool) -> Option<(NonNul
     }
     // Called off: the goroutine is still ours. Go: casgstatus + execute(gp, true).
     g.atomicstatus.store(gstatus::RUNNABLE, Ordering::Relaxed);
-    Some((gp, true))
+    Some(Runnable {
+        gp,
+        inherit_time: true,
+    })
 }
 // ANCHOR_END: park_m
 
@@ -618,12 +649,17 @@ pub(crate) fn has_local_work(p: &P) -> bool {
 }
 
 /// Go's `runqput` for a goroutine that has never run: local queue,
-/// overflowing half of it to the global queue. Returns true when `gp` went
+/// overflowing half of it to the global queue. Says whether `gp` went alone
 /// into an empty `runnext` (see `newproc`).
-fn runqput(sched: &Sched, p: &P, gp: NonNull<G>, next: bool) -> bool {
-    p.runq.put(gp, next, |batch| {
+fn runqput(sched: &Sched, p: &P, gp: NonNull<G>, next: bool) -> Queued {
+    let alone = p.runq.put(gp, next, |batch| {
         globrunqputbatch(sched, batch.iter().copied())
-    })
+    });
+    if alone {
+        Queued::AloneInRunnext
+    } else {
+        Queued::WithOthers
+    }
 }
 // ANCHOR_END: runqput
 
@@ -767,14 +803,15 @@ pub(crate) fn newproc(
         let p = unsafe { &*pp };
         PStats::bump(&p.stats.live, 1);
         PStats::bump_u64(&p.stats.spawned);
-        if let Some(q) = spread_target(sched, p) {
-            // Its first run decides its thread for good: start it where
-            // there is less to do (see `spread_target`).
+        // gort's departure: its first run decides its thread for good, so
+        // start it where there is less to do (`policy::spread_target`).
+        if let Some(q) = policy::spread_target(sched, p) {
             readyremote(sched, q, std::iter::once(gp));
             return Ok(goid);
         }
-        if runqput(sched, p, gp, true) {
-            // Alone in runnext: see `ready`.
+        // gort's departure: no wakep for a goroutine alone in runnext
+        // (`policy::wakep_after_spawn`).
+        if !policy::wakep_after_spawn(runqput(sched, p, gp, true)) {
             return Ok(goid);
         }
     }
@@ -782,43 +819,6 @@ pub(crate) fn newproc(
     Ok(goid)
 }
 // ANCHOR_END: newproc
-
-// ANCHOR: spread_target
-/// How many more goroutines a P may have than another before new ones go
-/// to the other.
-const SPREAD_SLACK: i64 = 4;
-
-/// A goroutine's first run pins it to that thread for life (see "Pinning"),
-/// so where a new goroutine starts matters more than in Go, which rebalances
-/// all the time. Go starts it on the spawner's P and lets idle Ps steal it;
-/// an accept loop that parks after each connection then runs every handler
-/// itself, and with pinning they would all stay on its thread. So gort
-/// compares the spawner's P with one other P picked at random (the "power
-/// of two choices") by the goroutines each has: pinned to it, queued in its
-/// run queue, or waiting in its inbox. If the spawner's has at least
-/// [`SPREAD_SLACK`] more, the new goroutine goes to the other P's inbox
-/// (which wakes it if idle). The counts are relaxed reads, a hint: a stale
-/// one only misplaces one goroutine. A spawner with few goroutines never
-/// looks (spawn and join in a loop stays on one thread).
-fn spread_target(sched: &Sched, p: &P) -> Option<*const P> {
-    let n = sched.allp.len();
-    if n < 2 {
-        return None;
-    }
-    let load = |q: &P| {
-        q.stats.pinned.load(Ordering::Relaxed)
-            + q.runq.len() as i64
-            + q.inbox_len.load(Ordering::Relaxed) as i64
-    };
-    let mine = load(p);
-    if mine < SPREAD_SLACK {
-        return None;
-    }
-    let k = fastrand(n - 1);
-    let q = &sched.allp[if k >= p.id { k + 1 } else { k }];
-    (load(q) + SPREAD_SLACK <= mine).then_some(ptr::from_ref(q))
-}
-// ANCHOR_END: spread_target
 
 /// A G from the global free list, or a new one (Go's `gfget` + `malg`).
 fn gfget_global(sched: &Sched) -> NonNull<G> {
@@ -882,11 +882,35 @@ fn goexit0(sched: &Sched, m: &M, gp: NonNull<G>) {
 // ---------------------------------------------------------------------------
 // Finding work.
 
+/// What one look for work has learnt about time (Go's `now` and
+/// `pollUntil` in `findRunnable`), passed through the timer checks and the
+/// steal passes.
+#[derive(Clone, Copy, Default)]
+struct Clock {
+    /// The time as last read, 0 while not read yet (only timers and the
+    /// poller need it).
+    now: i64,
+    /// The earliest timer seen on any P, 0 for none: how long the M may
+    /// sleep in the poller.
+    poll_until: i64,
+}
+
+/// What [`steal_work`] came back with.
+enum Steal {
+    /// A never-run goroutine taken from another P.
+    Got(NonNull<G>),
+    /// Nothing taken, but running other Ps' timers readied work for this P
+    /// or the global queue: look again from the top.
+    NewWork,
+    /// Nothing.
+    Nothing,
+}
+
 // ANCHOR: findRunnable
 /// Go's `findRunnable`: returns the next G to run, blocking the M until there
 /// is one; `None` once the runtime shuts down. On return with a G the M
 /// holds its P.
-fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
+fn find_runnable(sched: &Sched, m: &M) -> Option<Runnable> {
     'top: loop {
         if sched.shutdown.load(Ordering::Acquire) {
             return None;
@@ -899,7 +923,8 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
         crate::panic::sweep_if_asked(sched, p);
 
         // ANCHOR: findRunnable_local
-        let (mut now, mut poll_until) = check_timers(p, 0);
+        let mut clock = Clock::default();
+        check_timers(p, &mut clock);
 
         // Now and then look at the global queue first, so that two goroutines
         // taking turns on one P cannot starve it.
@@ -907,29 +932,30 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
             && sched.runqsize.load(Ordering::Relaxed) > 0
             && let Some(gp) = globrunqget(sched, p, 1)
         {
-            return Some((gp, false));
+            return Some(Runnable::fresh(gp));
         }
         drain_inbox(p);
-        if let Some((gp, inherit)) = runqget(sched, p) {
+        if let Some(run) = runqget(sched, p) {
             if p.preempt.load(Ordering::Relaxed) {
                 p.preempt.store(false, Ordering::Relaxed);
-                if inherit {
-                    // The slice is used up: `gp` waits its turn at the tail.
+                if run.inherit_time {
+                    // The slice is used up: the goroutine waits its turn at
+                    // the tail.
                     // SAFETY: we just took it from one of our queues.
-                    if unsafe { gp.as_ref() }.home.get().is_null() {
-                        let _ = runqput(sched, p, gp, false);
+                    if unsafe { run.gp.as_ref() }.home.get().is_null() {
+                        let _ = runqput(sched, p, run.gp, false);
                     } else {
-                        runqput_pinned(p, gp, false);
+                        runqput_pinned(p, run.gp, false);
                     }
                     continue 'top;
                 }
             }
-            return Some((gp, inherit));
+            return Some(run);
         }
         if sched.runqsize.load(Ordering::Relaxed) > 0
             && let Some(gp) = globrunqget(sched, p, 0)
         {
-            return Some((gp, false));
+            return Some(Runnable::fresh(gp));
         }
         // Poll the network without blocking, if anyone waits on it and no
         // other M is already blocked in it (that one will deliver).
@@ -954,23 +980,20 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
             if !m.spinning.get() {
                 become_spinning(sched, m);
             }
-            let (gp, new_work, tnow, until) = steal_work(sched, m, now);
-            if let Some(found) = gp {
-                return Some(found);
+            match steal_work(sched, m, &mut clock) {
+                Steal::Got(gp) => return Some(Runnable::fresh(gp)),
+                Steal::NewWork => continue 'top,
+                Steal::Nothing => {}
             }
-            if new_work {
-                continue 'top;
-            }
-            now = tnow;
-            poll_until = earliest(poll_until, until);
         }
         // ANCHOR_END: findRunnable_steal
 
         // ANCHOR: findRunnable_idle
-        // Before giving up the P, poll the network for a short while: a reply
-        // that arrives within microseconds is then run at once, without the
-        // cost of this thread sleeping in epoll_wait and being woken.
-        if poll_spin(sched, p, poll_until) {
+        // gort's departure: before giving up the P, poll the network for a
+        // short while, so that a reply arriving within microseconds runs at
+        // once, without this thread sleeping in epoll_wait and being woken
+        // (`policy::poll_spin`).
+        if policy::poll_spin(sched, p, clock.poll_until) == PollSpin::FoundWork {
             continue 'top;
         }
 
@@ -985,7 +1008,7 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
             let gp = globrunqget_locked(sched, &mut l, p, 0);
             drop(l);
             if let Some(gp) = gp {
-                return Some((gp, false));
+                return Some(Runnable::fresh(gp));
             }
             continue 'top;
         }
@@ -1019,7 +1042,7 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
             }
             continue 'top;
         }
-        poll_until = earliest(poll_until, check_timers_no_p(sched));
+        let poll_until = earliest(clock.poll_until, check_timers_no_p(sched));
         // ANCHOR_END: findRunnable_idle
 
         // ANCHOR: findRunnable_netpoll
@@ -1043,15 +1066,17 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
             } else if poll_until == 0 {
                 -1
             } else {
-                if now == 0 {
-                    now = nanotime();
-                }
+                let now = if clock.now == 0 {
+                    nanotime()
+                } else {
+                    clock.now
+                };
                 (poll_until - now).max(0)
             };
             let mut list = Vec::new();
             let delta = sched.netpoll.netpoll(delay, &mut list);
             m.polling.store(false, Ordering::Relaxed);
-            now = nanotime();
+            let now = nanotime();
             sched.poll_until.store(0, Ordering::Relaxed);
             sched.lastpoll.store(now, Ordering::Release);
             if sched.shutdown.load(Ordering::Acquire) {
@@ -1082,12 +1107,15 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<(NonNull<G>, bool)> {
 /// The next goroutine of `p`'s own (Go's `runqget`), and whether it
 /// inherits the time slice: the pinned `runnext` first; then the pinned
 /// queue and the never-run queue in turn, so that neither starves the other.
-fn runqget(sched: &Sched, p: &P) -> Option<(NonNull<G>, bool)> {
+fn runqget(sched: &Sched, p: &P) -> Option<Runnable> {
     let pinned_first = {
         // SAFETY: we hold `p`; a short borrow.
         let l = unsafe { local(p) };
         if let Some(gp) = l.runnext.take() {
-            return Some((gp, true));
+            return Some(Runnable {
+                gp,
+                inherit_time: true,
+            });
         }
         l.fresh_turn = !l.fresh_turn;
         !l.fresh_turn
@@ -1095,109 +1123,24 @@ fn runqget(sched: &Sched, p: &P) -> Option<(NonNull<G>, bool)> {
     if pinned_first {
         // SAFETY: we hold `p`; a short borrow.
         if let Some(gp) = unsafe { local(p) }.pinq.pop_front() {
-            return Some((gp, false));
+            return Some(Runnable::fresh(gp));
         }
     }
-    if let Some(found) = p.runq.get() {
-        backlog_valve(sched, p);
-        return Some(found);
+    if let Some((gp, inherit_time)) = p.runq.get() {
+        // gort's departure: Go wakes helpers eagerly elsewhere; gort wakes
+        // one when this queue has stayed non-empty for a while
+        // (`policy::backlog_valve`).
+        // SAFETY: we hold `p`; a short borrow, ended before `wakep`.
+        let since = &mut unsafe { local(p) }.backlog_since;
+        if policy::backlog_valve(&p.runq, since) {
+            wakep(sched);
+        }
+        return Some(Runnable { gp, inherit_time });
     }
     // SAFETY: as above.
-    unsafe { local(p) }.pinq.pop_front().map(|gp| (gp, false))
+    unsafe { local(p) }.pinq.pop_front().map(Runnable::fresh)
 }
 // ANCHOR_END: runqget
-
-// ANCHOR: backlog_valve
-/// How long a P's run queue may stay non-empty, while the P works through
-/// it, before the P wakes an idle one to share it (`backlog_valve`).
-const BACKLOG_NS: i64 = 200_000;
-
-/// gort's backlog valve, called each time a P takes a goroutine from its own
-/// queue.
-///
-/// Go wakes an idle P for every batch the netpoller readies and for every
-/// spinning M that finds work. On a machine where the server shares its CPUs
-/// with its clients (or other processes), those extra threads mostly take
-/// CPU time from the peers the server waits for, and each goroutine queued
-/// behind a descheduled thread waits out a kernel time slice: the tail
-/// latency of a multi-threaded server on a busy 2-core box. gort keeps a
-/// readied batch on the P that polled it and wakes a second P only when the
-/// first one has not been able to empty its queue for [`BACKLOG_NS`]: a real
-/// backlog, which more CPUs will shorten. The clock (a vDSO read, ~20 ns) is
-/// read only while the queue is non-empty.
-fn backlog_valve(sched: &Sched, p: &P) {
-    // SAFETY: `local` is the holder's and we hold `p` (find_runnable's
-    // caller owns it); nothing else borrows `local` across this call.
-    let local = unsafe { &mut *p.local.get() };
-    if p.runq.is_empty() {
-        local.backlog_since = 0;
-        return;
-    }
-    let now = nanotime();
-    if local.backlog_since == 0 {
-        local.backlog_since = now;
-    } else if now - local.backlog_since >= BACKLOG_NS {
-        local.backlog_since = now;
-        wakep(sched);
-    }
-}
-// ANCHOR_END: backlog_valve
-
-// ANCHOR: poll_spin
-/// How long an M with nothing to run polls the network before it gives up
-/// its P and sleeps: about the time a thread takes to sleep in `epoll_wait`
-/// and be woken again on a virtual machine, so a reply arriving sooner costs
-/// less than the sleep would have, and a quiet server wastes little.
-const POLL_SPIN_NS: i64 = 50_000;
-
-/// gort's poll spin (Go has none): when goroutines wait on the network, no M
-/// is blocked in the poller and this M has nothing else to do, poll without
-/// blocking for up to [`POLL_SPIN_NS`] (or until the next timer). Returns
-/// `None` when it did not spin or found nothing, `Some(Some(gp))` with a
-/// goroutine the network readied, and `Some(None)` when other work turned up
-/// in a run queue meanwhile.
-///
-/// Only one M spins at a time, and only with a second CPU: the peer the
-/// server waits for usually runs on that other CPU, and on a single CPU the
-/// spin would only take time from it.
-fn poll_spin(sched: &Sched, p: &P, poll_until: i64) -> bool {
-    if sched.ncpu < 2
-        || sched.netpoll_waiters.load(Ordering::Relaxed) == 0
-        || sched.lastpoll.load(Ordering::Relaxed) == 0
-        // Acquire pairs with the Release below; only the flag's owner spins.
-        || sched.pollspinning.swap(true, Ordering::Acquire)
-    {
-        return false;
-    }
-    let start = nanotime();
-    let mut end = start + POLL_SPIN_NS;
-    if poll_until != 0 {
-        end = end.min(poll_until);
-    }
-    let mut found = false;
-    let mut list = Vec::new();
-    while !sched.shutdown.load(Ordering::Relaxed) {
-        let delta = sched.netpoll.netpoll(0, &mut list);
-        netpoll_adjust_waiters(sched, delta);
-        // Goroutines pinned elsewhere go to their own Ps; ours are run.
-        if injectglist(sched, std::mem::take(&mut list)) {
-            found = true;
-            break;
-        }
-        if has_local_work(p) || sched.runqsize.load(Ordering::Relaxed) > 0 {
-            found = true;
-            break;
-        }
-        if nanotime() >= end {
-            break;
-        }
-        std::hint::spin_loop();
-    }
-    // Release: pairs with the next spinner's Acquire swap.
-    sched.pollspinning.store(false, Ordering::Release);
-    found
-}
-// ANCHOR_END: poll_spin
 
 fn earliest(a: i64, b: i64) -> i64 {
     match (a, b) {
@@ -1207,18 +1150,23 @@ fn earliest(a: i64, b: i64) -> i64 {
 }
 
 // ANCHOR: checkTimers
-/// Runs `p`'s due timers (Go's `checkTimers`). Returns the time read (or the
-/// `now` given) and the next expiry on `p` (0: none).
-fn check_timers(p: &P, now: i64) -> (i64, i64) {
+/// Runs `p`'s due timers (Go's `checkTimers`). Reads the clock into
+/// `clock.now` if a timer needs it and it was not read yet, and folds `p`'s
+/// next expiry into `clock.poll_until`.
+fn check_timers(p: &P, clock: &mut Clock) {
     let next = p.timers.wake_time();
     if next == 0 {
-        return (now, 0);
+        return;
     }
-    let now = if now == 0 { nanotime() } else { now };
-    if now < next {
-        return (now, next);
+    if clock.now == 0 {
+        clock.now = nanotime();
     }
-    (now, p.timers.run(now))
+    let next = if clock.now < next {
+        next
+    } else {
+        p.timers.run(clock.now)
+    };
+    clock.poll_until = earliest(clock.poll_until, next);
 }
 // ANCHOR_END: checkTimers
 
@@ -1243,33 +1191,29 @@ fn work_exists_no_p(sched: &Sched) -> bool {
 // ANCHOR: stealWork
 /// Go's `stealWork`: up to four passes over the other Ps in random order,
 /// taking half of a run queue of never-run goroutines (pinned ones cannot
-/// move); the last pass also runs their due timers and may take a `runnext`. Returns (G found, whether timers readied work, now,
-/// earliest timer seen).
-#[allow(clippy::type_complexity)]
-fn steal_work(sched: &Sched, m: &M, mut now: i64) -> (Option<(NonNull<G>, bool)>, bool, i64, i64) {
+/// move); the last pass also runs their due timers, folding the clock and
+/// their next expiries into `clock`, and may take a `runnext`.
+fn steal_work(sched: &Sched, m: &M, clock: &mut Clock) -> Steal {
     // SAFETY: we hold our P.
     let p = unsafe { &*m.p.get() };
     let n = sched.allp.len();
-    let mut poll_until = 0;
     let mut ran_timers = false;
     for pass in 0..STEAL_TRIES {
         let last = pass == STEAL_TRIES - 1;
         let start = fastrand(n);
         for k in 0..n {
             if sched.shutdown.load(Ordering::Relaxed) {
-                return (None, false, now, poll_until);
+                return Steal::Nothing;
             }
             let p2 = &sched.allp[(start + k) % n];
             if ptr::eq(p2, p) {
                 continue;
             }
             if last && p2.timers.wake_time() != 0 {
-                let (tnow, w) = check_timers(p2, now);
-                now = tnow;
-                poll_until = earliest(poll_until, w);
+                check_timers(p2, clock);
                 // Timers may have readied goroutines pinned to us.
                 if has_local_work(p) {
-                    return (None, true, now, poll_until);
+                    return Steal::NewWork;
                 }
                 ran_timers |= sched.runqsize.load(Ordering::Relaxed) > 0;
             }
@@ -1289,16 +1233,20 @@ fn steal_work(sched: &Sched, m: &M, mut now: i64) -> (Option<(NonNull<G>, bool)>
                 PStats::bump_u64(&p.stats.stolen);
                 // SAFETY: stolen Gs are runnable and now ours.
                 trace::steal(unsafe { gp.as_ref() }.goid.get(), p2.id, p.id);
-                return (Some((gp, false)), false, now, poll_until);
+                return Steal::Got(gp);
             }
         }
     }
-    (None, ran_timers, now, poll_until)
+    if ran_timers {
+        Steal::NewWork
+    } else {
+        Steal::Nothing
+    }
 }
 // ANCHOR_END: stealWork
 
 /// A cheap per-thread random number below `n` (Go's `cheaprandn`).
-fn fastrand(n: usize) -> usize {
+pub(crate) fn fastrand(n: usize) -> usize {
     (cheaprand() as usize) % n.max(1)
 }
 
@@ -1335,10 +1283,9 @@ fn become_spinning(sched: &Sched, m: &M) {
 fn resetspinning(sched: &Sched, m: &M) {
     m.spinning.set(false);
     sched.nmspinning.fetch_sub(1, Ordering::SeqCst);
-    // Go always wakes another spinner here. gort does only for work in the
-    // global queue, which no P owns; work in a P's own queue is that P's,
-    // and its backlog valve asks for help if it piles up.
-    if sched.runqsize.load(Ordering::Relaxed) > 0 {
+    // gort's departure: Go always wakes another spinner here; gort does only
+    // for work another M could take (`policy::wakep_after_spinning`).
+    if policy::wakep_after_spinning(sched) {
         wakep(sched);
     }
 }

@@ -19,9 +19,10 @@
 //!   and by sysmon itself;
 //! * polls the network if nobody has for 10 ms, so I/O completes even while
 //!   every P is busy with goroutines that only yield;
-//! * wakes an M when work has sat for a millisecond in the run queue of a P
-//!   that does not schedule, while Ps are idle and no M spins (work readied
-//!   into `runnext` by a goroutine that then computes instead of parking);
+//! * wakes an M when work that could run elsewhere has sat for a
+//!   millisecond behind a goroutine that does not yield, while Ps are idle
+//!   and no M spins (gort's departure, `policy::StrandedWatch`: it restores
+//!   the liveness Go gets from its wake-ups and from preemption);
 //! * prints the `SCHED` line every `schedtrace` milliseconds.
 
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::lock_futex::Note;
+use crate::policy::{self, StrandedWatch};
 use crate::proc::{injectglist, netpoll_adjust_waiters, wakep};
 use crate::runtime2::{Sched, pstatus};
 use crate::time::nanotime;
@@ -36,10 +38,6 @@ use crate::trace;
 
 /// Time slice after which a running goroutine is "long" (Go's `forcePreemptNS`).
 const FORCE_PREEMPT_NS: i64 = 10_000_000;
-
-/// How long queued work may wait behind a P that does not schedule before
-/// sysmon wakes an idle P to steal it.
-const STRANDED_NS: i64 = 1_000_000;
 
 /// sysmon's memory of one P between ticks (Go's `sysmontick`).
 #[derive(Clone, Copy, Default)]
@@ -52,10 +50,8 @@ struct SysmonTick {
     reported: bool,
     /// The current time slice was already reported as a blocked thread.
     warned: bool,
-    /// The run queue's fingerprint at `queued_since` (see `RunQueue::fingerprint`).
-    queued: (u32, usize),
-    /// Since when the queue has been non-empty without anything taken from it.
-    queued_since: i64,
+    /// gort's watch for work stranded behind this P.
+    stranded: StrandedWatch,
 }
 
 /// Handle to a running sysmon thread.
@@ -131,33 +127,15 @@ fn sysmon(sched: &Sched, note: &Note) {
             idle += 1;
         }
 
-        // Work that can move, stranded for a millisecond behind a goroutine
-        // that does not yield, while Ps are idle: make sure someone comes for
-        // it. That is never-run goroutines in the P's queue, and timers due
-        // on a P that has not scheduled for as long (a spinning P runs
-        // another P's timers).
+        // gort's departure: work that could run elsewhere, stranded behind
+        // a goroutine that does not yield while Ps are idle; make sure
+        // someone comes for it (`policy::StrandedWatch`). Every P is looked
+        // at, so that each watch stays current.
         let mut stranded = false;
         for (p, pd) in sched.allp.iter().zip(pd.iter_mut()) {
-            let fp = p.runq.fingerprint();
-            if p.runq.is_empty() || fp != pd.queued {
-                pd.queued = fp;
-                pd.queued_since = now;
-            } else if pd.queued_since + STRANDED_NS <= now {
-                stranded = true;
-            }
-            let when = p.timers.wake_time();
-            if when != 0
-                && when + STRANDED_NS <= now
-                && p.status.load(Ordering::Relaxed) == pstatus::RUNNING
-                && pd.schedwhen + STRANDED_NS <= now
-            {
-                stranded = true;
-            }
+            stranded |= pd.stranded.stranded(p, pd.schedwhen, now);
         }
-        if stranded
-            && sched.npidle.load(Ordering::SeqCst) > 0
-            && sched.nmspinning.load(Ordering::SeqCst) == 0
-        {
+        if stranded && policy::wake_for_stranded(sched) {
             idle = 0;
             wakep(sched);
         }

@@ -419,8 +419,23 @@ fn runtime_is_freed_unless_goroutines_are_abandoned() {
     let sem = Arc::new(AtomicU32::new(0));
     let s = sem.clone();
     rt.block_on(move || {
-        gort_runtime::go!(gort_runtime::semacquire(&s));
-        yield_now();
+        let started = Arc::new(AtomicBool::new(false));
+        let st = started.clone();
+        gort_runtime::go!({
+            st.store(true, Ordering::SeqCst);
+            gort_runtime::semacquire(&s);
+        });
+        // One yield is not enough: the scheduler may run us again first
+        // (its pinned and never-run queues take turns, and a time slice
+        // flagged by sysmon sends a `runnext` goroutine to the tail). A
+        // goroutine that never started would be dropped unstarted, and the
+        // runtime rightly freed. Once it has started it parks for good
+        // (shutdown waits for a running goroutine to stop).
+        let ok = deadline(10);
+        while !started.load(Ordering::SeqCst) {
+            assert!(ok(), "the goroutine never started");
+            yield_now();
+        }
     });
     drop(rt);
     assert!(
@@ -445,5 +460,30 @@ fn stranded_runnext_is_rescued_by_an_idle_p() {
             std::hint::spin_loop();
         }
         h.join().unwrap();
+    });
+}
+
+/// A timer armed by a goroutine that then computes without yielding sits in
+/// that goroutine's P's heap, which the P cannot look at. It still fires,
+/// run by the idle P (whose M sleeps only until the earliest timer of any
+/// P, and which sysmon wakes if the timer is overdue all the same), and its
+/// function runs there.
+#[test]
+fn a_timer_on_a_busy_p_still_fires() {
+    rt(2).block_on(|| {
+        let fired = Arc::new(AtomicBool::new(false));
+        let f = fired.clone();
+        let _timer = gort_runtime::time::after_func(Duration::from_millis(2), move || {
+            f.store(true, Ordering::SeqCst)
+        });
+        // Hold this P without yielding until the timer's function has run.
+        let ok = deadline(10);
+        while !fired.load(Ordering::SeqCst) {
+            assert!(
+                ok(),
+                "a timer on a P whose goroutine never yields never fired"
+            );
+            std::hint::spin_loop();
+        }
     });
 }
