@@ -20,6 +20,7 @@ use rustix::net::Shutdown;
 
 use crate::Addr;
 use crate::error_posix::wrap_syscall_error;
+use crate::network::Network;
 
 /// A network socket (Go's `netFD`).
 // ANCHOR: netFD
@@ -33,8 +34,8 @@ pub(crate) struct NetFD {
     /// The handshake completed, or the datagram socket is connected (Go's
     /// `isConnected`). Set before the NetFD is shared, constant after.
     pub(crate) is_connected: bool,
-    /// The network name: `"tcp"`, `"tcp4"`, `"udp6"`, `"unix"`, ... Constant.
-    pub(crate) net: &'static str,
+    /// The network: `tcp`, `tcp4`, `udp6`, `unix`, ... Constant.
+    pub(crate) net: Network,
     /// Local address; set once, before the NetFD is shared (Go's `setAddr`).
     pub(crate) laddr: Option<Box<dyn Addr>>,
     /// Remote address; as `laddr`.

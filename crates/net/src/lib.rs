@@ -16,7 +16,9 @@ mod iprawsock;
 mod ipsock;
 mod ipsock_posix;
 mod lookup;
+mod lookup_unix;
 mod net;
+mod network;
 mod parse;
 mod pipe;
 mod port;
@@ -50,9 +52,10 @@ pub use ipsock::{join_host_port, split_host_port};
 pub use lookup::{lookup_addr, lookup_host, lookup_ip, lookup_port};
 pub use net::{
     Addr, AddrError, Buffers, CanceledError, Conn, DNSError, InvalidAddrError, Listener, NetError,
-    OpError, PacketConn, ParseError, TimeoutError, UnknownNetworkError, is_closed, is_timeout,
+    Op, OpError, PacketConn, ParseError, TimeoutError, UnknownNetworkError, is_closed, is_timeout,
     op_error,
 };
+pub use network::{IpVersion, Network};
 pub use pipe::{ClosedPipeError, PipeAddr, PipeConn, pipe};
 #[doc(hidden)]
 pub use port_unix::parse_services_for_fuzzing;

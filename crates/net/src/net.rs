@@ -16,7 +16,7 @@
 //! use gort_net::OpError;
 //! # fn show(err: std::io::Error) {
 //! if let Some(op) = err.get_ref().and_then(|e| e.downcast_ref::<OpError>()) {
-//!     println!("{} failed on {}", op.op, op.net);
+//!     println!("{} failed on {}", op.op, op.net); // "dial failed on tcp"
 //! }
 //! # }
 //! ```
@@ -178,16 +178,80 @@ pub trait NetError: Error {
     fn timeout(&self) -> bool;
 }
 
+/// The operation an [`OpError`] reports (Go's `OpError.Op`, a string
+/// there); [`as_str`](Op::as_str) and `Display` give Go's text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// `"dial"`: connecting (Go's `Dial*`).
+    Dial,
+    /// `"listen"`: binding a listener or a packet conn (Go's `Listen*`).
+    Listen,
+    /// `"accept"`: accepting a connection.
+    Accept,
+    /// `"read"`: reading, including `read_from` and `read_msg`.
+    Read,
+    /// `"write"`: writing, including `write_to` and `write_msg`.
+    Write,
+    /// `"writev"`: a vectored write (Go's `Buffers.WriteTo` on a conn).
+    Writev,
+    /// `"close"`: closing, or half-closing (`close_read`, `close_write`).
+    Close,
+    /// `"set"`: setting a deadline or a socket option.
+    Set,
+    /// `"file"`: duplicating the socket (`file`), or making a conn of a
+    /// descriptor (`file_conn`).
+    File,
+    /// `"readfrom"`: `read_from` on a TCP conn (a copy into it).
+    ReadFrom,
+    /// `"writeto"`: `write_to` on a TCP conn (a copy out of it).
+    WriteTo,
+    /// `"raw-control"`: [`RawConn::control`](crate::RawConn::control).
+    RawControl,
+    /// `"raw-read"`: [`RawConn::read`](crate::RawConn::read).
+    RawRead,
+    /// `"raw-write"`: [`RawConn::write`](crate::RawConn::write).
+    RawWrite,
+}
+
+impl Op {
+    /// Go's name of the operation: `"dial"`, `"read"`, `"raw-control"`, ...
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Op::Dial => "dial",
+            Op::Listen => "listen",
+            Op::Accept => "accept",
+            Op::Read => "read",
+            Op::Write => "write",
+            Op::Writev => "writev",
+            Op::Close => "close",
+            Op::Set => "set",
+            Op::File => "file",
+            Op::ReadFrom => "readfrom",
+            Op::WriteTo => "writeto",
+            Op::RawControl => "raw-control",
+            Op::RawRead => "raw-read",
+            Op::RawWrite => "raw-write",
+        }
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The error type of almost every operation (Go's `*net.OpError`).
 ///
 /// Its text is Go's: `op net source->addr: err`, the parts that are unknown
 /// left out, e.g. `read tcp 127.0.0.1:5000->127.0.0.1:40000: i/o timeout`.
 #[derive(Debug)]
 pub struct OpError {
-    /// The operation: `"dial"`, `"listen"`, `"accept"`, `"read"`, `"write"`,
-    /// `"close"`, `"set"`, ...
-    pub op: &'static str,
-    /// The network: `"tcp"`, `"udp6"`, `"unix"`, ...
+    /// The operation: [`Op::Dial`], [`Op::Read`], ...
+    pub op: Op,
+    /// The network as the caller named it: `"tcp"`, `"udp6"`, `"unix"`,
+    /// and also a name that is not a [`Network`](crate::Network) (the
+    /// unknown one of an `unknown network` error, `"pipe"`, `"file+net"`).
     pub net: String,
     /// For operations on a connection, its local address.
     pub source: Option<Box<dyn Addr>>,
@@ -205,7 +269,7 @@ impl OpError {
     // only form in which an OpError ever leaves the crate.
     #[allow(clippy::new_ret_no_self)]
     pub fn new(
-        op: &'static str,
+        op: Op,
         net: impl Into<String>,
         source: Option<Box<dyn Addr>>,
         addr: Option<Box<dyn Addr>>,
@@ -233,7 +297,7 @@ impl OpError {
 
 impl fmt::Display for OpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.op)?;
+        f.write_str(self.op.as_str())?;
         if !self.net.is_empty() {
             write!(f, " {}", self.net)?;
         }
@@ -588,10 +652,10 @@ impl ConnBase {
 
     /// An `OpError` for `op` on this conn: source is the local address,
     /// addr the remote one (Go's pattern in every conn method).
-    pub(crate) fn op_err(&self, op: &'static str, err: io::Error) -> io::Error {
+    pub(crate) fn op_err(&self, op: Op, err: io::Error) -> io::Error {
         OpError::new(
             op,
-            self.fd.net,
+            self.fd.net.as_str(),
             self.fd.laddr.clone(),
             self.fd.raddr.clone(),
             err,
@@ -600,62 +664,63 @@ impl ConnBase {
 
     /// An `OpError` for a local operation (`set`, `close`): only the local
     /// address, as Go reports them.
-    pub(crate) fn local_err(&self, op: &'static str, err: io::Error) -> io::Error {
-        OpError::new(op, self.fd.net, None, self.fd.laddr.clone(), err)
+    pub(crate) fn local_err(&self, op: Op, err: io::Error) -> io::Error {
+        OpError::new(op, self.fd.net.as_str(), None, self.fd.laddr.clone(), err)
     }
 
     /// Go's `conn.Read`.
     // ANCHOR: conn_Read
     pub(crate) fn read(&self, b: &mut [u8]) -> io::Result<usize> {
-        self.fd.read(b).map_err(|e| self.op_err("read", e))
+        self.fd.read(b).map_err(|e| self.op_err(Op::Read, e))
     }
 
     /// Go's `conn.Write`.
     pub(crate) fn write(&self, b: &[u8]) -> io::Result<usize> {
-        self.fd.write(b).map_err(|e| self.op_err("write", e))
+        self.fd.write(b).map_err(|e| self.op_err(Op::Write, e))
     }
     // ANCHOR_END: conn_Read
 
     /// Go's `conn.Close`.
     pub(crate) fn close(&self) -> io::Result<()> {
-        self.fd.close().map_err(|e| self.op_err("close", e))
+        self.fd.close().map_err(|e| self.op_err(Op::Close, e))
     }
 
     /// Go's `conn.SetDeadline`.
     pub(crate) fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
         self.fd
             .set_deadline(t)
-            .map_err(|e| self.local_err("set", e))
+            .map_err(|e| self.local_err(Op::Set, e))
     }
 
     /// Go's `conn.SetReadDeadline`.
     pub(crate) fn set_read_deadline(&self, t: Option<Instant>) -> io::Result<()> {
         self.fd
             .set_read_deadline(t)
-            .map_err(|e| self.local_err("set", e))
+            .map_err(|e| self.local_err(Op::Set, e))
     }
 
     /// Go's `conn.SetWriteDeadline`.
     pub(crate) fn set_write_deadline(&self, t: Option<Instant>) -> io::Result<()> {
         self.fd
             .set_write_deadline(t)
-            .map_err(|e| self.local_err("set", e))
+            .map_err(|e| self.local_err(Op::Set, e))
     }
 
     /// Go's `conn.SetReadBuffer` (`SO_RCVBUF`).
     pub(crate) fn set_read_buffer(&self, bytes: usize) -> io::Result<()> {
-        crate::sockopt_posix::set_read_buffer(&self.fd, bytes).map_err(|e| self.local_err("set", e))
+        crate::sockopt_posix::set_read_buffer(&self.fd, bytes)
+            .map_err(|e| self.local_err(Op::Set, e))
     }
 
     /// Go's `conn.SetWriteBuffer` (`SO_SNDBUF`).
     pub(crate) fn set_write_buffer(&self, bytes: usize) -> io::Result<()> {
         crate::sockopt_posix::set_write_buffer(&self.fd, bytes)
-            .map_err(|e| self.local_err("set", e))
+            .map_err(|e| self.local_err(Op::Set, e))
     }
 
     /// A blocking-mode duplicate of the socket (Go's `conn.File`).
     pub(crate) fn file(&self) -> io::Result<std::os::fd::OwnedFd> {
-        self.fd.dup().map_err(|e| self.op_err("file", e))
+        self.fd.dup().map_err(|e| self.op_err(Op::File, e))
     }
 }
 
@@ -685,7 +750,7 @@ mod tests {
     #[test]
     fn op_error_text_is_gos() {
         let e = OpError::new(
-            "read",
+            Op::Read,
             "tcp",
             Some(Box::new(A("127.0.0.1:5000"))),
             Some(Box::new(A("127.0.0.1:40000"))),
@@ -698,7 +763,7 @@ mod tests {
         assert_eq!(e.kind(), io::ErrorKind::TimedOut);
         assert!(is_timeout(&e));
         let e = OpError::new(
-            "listen",
+            Op::Listen,
             "tcp",
             None,
             Some(Box::new(A("127.0.0.1:80"))),
@@ -706,7 +771,7 @@ mod tests {
         );
         assert_eq!(e.to_string(), "listen tcp 127.0.0.1:80: x");
         assert!(!is_timeout(&e));
-        let e = OpError::new("dial", "", None, None, io::Error::other("y"));
+        let e = OpError::new(Op::Dial, "", None, None, io::Error::other("y"));
         assert_eq!(e.to_string(), "dial: y");
     }
 
@@ -738,7 +803,13 @@ mod tests {
 
     #[test]
     fn closed_is_seen_through_op_error() {
-        let e = OpError::new("read", "tcp", None, None, gort_poll::fd::err_net_closing());
+        let e = OpError::new(
+            Op::Read,
+            "tcp",
+            None,
+            None,
+            gort_poll::fd::err_net_closing(),
+        );
         assert!(is_closed(&e));
         assert_eq!(e.to_string(), "read tcp: use of closed network connection");
     }

@@ -27,7 +27,7 @@ use std::time::Instant;
 use gort_runtime::time::{RawTimer, nanotime};
 use gort_runtime::{ParkSlot, WaitReason};
 
-use crate::{Addr, Conn, OpError, TimeoutError};
+use crate::{Addr, Conn, Op, OpError, TimeoutError};
 
 /// The address of either end of a [`pipe`]: network and text are both
 /// `"pipe"` (Go's `pipeAddr`).
@@ -194,7 +194,7 @@ impl Sleeper {
 
 /// Which deadline an operation obeys.
 #[derive(Clone, Copy)]
-enum Op {
+enum Dir {
     Read,
     Write,
 }
@@ -221,7 +221,7 @@ impl Shared {
     fn block<T>(
         &self,
         end: usize,
-        op: Op,
+        dir: Dir,
         mut step: impl FnMut(&mut State, bool) -> Option<T>,
     ) -> T {
         let mut me: Option<Sleeper> = None;
@@ -231,9 +231,9 @@ impl Shared {
                 // Woken by the deadline or spuriously: still on the list.
                 st.sleepers.retain(|s| !s.is(&me));
             }
-            let deadline = match op {
-                Op::Read => st.read_deadline[end],
-                Op::Write => st.write_deadline[end],
+            let deadline = match dir {
+                Dir::Read => st.read_deadline[end],
+                Dir::Write => st.write_deadline[end],
             };
             let expired = deadline.is_some_and(|d| Instant::now() >= d);
             if let Some(r) = step(&mut st, expired) {
@@ -306,7 +306,7 @@ impl PipeConn {
         1 - self.end
     }
 
-    fn timeout(op: &'static str) -> io::Error {
+    fn timeout(op: Op) -> io::Error {
         OpError::new(op, "pipe", None, None, TimeoutError.into())
     }
 
@@ -317,7 +317,7 @@ impl PipeConn {
     pub fn read(&self, b: &mut [u8]) -> io::Result<usize> {
         let (me, peer) = (self.end, self.peer());
         let mut copied = None;
-        let r = self.shared.block(me, Op::Read, |st, expired| {
+        let r = self.shared.block(me, Dir::Read, |st, expired| {
             if st.closed[me] {
                 return Some(Err(closed_pipe()));
             }
@@ -325,7 +325,7 @@ impl PipeConn {
                 return Some(Ok(0));
             }
             if expired {
-                return Some(Err(Self::timeout("read")));
+                return Some(Err(Self::timeout(Op::Read)));
             }
             if b.is_empty() {
                 return Some(Ok(0));
@@ -359,7 +359,7 @@ impl PipeConn {
             if st.closed[me] || st.closed[peer] {
                 Some(closed_pipe())
             } else if expired {
-                Some(Self::timeout("write"))
+                Some(Self::timeout(Op::Write))
             } else {
                 None
             }
@@ -370,7 +370,7 @@ impl PipeConn {
             end: me,
             armed: false,
         };
-        let published = self.shared.block(me, Op::Write, |st, expired| {
+        let published = self.shared.block(me, Dir::Write, |st, expired| {
             if let Some(e) = check(st, expired) {
                 return Some(Err(e));
             }
@@ -393,7 +393,7 @@ impl PipeConn {
         }
         self.shared.notify(self.shared.lock());
         // Wait until readers have taken it all, or the write fails.
-        let r = self.shared.block(me, Op::Write, |st, expired| {
+        let r = self.shared.block(me, Dir::Write, |st, expired| {
             let done = st.offer[me].as_ref().is_some_and(|o| o.taken == o.len);
             if done {
                 return Some(Ok(guard.take(st)));

@@ -18,6 +18,7 @@ use gort_runtime::context::Context;
 use crate::error_posix::wrap_syscall_error;
 use crate::fd_posix::NetFD;
 use crate::net::errs;
+use crate::network::Network;
 use crate::sock_cloexec::sys_socket;
 use crate::sock_linux::listener_backlog;
 use crate::sockaddr_posix::{Sockaddr, addr_func};
@@ -41,7 +42,7 @@ pub type Control = dyn Fn(&str, &str, BorrowedFd<'_>) -> io::Result<()> + Send +
 #[allow(clippy::too_many_arguments)] // Go's signature.
 // ANCHOR: socket
 pub(crate) fn socket(
-    net: &'static str,
+    net: Network,
     family: i32,
     sotype: i32,
     proto: i32,
@@ -68,15 +69,8 @@ pub(crate) fn socket(
 
 /// The network name the control function sees: always with its family
 /// (Go's `ctrlNetwork`).
-fn ctrl_network(net: &'static str, family: i32) -> String {
-    if matches!(net, "unix" | "unixgram" | "unixpacket") || net.ends_with(['4', '6']) {
-        return net.to_string();
-    }
-    if family == libc::AF_INET {
-        format!("{net}4")
-    } else {
-        format!("{net}6")
-    }
+fn ctrl_network(net: Network, family: i32) -> &'static str {
+    net.with_family(family).as_str()
 }
 
 /// Binds (if `laddr`) and connects (if `raddr`) (Go's `netFD.dial`).
@@ -85,7 +79,7 @@ fn dial(
     s: OwnedFd,
     family: i32,
     sotype: i32,
-    net: &'static str,
+    net: Network,
     laddr: Option<&dyn Sockaddr>,
     raddr: Option<&dyn Sockaddr>,
     control: Option<&Control>,
@@ -96,7 +90,7 @@ fn dial(
             .map(|a| a.to_string())
             .or_else(|| laddr.map(|a| a.to_string()))
             .unwrap_or_default();
-        c(&ctrl_network(net, family), &ctrl_addr, s.as_fd())?;
+        c(ctrl_network(net, family), &ctrl_addr, s.as_fd())?;
     }
     if let Some(la) = laddr
         && let Some(lsa) = la
@@ -117,7 +111,7 @@ fn dial(
         None => (NetFD::new(s, family, sotype, net)?, None),
     };
     fd.is_connected = raddr.is_some();
-    let to_addr = addr_func(family, sotype, net);
+    let to_addr = addr_func(family, sotype);
     let laddr_out = fd.getsockname().as_ref().and_then(to_addr);
     let raddr_out = match crsa.or_else(|| fd.getpeername()) {
         Some(rsa) => to_addr(&rsa),
@@ -133,7 +127,7 @@ fn listen_stream(
     s: OwnedFd,
     family: i32,
     sotype: i32,
-    net: &'static str,
+    net: Network,
     laddr: &dyn Sockaddr,
     backlog: i32,
     control: Option<&Control>,
@@ -144,12 +138,12 @@ fn listen_stream(
         .map_err(|e| wrap_syscall_error("bind", e))?
         .ok_or_else(errs::missing_address)?;
     if let Some(c) = control {
-        c(&ctrl_network(net, family), &laddr.to_string(), s.as_fd())?;
+        c(ctrl_network(net, family), &laddr.to_string(), s.as_fd())?;
     }
     rustix::net::bind(&s, &lsa).map_err(|e| wrap_syscall_error("bind", e.into()))?;
     rustix::net::listen(&s, backlog).map_err(|e| wrap_syscall_error("listen", e.into()))?;
     let mut fd = NetFD::new(s, family, sotype, net)?;
-    let to_addr = addr_func(family, sotype, net);
+    let to_addr = addr_func(family, sotype);
     let l = fd.getsockname().as_ref().and_then(to_addr);
     fd.set_addr(l, None);
     Ok(fd)
@@ -163,7 +157,7 @@ fn listen_datagram(
     s: OwnedFd,
     family: i32,
     sotype: i32,
-    net: &'static str,
+    net: Network,
     laddr: &dyn Sockaddr,
     control: Option<&Control>,
 ) -> io::Result<NetFD> {
@@ -190,11 +184,11 @@ fn listen_datagram(
         .map_err(|e| wrap_syscall_error("bind", e))?
         .ok_or_else(errs::missing_address)?;
     if let Some(c) = control {
-        c(&ctrl_network(net, family), &laddr.to_string(), s.as_fd())?;
+        c(ctrl_network(net, family), &laddr.to_string(), s.as_fd())?;
     }
     rustix::net::bind(&s, &lsa).map_err(|e| wrap_syscall_error("bind", e.into()))?;
     let mut fd = NetFD::new(s, family, sotype, net)?;
-    let to_addr = addr_func(family, sotype, net);
+    let to_addr = addr_func(family, sotype);
     let l = fd.getsockname().as_ref().and_then(to_addr);
     fd.set_addr(l, None);
     Ok(fd)

@@ -13,6 +13,7 @@ use std::io;
 
 use rustix::net::SocketAddrAny;
 
+use crate::network::Network;
 use crate::{Addr, TcpAddr, UdpAddr, UnixAddr};
 
 /// An address a socket can be bound or connected to (Go's `sockaddr`).
@@ -29,25 +30,21 @@ pub(crate) trait Sockaddr: Addr {
 }
 
 /// Converts a kernel address into the typed address of a socket of this
-/// family, type and network (Go's `netFD.addrFunc`).
-pub(crate) fn addr_func(
-    family: i32,
-    sotype: i32,
-    net: &'static str,
-) -> fn(&SocketAddrAny) -> Option<Box<dyn Addr>> {
+/// family and type (Go's `netFD.addrFunc`).
+pub(crate) fn addr_func(family: i32, sotype: i32) -> fn(&SocketAddrAny) -> Option<Box<dyn Addr>> {
     match family {
         libc::AF_INET | libc::AF_INET6 => match sotype {
             libc::SOCK_STREAM => |sa| TcpAddr::from_sockaddr(sa).map(|a| Box::new(a) as _),
             _ => |sa| UdpAddr::from_sockaddr(sa).map(|a| Box::new(a) as _),
         },
-        _ => match (sotype, net) {
-            (libc::SOCK_STREAM, _) => {
-                |sa| UnixAddr::from_sockaddr(sa, "unix").map(|a| Box::new(a) as _)
+        _ => match sotype {
+            libc::SOCK_STREAM => {
+                |sa| UnixAddr::from_sockaddr(sa, Network::Unix).map(|a| Box::new(a) as _)
             }
-            (libc::SOCK_SEQPACKET, _) => {
-                |sa| UnixAddr::from_sockaddr(sa, "unixpacket").map(|a| Box::new(a) as _)
+            libc::SOCK_SEQPACKET => {
+                |sa| UnixAddr::from_sockaddr(sa, Network::Unixpacket).map(|a| Box::new(a) as _)
             }
-            _ => |sa| UnixAddr::from_sockaddr(sa, "unixgram").map(|a| Box::new(a) as _),
+            _ => |sa| UnixAddr::from_sockaddr(sa, Network::Unixgram).map(|a| Box::new(a) as _),
         },
     }
 }

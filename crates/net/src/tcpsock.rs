@@ -46,9 +46,10 @@ use crate::fd_posix::NetFD;
 use crate::ipsock::join_host_port;
 use crate::ipsock_posix::{SockMode, internet_socket, sockaddr_to_ip};
 use crate::net::{ConnBase, errs};
+use crate::network::{Network, network_of_kind};
 use crate::sock_posix::Control;
 use crate::sockaddr_posix::Sockaddr;
-use crate::{Addr, Conn, IP, Listener, OpError, UnknownNetworkError};
+use crate::{Addr, Conn, IP, Listener, Op, OpError};
 
 /// The address of a TCP end point (Go's `*net.TCPAddr`).
 ///
@@ -165,7 +166,7 @@ impl fmt::Display for TcpAddr {
 
 impl Addr for TcpAddr {
     fn network(&self) -> &'static str {
-        "tcp"
+        Network::Tcp.as_str()
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -206,9 +207,8 @@ pub(crate) fn ip_family(ip: &IP) -> i32 {
 #[doc(alias = "ResolveTCPAddr")]
 pub fn resolve_tcp_addr(network: &str, address: &str) -> io::Result<TcpAddr> {
     let network = match network {
-        "tcp" | "tcp4" | "tcp6" => network,
-        "" => "tcp",
-        _ => return Err(UnknownNetworkError(network.into()).into()),
+        "" => Network::Tcp,
+        _ => network_of_kind(network, Network::is_tcp)?,
     };
     let list = crate::ipsock::internet_addr_list(network, address)?;
     let crate::ipsock::InetAddr { ip, port, zone } = list.for_resolve(network, address);
@@ -295,7 +295,7 @@ impl TcpConn {
         self.c
             .fd
             .close_read()
-            .map_err(|e| self.c.op_err("close", e))
+            .map_err(|e| self.c.op_err(Op::Close, e))
     }
 
     /// Shuts down the writing side: the peer reads end of file once it has
@@ -304,7 +304,7 @@ impl TcpConn {
         self.c
             .fd
             .close_write()
-            .map_err(|e| self.c.op_err("close", e))
+            .map_err(|e| self.c.op_err(Op::Close, e))
     }
 
     /// The local address (Go's `LocalAddr`).
@@ -349,19 +349,19 @@ impl TcpConn {
     /// argument` (the buffer sizes and deadlines name the local end only).
     pub fn set_no_delay(&self, no_delay: bool) -> io::Result<()> {
         crate::tcpsockopt_posix::set_no_delay(&self.c.fd, no_delay)
-            .map_err(|e| self.c.op_err("set", e))
+            .map_err(|e| self.c.op_err(Op::Set, e))
     }
 
     /// Turns keep-alive probes on or off (Go's `SetKeepAlive`).
     pub fn set_keep_alive(&self, keep_alive: bool) -> io::Result<()> {
         crate::sockopt_posix::set_keep_alive(&self.c.fd, keep_alive)
-            .map_err(|e| self.c.op_err("set", e))
+            .map_err(|e| self.c.op_err(Op::Set, e))
     }
 
     /// Sets the idle time before the first probe (Go's `SetKeepAlivePeriod`).
     pub fn set_keep_alive_period(&self, d: Duration) -> io::Result<()> {
         crate::tcpsockopt_unix::set_keep_alive_idle(&self.c.fd, d)
-            .map_err(|e| self.c.op_err("set", e))
+            .map_err(|e| self.c.op_err(Op::Set, e))
     }
 
     /// Applies a whole keep-alive configuration (Go's `SetKeepAliveConfig`).
@@ -376,7 +376,7 @@ impl TcpConn {
             }
             Ok(())
         })();
-        res.map_err(|e| self.c.op_err("set", e))
+        res.map_err(|e| self.c.op_err(Op::Set, e))
     }
 
     /// `SO_LINGER` (Go's `SetLinger`): `None` (the default) lets close
@@ -384,7 +384,7 @@ impl TcpConn {
     /// close wait up to `d`; `Some(Duration::ZERO)` discards unsent data
     /// and resets the connection.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
-        crate::sockopt_posix::set_linger(&self.c.fd, linger).map_err(|e| self.c.op_err("set", e))
+        crate::sockopt_posix::set_linger(&self.c.fd, linger).map_err(|e| self.c.op_err(Op::Set, e))
     }
 
     /// A blocking duplicate of the socket, independent of this conn (Go's `File`).
@@ -421,7 +421,7 @@ impl io::Write for TcpConn {
         self.c
             .fd
             .writev(bufs)
-            .map_err(|e| self.c.op_err("writev", e))
+            .map_err(|e| self.c.op_err(Op::Writev, e))
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
@@ -436,7 +436,7 @@ impl io::Write for &TcpConn {
         self.c
             .fd
             .writev(bufs)
-            .map_err(|e| self.c.op_err("writev", e))
+            .map_err(|e| self.c.op_err(Op::Writev, e))
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
@@ -485,52 +485,26 @@ impl AsRawFd for TcpConn {
     }
 }
 
-/// The network name as the static string the socket layer keeps.
-pub(crate) fn static_net(network: &str) -> Option<&'static str> {
-    Some(match network {
-        "tcp" => "tcp",
-        "tcp4" => "tcp4",
-        "tcp6" => "tcp6",
-        "udp" => "udp",
-        "udp4" => "udp4",
-        "udp6" => "udp6",
-        "unix" => "unix",
-        "unixgram" => "unixgram",
-        "unixpacket" => "unixpacket",
-        _ => return None,
-    })
-}
-
 /// Connects to `raddr`, from `laddr` if given (Go's `DialTCP`).
 #[doc(alias = "DialTCP")]
 pub fn dial_tcp(network: &str, laddr: Option<&TcpAddr>, raddr: &TcpAddr) -> io::Result<TcpConn> {
-    let net = match network {
-        "tcp" | "tcp4" | "tcp6" => static_net(network).unwrap_or("tcp"),
-        _ => {
-            return Err(OpError::new(
-                "dial",
-                network,
-                TcpAddr::op_addr(laddr),
-                TcpAddr::op_addr(Some(raddr)),
-                UnknownNetworkError(network.into()).into(),
-            ));
-        }
-    };
-    do_dial_tcp(net, laddr, raddr, None, None, None, None).map_err(|e| {
+    let op_err = |e| {
         OpError::new(
-            "dial",
+            Op::Dial,
             network,
             TcpAddr::op_addr(laddr),
             TcpAddr::op_addr(Some(raddr)),
             e,
         )
-    })
+    };
+    let net = network_of_kind(network, Network::is_tcp).map_err(|e| op_err(e.into()))?;
+    do_dial_tcp(net, laddr, raddr, None, None, None, None).map_err(op_err)
 }
 
 /// Go's `sysDialer.doDialTCP`, without the OpError (the caller adds it):
 /// retries a connect that the kernel turned into a self-connection.
 pub(crate) fn do_dial_tcp(
-    net: &'static str,
+    net: Network,
     laddr: Option<&TcpAddr>,
     raddr: &TcpAddr,
     ctx: Option<&Context>,
@@ -593,7 +567,7 @@ impl TcpListener {
     // ANCHOR: AcceptTCP
     #[doc(alias = "AcceptTCP")]
     pub fn accept(&self) -> io::Result<TcpConn> {
-        let fd = self.fd.accept().map_err(|e| self.op_err("accept", e))?;
+        let fd = self.fd.accept().map_err(|e| self.op_err(Op::Accept, e))?;
         Ok(TcpConn::new(fd, self.keep_alive, self.keep_alive_config))
     }
     // ANCHOR_END: AcceptTCP
@@ -601,7 +575,7 @@ impl TcpListener {
     /// Closes the listener: a blocked `accept` fails with "use of closed
     /// network connection" (Go's `Close`).
     pub fn close(&self) -> io::Result<()> {
-        self.fd.close().map_err(|e| self.op_err("close", e))
+        self.fd.close().map_err(|e| self.op_err(Op::Close, e))
     }
 
     /// The address it listens on, with the port the kernel picked for port 0
@@ -612,16 +586,16 @@ impl TcpListener {
 
     /// Sets the deadline for `accept` (Go's `SetDeadline`).
     pub fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        self.fd.set_deadline(t).map_err(|e| self.op_err("set", e))
+        self.fd.set_deadline(t).map_err(|e| self.op_err(Op::Set, e))
     }
 
     /// A blocking duplicate of the listening socket (Go's `File`).
     pub fn file(&self) -> io::Result<OwnedFd> {
-        self.fd.dup().map_err(|e| self.op_err("file", e))
+        self.fd.dup().map_err(|e| self.op_err(Op::File, e))
     }
 
-    fn op_err(&self, op: &'static str, e: io::Error) -> io::Error {
-        OpError::new(op, self.fd.net, None, self.fd.laddr.clone(), e)
+    fn op_err(&self, op: Op, e: io::Error) -> io::Error {
+        OpError::new(op, self.fd.net.as_str(), None, self.fd.laddr.clone(), e)
     }
 
     /// Sets what accepted conns get for keep-alive (Go's `ListenConfig.KeepAlive`).
@@ -669,11 +643,8 @@ impl AsRawFd for TcpListener {
 pub fn listen_tcp(network: &str, laddr: Option<&TcpAddr>) -> io::Result<TcpListener> {
     let default = TcpAddr::default();
     let laddr = laddr.unwrap_or(&default);
-    let op_err = |e| OpError::new("listen", network, None, TcpAddr::op_addr(Some(laddr)), e);
-    let net = match network {
-        "tcp" | "tcp4" | "tcp6" => static_net(network).unwrap_or("tcp"),
-        _ => return Err(op_err(UnknownNetworkError(network.into()).into())),
-    };
+    let op_err = |e| OpError::new(Op::Listen, network, None, TcpAddr::op_addr(Some(laddr)), e);
+    let net = network_of_kind(network, Network::is_tcp).map_err(|e| op_err(e.into()))?;
     do_listen_tcp(net, laddr, None).map_err(op_err)
 }
 // ANCHOR_END: ListenTCP
@@ -681,7 +652,7 @@ pub fn listen_tcp(network: &str, laddr: Option<&TcpAddr>) -> io::Result<TcpListe
 /// Go's `sysListener.listenTCP`, without the OpError.
 // ANCHOR: listenTCP
 pub(crate) fn do_listen_tcp(
-    net: &'static str,
+    net: Network,
     laddr: &TcpAddr,
     control: Option<&Control>,
 ) -> io::Result<TcpListener> {
@@ -750,7 +721,7 @@ impl TcpConn {
     #[doc(alias = "ReadFrom")]
     pub fn read_from(&self, r: &mut dyn io::Read) -> io::Result<u64> {
         crate::tcpsock_posix::read_from(self, crate::tcpsock_posix::Source::Reader(r))
-            .map_err(|e| self.c.op_err("readfrom", e))
+            .map_err(|e| self.c.op_err(Op::ReadFrom, e))
     }
 
     /// Moves everything `src` receives into this conn, until `src` reads
@@ -784,7 +755,7 @@ impl TcpConn {
     #[doc(alias = "ReadFrom")]
     pub fn read_from_tcp(&self, src: &TcpConn) -> io::Result<u64> {
         crate::tcpsock_posix::read_from(self, crate::tcpsock_posix::Source::Tcp(src))
-            .map_err(|e| self.c.op_err("readfrom", e))
+            .map_err(|e| self.c.op_err(Op::ReadFrom, e))
     }
 
     /// As [`read_from_tcp`](Self::read_from_tcp), from a Unix conn (Go's
@@ -794,7 +765,7 @@ impl TcpConn {
     #[doc(alias = "ReadFrom")]
     pub fn read_from_unix(&self, src: &crate::UnixConn) -> io::Result<u64> {
         crate::tcpsock_posix::read_from(self, crate::tcpsock_posix::Source::Unix(src))
-            .map_err(|e| self.c.op_err("readfrom", e))
+            .map_err(|e| self.c.op_err(Op::ReadFrom, e))
     }
 
     /// Sends the rest of `f`, from its current offset, with `sendfile(2)`:
@@ -809,7 +780,7 @@ impl TcpConn {
     #[doc(alias = "ReadFrom")]
     pub fn read_from_file(&self, f: &std::fs::File) -> io::Result<u64> {
         crate::tcpsock_posix::read_from(self, crate::tcpsock_posix::Source::File(f))
-            .map_err(|e| self.c.op_err("readfrom", e))
+            .map_err(|e| self.c.op_err(Op::ReadFrom, e))
     }
 
     /// Copies everything this conn receives into `w`, until end of file
@@ -822,7 +793,7 @@ impl TcpConn {
     #[doc(alias = "WriteTo")]
     pub fn write_to(&self, w: &mut dyn io::Write) -> io::Result<u64> {
         crate::tcpsock_posix::write_to(self, crate::tcpsock_posix::Sink::Writer(w))
-            .map_err(|e| self.c.op_err("writeto", e))
+            .map_err(|e| self.c.op_err(Op::WriteTo, e))
     }
 
     /// Moves everything this conn receives into `dst`, until end of file,
@@ -833,7 +804,7 @@ impl TcpConn {
     #[doc(alias = "WriteTo")]
     pub fn write_to_tcp(&self, dst: &TcpConn) -> io::Result<u64> {
         crate::tcpsock_posix::write_to(self, crate::tcpsock_posix::Sink::Tcp(dst))
-            .map_err(|e| self.c.op_err("writeto", e))
+            .map_err(|e| self.c.op_err(Op::WriteTo, e))
     }
 
     /// Moves everything this conn receives into the Unix conn `dst`, until
@@ -842,6 +813,6 @@ impl TcpConn {
     #[doc(alias = "WriteTo")]
     pub fn write_to_unix(&self, dst: &crate::UnixConn) -> io::Result<u64> {
         crate::tcpsock_posix::write_to(self, crate::tcpsock_posix::Sink::Unix(dst))
-            .map_err(|e| self.c.op_err("writeto", e))
+            .map_err(|e| self.c.op_err(Op::WriteTo, e))
     }
 }

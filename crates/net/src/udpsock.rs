@@ -16,10 +16,11 @@ use std::str::FromStr;
 use crate::fd_posix::NetFD;
 use crate::ipsock_posix::sockaddr_to_ip;
 use crate::net::{ConnBase, errs};
+use crate::network::{Network, network_of_kind};
 use crate::sockaddr_posix::Sockaddr;
-use crate::tcpsock::{fmt_ip_port, ip_family, ip_port_to_std, static_net, std_zone};
+use crate::tcpsock::{fmt_ip_port, ip_family, ip_port_to_std, std_zone};
 use crate::udpsock_posix::{do_dial_udp, do_listen_multicast_udp, do_listen_udp, interface_index};
-use crate::{Addr, IP, OpError, UnknownNetworkError};
+use crate::{Addr, IP, Op, OpError};
 
 /// The address of a UDP end point (Go's `*net.UDPAddr`). Displays as Go's
 /// `String()`, like [`TcpAddr`](crate::TcpAddr).
@@ -82,7 +83,7 @@ impl fmt::Display for UdpAddr {
 
 impl Addr for UdpAddr {
     fn network(&self) -> &'static str {
-        "udp"
+        Network::Udp.as_str()
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -109,9 +110,8 @@ impl Sockaddr for UdpAddr {
 #[doc(alias = "ResolveUDPAddr")]
 pub fn resolve_udp_addr(network: &str, address: &str) -> io::Result<UdpAddr> {
     let network = match network {
-        "udp" | "udp4" | "udp6" => network,
-        "" => "udp",
-        _ => return Err(UnknownNetworkError(network.into()).into()),
+        "" => Network::Udp,
+        _ => network_of_kind(network, Network::is_udp)?,
     };
     let list = crate::ipsock::internet_addr_list(network, address)?;
     let a = list.for_resolve(network, address);
@@ -174,7 +174,7 @@ impl UdpConn {
     /// longer than `b` is cut short.
     #[doc(alias = "ReadFromUDP")]
     pub fn read_from(&self, b: &mut [u8]) -> io::Result<(usize, UdpAddr)> {
-        crate::udpsock_posix::read_from(&self.c.fd, b).map_err(|e| self.c.op_err("read", e))
+        crate::udpsock_posix::read_from(&self.c.fd, b).map_err(|e| self.c.op_err(Op::Read, e))
     }
 
     /// Reads one datagram with `recvmsg(2)` (Go's `ReadMsgUDP`): its length
@@ -185,7 +185,7 @@ impl UdpConn {
     /// no option that produces it (`IP_PKTINFO`, ...) is exposed.
     #[doc(alias = "ReadMsgUDP")]
     pub fn read_msg_udp(&self, b: &mut [u8]) -> io::Result<(usize, bool, UdpAddr)> {
-        crate::udpsock_posix::read_msg(&self.c.fd, b).map_err(|e| self.c.op_err("read", e))
+        crate::udpsock_posix::read_msg(&self.c.fd, b).map_err(|e| self.c.op_err(Op::Read, e))
     }
 
     /// Sends `b` as one datagram to `addr` (Go's `WriteToUDP`). On a
@@ -279,7 +279,13 @@ macro_rules! packet_conn_impls {
                 addr: Option<Box<dyn $crate::Addr>>,
                 e: std::io::Error,
             ) -> std::io::Error {
-                $crate::OpError::new("write", self.c.fd.net, self.c.fd.laddr.clone(), addr, e)
+                $crate::OpError::new(
+                    $crate::Op::Write,
+                    self.c.fd.net.as_str(),
+                    self.c.fd.laddr.clone(),
+                    addr,
+                    e,
+                )
             }
         }
 
@@ -416,12 +422,9 @@ pub(crate) fn bare_errno(code: i32) -> io::Error {
     io::Error::new(kind, crate::errno_text(code))
 }
 
-/// The UDP network name as a static string, or Go's unknown-network error.
-fn udp_net(network: &str) -> Result<&'static str, io::Error> {
-    match static_net(network) {
-        Some(net @ ("udp" | "udp4" | "udp6")) => Ok(net),
-        _ => Err(UnknownNetworkError(network.into()).into()),
-    }
+/// A UDP network, or Go's unknown-network error.
+fn udp_net(network: &str) -> io::Result<Network> {
+    Ok(network_of_kind(network, Network::is_udp)?)
 }
 
 /// Opens a UDP socket connected to `raddr`, from `laddr` if given, else
@@ -430,7 +433,7 @@ fn udp_net(network: &str) -> Result<&'static str, io::Error> {
 /// means the local system.
 #[doc(alias = "DialUDP")]
 pub fn dial_udp(network: &str, laddr: Option<&UdpAddr>, raddr: &UdpAddr) -> io::Result<UdpConn> {
-    let op_err = |e| OpError::new("dial", network, op_addr(laddr), op_addr(Some(raddr)), e);
+    let op_err = |e| OpError::new(Op::Dial, network, op_addr(laddr), op_addr(Some(raddr)), e);
     let net = udp_net(network).map_err(op_err)?;
     do_dial_udp(net, laddr, raddr, None).map_err(op_err)
 }
@@ -443,7 +446,7 @@ pub fn dial_udp(network: &str, laddr: Option<&UdpAddr>, raddr: &UdpAddr) -> io::
 pub fn listen_udp(network: &str, laddr: Option<&UdpAddr>) -> io::Result<UdpConn> {
     let default = UdpAddr::default();
     let laddr = laddr.unwrap_or(&default);
-    let op_err = |e| OpError::new("listen", network, None, op_addr(Some(laddr)), e);
+    let op_err = |e| OpError::new(Op::Listen, network, None, op_addr(Some(laddr)), e);
     let net = udp_net(network).map_err(op_err)?;
     do_listen_udp(net, laddr, None).map_err(op_err)
 }
@@ -463,7 +466,7 @@ pub fn listen_multicast_udp(
     ifi: Option<&str>,
     gaddr: &UdpAddr,
 ) -> io::Result<UdpConn> {
-    let op_err = |e| OpError::new("listen", network, None, op_addr(Some(gaddr)), e);
+    let op_err = |e| OpError::new(Op::Listen, network, None, op_addr(Some(gaddr)), e);
     let net = udp_net(network).map_err(op_err)?;
     if gaddr.ip.is_nil() {
         return Err(op_err(errs::missing_address()));

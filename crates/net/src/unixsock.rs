@@ -18,12 +18,13 @@ use rustix::net::{SocketAddrAny, SocketAddrUnix};
 
 use crate::fd_posix::NetFD;
 use crate::net::ConnBase;
+use crate::network::{Network, network_of_kind};
 use crate::sockaddr_posix::Sockaddr;
 use crate::udpsock::{bare_errno, packet_conn_impls};
 use crate::unixsock_posix::{
     do_dial_unix, do_listen_unix, do_listen_unixgram, unlink_listener_path,
 };
-use crate::{Addr, Conn, Listener, OpError, UnknownNetworkError};
+use crate::{Addr, Conn, Listener, Op, OpError};
 
 /// Where `sun_path` starts in a `sockaddr_un`.
 const SUN_PATH_OFFSET: usize = std::mem::offset_of!(libc::sockaddr_un, sun_path);
@@ -37,20 +38,16 @@ const SUN_PATH_LEN: usize = size_of::<libc::sockaddr_un>() - SUN_PATH_OFFSET;
 pub struct UnixAddr {
     /// The path, `@name` for an abstract address, or empty (unnamed).
     pub name: String,
-    /// `"unix"`, `"unixgram"` or `"unixpacket"`.
-    pub net: &'static str,
+    /// [`Network::Unix`], [`Network::Unixgram`] or [`Network::Unixpacket`]
+    /// (Go's `Net`).
+    pub net: Network,
 }
 
 impl UnixAddr {
     /// The address `name` on `net`, which must be `"unix"`, `"unixgram"`
     /// or `"unixpacket"` (Go's `ResolveUnixAddr`).
     pub fn new(net: &str, name: impl Into<String>) -> io::Result<UnixAddr> {
-        let net = match net {
-            "unix" => "unix",
-            "unixgram" => "unixgram",
-            "unixpacket" => "unixpacket",
-            _ => return Err(UnknownNetworkError(net.into()).into()),
-        };
+        let net = network_of_kind(net, Network::is_unix)?;
         Ok(UnixAddr {
             name: name.into(),
             net,
@@ -68,7 +65,7 @@ impl UnixAddr {
     /// can bind such a path and connect to us, so the length the kernel
     /// gives is capped at `sun_path`'s size, and a path ends at its first
     /// NUL (as in Go); an abstract name (`@name`) keeps every byte.
-    pub(crate) fn from_sockaddr(sa: &SocketAddrAny, net: &'static str) -> Option<UnixAddr> {
+    pub(crate) fn from_sockaddr(sa: &SocketAddrAny, net: Network) -> Option<UnixAddr> {
         if i32::from(sa.address_family().as_raw()) != libc::AF_UNIX {
             return None;
         }
@@ -106,7 +103,7 @@ impl fmt::Display for UnixAddr {
 
 impl Addr for UnixAddr {
     fn network(&self) -> &'static str {
-        self.net
+        self.net.as_str()
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -219,7 +216,7 @@ impl UnixConn {
         self.c
             .fd
             .close_read()
-            .map_err(|e| self.c.op_err("close", e))
+            .map_err(|e| self.c.op_err(Op::Close, e))
     }
 
     /// Shuts down the writing side: the peer reads end of file once it has
@@ -228,7 +225,7 @@ impl UnixConn {
         self.c
             .fd
             .close_write()
-            .map_err(|e| self.c.op_err("close", e))
+            .map_err(|e| self.c.op_err(Op::Close, e))
     }
 
     /// The local address (Go's `LocalAddr`); an unbound socket's has an
@@ -246,7 +243,7 @@ impl UnixConn {
     /// `None` for a sender without a name (Go's `ReadFromUnix`).
     #[doc(alias = "ReadFromUnix")]
     pub fn read_from_unix(&self, b: &mut [u8]) -> io::Result<(usize, Option<UnixAddr>)> {
-        crate::unixsock_posix::read_from(&self.c.fd, b).map_err(|e| self.c.op_err("read", e))
+        crate::unixsock_posix::read_from(&self.c.fd, b).map_err(|e| self.c.op_err(Op::Read, e))
     }
 
     /// Sends `b` as one message to `addr` (Go's `WriteToUnix`): for an
@@ -294,7 +291,7 @@ impl UnixConn {
         b: &mut [u8],
         fds: &mut Vec<OwnedFd>,
     ) -> io::Result<(usize, Option<UnixAddr>)> {
-        crate::unixsock_posix::read_msg(&self.c.fd, b, fds).map_err(|e| self.c.op_err("read", e))
+        crate::unixsock_posix::read_msg(&self.c.fd, b, fds).map_err(|e| self.c.op_err(Op::Read, e))
     }
 }
 
@@ -355,7 +352,7 @@ impl UnixListener {
     /// Waits for the next connection (Go's `AcceptUnix`).
     #[doc(alias = "AcceptUnix")]
     pub fn accept(&self) -> io::Result<UnixConn> {
-        let fd = self.fd.accept().map_err(|e| self.op_err("accept", e))?;
+        let fd = self.fd.accept().map_err(|e| self.op_err(Op::Accept, e))?;
         Ok(UnixConn::new(fd))
     }
 
@@ -364,7 +361,7 @@ impl UnixListener {
     /// connection". Connections already accepted stay open (Go's `Close`).
     pub fn close(&self) -> io::Result<()> {
         self.unlink_path();
-        self.fd.close().map_err(|e| self.op_err("close", e))
+        self.fd.close().map_err(|e| self.op_err(Op::Close, e))
     }
 
     /// Go's `unlinkOnce.Do` part of `close`: remove then close, so a
@@ -396,16 +393,16 @@ impl UnixListener {
 
     /// Sets the deadline for `accept` (Go's `SetDeadline`).
     pub fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        self.fd.set_deadline(t).map_err(|e| self.op_err("set", e))
+        self.fd.set_deadline(t).map_err(|e| self.op_err(Op::Set, e))
     }
 
     /// A blocking duplicate of the listening socket (Go's `File`).
     pub fn file(&self) -> io::Result<OwnedFd> {
-        self.fd.dup().map_err(|e| self.op_err("file", e))
+        self.fd.dup().map_err(|e| self.op_err(Op::File, e))
     }
 
-    fn op_err(&self, op: &'static str, e: io::Error) -> io::Error {
-        OpError::new(op, self.fd.net, None, self.fd.laddr.clone(), e)
+    fn op_err(&self, op: Op, e: io::Error) -> io::Error {
+        OpError::new(op, self.fd.net.as_str(), None, self.fd.laddr.clone(), e)
     }
 }
 
@@ -449,13 +446,8 @@ pub fn dial_unix(
     laddr: Option<&UnixAddr>,
     raddr: &UnixAddr,
 ) -> io::Result<UnixConn> {
-    let op_err = |e| OpError::new("dial", network, op_addr(laddr), op_addr(Some(raddr)), e);
-    let net = match network {
-        "unix" => "unix",
-        "unixgram" => "unixgram",
-        "unixpacket" => "unixpacket",
-        _ => return Err(op_err(UnknownNetworkError(network.into()).into())),
-    };
+    let op_err = |e| OpError::new(Op::Dial, network, op_addr(laddr), op_addr(Some(raddr)), e);
+    let net = network_of_kind(network, Network::is_unix).map_err(|e| op_err(e.into()))?;
     do_dial_unix(net, laddr, raddr, None, None).map_err(op_err)
 }
 
@@ -464,12 +456,9 @@ pub fn dial_unix(
 /// yet); an `@name` is abstract and leaves no file.
 #[doc(alias = "ListenUnix")]
 pub fn listen_unix(network: &str, laddr: &UnixAddr) -> io::Result<UnixListener> {
-    let op_err = |e| OpError::new("listen", network, None, op_addr(Some(laddr)), e);
-    let net = match network {
-        "unix" => "unix",
-        "unixpacket" => "unixpacket",
-        _ => return Err(op_err(UnknownNetworkError(network.into()).into())),
-    };
+    let op_err = |e| OpError::new(Op::Listen, network, None, op_addr(Some(laddr)), e);
+    let stream = |n: &Network| matches!(n, Network::Unix | Network::Unixpacket);
+    let net = network_of_kind(network, stream).map_err(|e| op_err(e.into()))?;
     do_listen_unix(net, laddr, None).map_err(op_err)
 }
 
@@ -478,10 +467,8 @@ pub fn listen_unix(network: &str, laddr: &UnixAddr) -> io::Result<UnixListener> 
 /// [`write_to_unix`](UnixConn::write_to_unix).
 #[doc(alias = "ListenUnixgram")]
 pub fn listen_unixgram(network: &str, laddr: &UnixAddr) -> io::Result<UnixConn> {
-    let op_err = |e| OpError::new("listen", network, None, op_addr(Some(laddr)), e);
-    if network != "unixgram" {
-        return Err(op_err(UnknownNetworkError(network.into()).into()));
-    }
+    let op_err = |e| OpError::new(Op::Listen, network, None, op_addr(Some(laddr)), e);
+    network_of_kind(network, |n| *n == Network::Unixgram).map_err(|e| op_err(e.into()))?;
     do_listen_unixgram(laddr, None).map_err(op_err)
 }
 

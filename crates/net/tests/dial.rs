@@ -107,8 +107,11 @@ fn abstract_unix_names_through_the_generic_entry_points() {
 }
 
 #[test]
-fn wrong_kind_of_network_reads_like_go() {
-    let _w = watchdog::start("wrong_kind_of_network_reads_like_go", watchdog::LIMIT);
+fn a_network_the_call_cannot_open_reads_like_go() {
+    let _w = watchdog::start(
+        "a_network_the_call_cannot_open_reads_like_go",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         let cases: Vec<(std::io::Error, &str)> = vec![
             (

@@ -42,7 +42,7 @@ fn text(a: std::net::SocketAddr) -> String {
 fn assert_file_error(err: &io::Error, want: &str) {
     assert_eq!(err.to_string(), want);
     let op = net::op_error(err).expect("an OpError");
-    assert_eq!((op.op, op.net.as_str()), ("file", "file+net"));
+    assert_eq!((op.op.as_str(), op.net.as_str()), ("file", "file+net"));
     assert!(op.source.is_none());
     assert_eq!(op.addr.as_ref().unwrap().network(), "file+net");
 }
@@ -298,8 +298,8 @@ fn a_regular_file_is_not_a_socket() {
 
 /// A socket of the wrong kind for the call: Go's EINVAL.
 #[test]
-fn the_wrong_kind_of_socket_is_invalid() {
-    let _w = watchdog::start("the_wrong_kind_of_socket_is_invalid", watchdog::LIMIT);
+fn a_socket_of_the_wrong_type_is_invalid() {
+    let _w = watchdog::start("a_socket_of_the_wrong_type_is_invalid", watchdog::LIMIT);
     gort::run(|| {
         let std_ln = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let err = file_packet_conn(OwnedFd::from(std_ln)).unwrap_err();

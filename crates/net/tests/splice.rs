@@ -329,7 +329,7 @@ fn read_from_on_a_closed_conn_reads_like_go() {
         );
         assert!(net::is_closed(&err));
         let op = net::op_error(&err).unwrap();
-        assert_eq!((op.op, op.net.as_str()), ("readfrom", "tcp"));
+        assert_eq!((op.op.as_str(), op.net.as_str()), ("readfrom", "tcp"));
 
         // A closed source ends the splice with the same error.
         let (src, _peer) = tcp_pair();

@@ -64,7 +64,7 @@ fn dial_refused_reads_like_go() {
             format!("dial tcp {a}: connect: connection refused")
         );
         let op = net::op_error(&err).expect("an OpError inside");
-        assert_eq!((op.op, op.net.as_str()), ("dial", "tcp"));
+        assert_eq!((op.op.as_str(), op.net.as_str()), ("dial", "tcp"));
     });
 }
 

@@ -281,7 +281,7 @@ fn dial_a_missing_path_reads_like_go() {
             format!("dial unix {name}: connect: no such file or directory")
         );
         let op = net::op_error(&err).expect("an OpError inside");
-        assert_eq!((op.op, op.net.as_str()), ("dial", "unix"));
+        assert_eq!((op.op.as_str(), op.net.as_str()), ("dial", "unix"));
     });
 }
 
