@@ -28,6 +28,7 @@ use crate::ipsock::{AddrList, InetAddr};
 use crate::net::{errs, map_err};
 use crate::network::{Network, socket_network};
 use crate::sock_posix::Control;
+use crate::sockaddr_posix::{FromSockAddr, SockAddr};
 use crate::tcpsock::{KeepAliveConfig, do_dial_tcp, do_listen_tcp};
 use crate::udpsock_posix::{do_dial_udp, do_listen_udp};
 use crate::unixsock_posix::{do_dial_unix, do_listen_unix, do_listen_unixgram};
@@ -162,6 +163,8 @@ impl Dialer {
         let sd = SysDialer {
             dialer: self.clone(),
             network: net,
+            // Checked against the network by resolve_addr_list.
+            local: self.local_addr.as_deref().and_then(SockAddr::from_dyn),
         };
         let (primaries, fallbacks) = match &addrs {
             // Only a plain "tcp" dial races the families (Go's `dualStack`
@@ -238,11 +241,7 @@ fn resolve_addr_list(
             name: addr.to_string(),
             net: network,
         };
-        let same_kind = |h: &dyn Addr| {
-            h.as_any()
-                .downcast_ref::<UnixAddr>()
-                .is_some_and(|h| h.net == network)
-        };
+        let same_kind = |h: &dyn Addr| matches!(SockAddr::from_dyn(h), Some(SockAddr::Unix(u)) if u.net == network);
         if op == Op::Dial
             && let Some(h) = hint
             && !same_kind(h)
@@ -260,13 +259,12 @@ fn resolve_addr_list(
     };
     // The local address must be of the network's kind, and of a family the
     // remote addresses can be reached from.
-    let hint_ip = if network.is_tcp() {
-        hint.as_any().downcast_ref::<TcpAddr>().map(|a| a.ip)
-    } else {
-        hint.as_any().downcast_ref::<UdpAddr>().map(|a| a.ip)
-    };
-    let Some(hint_ip) = hint_ip else {
-        return Err(AddrError::new("mismatched local address type", hint.to_string()).into());
+    let hint_ip = match SockAddr::from_dyn(hint) {
+        Some(SockAddr::Tcp(a)) if network.is_tcp() => a.ip,
+        Some(SockAddr::Udp(a)) if network.is_udp() => a.ip,
+        _ => {
+            return Err(AddrError::new("mismatched local address type", hint.to_string()).into());
+        }
     };
     let wildcard = hint_ip.is_nil() || hint_ip.is_unspecified();
     if !wildcard {
@@ -283,6 +281,9 @@ fn resolve_addr_list(
 struct SysDialer {
     dialer: Dialer,
     network: Network,
+    /// The dialer's local address, of the network's type (resolve_addr_list
+    /// refused any other).
+    local: Option<SockAddr>,
 }
 
 /// What one racer of `dial_parallel` reports (Go's `dialResult`).
@@ -439,14 +440,14 @@ impl SysDialer {
     /// Dials one address (Go's `dialSingle`): the OpError names it.
     fn dial_single(&self, ctx: &Context, ra: &InetAddr) -> io::Result<Box<dyn Conn>> {
         let net = self.network;
-        let la = self.dialer.local_addr.as_deref();
         if net.is_tcp() {
             let raddr = TcpAddr {
                 ip: ra.ip,
                 port: ra.port,
                 zone: ra.zone.clone(),
             };
-            let laddr = la.and_then(|a| a.as_any().downcast_ref::<TcpAddr>());
+            let laddr = self.local.as_ref().map(TcpAddr::from_sock_addr);
+            let laddr = laddr.as_ref();
             do_dial_tcp(
                 net,
                 laddr,
@@ -472,7 +473,8 @@ impl SysDialer {
                 port: ra.port,
                 zone: ra.zone.clone(),
             };
-            let laddr = la.and_then(|a| a.as_any().downcast_ref::<UdpAddr>());
+            let laddr = self.local.as_ref().map(UdpAddr::from_sock_addr);
+            let laddr = laddr.as_ref();
             do_dial_udp(net, laddr, &raddr, self.dialer.control.as_deref())
                 .map(|c| Box::new(c) as Box<dyn Conn>)
                 .map_err(|e| {
@@ -489,11 +491,8 @@ impl SysDialer {
 
     /// Dials a Unix address (Go's `dialSingle`, Unix case).
     fn dial_unix(&self, ctx: &Context, raddr: &UnixAddr) -> io::Result<Box<dyn Conn>> {
-        let laddr = self
-            .dialer
-            .local_addr
-            .as_deref()
-            .and_then(|a| a.as_any().downcast_ref::<UnixAddr>());
+        let laddr = self.local.as_ref().map(UnixAddr::from_sock_addr);
+        let laddr = laddr.as_ref();
         do_dial_unix(
             raddr.net,
             laddr,
@@ -582,7 +581,7 @@ pub fn listen(network: &str, address: &str) -> io::Result<Box<dyn Listener>> {
 /// ```
 /// gort::run(|| {
 ///     let pc = gort::net::listen_packet("udp", "127.0.0.1:0").unwrap();
-///     let addr = pc.local_addr().unwrap();
+///     let addr = pc.local_addr();
 ///     pc.write_to(b"ping", &*addr).unwrap();
 ///     let mut buf = [0u8; 16];
 ///     let (n, from) = pc.read_from(&mut buf).unwrap();

@@ -30,7 +30,7 @@ use crate::error_posix::wrap_syscall_error;
 use crate::fd_posix::NetFD;
 use crate::net::map_err;
 use crate::network::Network;
-use crate::sockaddr_posix::addr_func;
+use crate::sockaddr_posix::SockAddr;
 
 /// What gort-poll is told about a socket of this family and type: Go's
 /// `newFD` sets `IsStream` for `SOCK_STREAM` and `ZeroReadIsEOF` for all
@@ -64,7 +64,7 @@ impl NetFD {
             sotype,
             is_connected: false,
             net,
-            laddr: None,
+            laddr: SockAddr::unnamed(family, sotype),
             raddr: None,
         })
     }
@@ -170,12 +170,9 @@ impl NetFD {
             .accept()
             .map_err(|e| wrap_syscall_error("accept", e))?;
         let mut nfd = NetFD::new(d, self.family, self.sotype, self.net)?;
-        let to_addr = addr_func(self.family, self.sotype);
-        let lsa = nfd.getsockname();
-        nfd.set_addr(
-            lsa.as_ref().and_then(to_addr),
-            rsa.as_ref().and_then(to_addr),
-        );
+        let laddr = nfd.local_sock_addr()?;
+        let raddr = rsa.as_ref().and_then(|sa| nfd.decode(sa));
+        nfd.set_addr(laddr, raddr);
         Ok(nfd)
     }
     // ANCHOR_END: accept
@@ -186,14 +183,6 @@ impl NetFD {
     /// too, which is why Go stopped doing so.
     pub(crate) fn dup(&self) -> io::Result<OwnedFd> {
         self.pfd.dup().map_err(|e| wrap_syscall_error("dup", e))
-    }
-
-    /// The socket's own address (`getsockname(2)`), if it has one.
-    pub(crate) fn getsockname(&self) -> Option<SocketAddrAny> {
-        self.pfd
-            .raw_control(|s| rustix::net::getsockname(s).ok())
-            .ok()
-            .flatten()
     }
 
     /// The peer's address (`getpeername(2)`), if connected.

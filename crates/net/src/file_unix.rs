@@ -51,7 +51,6 @@ use rustix::io::{Errno, FdFlags};
 use crate::error_posix::wrap_syscall_error;
 use crate::fd_posix::NetFD;
 use crate::network::Network;
-use crate::sockaddr_posix::addr_func;
 use crate::udpsock::bare_errno;
 use crate::{
     Addr, Conn, Listener, Op, OpError, PacketConn, TcpConn, TcpListener, UdpConn, UnixConn,
@@ -143,8 +142,12 @@ fn new_file_fd(fd: OwnedFd) -> io::Result<(NetFD, Kind)> {
         .map_err(|e| wrap_syscall_error("fcntl", e.into()))?;
     set_nonblock(&fd).map_err(|e| wrap_syscall_error("setnonblock", e.into()))?;
     let mut nfd = NetFD::new(fd, family, sotype, net)?;
-    let to_addr = addr_func(family, sotype);
-    nfd.set_addr(to_addr(&lsa), rsa.as_ref().and_then(to_addr));
+    // The family came from `lsa` itself, so it decodes.
+    let laddr = nfd
+        .decode(&lsa)
+        .ok_or_else(|| bare_errno(libc::EAFNOSUPPORT))?;
+    let raddr = rsa.as_ref().and_then(|sa| nfd.decode(sa));
+    nfd.set_addr(laddr, raddr);
     // Go leaves `isConnected` false for a socket from a file, whether or
     // not it has a peer; so does gort.
     Ok((nfd, kind))

@@ -40,6 +40,7 @@ use std::io;
 use std::os::fd::BorrowedFd;
 
 use crate::fd_posix::NetFD;
+use crate::sockaddr_posix::SockAddr;
 use crate::udpsock::bare_errno;
 use crate::{Op, OpError};
 use crate::{TcpConn, TcpListener, UdpConn, UnixConn, UnixListener};
@@ -92,7 +93,7 @@ impl<'a> RawConn<'a> {
                 Op::RawControl,
                 self.fd.net.as_str(),
                 None,
-                self.fd.laddr.clone(),
+                Some(self.fd.laddr.boxed()),
                 e,
             )
         })
@@ -136,8 +137,8 @@ impl<'a> RawConn<'a> {
         OpError::new(
             op,
             self.fd.net.as_str(),
-            self.fd.laddr.clone(),
-            self.fd.raddr.clone(),
+            Some(self.fd.laddr.boxed()),
+            SockAddr::op_addr(self.fd.raddr.as_ref()),
             e,
         )
     }

@@ -15,17 +15,17 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use gort_runtime::context::Context;
 
+use crate::IP;
 use crate::error_posix::wrap_syscall_error;
 use crate::fd_posix::NetFD;
 use crate::net::errs;
 use crate::network::Network;
 use crate::sock_cloexec::sys_socket;
 use crate::sock_linux::listener_backlog;
-use crate::sockaddr_posix::{Sockaddr, addr_func};
+use crate::sockaddr_posix::{SockAddr, Sockaddr};
 use crate::sockopt_linux::{
     set_default_listener_sockopts, set_default_multicast_sockopts, set_default_sockopts,
 };
-use crate::{IP, UdpAddr};
 
 /// A function that may adjust a socket after it is created and before it
 /// is bound or connected (Go's `Dialer.Control` and `ListenConfig.Control`).
@@ -111,11 +111,10 @@ fn dial(
         None => (NetFD::new(s, family, sotype, net)?, None),
     };
     fd.is_connected = raddr.is_some();
-    let to_addr = addr_func(family, sotype);
-    let laddr_out = fd.getsockname().as_ref().and_then(to_addr);
+    let laddr_out = fd.local_sock_addr()?;
     let raddr_out = match crsa.or_else(|| fd.getpeername()) {
-        Some(rsa) => to_addr(&rsa),
-        None => raddr.map(|a| a.clone_box()),
+        Some(rsa) => fd.decode(&rsa),
+        None => raddr.map(|a| a.to_sock_addr()),
     };
     fd.set_addr(laddr_out, raddr_out);
     Ok(fd)
@@ -143,8 +142,7 @@ fn listen_stream(
     rustix::net::bind(&s, &lsa).map_err(|e| wrap_syscall_error("bind", e.into()))?;
     rustix::net::listen(&s, backlog).map_err(|e| wrap_syscall_error("listen", e.into()))?;
     let mut fd = NetFD::new(s, family, sotype, net)?;
-    let to_addr = addr_func(family, sotype);
-    let l = fd.getsockname().as_ref().and_then(to_addr);
+    let l = fd.local_sock_addr()?;
     fd.set_addr(l, None);
     Ok(fd)
 }
@@ -162,12 +160,12 @@ fn listen_datagram(
     control: Option<&Control>,
 ) -> io::Result<NetFD> {
     let mut wildcard_copy = None;
-    if let Some(u) = laddr.as_any().downcast_ref::<UdpAddr>()
+    if let SockAddr::Udp(u) = laddr.to_sock_addr()
         && !u.ip.is_nil()
         && u.ip.is_multicast()
     {
         set_default_multicast_sockopts(&s)?;
-        let mut any = u.clone();
+        let mut any = u;
         any.ip = if family == libc::AF_INET {
             IP::v4(0, 0, 0, 0)
         } else {
@@ -188,8 +186,7 @@ fn listen_datagram(
     }
     rustix::net::bind(&s, &lsa).map_err(|e| wrap_syscall_error("bind", e.into()))?;
     let mut fd = NetFD::new(s, family, sotype, net)?;
-    let to_addr = addr_func(family, sotype);
-    let l = fd.getsockname().as_ref().and_then(to_addr);
+    let l = fd.local_sock_addr()?;
     fd.set_addr(l, None);
     Ok(fd)
 }

@@ -5,15 +5,15 @@
 //! `&self`, so one goroutine can read while another writes and a third
 //! closes: the poll FD's fdMutex serializes reads against reads and writes
 //! against writes, and `close` wakes whoever is blocked. `Read` and `Write`
-//! are implemented for both `TcpConn` and `&TcpConn`, so
-//! `BufReader::new(&conn)` and a writer in another goroutine work together.
-//! Dropping a conn closes it.
+//! are implemented for both `TcpConn` and `&TcpConn`, and `write_all` takes
+//! `&self`, so `BufReader::new(&conn)` and `conn.write_all(..)` work
+//! together. Dropping a conn closes it.
 //!
 //! Go's defaults hold: `TCP_NODELAY` is on, and keep-alive probes start
 //! after 15 s of silence (see [`KeepAliveConfig`]).
 //!
 //! ```
-//! use std::io::{BufRead, BufReader, Write};
+//! use std::io::{BufRead, BufReader};
 //! gort::run(|| {
 //!     let ln = gort::net::listen_tcp("tcp", Some(&"127.0.0.1:0".parse().unwrap())).unwrap();
 //!     let addr = ln.addr();
@@ -21,10 +21,10 @@
 //!         let conn = ln.accept().unwrap();
 //!         let mut line = String::new();
 //!         BufReader::new(&conn).read_line(&mut line).unwrap();
-//!         (&conn).write_all(line.to_uppercase().as_bytes()).unwrap();
+//!         conn.write_all(line.to_uppercase().as_bytes()).unwrap();
 //!     });
 //!     let conn = gort::net::dial_tcp("tcp", None, &addr).unwrap();
-//!     (&conn).write_all(b"hello\n").unwrap();
+//!     conn.write_all(b"hello\n").unwrap();
 //!     let mut line = String::new();
 //!     BufReader::new(&conn).read_line(&mut line).unwrap();
 //!     assert_eq!(line, "HELLO\n");
@@ -36,20 +36,19 @@ use std::any::Any;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::str::FromStr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gort_runtime::context::Context;
 
 use crate::fd_posix::NetFD;
 use crate::ipsock::join_host_port;
 use crate::ipsock_posix::{SockMode, internet_socket, sockaddr_to_ip};
-use crate::net::{ConnBase, errs};
+use crate::net::{ConnBase, conn_impls, errs};
 use crate::network::{Network, network_of_kind};
 use crate::sock_posix::Control;
-use crate::sockaddr_posix::Sockaddr;
-use crate::{Addr, Conn, IP, Listener, Op, OpError};
+use crate::sockaddr_posix::{SockAddr, Sockaddr};
+use crate::{Addr, IP, Op, OpError};
 
 /// The address of a TCP end point (Go's `*net.TCPAddr`).
 ///
@@ -186,6 +185,9 @@ impl Sockaddr for TcpAddr {
     fn sockaddr(&self, family: i32) -> io::Result<Option<rustix::net::SocketAddrAny>> {
         crate::ipsock_posix::ip_to_sockaddr(family, &self.ip, self.port, &self.zone).map(Some)
     }
+    fn to_sock_addr(&self) -> SockAddr {
+        SockAddr::Tcp(self.clone())
+    }
 }
 
 /// The family an IP prefers (Go's `TCPAddr.family`): v4 for nil, 4-byte
@@ -268,78 +270,11 @@ impl TcpConn {
     }
     // ANCHOR_END: newTCPConn
 
-    /// Reads into `b`; `Ok(0)` is end of file (Go's `Read`).
-    pub fn read(&self, b: &mut [u8]) -> io::Result<usize> {
-        self.c.read(b)
-    }
-
-    /// Writes all of `b` (Go's `Write`).
-    pub fn write(&self, b: &[u8]) -> io::Result<usize> {
-        self.c.write(b)
-    }
-
     /// Writes the buffers with `writev(2)`, consuming them (Go's
     /// `Buffers.WriteTo` on a TCPConn).
     pub fn write_buffers(&self, bufs: &mut crate::Buffers) -> io::Result<u64> {
         // `&TcpConn`'s `write_vectored` is one `writev(2)`.
         bufs.write_to(&mut &*self)
-    }
-
-    /// Closes the connection (Go's `Close`).
-    pub fn close(&self) -> io::Result<()> {
-        self.c.close()
-    }
-
-    /// Shuts down the reading side (Go's `CloseRead`).
-    pub fn close_read(&self) -> io::Result<()> {
-        self.c
-            .fd
-            .close_read()
-            .map_err(|e| self.c.op_err(Op::Close, e))
-    }
-
-    /// Shuts down the writing side: the peer reads end of file once it has
-    /// read what was sent (Go's `CloseWrite`).
-    pub fn close_write(&self) -> io::Result<()> {
-        self.c
-            .fd
-            .close_write()
-            .map_err(|e| self.c.op_err(Op::Close, e))
-    }
-
-    /// The local address (Go's `LocalAddr`).
-    pub fn local_addr(&self) -> TcpAddr {
-        addr_of(&self.c.fd.laddr)
-    }
-
-    /// The remote address (Go's `RemoteAddr`).
-    pub fn remote_addr(&self) -> TcpAddr {
-        addr_of(&self.c.fd.raddr)
-    }
-
-    /// Sets both deadlines; `None` clears them (Go's `SetDeadline`).
-    pub fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        self.c.set_deadline(t)
-    }
-
-    /// Sets the read deadline (Go's `SetReadDeadline`).
-    pub fn set_read_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        self.c.set_read_deadline(t)
-    }
-
-    /// Sets the write deadline (Go's `SetWriteDeadline`).
-    pub fn set_write_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        self.c.set_write_deadline(t)
-    }
-
-    /// Sets the kernel's receive buffer size (Go's `SetReadBuffer`).
-    pub fn set_read_buffer(&self, bytes: usize) -> io::Result<()> {
-        self.c.set_read_buffer(bytes)
-    }
-
-    /// Sets the kernel's send buffer size (Go's `SetWriteBuffer`).
-    pub fn set_write_buffer(&self, bytes: usize) -> io::Result<()> {
-        self.c.set_write_buffer(bytes)
     }
 
     /// Turns Nagle's algorithm off (`true`, the default) or on (Go's `SetNoDelay`).
@@ -386,104 +321,10 @@ impl TcpConn {
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         crate::sockopt_posix::set_linger(&self.c.fd, linger).map_err(|e| self.c.op_err(Op::Set, e))
     }
-
-    /// A blocking duplicate of the socket, independent of this conn (Go's `File`).
-    pub fn file(&self) -> io::Result<OwnedFd> {
-        self.c.file()
-    }
 }
 
-/// The typed address inside a NetFD's boxed one.
-fn addr_of(a: &Option<Box<dyn Addr>>) -> TcpAddr {
-    a.as_ref()
-        .and_then(|a| a.as_any().downcast_ref::<TcpAddr>())
-        .cloned()
-        .unwrap_or_default()
-}
-
-impl io::Read for TcpConn {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        TcpConn::read(self, buf)
-    }
-}
-
-impl io::Read for &TcpConn {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        TcpConn::read(self, buf)
-    }
-}
-
-impl io::Write for TcpConn {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        TcpConn::write(self, buf)
-    }
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        self.c
-            .fd
-            .writev(bufs)
-            .map_err(|e| self.c.op_err(Op::Writev, e))
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl io::Write for &TcpConn {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        TcpConn::write(self, buf)
-    }
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        self.c
-            .fd
-            .writev(bufs)
-            .map_err(|e| self.c.op_err(Op::Writev, e))
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Conn for TcpConn {
-    fn read(&self, b: &mut [u8]) -> io::Result<usize> {
-        TcpConn::read(self, b)
-    }
-    fn write(&self, b: &[u8]) -> io::Result<usize> {
-        TcpConn::write(self, b)
-    }
-    fn close(&self) -> io::Result<()> {
-        TcpConn::close(self)
-    }
-    fn local_addr(&self) -> Option<Box<dyn Addr>> {
-        self.c.fd.laddr.clone()
-    }
-    fn remote_addr(&self) -> Option<Box<dyn Addr>> {
-        self.c.fd.raddr.clone()
-    }
-    fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        TcpConn::set_deadline(self, t)
-    }
-    fn set_read_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        TcpConn::set_read_deadline(self, t)
-    }
-    fn set_write_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        TcpConn::set_write_deadline(self, t)
-    }
-}
-
-impl AsFd for TcpConn {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        // SAFETY: the descriptor stays open while `self` is borrowed and
-        // not closed; after an explicit `close` the number may be stale,
-        // as with any `AsRawFd` type that can be closed through `&self`.
-        unsafe { BorrowedFd::borrow_raw(self.c.fd.pfd.as_raw_fd()) }
-    }
-}
-
-impl AsRawFd for TcpConn {
-    fn as_raw_fd(&self) -> RawFd {
-        self.c.fd.pfd.as_raw_fd()
-    }
-}
+conn_impls!(socket TcpConn, TcpAddr);
+conn_impls!(stream TcpConn);
 
 /// Connects to `raddr`, from `laddr` if given (Go's `DialTCP`).
 #[doc(alias = "DialTCP")]
@@ -546,7 +387,7 @@ pub(crate) fn do_dial_tcp(
 /// Whether a dialed socket is connected to itself (Go's `selfConnect`).
 fn self_connect(fd: &NetFD) -> bool {
     match (&fd.laddr, &fd.raddr) {
-        (Some(l), Some(r)) => l.to_string() == r.to_string(),
+        (SockAddr::Tcp(l), Some(SockAddr::Tcp(r))) => l.port == r.port && l.ip.equal(&r.ip),
         _ => false,
     }
 }
@@ -578,26 +419,6 @@ impl TcpListener {
         self.fd.close().map_err(|e| self.op_err(Op::Close, e))
     }
 
-    /// The address it listens on, with the port the kernel picked for port 0
-    /// (Go's `Addr`).
-    pub fn addr(&self) -> TcpAddr {
-        addr_of(&self.fd.laddr)
-    }
-
-    /// Sets the deadline for `accept` (Go's `SetDeadline`).
-    pub fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        self.fd.set_deadline(t).map_err(|e| self.op_err(Op::Set, e))
-    }
-
-    /// A blocking duplicate of the listening socket (Go's `File`).
-    pub fn file(&self) -> io::Result<OwnedFd> {
-        self.fd.dup().map_err(|e| self.op_err(Op::File, e))
-    }
-
-    fn op_err(&self, op: Op, e: io::Error) -> io::Error {
-        OpError::new(op, self.fd.net.as_str(), None, self.fd.laddr.clone(), e)
-    }
-
     /// Sets what accepted conns get for keep-alive (Go's `ListenConfig.KeepAlive`).
     pub(crate) fn with_keep_alive(
         mut self,
@@ -610,30 +431,7 @@ impl TcpListener {
     }
 }
 
-impl Listener for TcpListener {
-    fn accept(&self) -> io::Result<Box<dyn Conn>> {
-        TcpListener::accept(self).map(|c| Box::new(c) as Box<dyn Conn>)
-    }
-    fn close(&self) -> io::Result<()> {
-        TcpListener::close(self)
-    }
-    fn addr(&self) -> Box<dyn Addr> {
-        Box::new(TcpListener::addr(self))
-    }
-}
-
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        // SAFETY: as for `TcpConn`.
-        unsafe { BorrowedFd::borrow_raw(self.fd.pfd.as_raw_fd()) }
-    }
-}
-
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.pfd.as_raw_fd()
-    }
-}
+conn_impls!(listener TcpListener, TcpAddr);
 
 /// Listens on `laddr` (Go's `ListenTCP`). `None` or a port of 0 lets the
 /// kernel pick a port; a nil IP listens on every address (both families
@@ -673,20 +471,8 @@ pub(crate) fn do_listen_tcp(
 }
 // ANCHOR_END: listenTCP
 
-// Reached by rawconn.rs (`syscall_conn`) and file_unix.rs (`file_listener`).
-impl TcpConn {
-    /// The socket under the conn (Go's `c.fd`).
-    pub(crate) fn net_fd(&self) -> &NetFD {
-        &self.c.fd
-    }
-}
-
+// Reached by file_unix.rs (`file_listener`).
 impl TcpListener {
-    /// The listening socket (Go's `l.fd`).
-    pub(crate) fn net_fd(&self) -> &NetFD {
-        &self.fd
-    }
-
     /// Wraps a socket that came from a descriptor; accepted conns get Go's
     /// default keep-alive (Go's `&TCPListener{fd: fd}` in `fileListener`).
     pub(crate) fn from_net_fd(fd: NetFD) -> TcpListener {
