@@ -25,7 +25,7 @@ use gort_runtime::chan;
 use gort_runtime::context::{self, CancelFunc, Context};
 
 use crate::ipsock::{AddrList, InetAddr};
-use crate::net::{errs, map_err};
+use crate::net::{errs, map_err, op_addr};
 use crate::network::{Network, socket_network};
 use crate::sock_posix::Control;
 use crate::sockaddr_posix::{FromSockAddr, SockAddr};
@@ -462,8 +462,8 @@ impl SysDialer {
                 OpError::new(
                     Op::Dial,
                     self.network.as_str(),
-                    TcpAddr::op_addr(laddr),
-                    TcpAddr::op_addr(Some(&raddr)),
+                    op_addr(laddr),
+                    op_addr(Some(&raddr)),
                     e,
                 )
             })
@@ -511,11 +511,6 @@ impl SysDialer {
             )
         })
     }
-}
-
-/// The address an error names, boxed (Go's `opAddr`).
-fn op_addr<A: Addr + Clone>(a: Option<&A>) -> Option<Box<dyn Addr>> {
-    a.map(|a| Box::new(a.clone()) as Box<dyn Addr>)
 }
 
 /// The deadline for one of `addrs_remaining` addresses: an equal share of
@@ -662,7 +657,7 @@ impl ListenConfig {
                         Box::new(l.with_keep_alive(self.keep_alive, self.keep_alive_config))
                             as Box<dyn Listener>
                     })
-                    .map_err(|e| op_err(TcpAddr::op_addr(Some(&laddr)), e))
+                    .map_err(|e| op_err(op_addr(Some(&laddr)), e))
             }
             Resolved::Unix(u) => {
                 if u.net == Network::Unixgram {

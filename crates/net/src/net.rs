@@ -590,6 +590,13 @@ impl From<DNSError> for io::Error {
     }
 }
 
+/// The address an [`OpError`] names: a copy of `a`, boxed as Go's `Addr`,
+/// or none (Go's `opAddr`, which turns a nil pointer into a nil `Addr`).
+#[doc(alias = "opAddr")]
+pub(crate) fn op_addr<A: Addr + Clone>(a: Option<&A>) -> Option<Box<dyn Addr>> {
+    a.map(|a| Box::new(a.clone()) as Box<dyn Addr>)
+}
+
 /// Messages Go keeps as plain `errors.New` values inside an [`OpError`].
 pub(crate) mod errs {
     use super::InvalidAddrError;

@@ -44,7 +44,7 @@ use gort_runtime::context::Context;
 use crate::fd_posix::NetFD;
 use crate::ipsock::join_host_port;
 use crate::ipsock_posix::{SockMode, internet_socket, sockaddr_to_ip};
-use crate::net::{ConnBase, conn_impls, errs};
+use crate::net::{ConnBase, conn_impls, errs, op_addr};
 use crate::network::{Network, network_of_kind};
 use crate::sock_posix::Control;
 use crate::sockaddr_posix::{SockAddr, Sockaddr};
@@ -84,12 +84,6 @@ impl TcpAddr {
     /// v6 scope id); `None` for a nil IP.
     pub fn to_socket_addr(&self) -> Option<SocketAddr> {
         ip_port_to_std(&self.ip, self.port, &self.zone)
-    }
-
-    /// The address Go's errors show: `None` for a missing address (Go's
-    /// `opAddr`).
-    pub(crate) fn op_addr(a: Option<&TcpAddr>) -> Option<Box<dyn Addr>> {
-        a.map(|a| Box::new(a.clone()) as Box<dyn Addr>)
     }
 }
 
@@ -329,15 +323,7 @@ conn_impls!(stream TcpConn);
 /// Connects to `raddr`, from `laddr` if given (Go's `DialTCP`).
 #[doc(alias = "DialTCP")]
 pub fn dial_tcp(network: &str, laddr: Option<&TcpAddr>, raddr: &TcpAddr) -> io::Result<TcpConn> {
-    let op_err = |e| {
-        OpError::new(
-            Op::Dial,
-            network,
-            TcpAddr::op_addr(laddr),
-            TcpAddr::op_addr(Some(raddr)),
-            e,
-        )
-    };
+    let op_err = |e| OpError::new(Op::Dial, network, op_addr(laddr), op_addr(Some(raddr)), e);
     let net = network_of_kind(network, Network::is_tcp).map_err(|e| op_err(e.into()))?;
     do_dial_tcp(net, laddr, raddr, None, None, None, None).map_err(op_err)
 }
@@ -441,7 +427,7 @@ conn_impls!(listener TcpListener, TcpAddr);
 pub fn listen_tcp(network: &str, laddr: Option<&TcpAddr>) -> io::Result<TcpListener> {
     let default = TcpAddr::default();
     let laddr = laddr.unwrap_or(&default);
-    let op_err = |e| OpError::new(Op::Listen, network, None, TcpAddr::op_addr(Some(laddr)), e);
+    let op_err = |e| OpError::new(Op::Listen, network, None, op_addr(Some(laddr)), e);
     let net = network_of_kind(network, Network::is_tcp).map_err(|e| op_err(e.into()))?;
     do_listen_tcp(net, laddr, None).map_err(op_err)
 }

@@ -15,7 +15,7 @@ use std::str::FromStr;
 
 use crate::fd_posix::NetFD;
 use crate::ipsock_posix::sockaddr_to_ip;
-use crate::net::{ConnBase, conn_impls, errs};
+use crate::net::{ConnBase, conn_impls, errs, op_addr};
 use crate::network::{Network, network_of_kind};
 use crate::sockaddr_posix::{SockAddr, Sockaddr};
 use crate::tcpsock::{fmt_ip_port, ip_family, ip_port_to_std, std_zone};
@@ -123,11 +123,6 @@ pub fn resolve_udp_addr(network: &str, address: &str) -> io::Result<UdpAddr> {
         port: a.port,
         zone: a.zone,
     })
-}
-
-/// The address Go's errors show for an optional UDP address (Go's `opAddr`).
-fn op_addr(a: Option<&UdpAddr>) -> Option<Box<dyn Addr>> {
-    a.map(|a| Box::new(a.clone()) as Box<dyn Addr>)
 }
 
 /// A UDP socket (Go's `*net.UDPConn`), connected or not; see the module

@@ -16,7 +16,7 @@ use std::sync::Once;
 use rustix::net::{SocketAddrAny, SocketAddrUnix};
 
 use crate::fd_posix::NetFD;
-use crate::net::{ConnBase, conn_impls};
+use crate::net::{ConnBase, conn_impls, op_addr};
 use crate::network::{Network, network_of_kind};
 use crate::sockaddr_posix::{SockAddr, Sockaddr};
 use crate::udpsock::bare_errno;
@@ -148,11 +148,6 @@ impl Sockaddr for UnixAddr {
     fn to_sock_addr(&self) -> SockAddr {
         SockAddr::Unix(self.clone())
     }
-}
-
-/// The address Go's errors show for an optional Unix address (Go's `opAddr`).
-fn op_addr(a: Option<&UnixAddr>) -> Option<Box<dyn Addr>> {
-    a.map(|a| Box::new(a.clone()) as Box<dyn Addr>)
 }
 
 /// A Unix domain socket (Go's `*net.UnixConn`): a stream (`"unix"`), a
