@@ -24,7 +24,6 @@
 //! started listening), and sends the client the same `accepted #K` line
 //! before closing.
 
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -74,7 +73,7 @@ fn serve(addr: &str, every: Duration) -> std::io::Result<std::convert::Infallibl
             start.elapsed().as_secs_f64()
         );
         gort::go!({
-            if let Err(e) = (&*conn).write_all(format!("accepted #{k}\n").as_bytes()) {
+            if let Err(e) = conn.write_all(format!("accepted #{k}\n").as_bytes()) {
                 eprintln!("write {remote}: {e}");
             }
         });

@@ -105,7 +105,7 @@ fn echo(conn: Box<dyn gort::net::Conn>) {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        if (&*conn).write_all(&buf[..n]).is_err() {
+        if conn.write_all(&buf[..n]).is_err() {
             break;
         }
     }

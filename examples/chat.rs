@@ -21,7 +21,7 @@
 //! join and leave lines.
 
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -137,7 +137,10 @@ fn broadcast(clients: &mut HashMap<u64, Client>, from: u64, msg: String) {
 
 /// One client: announces it, forwards its lines, and reports it gone.
 fn client(id: u64, conn: Arc<TcpConn>, hub: Arc<Hub>) {
-    let who = conn.remote_addr().to_string();
+    let who = conn
+        .remote_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let (out, queue) = chan::bounded(QUEUE);
     let writer_conn = conn.clone();
     let writer = gort::spawn(move || client_writer(&writer_conn, queue));
@@ -151,7 +154,7 @@ fn client(id: u64, conn: Arc<TcpConn>, hub: Arc<Hub>) {
     ));
     if entered.is_ok() {
         let mut line = Vec::new();
-        let mut reader = std::io::BufReader::new(&*conn);
+        let mut reader = std::io::BufReader::new(conn.as_ref());
         loop {
             line.clear();
             match reader.read_until(b'\n', &mut line) {
@@ -189,7 +192,7 @@ fn client_writer(conn: &TcpConn, queue: Receiver<String>) {
     for msg in &queue {
         let sent = conn
             .set_write_deadline(Some(Instant::now() + WRITE_TIMEOUT))
-            .and_then(|()| (&*conn).write_all(msg.as_bytes()));
+            .and_then(|()| conn.write_all(msg.as_bytes()));
         if let Err(e) = sent {
             if !gort::net::is_closed(&e) {
                 eprintln!("{e}");

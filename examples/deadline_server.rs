@@ -17,7 +17,6 @@
 //! then `idle timeout: [LOCAL --> REMOTE]` when a client stays quiet too
 //! long (or `closed: [LOCAL --> REMOTE]` when it hangs up first).
 
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -52,8 +51,9 @@ fn serve(addr: &str, idle: Duration) -> std::io::Result<std::convert::Infallible
 
 /// Echoes until the client closes, an error, or `idle` without a byte.
 fn echo(conn: Box<dyn gort::net::Conn>, idle: Duration) {
-    let name = |a: Option<Box<dyn gort::net::Addr>>| a.map(|a| a.to_string()).unwrap_or_default();
-    let (local, remote) = (name(conn.local_addr()), name(conn.remote_addr()));
+    let local = conn.local_addr().to_string();
+    let remote = conn.remote_addr().map(|a| a.to_string());
+    let remote = remote.unwrap_or_default();
     println!("new connection: [{local} --> {remote}]");
     let mut buf = [0u8; 4096];
     loop {
@@ -77,7 +77,7 @@ fn echo(conn: Box<dyn gort::net::Conn>, idle: Duration) {
                 break;
             }
         };
-        if let Err(e) = (&*conn).write_all(&buf[..n]) {
+        if let Err(e) = conn.write_all(&buf[..n]) {
             eprintln!("{e}");
             break;
         }

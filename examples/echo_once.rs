@@ -42,9 +42,9 @@ fn echo_once(addr: &str) -> std::io::Result<()> {
         .map(|a| a.to_string())
         .unwrap_or_default();
     println!("accepted {remote}");
-    // The conn is both the reader and the writer: `&dyn Conn` implements
+    // The conn is both the reader and the writer: `&Box<dyn Conn>` implements
     // `Read` and `Write`, and a read and a write may use it at once.
-    let (mut from, mut to) = (&*conn, &*conn);
+    let (mut from, mut to) = (&conn, &conn);
     let n = std::io::copy(&mut from, &mut to)?;
     println!("echoed {n} bytes");
     Ok(())

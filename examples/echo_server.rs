@@ -10,7 +10,7 @@
 //! For each connection it prints `new connection: [local --> remote]`, and
 //! on close the bytes read and written.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 
 fn main() {
     let addr = std::env::args()
@@ -40,14 +40,14 @@ fn main() {
 
 /// Echoes each line back until the client closes or an error occurs.
 fn serve(conn: Box<dyn gort::net::Conn>) {
-    let local = conn.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let local = conn.local_addr().to_string();
     let remote = conn
         .remote_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
     println!("new connection: [{local} --> {remote}]");
     let (mut read, mut written) = (0usize, 0usize);
-    let mut reader = BufReader::new(&*conn);
+    let mut reader = BufReader::new(&conn);
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -59,7 +59,7 @@ fn serve(conn: Box<dyn gort::net::Conn>) {
                 break;
             }
         }
-        if let Err(e) = (&*conn).write_all(&line) {
+        if let Err(e) = conn.write_all(&line) {
             eprintln!("write {remote}: {e}");
             break;
         }

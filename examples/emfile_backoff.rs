@@ -37,7 +37,7 @@
 //! Output: `listening on ADDR`, the fd-limit line if asked, and
 //! `served #K REMOTE` per client on stdout; the backoff lines on stderr.
 
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -132,12 +132,13 @@ fn serve(addr: &str, fd_limit: Option<u64>) -> io::Result<std::convert::Infallib
 
 /// Echoes one line, then closes the connection.
 fn echo_one_line(conn: TcpConn, k: u64) {
-    let remote = conn.remote_addr();
+    let remote = conn.remote_addr().map(|a| a.to_string());
+    let remote = remote.unwrap_or_default();
     let _ = conn.set_read_deadline(Some(Instant::now() + READ_TIMEOUT));
     let mut line = Vec::new();
     let result = BufReader::new(&conn)
         .read_until(b'\n', &mut line)
-        .and_then(|_| (&conn).write_all(&line));
+        .and_then(|_| conn.write_all(&line));
     match result {
         Ok(()) => println!("served #{k} {remote}"),
         Err(e) => eprintln!("emfile_backoff: #{k} {remote}: {e}"),

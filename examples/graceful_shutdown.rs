@@ -41,7 +41,7 @@
 //! `shutdown complete: A accepted, F finished, I closed idle, K force-closed`.
 
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::io;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -311,7 +311,7 @@ fn handle(conn: &TcpConn, id: u64, conns: &Shared) {
                 false
             }
         };
-        if (&*conn).write_all(data).is_err() {
+        if conn.write_all(data).is_err() {
             break;
         }
         if last_exchange {

@@ -27,7 +27,7 @@
 //! and `idle timeout: [LOCAL --> REMOTE]` or `closed: [LOCAL --> REMOTE]`.
 //! `IDLE` is seconds (`3`, `0.5`) or has a unit (`500ms`, `3s`).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,7 +61,8 @@ fn serve(addr: &str, idle: Duration) -> std::io::Result<std::convert::Infallible
         match ln.accept() {
             Ok(conn) => {
                 let conn = Arc::new(conn);
-                let name = format!("[{} --> {}]", conn.local_addr(), conn.remote_addr());
+                let remote = conn.remote_addr().map(|a| a.to_string());
+                let name = format!("[{} --> {}]", conn.local_addr(), remote.unwrap_or_default());
                 println!("new connection: {name}");
                 let (activity, seen) = chan::bounded::<()>(1);
                 let watched = conn.clone();
@@ -76,7 +77,7 @@ fn serve(addr: &str, idle: Duration) -> std::io::Result<std::convert::Infallible
 /// Echoes lines, reporting each on `activity`. Returning drops the sender,
 /// which closes the channel: the watchdog learns the reader is done.
 fn reader(conn: Arc<TcpConn>, activity: chan::Sender<()>) {
-    let mut lines = BufReader::new(&*conn);
+    let mut lines = BufReader::new(conn.as_ref());
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -85,7 +86,7 @@ fn reader(conn: Arc<TcpConn>, activity: chan::Sender<()>) {
             Ok(_) => {
                 // Full means a token is already waiting: that is enough.
                 let _ = activity.try_send(());
-                if (&*conn).write_all(&line).is_err() {
+                if conn.write_all(&line).is_err() {
                     return;
                 }
             }

@@ -73,7 +73,7 @@ fn client(addr: &str) -> std::io::Result<()> {
         if !line.ends_with('\n') {
             line.push('\n'); // the last line of a file without a newline
         }
-        (&*conn).write_all(line.as_bytes())?;
+        conn.write_all(line.as_bytes())?;
     }
 
     quitting.store(true, Ordering::Release);

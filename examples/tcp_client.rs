@@ -10,7 +10,7 @@
 //! Errors (a bad address, a refused connection, the server closing before
 //! it replies) are printed with Go's text, and the exit status is 1.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -33,9 +33,9 @@ fn main() -> ExitCode {
 /// reply, without its newline.
 fn round_trip(addr: &str, msg: &str) -> std::io::Result<String> {
     let conn = gort::net::dial("tcp", addr)?;
-    (&*conn).write_all(format!("{msg}\n").as_bytes())?;
+    conn.write_all(format!("{msg}\n").as_bytes())?;
     let mut line = String::new();
-    if BufReader::new(&*conn).read_line(&mut line)? == 0 {
+    if BufReader::new(&conn).read_line(&mut line)? == 0 {
         return Err(std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,
             "the server closed the connection without replying",

@@ -12,7 +12,6 @@
 //!
 //! It prints `listening on ADDR`, then `sent TIME to REMOTE` per client.
 
-use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 fn main() {
@@ -42,7 +41,7 @@ fn serve(addr: &str) -> std::io::Result<std::convert::Infallible> {
                 .remote_addr()
                 .map(|a| a.to_string())
                 .unwrap_or_default();
-            match (&*conn).write_all(format!("{now}\n").as_bytes()) {
+            match conn.write_all(format!("{now}\n").as_bytes()) {
                 Ok(()) => println!("sent {now} to {remote}"),
                 Err(e) => eprintln!("write {remote}: {e}"),
             }

@@ -3,7 +3,7 @@
 //! across socket reads (each event in its own goroutine's span, one deep),
 //! with one P and with two.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -51,7 +51,7 @@ fn blocking_does_not_delay_an_echo_on_the_same_thread() {
         let client = {
             let c = connect(&ln);
             gort::spawn(move || {
-                (&c).write_all(b"ping").unwrap();
+                c.write_all(b"ping").unwrap();
                 let mut buf = [0; 4];
                 (&c).read_exact(&mut buf).unwrap();
                 buf
@@ -60,7 +60,7 @@ fn blocking_does_not_delay_an_echo_on_the_same_thread() {
         let server = ln.accept().unwrap();
         let mut buf = [0; 4];
         (&server).read_exact(&mut buf).unwrap();
-        (&server).write_all(&buf).unwrap();
+        server.write_all(&buf).unwrap();
         assert_eq!(&client.join().unwrap(), b"ping");
         // Only now may the blocking call end: it did not hold the thread.
         release.send(()).unwrap();
@@ -143,7 +143,7 @@ fn spans_follow_goroutines(procs: usize) {
                 let c = connect(&ln);
                 clients.push(gort::spawn(move || {
                     for i in 0..MSGS {
-                        (&c).write_all(&[i as u8]).unwrap();
+                        c.write_all(&[i as u8]).unwrap();
                         let mut b = [0];
                         (&c).read_exact(&mut b).unwrap();
                         assert_eq!(b[0], i as u8);
@@ -156,7 +156,7 @@ fn spans_follow_goroutines(procs: usize) {
                     for _ in 0..MSGS {
                         (&s).read_exact(&mut b).unwrap();
                         tracing::info!(conn, "read");
-                        (&s).write_all(&b).unwrap();
+                        s.write_all(&b).unwrap();
                     }
                 };
                 servers.push(if conn % 2 == 0 {

@@ -8,8 +8,8 @@
 //! is Go's `cgoLookupIP`: it asks for `SOCK_STREAM` results only (otherwise
 //! each address comes back once per socket type), with the hint flags Go
 //! uses on Linux (`AI_CANONNAME | AI_V4MAPPED | AI_ALL`), and the family
-//! narrowed by the network's version suffix (`"ip4"` → `AF_INET`, `"ip6"`
-//! → `AF_INET6`). The call can block for as long as the resolver's
+//! narrowed by the network's IP version (`"ip4"` → `AF_INET`, `"ip6"` →
+//! `AF_INET6`). The call can block for as long as the resolver's
 //! timeouts allow, so it runs inside [`gort_runtime::blocking`], gort's
 //! `entersyscall`: the goroutine's P goes to another thread meanwhile and
 //! the other goroutines keep running (Go does the same when it enters cgo).
@@ -29,6 +29,7 @@ use std::ptr;
 use crate::error_posix::errno_text;
 use crate::iprawsock::IPAddr;
 use crate::net::DNSError;
+use crate::network::{IpVersion, Network};
 use crate::{IP, IPV6_LEN};
 
 /// The `ai_flags` hint Go passes on Linux (Go's `cgoAddrInfoFlags`): the
@@ -47,16 +48,6 @@ pub(crate) fn no_such_host(name: &str) -> DNSError {
         name: name.to_string(),
         is_not_found: true,
         ..DNSError::default()
-    }
-}
-
-/// The IP version a network name asks for: `b'4'`, `b'6'`, or 0 when it
-/// does not end in either (Go's `ipVersion`, from lookup.go).
-#[doc(alias = "ipVersion")]
-pub(crate) fn ip_version(network: &str) -> u8 {
-    match network.as_bytes().last() {
-        Some(&v @ (b'4' | b'6')) => v,
-        _ => 0,
     }
 }
 
@@ -190,7 +181,7 @@ fn collect_addrs(list: &AddrInfoList) -> Vec<IPAddr> {
 /// Resolves `name` with `getaddrinfo(3)` (Go's `cgoLookupHostIP`). Blocks
 /// the calling thread; [`cgo_lookup_ip`] is the goroutine-friendly entry.
 #[doc(alias = "cgoLookupHostIP")]
-fn cgo_lookup_host_ip(network: &str, name: &str) -> Result<Vec<IPAddr>, DNSError> {
+fn cgo_lookup_host_ip(network: Network, name: &str) -> Result<Vec<IPAddr>, DNSError> {
     let Ok(cname) = CString::new(name) else {
         // Go's BytePtrFromString fails with EINVAL on a NUL byte.
         return Err(DNSError {
@@ -204,10 +195,10 @@ fn cgo_lookup_host_ip(network: &str, name: &str) -> Result<Vec<IPAddr>, DNSError
     let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
     hints.ai_flags = CGO_ADDR_INFO_FLAGS;
     hints.ai_socktype = libc::SOCK_STREAM;
-    hints.ai_family = match ip_version(network) {
-        b'4' => libc::AF_INET,
-        b'6' => libc::AF_INET6,
-        _ => libc::AF_UNSPEC,
+    hints.ai_family = match network.ip_version() {
+        IpVersion::V4 => libc::AF_INET,
+        IpVersion::V6 => libc::AF_INET6,
+        IpVersion::Any => libc::AF_UNSPEC,
     };
 
     let mut res: *mut libc::addrinfo = ptr::null_mut();
@@ -226,51 +217,42 @@ fn cgo_lookup_host_ip(network: &str, name: &str) -> Result<Vec<IPAddr>, DNSError
 /// Resolves `name` to its addresses with the C library's resolver (Go's
 /// `cgoLookupIP`), in the order `getaddrinfo` gives them.
 ///
-/// `network` is `"ip"`, `"ip4"` or `"ip6"` (any name ending in 4 or 6
-/// narrows the family the same way). IPv4 results are 4-byte [`IP`]s, IPv6
+/// `network`'s IP version narrows the family (`"ip4"`, `"tcp4"`: IPv4
+/// only; `"ip6"`, `"tcp6"`: IPv6 only; any other: both). IPv4 results are 4-byte [`IP`]s, IPv6
 /// ones 16-byte with their zone; with `"ip6"`, IPv4-only names come back
 /// IPv4-mapped (`AI_V4MAPPED`). The C call runs inside
 /// [`gort_runtime::blocking`]; outside a goroutine it simply blocks.
 #[doc(alias = "cgoLookupIP")]
-pub(crate) fn cgo_lookup_ip(network: &str, name: &str) -> Result<Vec<IPAddr>, DNSError> {
+pub(crate) fn cgo_lookup_ip(network: Network, name: &str) -> Result<Vec<IPAddr>, DNSError> {
     gort_runtime::blocking(|| cgo_lookup_host_ip(network, name))
-}
-
-/// The addresses of `name` as text (Go's `cgoLookupHost`).
-#[doc(alias = "cgoLookupHost")]
-#[allow(
-    dead_code,
-    reason = "Go's API; lookup_host goes through lookup_ip_addr"
-)]
-pub(crate) fn cgo_lookup_host(name: &str) -> Result<Vec<String>, DNSError> {
-    Ok(cgo_lookup_ip("ip", name)?
-        .iter()
-        .map(ToString::to_string)
-        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const NET_IP: Network = Network::Ip { proto: 0 };
+    const NET_IP4: Network = Network::Ip4 { proto: 0 };
+    const NET_IP6: Network = Network::Ip6 { proto: 0 };
+
     #[test]
     fn test_cgo_lookup_localhost() {
-        let addrs = cgo_lookup_ip("ip", "localhost").expect("localhost resolves");
+        let addrs = cgo_lookup_ip(NET_IP, "localhost").expect("localhost resolves");
         assert!(!addrs.is_empty());
         assert!(addrs.iter().all(|a| a.ip.is_loopback()), "{addrs:?}");
         // No duplicates: one result per address, thanks to SOCK_STREAM.
         for (i, a) in addrs.iter().enumerate() {
             assert!(!addrs[i + 1..].contains(a), "{addrs:?}");
         }
-        let v4 = cgo_lookup_ip("ip4", "localhost").expect("localhost has IPv4");
+        let v4 = cgo_lookup_ip(NET_IP4, "localhost").expect("localhost has IPv4");
         assert!(v4.iter().all(|a| a.ip.to4().is_some() && a.ip.len() == 4));
     }
 
     #[test]
     fn test_cgo_lookup_numeric() {
-        let addrs = cgo_lookup_ip("ip", "127.0.0.1").expect("numeric");
+        let addrs = cgo_lookup_ip(NET_IP, "127.0.0.1").expect("numeric");
         assert_eq!(addrs, [IPAddr::new(IP::v4(127, 0, 0, 1))]);
-        let addrs = cgo_lookup_ip("ip6", "127.0.0.1").expect("mapped");
+        let addrs = cgo_lookup_ip(NET_IP6, "127.0.0.1").expect("mapped");
         assert_eq!(addrs.len(), 1);
         assert_eq!(addrs[0].ip, IP::v4(127, 0, 0, 1));
         assert_eq!(addrs[0].ip.len(), 16);
@@ -278,7 +260,7 @@ mod tests {
 
     #[test]
     fn test_cgo_lookup_invalid() {
-        let err = cgo_lookup_ip("ip", "nosuchhost.invalid").unwrap_err();
+        let err = cgo_lookup_ip(NET_IP, "nosuchhost.invalid").unwrap_err();
         assert_eq!(err.name, "nosuchhost.invalid");
         // Without a network, some resolvers fail with EAI_AGAIN rather
         // than EAI_NONAME: accept either, each with Go's flags.
@@ -291,7 +273,7 @@ mod tests {
 
     #[test]
     fn test_cgo_lookup_nul() {
-        let err = cgo_lookup_ip("ip", "a\0b").unwrap_err();
+        let err = cgo_lookup_ip(NET_IP, "a\0b").unwrap_err();
         assert_eq!(err.err, "invalid argument");
         assert!(!err.is_not_found);
     }
@@ -300,7 +282,9 @@ mod tests {
     fn test_cgo_lookup_in_goroutine() {
         let n = gort_runtime::run(|| {
             let hs: Vec<_> = (0..4)
-                .map(|_| gort_runtime::spawn(|| cgo_lookup_ip("ip4", "localhost").map(|a| a.len())))
+                .map(|_| {
+                    gort_runtime::spawn(|| cgo_lookup_ip(NET_IP4, "localhost").map(|a| a.len()))
+                })
                 .collect();
             hs.into_iter()
                 .map(|h| h.join().expect("no panic").expect("resolves"))
@@ -326,14 +310,6 @@ mod tests {
         assert!(e.is_temporary);
         let e = addrinfo_error(libc::EAI_SYSTEM, Some(libc::ETIMEDOUT), "x");
         assert!(e.is_timeout && e.is_temporary);
-    }
-
-    #[test]
-    fn test_ip_version() {
-        assert_eq!(ip_version("ip4"), b'4');
-        assert_eq!(ip_version("tcp6"), b'6');
-        assert_eq!(ip_version("ip"), 0);
-        assert_eq!(ip_version(""), 0);
     }
 
     #[test]

@@ -25,15 +25,14 @@ use gort_runtime::chan;
 use gort_runtime::context::{self, CancelFunc, Context};
 
 use crate::ipsock::{AddrList, InetAddr};
-use crate::net::{errs, map_err};
+use crate::net::{errs, map_err, op_addr};
+use crate::network::{Network, socket_network};
 use crate::sock_posix::Control;
-use crate::tcpsock::{KeepAliveConfig, do_dial_tcp, do_listen_tcp, static_net};
+use crate::sockaddr_posix::{FromSockAddr, SockAddr};
+use crate::tcpsock::{KeepAliveConfig, do_dial_tcp, do_listen_tcp};
 use crate::udpsock_posix::{do_dial_udp, do_listen_udp};
 use crate::unixsock_posix::{do_dial_unix, do_listen_unix, do_listen_unixgram};
-use crate::{
-    Addr, AddrError, Conn, Listener, OpError, PacketConn, TcpAddr, UdpAddr, UnixAddr,
-    UnknownNetworkError,
-};
+use crate::{Addr, AddrError, Conn, Listener, Op, OpError, PacketConn, TcpAddr, UdpAddr, UnixAddr};
 
 /// Go's default Happy Eyeballs delay (`defaultFallbackDelay`).
 const DEFAULT_FALLBACK_DELAY: Duration = Duration::from_millis(300);
@@ -157,15 +156,21 @@ impl Dialer {
         address: &str,
     ) -> io::Result<Box<dyn Conn>> {
         let (ctx, _cancel) = narrow(ctx, self.deadline(Instant::now()));
-        let addrs = resolve_addr_list("dial", network, address, self.local_addr.as_deref())
-            .map_err(|e| OpError::new("dial", network, None, None, e))?;
+        let dial_err = |e| OpError::new(Op::Dial, network, None, None, e);
+        let net = socket_network(network).map_err(dial_err)?;
+        let addrs = resolve_addr_list(Op::Dial, net, address, self.local_addr.as_deref())
+            .map_err(dial_err)?;
         let sd = SysDialer {
             dialer: self.clone(),
-            network: network.to_string(),
+            network: net,
+            // Checked against the network by resolve_addr_list.
+            local: self.local_addr.as_deref().and_then(SockAddr::from_dyn),
         };
         let (primaries, fallbacks) = match &addrs {
+            // Only a plain "tcp" dial races the families (Go's `dualStack`
+            // check in `DialContext`).
             Resolved::Inet(list)
-                if network == "tcp" && self.fallback_delay != Some(Duration::ZERO) =>
+                if net == Network::Tcp && self.fallback_delay != Some(Duration::ZERO) =>
             {
                 list.partition_by_first_family()
             }
@@ -173,8 +178,8 @@ impl Dialer {
             Resolved::Unix(u) => {
                 if let Some(err) = ctx.err() {
                     return Err(OpError::new(
-                        "dial",
-                        network,
+                        Op::Dial,
+                        net.as_str(),
                         None,
                         op_addr(Some(u)),
                         map_err(err),
@@ -218,29 +223,35 @@ enum Resolved {
     Unix(UnixAddr),
 }
 
-/// Resolves `addr` on `network` for `op` ("dial" or "listen"), checking it
-/// against the local address `hint` (Go's `Resolver.resolveAddrList`).
+/// Resolves `addr` on `network` for `op` ([`Op::Dial`] or [`Op::Listen`]),
+/// checking it against the local address `hint` (Go's
+/// `Resolver.resolveAddrList`, after `parseNetwork`, which the caller ran).
 // ANCHOR: resolveAddrList
 fn resolve_addr_list(
-    op: &str,
-    network: &str,
+    op: Op,
+    network: Network,
     addr: &str,
     hint: Option<&dyn Addr>,
 ) -> io::Result<Resolved> {
-    let afnet = parse_network(network)?;
-    if op == "dial" && addr.is_empty() {
+    if op == Op::Dial && addr.is_empty() {
         return Err(errs::missing_address());
     }
-    if matches!(afnet, "unix" | "unixgram" | "unixpacket") {
-        let a = UnixAddr::new(afnet, addr)?;
-        if op == "dial" && hint.is_some_and(|h| h.network() != a.network()) {
-            let h = hint.map(|h| h.to_string()).unwrap_or_default();
-            return Err(AddrError::new("mismatched local address type", h).into());
+    if network.is_unix() {
+        let a = UnixAddr {
+            name: addr.to_string(),
+            net: network,
+        };
+        let same_kind = |h: &dyn Addr| matches!(SockAddr::from_dyn(h), Some(SockAddr::Unix(u)) if u.net == network);
+        if op == Op::Dial
+            && let Some(h) = hint
+            && !same_kind(h)
+        {
+            return Err(AddrError::new("mismatched local address type", h.to_string()).into());
         }
         return Ok(Resolved::Unix(a));
     }
-    let mut list = crate::ipsock::internet_addr_list(afnet, addr)?;
-    if op != "dial" {
+    let mut list = crate::ipsock::internet_addr_list(network, addr)?;
+    if op != Op::Dial {
         return Ok(Resolved::Inet(list));
     }
     let Some(hint) = hint else {
@@ -248,18 +259,16 @@ fn resolve_addr_list(
     };
     // The local address must be of the network's kind, and of a family the
     // remote addresses can be reached from.
-    let hint_ip = if afnet.starts_with("tcp") {
-        hint.as_any().downcast_ref::<TcpAddr>().map(|a| a.ip)
-    } else {
-        hint.as_any().downcast_ref::<UdpAddr>().map(|a| a.ip)
-    };
-    let Some(hint_ip) = hint_ip else {
-        return Err(AddrError::new("mismatched local address type", hint.to_string()).into());
+    let hint_ip = match SockAddr::from_dyn(hint) {
+        Some(SockAddr::Tcp(a)) if network.is_tcp() => a.ip,
+        Some(SockAddr::Udp(a)) if network.is_udp() => a.ip,
+        _ => {
+            return Err(AddrError::new("mismatched local address type", hint.to_string()).into());
+        }
     };
     let wildcard = hint_ip.is_nil() || hint_ip.is_unspecified();
     if !wildcard {
-        let hint_v4 = hint_ip.to4().is_some();
-        list.retain(|a| (a.ip.to4().is_some()) == hint_v4 || a.ip.is_nil());
+        list.retain(|a| a.ip.is_nil() || a.ip.is_unspecified() || a.ip.match_addr_family(&hint_ip));
         if list.is_empty() {
             return Err(AddrError::new("no suitable address found", hint.to_string()).into());
         }
@@ -268,16 +277,13 @@ fn resolve_addr_list(
 }
 // ANCHOR_END: resolveAddrList
 
-/// Checks a network name (Go's `parseNetwork`, for the networks gort
-/// implements; raw IP networks are not).
-fn parse_network(network: &str) -> io::Result<&'static str> {
-    static_net(network).ok_or_else(|| UnknownNetworkError(network.into()).into())
-}
-
 /// One dial in progress (Go's `sysDialer`).
 struct SysDialer {
     dialer: Dialer,
-    network: String,
+    network: Network,
+    /// The dialer's local address, of the network's type (resolve_addr_list
+    /// refused any other).
+    local: Option<SockAddr>,
 }
 
 /// What one racer of `dial_parallel` reports (Go's `dialResult`).
@@ -373,7 +379,7 @@ impl SysDialer {
     /// The address an error names for `ra` on this dialer's network.
     fn inet_op_addr(&self, ra: &InetAddr) -> Option<Box<dyn Addr>> {
         let (ip, port, zone) = (ra.ip, ra.port, ra.zone.clone());
-        if self.network.starts_with("udp") {
+        if self.network.is_udp() {
             Some(Box::new(UdpAddr { ip, port, zone }))
         } else {
             Some(Box::new(TcpAddr { ip, port, zone }))
@@ -388,8 +394,8 @@ impl SysDialer {
         for (i, ra) in ras.iter().enumerate() {
             if let Some(err) = ctx.err() {
                 return Err(OpError::new(
-                    "dial",
-                    &self.network,
+                    Op::Dial,
+                    self.network.as_str(),
                     local(),
                     self.inet_op_addr(ra),
                     map_err(err),
@@ -400,8 +406,8 @@ impl SysDialer {
                 Some(dl) if dl <= now => {
                     first_err.get_or_insert_with(|| {
                         OpError::new(
-                            "dial",
-                            &self.network,
+                            Op::Dial,
+                            self.network.as_str(),
                             local(),
                             self.inet_op_addr(ra),
                             crate::TimeoutError.into(),
@@ -421,21 +427,27 @@ impl SysDialer {
             }
         }
         Err(first_err.unwrap_or_else(|| {
-            OpError::new("dial", &self.network, None, None, errs::missing_address())
+            OpError::new(
+                Op::Dial,
+                self.network.as_str(),
+                None,
+                None,
+                errs::missing_address(),
+            )
         }))
     }
 
     /// Dials one address (Go's `dialSingle`): the OpError names it.
     fn dial_single(&self, ctx: &Context, ra: &InetAddr) -> io::Result<Box<dyn Conn>> {
-        let net = static_net(&self.network).unwrap_or("tcp");
-        let la = self.dialer.local_addr.as_deref();
-        if net.starts_with("tcp") {
+        let net = self.network;
+        if net.is_tcp() {
             let raddr = TcpAddr {
                 ip: ra.ip,
                 port: ra.port,
                 zone: ra.zone.clone(),
             };
-            let laddr = la.and_then(|a| a.as_any().downcast_ref::<TcpAddr>());
+            let laddr = self.local.as_ref().map(TcpAddr::from_sock_addr);
+            let laddr = laddr.as_ref();
             do_dial_tcp(
                 net,
                 laddr,
@@ -448,10 +460,10 @@ impl SysDialer {
             .map(|c| Box::new(c) as Box<dyn Conn>)
             .map_err(|e| {
                 OpError::new(
-                    "dial",
-                    &self.network,
-                    TcpAddr::op_addr(laddr),
-                    TcpAddr::op_addr(Some(&raddr)),
+                    Op::Dial,
+                    self.network.as_str(),
+                    op_addr(laddr),
+                    op_addr(Some(&raddr)),
                     e,
                 )
             })
@@ -461,13 +473,14 @@ impl SysDialer {
                 port: ra.port,
                 zone: ra.zone.clone(),
             };
-            let laddr = la.and_then(|a| a.as_any().downcast_ref::<UdpAddr>());
+            let laddr = self.local.as_ref().map(UdpAddr::from_sock_addr);
+            let laddr = laddr.as_ref();
             do_dial_udp(net, laddr, &raddr, self.dialer.control.as_deref())
                 .map(|c| Box::new(c) as Box<dyn Conn>)
                 .map_err(|e| {
                     OpError::new(
-                        "dial",
-                        &self.network,
+                        Op::Dial,
+                        self.network.as_str(),
                         op_addr(laddr),
                         op_addr(Some(&raddr)),
                         e,
@@ -478,11 +491,8 @@ impl SysDialer {
 
     /// Dials a Unix address (Go's `dialSingle`, Unix case).
     fn dial_unix(&self, ctx: &Context, raddr: &UnixAddr) -> io::Result<Box<dyn Conn>> {
-        let laddr = self
-            .dialer
-            .local_addr
-            .as_deref()
-            .and_then(|a| a.as_any().downcast_ref::<UnixAddr>());
+        let laddr = self.local.as_ref().map(UnixAddr::from_sock_addr);
+        let laddr = laddr.as_ref();
         do_dial_unix(
             raddr.net,
             laddr,
@@ -493,19 +503,14 @@ impl SysDialer {
         .map(|c| Box::new(c) as Box<dyn Conn>)
         .map_err(|e| {
             OpError::new(
-                "dial",
-                &self.network,
+                Op::Dial,
+                self.network.as_str(),
                 op_addr(laddr),
                 op_addr(Some(raddr)),
                 e,
             )
         })
     }
-}
-
-/// The address an error names, boxed (Go's `opAddr`).
-fn op_addr<A: Addr + Clone>(a: Option<&A>) -> Option<Box<dyn Addr>> {
-    a.map(|a| Box::new(a.clone()) as Box<dyn Addr>)
 }
 
 /// The deadline for one of `addrs_remaining` addresses: an equal share of
@@ -571,7 +576,7 @@ pub fn listen(network: &str, address: &str) -> io::Result<Box<dyn Listener>> {
 /// ```
 /// gort::run(|| {
 ///     let pc = gort::net::listen_packet("udp", "127.0.0.1:0").unwrap();
-///     let addr = pc.local_addr().unwrap();
+///     let addr = pc.local_addr();
 ///     pc.write_to(b"ping", &*addr).unwrap();
 ///     let mut buf = [0u8; 16];
 ///     let (n, from) = pc.read_from(&mut buf).unwrap();
@@ -587,7 +592,7 @@ pub fn listen_packet(network: &str, address: &str) -> io::Result<Box<dyn PacketC
 /// A listen under a context that is already done fails before it starts.
 fn listen_ctx_check(ctx: &Context, network: &str) -> io::Result<()> {
     match ctx.err() {
-        Some(err) => Err(OpError::new("listen", network, None, None, map_err(err))),
+        Some(err) => Err(OpError::new(Op::Listen, network, None, None, map_err(err))),
         None => Ok(()),
     }
 }
@@ -625,7 +630,7 @@ impl ListenConfig {
     // ANCHOR: ListenConfig_Listen
     pub fn listen(&self, network: &str, address: &str) -> io::Result<Box<dyn Listener>> {
         let op_err =
-            |addr: Option<Box<dyn Addr>>, e| OpError::new("listen", network, None, addr, e);
+            |addr: Option<Box<dyn Addr>>, e| OpError::new(Op::Listen, network, None, addr, e);
         // The network asks for another kind of socket than this call makes.
         let unexpected = |addr: Option<Box<dyn Addr>>| {
             op_err(
@@ -633,18 +638,18 @@ impl ListenConfig {
                 AddrError::new("unexpected address type", address).into(),
             )
         };
+        let net = socket_network(network).map_err(|e| op_err(None, e))?;
         let resolved =
-            resolve_addr_list("listen", network, address, None).map_err(|e| op_err(None, e))?;
+            resolve_addr_list(Op::Listen, net, address, None).map_err(|e| op_err(None, e))?;
         match resolved {
             Resolved::Inet(list) => {
-                let net = static_net(network).unwrap_or("tcp");
                 let a = list.first_ipv4_or_any();
                 let laddr = TcpAddr {
                     ip: a.ip,
                     port: a.port,
                     zone: a.zone,
                 };
-                if !net.starts_with("tcp") {
+                if !net.is_tcp() {
                     return Err(unexpected(op_addr(Some(&laddr))));
                 }
                 do_listen_tcp(net, &laddr, self.control.as_deref())
@@ -652,10 +657,10 @@ impl ListenConfig {
                         Box::new(l.with_keep_alive(self.keep_alive, self.keep_alive_config))
                             as Box<dyn Listener>
                     })
-                    .map_err(|e| op_err(TcpAddr::op_addr(Some(&laddr)), e))
+                    .map_err(|e| op_err(op_addr(Some(&laddr)), e))
             }
             Resolved::Unix(u) => {
-                if u.net == "unixgram" {
+                if u.net == Network::Unixgram {
                     return Err(unexpected(op_addr(Some(&u))));
                 }
                 do_listen_unix(u.net, &u, self.control.as_deref())
@@ -670,7 +675,7 @@ impl ListenConfig {
     #[doc(alias = "ListenPacket")]
     pub fn listen_packet(&self, network: &str, address: &str) -> io::Result<Box<dyn PacketConn>> {
         let op_err =
-            |addr: Option<Box<dyn Addr>>, e| OpError::new("listen", network, None, addr, e);
+            |addr: Option<Box<dyn Addr>>, e| OpError::new(Op::Listen, network, None, addr, e);
         // The network asks for another kind of socket than this call makes.
         let unexpected = |addr: Option<Box<dyn Addr>>| {
             op_err(
@@ -678,18 +683,18 @@ impl ListenConfig {
                 AddrError::new("unexpected address type", address).into(),
             )
         };
+        let net = socket_network(network).map_err(|e| op_err(None, e))?;
         let resolved =
-            resolve_addr_list("listen", network, address, None).map_err(|e| op_err(None, e))?;
+            resolve_addr_list(Op::Listen, net, address, None).map_err(|e| op_err(None, e))?;
         match resolved {
             Resolved::Inet(list) => {
-                let net = static_net(network).unwrap_or("udp");
                 let a = list.first_ipv4_or_any();
                 let laddr = UdpAddr {
                     ip: a.ip,
                     port: a.port,
                     zone: a.zone,
                 };
-                if !net.starts_with("udp") {
+                if !net.is_udp() {
                     return Err(unexpected(op_addr(Some(&laddr))));
                 }
                 do_listen_udp(net, &laddr, self.control.as_deref())
@@ -697,7 +702,7 @@ impl ListenConfig {
                     .map_err(|e| op_err(op_addr(Some(&laddr)), e))
             }
             Resolved::Unix(u) => {
-                if u.net != "unixgram" {
+                if u.net != Network::Unixgram {
                     return Err(unexpected(op_addr(Some(&u))));
                 }
                 do_listen_unixgram(&u, self.control.as_deref())

@@ -16,10 +16,11 @@ use std::io::{self, IoSlice};
 use std::time::Instant;
 
 use gort_poll::FD;
-use rustix::net::Shutdown;
+use rustix::net::{Shutdown, SocketAddrAny};
 
-use crate::Addr;
 use crate::error_posix::wrap_syscall_error;
+use crate::network::Network;
+use crate::sockaddr_posix::SockAddr;
 
 /// A network socket (Go's `netFD`).
 // ANCHOR: netFD
@@ -33,12 +34,13 @@ pub(crate) struct NetFD {
     /// The handshake completed, or the datagram socket is connected (Go's
     /// `isConnected`). Set before the NetFD is shared, constant after.
     pub(crate) is_connected: bool,
-    /// The network name: `"tcp"`, `"tcp4"`, `"udp6"`, `"unix"`, ... Constant.
-    pub(crate) net: &'static str,
-    /// Local address; set once, before the NetFD is shared (Go's `setAddr`).
-    pub(crate) laddr: Option<Box<dyn Addr>>,
-    /// Remote address; as `laddr`.
-    pub(crate) raddr: Option<Box<dyn Addr>>,
+    /// The network: `tcp`, `tcp4`, `udp6`, `unix`, ... Constant.
+    pub(crate) net: Network,
+    /// Local address (Go's `laddr`): the unnamed address of its kind until
+    /// `set_addr`, which runs once, before the NetFD is shared.
+    pub(crate) laddr: SockAddr,
+    /// Remote address, `None` when the socket has no peer; set as `laddr`.
+    pub(crate) raddr: Option<SockAddr>,
 }
 // ANCHOR_END: netFD
 
@@ -51,24 +53,42 @@ impl std::fmt::Debug for NetFD {
 impl NetFD {
     /// `net:laddr->raddr`, for debugging and file names (Go's `name`).
     pub(crate) fn name(&self) -> String {
-        let ls = self
-            .laddr
-            .as_ref()
-            .map(|a| a.to_string())
-            .unwrap_or_default();
         let rs = self
             .raddr
             .as_ref()
             .map(|a| a.to_string())
             .unwrap_or_default();
-        format!("{}:{}->{}", self.net, ls, rs)
+        format!("{}:{}->{}", self.net, self.laddr, rs)
     }
 
     /// Records the end addresses (Go's `setAddr`; Go also arms a finalizer
     /// there, which Rust's `Drop` of the FD replaces).
-    pub(crate) fn set_addr(&mut self, laddr: Option<Box<dyn Addr>>, raddr: Option<Box<dyn Addr>>) {
+    pub(crate) fn set_addr(&mut self, laddr: SockAddr, raddr: Option<SockAddr>) {
         self.laddr = laddr;
         self.raddr = raddr;
+    }
+
+    /// A kernel address decoded for this socket's family and type.
+    pub(crate) fn decode(&self, sa: &SocketAddrAny) -> Option<SockAddr> {
+        SockAddr::from_raw(self.family, self.sotype, sa)
+    }
+
+    /// The socket's own address as the kernel reports it (Go's
+    /// `Getsockname` and `addrFunc` in `setAddr`). Go keeps a nil address
+    /// when the call fails; gort promises every socket a local address, so
+    /// a failure (which a socket it just made does not meet) is the
+    /// operation's error, `getsockname: ...`.
+    pub(crate) fn local_sock_addr(&self) -> io::Result<SockAddr> {
+        let sa = self
+            .pfd
+            .raw_control(|s| rustix::net::getsockname(s))?
+            .map_err(|e| wrap_syscall_error("getsockname", e.into()))?;
+        self.decode(&sa).ok_or_else(|| {
+            wrap_syscall_error(
+                "getsockname",
+                io::Error::from_raw_os_error(libc::EAFNOSUPPORT),
+            )
+        })
     }
 
     /// Closes the socket; pending reads and writes fail with the closed

@@ -20,7 +20,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 use std::time::Instant;
 
-use gort_poll::FD;
+use gort_poll::{FD, FdKind};
 use gort_runtime::chan::bounded;
 use gort_runtime::context::{Context, ContextError};
 use rustix::io::Errno;
@@ -29,17 +29,19 @@ use rustix::net::SocketAddrAny;
 use crate::error_posix::wrap_syscall_error;
 use crate::fd_posix::NetFD;
 use crate::net::map_err;
-use crate::sockaddr_posix::addr_func;
+use crate::network::Network;
+use crate::sockaddr_posix::SockAddr;
 
-/// The network name gort-poll understands for our socket type: it decides
-/// whether the FD is a stream and whether a zero read is end of file.
-fn poll_net(net: &'static str, sotype: i32) -> &'static str {
-    match (net, sotype) {
-        (_, libc::SOCK_SEQPACKET) => "unixpacket",
-        ("unix" | "unixgram" | "unixpacket", libc::SOCK_STREAM) => "unix",
-        ("unix" | "unixgram" | "unixpacket", _) => "unixgram",
-        (_, libc::SOCK_STREAM) => "tcp",
-        _ => "udp",
+/// What gort-poll is told about a socket of this family and type: Go's
+/// `newFD` sets `IsStream` for `SOCK_STREAM` and `ZeroReadIsEOF` for all
+/// but `SOCK_DGRAM` and `SOCK_RAW`, which [`FdKind`] encodes; a stream
+/// over IP is TCP, whose short reads gort-poll treats specially.
+fn fd_kind(family: i32, sotype: i32) -> FdKind {
+    match sotype {
+        libc::SOCK_STREAM if matches!(family, libc::AF_INET | libc::AF_INET6) => FdKind::Tcp,
+        libc::SOCK_STREAM => FdKind::Stream,
+        libc::SOCK_SEQPACKET => FdKind::SeqPacket,
+        _ => FdKind::Datagram,
     }
 }
 
@@ -51,13 +53,8 @@ impl NetFD {
     /// to blocking mode and works as a plain blocking socket (deadlines
     /// are not enforced there; see the README's limitations).
     // ANCHOR: newFD
-    pub(crate) fn new(
-        fd: OwnedFd,
-        family: i32,
-        sotype: i32,
-        net: &'static str,
-    ) -> io::Result<NetFD> {
-        let pfd = FD::new(fd, poll_net(net, sotype), true)?;
+    pub(crate) fn new(fd: OwnedFd, family: i32, sotype: i32, net: Network) -> io::Result<NetFD> {
+        let pfd = FD::new(fd, fd_kind(family, sotype), true);
         if !pfd.pollable() {
             pfd.set_blocking()?;
         }
@@ -67,7 +64,7 @@ impl NetFD {
             sotype,
             is_connected: false,
             net,
-            laddr: None,
+            laddr: SockAddr::unnamed(family, sotype),
             raddr: None,
         })
     }
@@ -83,7 +80,7 @@ impl NetFD {
         fd: OwnedFd,
         family: i32,
         sotype: i32,
-        net: &'static str,
+        net: Network,
         ra: &SocketAddrAny,
         ctx: Option<&Context>,
     ) -> io::Result<(NetFD, Option<SocketAddrAny>)> {
@@ -173,12 +170,9 @@ impl NetFD {
             .accept()
             .map_err(|e| wrap_syscall_error("accept", e))?;
         let mut nfd = NetFD::new(d, self.family, self.sotype, self.net)?;
-        let to_addr = addr_func(self.family, self.sotype, self.net);
-        let lsa = nfd.getsockname();
-        nfd.set_addr(
-            lsa.as_ref().and_then(to_addr),
-            rsa.as_ref().and_then(to_addr),
-        );
+        let laddr = nfd.local_sock_addr()?;
+        let raddr = rsa.as_ref().and_then(|sa| nfd.decode(sa));
+        nfd.set_addr(laddr, raddr);
         Ok(nfd)
     }
     // ANCHOR_END: accept
@@ -189,14 +183,6 @@ impl NetFD {
     /// too, which is why Go stopped doing so.
     pub(crate) fn dup(&self) -> io::Result<OwnedFd> {
         self.pfd.dup().map_err(|e| wrap_syscall_error("dup", e))
-    }
-
-    /// The socket's own address (`getsockname(2)`), if it has one.
-    pub(crate) fn getsockname(&self) -> Option<SocketAddrAny> {
-        self.pfd
-            .raw_control(|s| rustix::net::getsockname(s).ok())
-            .ok()
-            .flatten()
     }
 
     /// The peer's address (`getpeername(2)`), if connected.

@@ -50,10 +50,10 @@ use rustix::io::{Errno, FdFlags};
 
 use crate::error_posix::wrap_syscall_error;
 use crate::fd_posix::NetFD;
-use crate::sockaddr_posix::addr_func;
+use crate::network::Network;
 use crate::udpsock::bare_errno;
 use crate::{
-    Addr, Conn, Listener, OpError, PacketConn, TcpConn, TcpListener, UdpConn, UnixConn,
+    Addr, Conn, Listener, Op, OpError, PacketConn, TcpConn, TcpListener, UdpConn, UnixConn,
     UnixListener,
 };
 
@@ -84,7 +84,7 @@ impl Addr for FileAddr {
 /// for a file without a name.
 fn file_err(err: io::Error) -> io::Error {
     OpError::new(
-        "file",
+        Op::File,
         "file+net",
         None,
         Some(Box::new(FileAddr(String::new()))),
@@ -103,15 +103,16 @@ enum Kind {
     Unix,
 }
 
-/// The network name of a socket of this family and type, as Go's
-/// `laddr.Network()`; `None` for what gort cannot wrap.
-fn file_net(family: i32, sotype: i32) -> Option<(&'static str, Kind)> {
+/// The network of a socket of this family and type, as Go's
+/// `laddr.Network()`, and the kind of conn it makes; `None` for what gort
+/// cannot wrap.
+fn file_net(family: i32, sotype: i32) -> Option<(Network, Kind)> {
     Some(match (family, sotype) {
-        (libc::AF_INET | libc::AF_INET6, libc::SOCK_STREAM) => ("tcp", Kind::Tcp),
-        (libc::AF_INET | libc::AF_INET6, libc::SOCK_DGRAM) => ("udp", Kind::Udp),
-        (libc::AF_UNIX, libc::SOCK_STREAM) => ("unix", Kind::Unix),
-        (libc::AF_UNIX, libc::SOCK_DGRAM) => ("unixgram", Kind::Unix),
-        (libc::AF_UNIX, libc::SOCK_SEQPACKET) => ("unixpacket", Kind::Unix),
+        (libc::AF_INET | libc::AF_INET6, libc::SOCK_STREAM) => (Network::Tcp, Kind::Tcp),
+        (libc::AF_INET | libc::AF_INET6, libc::SOCK_DGRAM) => (Network::Udp, Kind::Udp),
+        (libc::AF_UNIX, libc::SOCK_STREAM) => (Network::Unix, Kind::Unix),
+        (libc::AF_UNIX, libc::SOCK_DGRAM) => (Network::Unixgram, Kind::Unix),
+        (libc::AF_UNIX, libc::SOCK_SEQPACKET) => (Network::Unixpacket, Kind::Unix),
         _ => return None,
     })
 }
@@ -141,8 +142,12 @@ fn new_file_fd(fd: OwnedFd) -> io::Result<(NetFD, Kind)> {
         .map_err(|e| wrap_syscall_error("fcntl", e.into()))?;
     set_nonblock(&fd).map_err(|e| wrap_syscall_error("setnonblock", e.into()))?;
     let mut nfd = NetFD::new(fd, family, sotype, net)?;
-    let to_addr = addr_func(family, sotype, net);
-    nfd.set_addr(to_addr(&lsa), rsa.as_ref().and_then(to_addr));
+    // The family came from `lsa` itself, so it decodes.
+    let laddr = nfd
+        .decode(&lsa)
+        .ok_or_else(|| bare_errno(libc::EAFNOSUPPORT))?;
+    let raddr = rsa.as_ref().and_then(|sa| nfd.decode(sa));
+    nfd.set_addr(laddr, raddr);
     // Go leaves `isConnected` false for a socket from a file, whether or
     // not it has a peer; so does gort.
     Ok((nfd, kind))

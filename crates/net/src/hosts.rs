@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::port_unix::get_fields;
+use crate::parse::get_fields;
 
 /// How long a parsed hosts file is trusted before it is re-stat'd (Go's
 /// `cacheMaxAge`).
@@ -219,30 +219,21 @@ pub fn parse_hosts_for_fuzzing(data: &[u8]) -> (Vec<HostsNameEntry>, Vec<HostsAd
     (names, addrs)
 }
 
-/// The addresses `/etc/hosts` gives `host`, as text (with `%zone` where
-/// the file has one), and the canonical name; both empty when the file
-/// does not name it (Go's `lookupStaticHost`).
+/// The addresses the hosts file at `path` gives `host`, as text (with
+/// `%zone` where the file has one), and the canonical name; both empty when
+/// the file does not name it (Go's `lookupStaticHost`, which always reads
+/// `/etc/hosts`: the lookups pass [`HOSTS_FILE_PATH`], tests a file of
+/// their own).
 #[doc(alias = "lookupStaticHost")]
-#[allow(dead_code, reason = "Go's API; the lookups use the _at form")]
-pub(crate) fn lookup_static_host(host: &str) -> (Vec<String>, String) {
-    lookup_static_host_at(Path::new(HOSTS_FILE_PATH), host)
-}
-
-/// [`lookup_static_host`] on the hosts file at `path`.
 pub(crate) fn lookup_static_host_at(path: &Path, host: &str) -> (Vec<String>, String) {
     with_hosts(|h| h.lookup_host(path, host, Instant::now()))
 }
 
-/// The names `/etc/hosts` gives the literal address `addr` (with an
-/// optional `%zone`), in file order; empty when there are none or `addr` is
-/// not an IP literal (Go's `lookupStaticAddr`).
+/// The names the hosts file at `path` gives the literal address `addr`
+/// (with an optional `%zone`), in file order; empty when there are none or
+/// `addr` is not an IP literal (Go's `lookupStaticAddr`; the path as for
+/// [`lookup_static_host_at`]).
 #[doc(alias = "lookupStaticAddr")]
-#[allow(dead_code, reason = "Go's API; the lookups use the _at form")]
-pub(crate) fn lookup_static_addr(addr: &str) -> Vec<String> {
-    lookup_static_addr_at(Path::new(HOSTS_FILE_PATH), addr)
-}
-
-/// [`lookup_static_addr`] on the hosts file at `path`.
 pub(crate) fn lookup_static_addr_at(path: &Path, addr: &str) -> Vec<String> {
     with_hosts(|h| h.lookup_addr(path, addr, Instant::now()))
 }

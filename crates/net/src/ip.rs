@@ -386,10 +386,6 @@ impl IP {
 
     /// Whether both are IPv4, or both are IPv6 and not IPv4 (Go's
     /// `matchAddrFamily`).
-    #[allow(
-        dead_code,
-        reason = "its caller, ipsock_posix favoriteAddrFamily, is not ported yet"
-    )]
     pub(crate) fn match_addr_family(&self, x: &IP) -> bool {
         let v6 = |ip: &IP| ip.to16().is_some() && ip.to4().is_none();
         (self.to4().is_some() && x.to4().is_some()) || (v6(self) && v6(x))

@@ -1,8 +1,5 @@
 //! Mirrors Go src/net/ipsock.go (go1.27): the text of `"host:port"`
-//! addresses. Only the pure parts are here: resolution lives in lookup.rs
-//! (`internetAddrList`, `addrList` and its `forResolve`, `first`,
-//! `partition`, `filterAddrList`), and the IP stack probe
-//! (`ipStackCapabilities`) in ipsock_posix.rs.
+//! addresses, and their resolution into the list a dial tries.
 //!
 //! Every internet address a user hands to Dial, Listen or a Resolve
 //! function is one string, `host:port`, where the host may be a name, an
@@ -14,7 +11,17 @@
 //! 0). What it does reject, with Go's exact messages, is text whose colons
 //! and brackets cannot be read unambiguously. [`join_host_port`] is its
 //! inverse and adds brackets whenever the host has a colon.
+//!
+//! [`internet_addr_list`] (Go's `internetAddrList`) turns such a string
+//! into an [`AddrList`]: the port through the services table, the host
+//! through the resolver (lookup.rs, which this file calls and which never
+//! calls back), keeping only the addresses of the network's IP version.
+//! The list's methods pick what a resolve, a listen or a Happy Eyeballs
+//! dial wants from it (Go's `forResolve`, `first`, `partition`). The IP
+//! stack probe (Go's `ipStackCapabilities`) is in ipsock_posix.rs, and
+//! Go's `splitHostZone` in parse.rs, below the resolver that uses it.
 
+use crate::network::{IpVersion, Network};
 use crate::{AddrError, IP};
 
 /// Splits `"host:port"`, `"host%zone:port"`, `"[host]:port"` or
@@ -89,18 +96,6 @@ pub fn split_host_port(hostport: &str) -> Result<(String, String), AddrError> {
     Ok((host.to_string(), hostport[colon + 1..].to_string()))
 }
 
-/// Splits a host into the address and the IPv6 zone after its last `%`
-/// (Go's `splitHostZone`): `"fe80::1%eth0"` gives `("fe80::1", "eth0")`.
-/// A `%` at the very start is not a zone separator, and without one the
-/// zone is empty.
-#[doc(alias = "splitHostZone")]
-pub(crate) fn split_host_zone(s: &str) -> (String, String) {
-    match s.rfind('%') {
-        Some(i) if i > 0 => (s[..i].to_string(), s[i + 1..].to_string()),
-        _ => (s.to_string(), String::new()),
-    }
-}
-
 /// Joins `host` and `port` into `"host:port"`, or `"[host]:port"` when the
 /// host has a colon, as an IPv6 literal does (Go's `JoinHostPort`). The
 /// inverse of [`split_host_port`].
@@ -117,31 +112,6 @@ pub fn join_host_port(host: &str, port: &str) -> String {
         format!("[{host}]:{port}")
     } else {
         format!("{host}:{port}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn test_split_host_zone() {
-        let cases: &[(&str, &str, &str)] = &[
-            ("", "", ""),
-            ("::1", "::1", ""),
-            ("fe80::1%eth0", "fe80::1", "eth0"),
-            ("fe80::1%", "fe80::1", ""),
-            ("%eth0", "%eth0", ""),
-            ("a%b%c", "a%b", "c"),
-            ("localhost%lo0", "localhost", "lo0"),
-        ];
-        for &(s, host, zone) in cases {
-            assert_eq!(
-                split_host_zone(s),
-                (host.to_string(), zone.to_string()),
-                "split_host_zone({s:?})"
-            );
-        }
     }
 }
 
@@ -197,10 +167,12 @@ impl AddrList {
 
     /// The single address a `Resolve*Addr` returns (Go's `forResolve`): an
     /// IPv6 literal asks for IPv6, anything else prefers IPv4.
-    pub(crate) fn for_resolve(&self, network: &str, addr: &str) -> InetAddr {
+    pub(crate) fn for_resolve(&self, network: Network, addr: &str) -> InetAddr {
         let want6 = match network {
-            "ip" => addr.contains(':'),
-            "tcp" | "udp" => addr.contains('['),
+            // An IPv6 literal without a port.
+            Network::Ip { .. } => addr.contains(':'),
+            // An IPv6 literal with a port, in brackets.
+            Network::Tcp | Network::Udp => addr.contains('['),
             _ => false,
         };
         if want6 {
@@ -238,18 +210,16 @@ impl AddrList {
 /// IPs need no lookup; names go through the resolver, and `tcp4`/`tcp6`
 /// keep only their family.
 // ANCHOR: internetAddrList
-pub(crate) fn internet_addr_list(net: &str, addr: &str) -> std::io::Result<AddrList> {
-    let (host, port) = match net {
-        "tcp" | "tcp4" | "tcp6" | "udp" | "udp4" | "udp6" => {
-            if addr.is_empty() {
-                (String::new(), 0)
-            } else {
-                let (host, port) = split_host_port(addr)?;
-                let port = crate::lookup::lookup_port(net, &port)?;
-                (host, port)
-            }
-        }
-        _ => return Err(crate::UnknownNetworkError(net.into()).into()),
+pub(crate) fn internet_addr_list(net: Network, addr: &str) -> std::io::Result<AddrList> {
+    if !net.is_tcp() && !net.is_udp() {
+        return Err(crate::UnknownNetworkError(net.to_string()).into());
+    }
+    let (host, port) = if addr.is_empty() {
+        (String::new(), 0)
+    } else {
+        let (host, port) = split_host_port(addr)?;
+        let port = crate::lookup::lookup_port_on(net, &port)?;
+        (host, port)
     };
     if host.is_empty() {
         return Ok(AddrList(vec![InetAddr {
@@ -267,10 +237,10 @@ pub(crate) fn internet_addr_list(net: &str, addr: &str) -> std::io::Result<AddrL
             zone: String::new(),
         });
     }
-    let keep = |ip: &IP| match net.as_bytes().last() {
-        Some(b'4') => ip.to4().is_some(),
-        Some(b'6') => ip.len() == 16 && ip.to4().is_none(),
-        _ => true,
+    let keep = |ip: &IP| match net.ip_version() {
+        IpVersion::V4 => ip.to4().is_some(),
+        IpVersion::V6 => ip.len() == 16 && ip.to4().is_none(),
+        IpVersion::Any => true,
     };
     let list: Vec<InetAddr> = ips
         .into_iter()

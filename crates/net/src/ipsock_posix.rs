@@ -20,6 +20,7 @@ use gort_runtime::context::Context;
 use rustix::net::SocketAddrAny;
 
 use crate::fd_posix::NetFD;
+use crate::network::{IpVersion, Network};
 use crate::sock_posix::{Control, socket};
 use crate::sockaddr_posix::Sockaddr;
 use crate::{AddrError, IP};
@@ -105,15 +106,15 @@ pub(crate) enum SockMode {
 /// v6-only (Go's `favoriteAddrFamily`).
 // ANCHOR: favoriteAddrFamily
 pub(crate) fn favorite_addr_family(
-    network: &str,
+    network: Network,
     laddr: Option<&dyn Sockaddr>,
     raddr: Option<&dyn Sockaddr>,
     mode: SockMode,
 ) -> (i32, bool) {
-    match network.as_bytes().last() {
-        Some(b'4') => return (libc::AF_INET, false),
-        Some(b'6') => return (libc::AF_INET6, true),
-        _ => {}
+    match network.ip_version() {
+        IpVersion::V4 => return (libc::AF_INET, false),
+        IpVersion::V6 => return (libc::AF_INET6, true),
+        IpVersion::Any => {}
     }
     if mode == SockMode::Listen && laddr.is_none_or(|a| a.is_wildcard()) {
         if supports_ipv4map() || !supports_ipv4() {
@@ -136,7 +137,7 @@ pub(crate) fn favorite_addr_family(
 /// Opens an internet socket for `net` (Go's `internetSocket`).
 // ANCHOR: internetSocket
 pub(crate) fn internet_socket(
-    net: &'static str,
+    net: Network,
     laddr: Option<&dyn Sockaddr>,
     raddr: Option<&dyn Sockaddr>,
     sotype: i32,

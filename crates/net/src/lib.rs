@@ -3,6 +3,44 @@
 //!
 //! Each module mirrors one file of Go's `src/net` and says which on its first
 //! line; read them side by side.
+//!
+//! # Networks
+//!
+//! The Go-shaped entry points take the network by name, as Go's do
+//! (`dial("tcp", ..)`, `listen_unix("unixpacket", ..)`), and read it once
+//! into a [`Network`]; nothing below them looks at the name again. An
+//! unknown one fails there with Go's text, `unknown network tpc`.
+//!
+//! # Addresses: one rule for every conn
+//!
+//! Each conn type has its own address type: [`TcpConn`] a [`TcpAddr`],
+//! [`UdpConn`] a [`UdpAddr`], [`UnixConn`] a [`UnixAddr`], [`PipeConn`] a
+//! [`PipeAddr`]; the listeners likewise ([`TcpListener::addr`],
+//! [`UnixListener::addr`]).
+//!
+//! * `local_addr()` returns that type by value: every conn has a local
+//!   address (a Unix socket that was never bound has the unnamed one,
+//!   printed as `@` on Linux, as in Go).
+//! * `remote_addr()` returns `Option` of it: `None` when the kernel reports
+//!   no peer (an unconnected UDP or Unix datagram socket, a socket made
+//!   from an unconnected descriptor); a dialed or accepted TCP conn always
+//!   has one, and so does a pipe.
+//! * The Go-shaped traits ([`Conn`], [`PacketConn`], [`Listener`]) return
+//!   the same, boxed as Go's `Addr` interface: `Box<dyn Addr>` and
+//!   `Option<Box<dyn Addr>>`. `dyn Addr` appears only there (and in
+//!   [`OpError`] and [`Dialer::local_addr`], which are Go-shaped too).
+//!
+//! # Reading and writing
+//!
+//! Every conn method takes `&self`, as in Go: one goroutine may read while
+//! another writes and a third closes. `write_all` does too, on the conn
+//! types and on `dyn Conn`, so `conn.write_all(b)` works on an owned conn
+//! and on a `Box<dyn Conn>` without `mut`, even while a
+//! `BufReader::new(&conn)` reads from it. `io::Read` and `io::Write` are
+//! implemented for each conn type, for a reference to it, and for
+//! `&dyn Conn` and `&Box<dyn Conn>`; an owned `Box<dyn Conn>` is an
+//! `io::Read`. The four conn types get all of this from one macro,
+//! `conn_impls!` in net.rs, Go's embedded `conn` struct written once.
 
 mod cgo_unix;
 mod dial;
@@ -16,7 +54,9 @@ mod iprawsock;
 mod ipsock;
 mod ipsock_posix;
 mod lookup;
+mod lookup_unix;
 mod net;
+mod network;
 mod parse;
 mod pipe;
 mod port;
@@ -50,9 +90,10 @@ pub use ipsock::{join_host_port, split_host_port};
 pub use lookup::{lookup_addr, lookup_host, lookup_ip, lookup_port};
 pub use net::{
     Addr, AddrError, Buffers, CanceledError, Conn, DNSError, InvalidAddrError, Listener, NetError,
-    OpError, PacketConn, ParseError, TimeoutError, UnknownNetworkError, is_closed, is_timeout,
+    Op, OpError, PacketConn, ParseError, TimeoutError, UnknownNetworkError, is_closed, is_timeout,
     op_error,
 };
+pub use network::{IpVersion, Network};
 pub use pipe::{ClosedPipeError, PipeAddr, PipeConn, pipe};
 #[doc(hidden)]
 pub use port_unix::parse_services_for_fuzzing;

@@ -7,7 +7,8 @@
 //! lookup at all (an empty name is "no such host", an IP literal is
 //! itself, a numeric port is its number), then consults the static tables
 //! (`/etc/hosts`, [`crate::hosts`]; `/etc/services`,
-//! [`crate::port_unix`]), and only then asks the C library's resolver
+//! [`crate::port_unix`]; `/etc/protocols`, [`crate::lookup_unix`]), and
+//! only then asks the C library's resolver
 //! ([`crate::cgo_unix`], `getaddrinfo` run as a blocking call, so the
 //! other goroutines keep running). That is the order of Go's
 //! `hostLookupFilesDNS`, the order most Linux systems configure in
@@ -24,172 +25,18 @@
 //! queries for reverse lookups (`lookup_addr` answers from `/etc/hosts`
 //! only).
 
-use std::collections::HashMap;
 use std::io;
 use std::path::Path;
-use std::sync::OnceLock;
 
-use crate::cgo_unix::{cgo_lookup_ip, ip_version, no_such_host};
+use crate::cgo_unix::{cgo_lookup_ip, no_such_host};
 use crate::hosts::{self, HOSTS_FILE_PATH, parse_literal_ip};
 use crate::iprawsock::IPAddr;
-use crate::ipsock::split_host_zone;
 use crate::net::{AddrError, DNSError, UnknownNetworkError};
+use crate::network::{IpVersion, Network};
+use crate::parse::split_host_zone;
 use crate::port::parse_port;
-use crate::port_unix::{Services, get_fields, go_lookup_port};
+use crate::port_unix::go_lookup_port;
 use crate::{IP, parse_ip};
-
-/// The IP protocol numbers known without `/etc/protocols` (Go's
-/// `protocols`).
-const BUILTIN_PROTOCOLS: &[(&str, i32)] = &[
-    ("icmp", 1),
-    ("igmp", 2),
-    ("tcp", 6),
-    ("udp", 17),
-    ("ipv6-icmp", 58),
-];
-
-/// The service names known without `/etc/services` (Go's `services`), as
-/// `(network, name, port)`.
-const BUILTIN_SERVICES: &[(&str, &str, i32)] = &[
-    ("udp", "domain", 53),
-    ("tcp", "ftp", 21),
-    ("tcp", "ftps", 990),
-    ("tcp", "gopher", 70),
-    ("tcp", "http", 80),
-    ("tcp", "https", 443),
-    ("tcp", "imap2", 143),
-    ("tcp", "imap3", 220),
-    ("tcp", "imaps", 993),
-    ("tcp", "pop3", 110),
-    ("tcp", "pop3s", 995),
-    ("tcp", "smtp", 25),
-    ("tcp", "submissions", 465),
-    ("tcp", "ssh", 22),
-    ("tcp", "telnet", 23),
-];
-
-/// A fresh copy of the built-in service table, for [`crate::port_unix`]
-/// to extend with `/etc/services`.
-pub(crate) fn builtin_services() -> Services {
-    let mut s = Services::new();
-    for &(net, name, port) in BUILTIN_SERVICES {
-        s.entry(net.to_string())
-            .or_default()
-            .insert(name.to_string(), port);
-    }
-    s
-}
-
-/// The longest protocol name looked up (Go's `maxProtoLength`): longer
-/// names are unknown without being compared.
-const MAX_PROTO_LENGTH: usize = "RSVP-E2E-IGNORE".len() + 10;
-
-/// The longest service name looked up (Go's `maxPortBufSize`): longer
-/// names are unknown ports without being compared.
-const MAX_PORT_BUF_SIZE: usize = "mobility-header".len() + 10;
-
-/// The protocol table: the built-in names, then the names and aliases of
-/// `/etc/protocols` that are not already there (Go's `readProtocolsOnce`),
-/// read once.
-fn protocols() -> &'static HashMap<String, i32> {
-    static PROTOCOLS: OnceLock<HashMap<String, i32>> = OnceLock::new();
-    PROTOCOLS.get_or_init(|| {
-        let mut m: HashMap<String, i32> = BUILTIN_PROTOCOLS
-            .iter()
-            .map(|&(n, p)| (n.to_string(), p))
-            .collect();
-        read_protocols(Path::new("/etc/protocols"), &mut m);
-        m
-    })
-}
-
-/// Adds the entries of the protocols file at `path` to `protocols`,
-/// keeping the names already there (Go's `readProtocolsOnce` body).
-fn read_protocols(path: &Path, protocols: &mut HashMap<String, i32>) {
-    let Ok(data) = std::fs::read(path) else {
-        return;
-    };
-    for line in data.split(|&b| b == b'\n') {
-        let line = String::from_utf8_lossy(line);
-        // "tcp    6   TCP    # transmission control protocol"
-        let line = line.split('#').next().unwrap_or_default();
-        let f = get_fields(line);
-        if f.len() < 2 {
-            continue;
-        }
-        if let Some((proto, _)) = crate::parse::dtoi(f[1]) {
-            protocols.entry(f[0].to_string()).or_insert(proto);
-            for alias in &f[2..] {
-                protocols.entry((*alias).to_string()).or_insert(proto);
-            }
-        }
-    }
-}
-
-/// The number of the IP protocol `name`, matched without regard to ASCII
-/// case (Go's `lookupProtocol` and `lookupProtocolMap`).
-fn lookup_protocol(name: &str) -> Result<i32, AddrError> {
-    let unknown = || AddrError::new("unknown IP protocol specified", name);
-    if name.len() > MAX_PROTO_LENGTH {
-        return Err(unknown());
-    }
-    protocols()
-        .get(&name.to_ascii_lowercase())
-        .copied()
-        .ok_or_else(unknown)
-}
-
-/// Finds the port of `service` in the `services` table of `network` (Go's
-/// `lookupPortMap`): the tcp table for `"tcp"`, `"tcp4"`, `"tcp6"`, the
-/// udp one for `"udp"`, `"udp4"`, `"udp6"`, and for `"ip"` tcp then udp.
-/// The query is lower-cased (ASCII only); the table's names are not.
-#[doc(alias = "lookupPortMap")]
-pub(crate) fn lookup_port_map(
-    services: &Services,
-    network: &str,
-    service: &str,
-) -> Result<i32, DNSError> {
-    match network {
-        "ip" => lookup_port_map_with_network(services, "tcp", "ip", service)
-            .or_else(|_| lookup_port_map_with_network(services, "udp", "ip", service)),
-        "tcp" | "tcp4" | "tcp6" => lookup_port_map_with_network(services, "tcp", "tcp", service),
-        "udp" | "udp4" | "udp6" => lookup_port_map_with_network(services, "udp", "udp", service),
-        _ => Err(DNSError {
-            err: "unknown network".into(),
-            name: format!("{network}/{service}"),
-            ..DNSError::default()
-        }),
-    }
-}
-
-/// One table of [`lookup_port_map`] (Go's `lookupPortMapWithNetwork`);
-/// errors name `err_network`.
-fn lookup_port_map_with_network(
-    services: &Services,
-    network: &str,
-    err_network: &str,
-    service: &str,
-) -> Result<i32, DNSError> {
-    let name = format!("{err_network}/{service}");
-    let Some(table) = services.get(network) else {
-        return Err(DNSError {
-            err: "unknown network".into(),
-            name,
-            ..DNSError::default()
-        });
-    };
-    if service.len() <= MAX_PORT_BUF_SIZE
-        && let Some(&port) = table.get(&service.to_ascii_lowercase())
-    {
-        return Ok(port);
-    }
-    Err(DNSError {
-        err: "unknown port".into(),
-        name,
-        is_not_found: true,
-        ..DNSError::default()
-    })
-}
 
 /// Appends each item of `items` not already in `out`, keeping the order.
 fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
@@ -240,23 +87,19 @@ fn lookup_ip_files(path: &Path, host: &str) -> Vec<IPAddr> {
 /// In order: an empty host is "no such host"; an IP literal (IPv6 with an
 /// optional `%zone`) is itself, with no lookup; then `/etc/hosts`; then a
 /// name that is not a valid domain name is "no such host"; then
-/// `getaddrinfo`, narrowed to IPv4 or IPv6 when `network` ends in 4 or 6.
+/// `getaddrinfo`, narrowed to IPv4 or IPv6 when `network` names a version.
 /// Results keep their order, without duplicates. Addresses are not
 /// filtered by `network` here (the caller does, as Go's
 /// `internetAddrList` does).
 #[doc(alias = "lookupIPAddr")]
-#[allow(
-    dead_code,
-    reason = "its caller, ipsock's internetAddrList, lands separately"
-)]
-pub(crate) fn lookup_ip_addr(network: &str, host: &str) -> io::Result<Vec<IPAddr>> {
+pub(crate) fn lookup_ip_addr(network: Network, host: &str) -> io::Result<Vec<IPAddr>> {
     lookup_ip_addr_in(Path::new(HOSTS_FILE_PATH), network, host).map_err(io::Error::from)
 }
 
 /// [`lookup_ip_addr`] with the hosts file at `hosts_path`.
 fn lookup_ip_addr_in(
     hosts_path: &Path,
-    network: &str,
+    network: Network,
     host: &str,
 ) -> Result<Vec<IPAddr>, DNSError> {
     if host.is_empty() {
@@ -313,7 +156,7 @@ fn lookup_host_in(hosts_path: &Path, host: &str) -> Result<Vec<String>, DNSError
     if !is_domain_name(host) {
         return Err(no_such_host(host));
     }
-    let addrs = cgo_lookup_ip("ip", host)?;
+    let addrs = cgo_lookup_ip(Network::Ip { proto: 0 }, host)?;
     Ok(dedup(addrs.iter().map(ToString::to_string).collect()))
 }
 
@@ -338,46 +181,23 @@ pub fn lookup_ip(network: &str, host: &str) -> io::Result<Vec<IP>> {
     lookup_ip_in(Path::new(HOSTS_FILE_PATH), network, host)
 }
 
-/// The address family part of an IP network name (Go's `parseNetwork`
-/// with `needsProto` false, for the IP networks only).
-fn parse_ip_network(network: &str) -> io::Result<&str> {
-    let afnet = match network.rfind(':') {
-        None => network,
-        Some(i) => {
-            let afnet = &network[..i];
-            if !matches!(afnet, "ip" | "ip4" | "ip6") {
-                return Err(UnknownNetworkError(network.to_string()).into());
-            }
-            let proto = &network[i + 1..];
-            match crate::parse::dtoi(proto) {
-                Some((_, used)) if used == proto.len() => {}
-                _ => {
-                    lookup_protocol(proto)?;
-                }
-            }
-            afnet
-        }
-    };
-    match afnet {
-        "ip" | "ip4" | "ip6" => Ok(afnet),
-        _ => Err(UnknownNetworkError(network.to_string()).into()),
-    }
-}
-
 /// [`lookup_ip`] with the hosts file at `hosts_path` (Go's
 /// `Resolver.LookupIP` and the IP-network half of `internetAddrList`).
 fn lookup_ip_in(hosts_path: &Path, network: &str, host: &str) -> io::Result<Vec<IP>> {
-    let afnet = parse_ip_network(network)?;
+    let afnet = match network.parse::<Network>()? {
+        n if n.is_ip() => n,
+        _ => return Err(UnknownNetworkError(network.to_string()).into()),
+    };
     let mut addrs = lookup_ip_addr_in(hosts_path, afnet, host)?;
     // A half-configured IPv6 host may bind "::" but not reach it: offer
     // 0.0.0.0 as well (golang.org/issue/18806).
     if addrs.len() == 1 && addrs[0].ip.equal(&IP::IPV6_UNSPECIFIED) {
         addrs.push(IPAddr::new(IP::IPV4_ZERO));
     }
-    let keep = |a: &IPAddr| match ip_version(afnet) {
-        b'4' => a.ip.to4().is_some(),
-        b'6' => a.ip.len() == crate::IPV6_LEN && a.ip.to4().is_none(),
-        _ => true,
+    let keep = |a: &IPAddr| match afnet.ip_version() {
+        IpVersion::V4 => a.ip.to4().is_some(),
+        IpVersion::V6 => a.ip.len() == crate::IPV6_LEN && a.ip.to4().is_none(),
+        IpVersion::Any => true,
     };
     let ips: Vec<IP> = addrs.iter().filter(|a| keep(a)).map(|a| a.ip).collect();
     if ips.is_empty() {
@@ -406,14 +226,28 @@ fn lookup_ip_in(hosts_path: &Path, network: &str, host: &str) -> io::Result<Vec<
 pub fn lookup_port(network: &str, service: &str) -> io::Result<u16> {
     let (mut port, needs_lookup) = parse_port(service);
     if needs_lookup {
-        let network = match network {
-            "tcp" | "tcp4" | "tcp6" | "udp" | "udp4" | "udp6" | "ip" => network,
+        let network = match Network::from_name(network) {
+            Some(n) if n.is_tcp() || n.is_udp() || n == Network::Ip { proto: 0 } => n,
             // Go 1.0 took an empty network as "any".
-            "" => "ip",
+            None if network.is_empty() => Network::Ip { proto: 0 },
             _ => return Err(AddrError::new("unknown network", network).into()),
         };
         port = go_lookup_port(network, service)?;
     }
+    port_in_range(port, service)
+}
+
+/// [`lookup_port`] for a network already parsed (a dial's or a listen's).
+pub(crate) fn lookup_port_on(network: Network, service: &str) -> io::Result<u16> {
+    let (mut port, needs_lookup) = parse_port(service);
+    if needs_lookup {
+        port = go_lookup_port(network, service)?;
+    }
+    port_in_range(port, service)
+}
+
+/// `port` as a port number, or Go's `address SERVICE: invalid port`.
+fn port_in_range(port: i32, service: &str) -> io::Result<u16> {
     u16::try_from(port).map_err(|_| AddrError::new("invalid port", service).into())
 }
 
@@ -512,6 +346,8 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
+    const IP_ANY: Network = Network::Ip { proto: 0 };
+
     fn testdata(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/testdata")
@@ -521,12 +357,12 @@ mod tests {
     #[test]
     fn test_lookup_ip_addr_literals() {
         let none = Path::new("/nonexistent/gort/hosts");
-        let got = lookup_ip_addr_in(none, "ip", "127.0.0.1").expect("literal");
+        let got = lookup_ip_addr_in(none, IP_ANY, "127.0.0.1").expect("literal");
         assert_eq!(got, [IPAddr::new(IP::v4(127, 0, 0, 1))]);
         assert_eq!(got[0].ip.len(), 16);
-        let got = lookup_ip_addr_in(none, "ip", "fe80::1%eth0").expect("zoned literal");
+        let got = lookup_ip_addr_in(none, IP_ANY, "fe80::1%eth0").expect("zoned literal");
         assert_eq!(got[0].to_string(), "fe80::1%eth0");
-        let err = lookup_ip_addr_in(none, "ip", "").unwrap_err();
+        let err = lookup_ip_addr_in(none, IP_ANY, "").unwrap_err();
         assert_eq!(err.to_string(), "lookup : no such host");
         assert!(err.is_not_found);
     }
@@ -534,10 +370,10 @@ mod tests {
     #[test]
     fn test_lookup_ip_addr_hosts_file() {
         let path = testdata("hosts");
-        let got = lookup_ip_addr_in(&path, "ip", "ODIN").expect("in hosts");
+        let got = lookup_ip_addr_in(&path, IP_ANY, "ODIN").expect("in hosts");
         let text: Vec<String> = got.iter().map(ToString::to_string).collect();
         assert_eq!(text, ["127.0.0.2", "127.0.0.3", "::2"]);
-        let got = lookup_ip_addr_in(&path, "ip", "localhost").expect("in hosts");
+        let got = lookup_ip_addr_in(&path, IP_ANY, "localhost").expect("in hosts");
         assert_eq!(got[0].zone, "lo0");
         assert_eq!(got[0].ip.to_string(), "fe80::1");
     }
@@ -557,9 +393,10 @@ mod tests {
     }
 
     #[test]
-    fn test_parse_ip_network() {
+    fn test_lookup_ip_networks() {
+        let path = testdata("hosts");
         for ok in ["ip", "ip4", "ip6", "ip:1", "ip4:icmp", "ip6:IPV6-ICMP"] {
-            assert!(parse_ip_network(ok).is_ok(), "{ok}");
+            assert!(lookup_ip_in(&path, ok, "odin").is_ok(), "{ok}");
         }
         for (bad, want) in [
             ("tcp", "unknown network tcp"),
@@ -570,7 +407,7 @@ mod tests {
                 "address nosuchproto: unknown IP protocol specified",
             ),
         ] {
-            let err = parse_ip_network(bad).unwrap_err();
+            let err = lookup_ip_in(&path, bad, "odin").unwrap_err();
             assert_eq!(err.to_string(), want, "{bad}");
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         }
@@ -619,26 +456,6 @@ mod tests {
         assert_eq!(lookup_port("sctp", "80").expect("numeric"), 80);
         assert_eq!(lookup_port("tcp", "").expect("empty"), 0);
         assert_eq!(lookup_port("tcp", "+65535").expect("max"), 65535);
-    }
-
-    #[test]
-    fn test_lookup_port_map_long_name() {
-        let mut s = builtin_services();
-        let long = "a".repeat(MAX_PORT_BUF_SIZE + 1);
-        s.get_mut("tcp").expect("tcp").insert(long.clone(), 1);
-        assert!(lookup_port_map(&s, "tcp", &long).is_err());
-    }
-
-    #[test]
-    fn test_read_protocols() {
-        let mut m: HashMap<String, i32> = BUILTIN_PROTOCOLS
-            .iter()
-            .map(|&(n, p)| (n.to_string(), p))
-            .collect();
-        read_protocols(Path::new("/nonexistent/gort/protocols"), &mut m);
-        assert_eq!(m.len(), BUILTIN_PROTOCOLS.len());
-        assert_eq!(lookup_protocol("ICMP"), Ok(1));
-        assert!(lookup_protocol(&"x".repeat(MAX_PROTO_LENGTH + 1)).is_err());
     }
 
     /// Go's `isDomainName` cases from dnsname_test.go, plus edges.

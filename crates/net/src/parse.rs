@@ -1,12 +1,20 @@
-//! Mirrors Go src/net/parse.go (go1.27): the small number parsers (`dtoi`).
+//! Mirrors Go src/net/parse.go (go1.27): the small text helpers (`dtoi`, `getFields`).
 //!
 //! Go's `parse.go` is the package's toolbox of hand-rolled text helpers: a
 //! line reader for files like `/etc/hosts`, field splitters, and tiny
 //! decimal and hexadecimal readers that stop at the first non-digit and
 //! report how far they got, so a caller can check that a whole field was
-//! consumed. Only the pieces that have a caller live here; today that is
-//! [`dtoi`], which [`parse_cidr`](crate::parse_cidr) uses for the prefix
-//! length. The file readers arrive with the resolver code that needs them.
+//! consumed. Only the pieces that have a caller live here: [`dtoi`] (the
+//! prefix length of [`parse_cidr`](crate::parse_cidr), the protocol of
+//! `"ip4:1"`, the numbers of `/etc/services` and `/etc/protocols`) and
+//! [`get_fields`] (the fields of a line of those files and of
+//! `/etc/hosts`). The files themselves are read whole, with `std::fs::read`,
+//! so Go's line reader has no counterpart.
+//!
+//! [`split_host_zone`] is here too, although Go keeps it in ipsock.go: the
+//! resolver (lookup.rs) needs it for the addresses of `/etc/hosts`, and
+//! ipsock.rs sits above the resolver, so taking it from there would make
+//! the two files import each other.
 
 /// The ceiling of [`dtoi`]: a value at or above it is treated as an
 /// overflow. Go picks a limit far above anything a prefix length, port or
@@ -37,9 +45,56 @@ pub(crate) fn dtoi(s: &str) -> Option<(i32, usize)> {
     Some((n, used))
 }
 
+/// Splits `s` at ASCII spaces, tabs, carriage returns and newlines,
+/// dropping empty fields (Go's `getFields`).
+#[doc(alias = "getFields")]
+pub(crate) fn get_fields(s: &str) -> Vec<&str> {
+    s.split([' ', '\r', '\t', '\n'])
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+/// Splits a host into the address and the IPv6 zone after its last `%`
+/// (Go's `splitHostZone`, from ipsock.go): `"fe80::1%eth0"` gives
+/// `("fe80::1", "eth0")`. A `%` at the very start is not a zone separator,
+/// and without one the zone is empty.
+#[doc(alias = "splitHostZone")]
+pub(crate) fn split_host_zone(s: &str) -> (String, String) {
+    match s.rfind('%') {
+        Some(i) if i > 0 => (s[..i].to_string(), s[i + 1..].to_string()),
+        _ => (s.to_string(), String::new()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_get_fields() {
+        assert_eq!(get_fields(" a\tb  c\r\n"), ["a", "b", "c"]);
+        assert!(get_fields(" \t ").is_empty());
+    }
+
+    #[test]
+    fn test_split_host_zone() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("", "", ""),
+            ("::1", "::1", ""),
+            ("fe80::1%eth0", "fe80::1", "eth0"),
+            ("fe80::1%", "fe80::1", ""),
+            ("%eth0", "%eth0", ""),
+            ("a%b%c", "a%b", "c"),
+            ("localhost%lo0", "localhost", "lo0"),
+        ];
+        for &(s, host, zone) in cases {
+            assert_eq!(
+                split_host_zone(s),
+                (host.to_string(), zone.to_string()),
+                "split_host_zone({s:?})"
+            );
+        }
+    }
 
     #[test]
     fn test_dtoi() {

@@ -3,8 +3,13 @@
 //! Go builds its pipe from six channels: a write hands its slice to the
 //! reader over one channel and waits on another for the count the reader
 //! took; `select` lets each side also watch the two "done" channels and its
-//! deadline's cancel channel. gort's channels come later in the stack, so this
-//! file keeps the same protocol with one mutex and a list of sleepers:
+//! deadline's cancel channel. gort has channels (`gort_runtime::chan`), but
+//! a Rust writer cannot lend its `&[u8]` over one: between the hand-off and
+//! the count coming back, nothing would keep the writer from returning (a
+//! deadline, a `Goexit` unwind of a dropped runtime) while a reader still
+//! copies from the buffer. So this file keeps the same protocol with one
+//! mutex, under which a loan is made, used and taken back, and a list of
+//! sleepers:
 //!
 //! - a write *offers* its whole buffer (`State::offer`) and sleeps until the
 //!   readers on the other end have copied all of it, straight from the
@@ -27,7 +32,8 @@ use std::time::Instant;
 use gort_runtime::time::{RawTimer, nanotime};
 use gort_runtime::{ParkSlot, WaitReason};
 
-use crate::{Addr, Conn, OpError, TimeoutError};
+use crate::net::{ConnCore, conn_impls};
+use crate::{Addr, Op, OpError, TimeoutError};
 
 /// The address of either end of a [`pipe`]: network and text are both
 /// `"pipe"` (Go's `pipeAddr`).
@@ -73,6 +79,17 @@ fn closed_pipe() -> io::Error {
 }
 
 /// One end of a [`pipe`] (Go's `*net.pipe`). Dropping it closes it.
+///
+/// Its methods are every conn's (see [`TcpConn`](crate::TcpConn)), with
+/// the pipe's own meanings: a read takes what the other end is writing,
+/// up to `b.len()` bytes, and reads `Ok(0)` once the other end is closed;
+/// a write returns once the other end has read all of it (writes on one
+/// end run one at a time, so they do not interleave), or, if it failed
+/// after the reader took part, that part's length. After this end's close
+/// every operation fails with "io: read/write on closed pipe", as do
+/// writes and deadlines once the other end is closed; closing twice is
+/// harmless. A passed deadline fails with `read pipe: i/o timeout` or
+/// `write pipe: i/o timeout`. Both addresses are [`PipeAddr`].
 pub struct PipeConn {
     shared: Arc<Shared>,
     /// 0 or 1: which end this is. It writes into `offer[end]` and reads
@@ -83,14 +100,14 @@ pub struct PipeConn {
 /// Creates a synchronous, in-memory, full-duplex pair of conns (Go's
 /// `net.Pipe`): what one end writes, the other reads, with no buffering in
 /// between. Each write blocks until the other end's reads have consumed all
-/// of it. Both ends implement [`Conn`], `Read` and `Write` (also through
+/// of it. Both ends implement [`Conn`](crate::Conn), `Read` and `Write` (also through
 /// `&PipeConn`), and honour deadlines.
 ///
 /// ```
-/// use std::io::{Read, Write};
+/// use std::io::Read;
 /// gort::run(|| {
 ///     let (a, mut b) = gort::net::pipe();
-///     let writer = gort::spawn(move || (&a).write(b"ping").unwrap());
+///     let writer = gort::spawn(move || a.write(b"ping").unwrap());
 ///     let mut buf = [0u8; 8];
 ///     let n = b.read(&mut buf).unwrap();
 ///     assert_eq!(&buf[..n], b"ping");
@@ -194,7 +211,7 @@ impl Sleeper {
 
 /// Which deadline an operation obeys.
 #[derive(Clone, Copy)]
-enum Op {
+enum Dir {
     Read,
     Write,
 }
@@ -221,7 +238,7 @@ impl Shared {
     fn block<T>(
         &self,
         end: usize,
-        op: Op,
+        dir: Dir,
         mut step: impl FnMut(&mut State, bool) -> Option<T>,
     ) -> T {
         let mut me: Option<Sleeper> = None;
@@ -231,9 +248,9 @@ impl Shared {
                 // Woken by the deadline or spuriously: still on the list.
                 st.sleepers.retain(|s| !s.is(&me));
             }
-            let deadline = match op {
-                Op::Read => st.read_deadline[end],
-                Op::Write => st.write_deadline[end],
+            let deadline = match dir {
+                Dir::Read => st.read_deadline[end],
+                Dir::Write => st.write_deadline[end],
             };
             let expired = deadline.is_some_and(|d| Instant::now() >= d);
             if let Some(r) = step(&mut st, expired) {
@@ -306,18 +323,15 @@ impl PipeConn {
         1 - self.end
     }
 
-    fn timeout(op: &'static str) -> io::Error {
+    fn timeout(op: Op) -> io::Error {
         OpError::new(op, "pipe", None, None, TimeoutError.into())
     }
 
-    /// Reads what the other end is writing, up to `b.len()` bytes; `Ok(0)`
-    /// once the other end is closed (Go's `Read`). Fails with "io:
-    /// read/write on closed pipe" after this end's close, and with `read
-    /// pipe: i/o timeout` once the read deadline has passed.
-    pub fn read(&self, b: &mut [u8]) -> io::Result<usize> {
+    /// Go's `Read` (see [`PipeConn`]).
+    fn pipe_read(&self, b: &mut [u8]) -> io::Result<usize> {
         let (me, peer) = (self.end, self.peer());
         let mut copied = None;
-        let r = self.shared.block(me, Op::Read, |st, expired| {
+        let r = self.shared.block(me, Dir::Read, |st, expired| {
             if st.closed[me] {
                 return Some(Err(closed_pipe()));
             }
@@ -325,7 +339,7 @@ impl PipeConn {
                 return Some(Ok(0));
             }
             if expired {
-                return Some(Err(Self::timeout("read")));
+                return Some(Err(Self::timeout(Op::Read)));
             }
             if b.is_empty() {
                 return Some(Ok(0));
@@ -347,19 +361,14 @@ impl PipeConn {
         r
     }
 
-    /// Writes all of `b`, returning once the other end has read it (Go's
-    /// `Write`). Writes on one end run one at a time, so concurrent writes
-    /// do not interleave. If the write fails after the reader took part of
-    /// `b`, it returns that part's length (and the next write fails). Fails
-    /// with "io: read/write on closed pipe" once either end is closed, and
-    /// with `write pipe: i/o timeout` once the write deadline has passed.
-    pub fn write(&self, b: &[u8]) -> io::Result<usize> {
+    /// Go's `Write` (see [`PipeConn`]).
+    fn pipe_write(&self, b: &[u8]) -> io::Result<usize> {
         let (me, peer) = (self.end, self.peer());
         let check = |st: &State, expired: bool| -> Option<io::Error> {
             if st.closed[me] || st.closed[peer] {
                 Some(closed_pipe())
             } else if expired {
-                Some(Self::timeout("write"))
+                Some(Self::timeout(Op::Write))
             } else {
                 None
             }
@@ -370,7 +379,7 @@ impl PipeConn {
             end: me,
             armed: false,
         };
-        let published = self.shared.block(me, Op::Write, |st, expired| {
+        let published = self.shared.block(me, Dir::Write, |st, expired| {
             if let Some(e) = check(st, expired) {
                 return Some(Err(e));
             }
@@ -393,7 +402,7 @@ impl PipeConn {
         }
         self.shared.notify(self.shared.lock());
         // Wait until readers have taken it all, or the write fails.
-        let r = self.shared.block(me, Op::Write, |st, expired| {
+        let r = self.shared.block(me, Dir::Write, |st, expired| {
             let done = st.offer[me].as_ref().is_some_and(|o| o.taken == o.len);
             if done {
                 return Some(Ok(guard.take(st)));
@@ -409,24 +418,12 @@ impl PipeConn {
         r
     }
 
-    /// Closes this end: later operations on it fail, the other end reads
-    /// end of file and its writes fail (Go's `Close`). Closing twice is
-    /// harmless.
-    pub fn close(&self) -> io::Result<()> {
+    /// Go's `Close` (see [`PipeConn`]).
+    fn pipe_close(&self) -> io::Result<()> {
         let mut st = self.shared.lock();
         st.closed[self.end] = true;
         self.shared.notify(st);
         Ok(())
-    }
-
-    /// Go's `LocalAddr`: [`PipeAddr`].
-    pub fn local_addr(&self) -> PipeAddr {
-        PipeAddr
-    }
-
-    /// Go's `RemoteAddr`: [`PipeAddr`].
-    pub fn remote_addr(&self) -> PipeAddr {
-        PipeAddr
     }
 
     fn set_deadlines(&self, read: bool, write: bool, t: Option<Instant>) -> io::Result<()> {
@@ -444,98 +441,46 @@ impl PipeConn {
         self.shared.notify(st);
         Ok(())
     }
+}
 
-    /// Sets both deadlines (Go's `SetDeadline`); `None` clears them. Fails
-    /// once either end is closed.
-    pub fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+impl ConnCore for PipeConn {
+    type Addr = PipeAddr;
+    fn core_read(&self, b: &mut [u8]) -> io::Result<usize> {
+        self.pipe_read(b)
+    }
+    fn core_write(&self, b: &[u8]) -> io::Result<usize> {
+        self.pipe_write(b)
+    }
+    fn core_close(&self) -> io::Result<()> {
+        self.pipe_close()
+    }
+    fn core_local_addr(&self) -> PipeAddr {
+        PipeAddr
+    }
+    fn core_remote_addr(&self) -> Option<PipeAddr> {
+        Some(PipeAddr)
+    }
+    fn core_set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
         self.set_deadlines(true, true, t)
     }
-
-    /// Sets the read deadline (Go's `SetReadDeadline`).
-    pub fn set_read_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+    fn core_set_read_deadline(&self, t: Option<Instant>) -> io::Result<()> {
         self.set_deadlines(true, false, t)
     }
-
-    /// Sets the write deadline (Go's `SetWriteDeadline`).
-    pub fn set_write_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+    fn core_set_write_deadline(&self, t: Option<Instant>) -> io::Result<()> {
         self.set_deadlines(false, true, t)
     }
 }
 
+conn_impls!(conn PipeConn, PipeAddr);
+
 impl Drop for PipeConn {
     fn drop(&mut self) {
-        let _ = self.close();
+        let _ = self.pipe_close();
     }
 }
 
 impl fmt::Debug for PipeConn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PipeConn").field("end", &self.end).finish()
-    }
-}
-
-impl io::Read for PipeConn {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        PipeConn::read(self, buf)
-    }
-}
-
-impl io::Read for &PipeConn {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        PipeConn::read(self, buf)
-    }
-}
-
-impl io::Write for PipeConn {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        PipeConn::write(self, buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl io::Write for &PipeConn {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        PipeConn::write(self, buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Conn for PipeConn {
-    fn read(&self, b: &mut [u8]) -> io::Result<usize> {
-        PipeConn::read(self, b)
-    }
-
-    fn write(&self, b: &[u8]) -> io::Result<usize> {
-        PipeConn::write(self, b)
-    }
-
-    fn close(&self) -> io::Result<()> {
-        PipeConn::close(self)
-    }
-
-    fn local_addr(&self) -> Option<Box<dyn Addr>> {
-        Some(Box::new(PipeAddr))
-    }
-
-    fn remote_addr(&self) -> Option<Box<dyn Addr>> {
-        Some(Box::new(PipeAddr))
-    }
-
-    fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        PipeConn::set_deadline(self, t)
-    }
-
-    fn set_read_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        PipeConn::set_read_deadline(self, t)
-    }
-
-    fn set_write_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        PipeConn::set_write_deadline(self, t)
     }
 }

@@ -2,19 +2,25 @@
 //!
 //! A port may be written as a service name (`"http"`, `"domain"`). Go keeps
 //! a small table of well-known names compiled in (`services` in lookup.go,
-//! [`crate::lookup::builtin_services`] here) and, the first time a name has
-//! to be looked up, adds every entry of `/etc/services` on top of it. The
-//! file is read once per process: later edits are not seen, as in Go.
-//! [`go_lookup_port`] is Go's `goLookupPort`, the pure-Rust path of
-//! `LookupPort`; the lookup itself (which network's table, case folding,
-//! the error text) is [`crate::lookup::lookup_port_map`], shared with tests
-//! that parse a file of their own with [`read_services`].
+//! [`builtin_services`] here) and, the first time a name has to be looked
+//! up, adds every entry of `/etc/services` on top of it. The file is read
+//! once per process: later edits are not seen, as in Go. [`go_lookup_port`]
+//! is Go's `goLookupPort`, the pure-Rust path of `LookupPort`; the lookup
+//! itself (which network's table, case folding, the error text) is
+//! [`lookup_port_map`] (Go's `lookupPortMap`, from lookup.go), shared with
+//! tests that parse a file of their own with [`read_services`].
+//!
+//! The compiled-in table and `lookup_port_map` live here rather than in
+//! lookup.rs, where Go has them, so that the dependency runs one way:
+//! lookup.rs calls into this file, never the other way round.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use crate::net::DNSError;
+use crate::network::Network;
+use crate::parse::{dtoi, get_fields};
 
 /// Service name → port, per network (`"tcp"`, `"udp"`, `"sctp"`, ...).
 pub(crate) type Services = HashMap<String, HashMap<String, i32>>;
@@ -59,7 +65,7 @@ fn parse_services(data: &[u8], services: &mut Services) {
             continue;
         }
         let portnet = fields[1]; // "80/tcp"
-        let Some((port, used)) = crate::parse::dtoi(portnet) else {
+        let Some((port, used)) = dtoi(portnet) else {
             continue;
         };
         if port <= 0 || portnet.as_bytes().get(used) != Some(&b'/') {
@@ -97,19 +103,100 @@ pub fn parse_services_for_fuzzing(data: &[u8]) -> Vec<(String, String, i32)> {
     out
 }
 
-/// Splits `s` at ASCII spaces, tabs, carriage returns and newlines,
-/// dropping empty fields (Go's `getFields`).
-#[doc(alias = "getFields")]
-pub(crate) fn get_fields(s: &str) -> Vec<&str> {
-    s.split([' ', '\r', '\t', '\n'])
-        .filter(|f| !f.is_empty())
-        .collect()
+/// The service names known without `/etc/services` (Go's `services`), as
+/// `(network, name, port)`.
+const BUILTIN_SERVICES: &[(&str, &str, i32)] = &[
+    ("udp", "domain", 53),
+    ("tcp", "ftp", 21),
+    ("tcp", "ftps", 990),
+    ("tcp", "gopher", 70),
+    ("tcp", "http", 80),
+    ("tcp", "https", 443),
+    ("tcp", "imap2", 143),
+    ("tcp", "imap3", 220),
+    ("tcp", "imaps", 993),
+    ("tcp", "pop3", 110),
+    ("tcp", "pop3s", 995),
+    ("tcp", "smtp", 25),
+    ("tcp", "submissions", 465),
+    ("tcp", "ssh", 22),
+    ("tcp", "telnet", 23),
+];
+
+/// A fresh copy of the built-in service table, for [`crate::port_unix`]
+/// to extend with `/etc/services`.
+pub(crate) fn builtin_services() -> Services {
+    let mut s = Services::new();
+    for &(net, name, port) in BUILTIN_SERVICES {
+        s.entry(net.to_string())
+            .or_default()
+            .insert(name.to_string(), port);
+    }
+    s
+}
+
+/// The longest service name looked up (Go's `maxPortBufSize`): longer
+/// names are unknown ports without being compared.
+const MAX_PORT_BUF_SIZE: usize = "mobility-header".len() + 10;
+
+/// Finds the port of `service` in the `services` table of `network` (Go's
+/// `lookupPortMap`): the tcp table for the TCP networks, the udp one for
+/// the UDP networks, and for `"ip"` tcp then udp. The query is lower-cased
+/// (ASCII only); the table's names are not. Any other network (`"ip4"`, a
+/// Unix one) is `lookup NETWORK/SERVICE: unknown network`, as in Go.
+#[doc(alias = "lookupPortMap")]
+pub(crate) fn lookup_port_map(
+    services: &Services,
+    network: Network,
+    service: &str,
+) -> Result<i32, DNSError> {
+    // The tables are keyed by the protocol names of /etc/services.
+    match network {
+        Network::Ip { .. } => lookup_port_map_with_network(services, "tcp", "ip", service)
+            .or_else(|_| lookup_port_map_with_network(services, "udp", "ip", service)),
+        n if n.is_tcp() => lookup_port_map_with_network(services, "tcp", "tcp", service),
+        n if n.is_udp() => lookup_port_map_with_network(services, "udp", "udp", service),
+        _ => Err(DNSError {
+            err: "unknown network".into(),
+            name: format!("{network}/{service}"),
+            ..DNSError::default()
+        }),
+    }
+}
+
+/// One table of [`lookup_port_map`] (Go's `lookupPortMapWithNetwork`);
+/// errors name `err_network`.
+fn lookup_port_map_with_network(
+    services: &Services,
+    network: &str,
+    err_network: &str,
+    service: &str,
+) -> Result<i32, DNSError> {
+    let name = format!("{err_network}/{service}");
+    let Some(table) = services.get(network) else {
+        return Err(DNSError {
+            err: "unknown network".into(),
+            name,
+            ..DNSError::default()
+        });
+    };
+    if service.len() <= MAX_PORT_BUF_SIZE
+        && let Some(&port) = table.get(&service.to_ascii_lowercase())
+    {
+        return Ok(port);
+    }
+    Err(DNSError {
+        err: "unknown port".into(),
+        name,
+        is_not_found: true,
+        ..DNSError::default()
+    })
 }
 
 /// The process-wide table, built on first use.
 fn services() -> &'static Services {
     SERVICES.get_or_init(|| {
-        let mut services = crate::lookup::builtin_services();
+        let mut services = builtin_services();
         read_services(Path::new(SERVICES_FILE_PATH), &mut services);
         services
     })
@@ -118,21 +205,18 @@ fn services() -> &'static Services {
 /// Looks up the port of `service` in `network` from the built-in table and
 /// `/etc/services` (Go's `goLookupPort`).
 ///
-/// `network` is `"tcp"`, `"tcp4"`, `"tcp6"` (the tcp table), `"udp"`,
-/// `"udp4"`, `"udp6"` (the udp table), or `"ip"` or `""` (tcp first, then
-/// udp). Service names match without regard to ASCII case. A name that is
-/// not found is `lookup tcp/nosuch: unknown port` with `is_not_found` set;
-/// any other network is `lookup NETWORK/SERVICE: unknown network`.
+/// `network` picks the table as [`lookup_port_map`] does (`LookupPort`
+/// reads Go's empty network as `"ip"` before it calls this). Service names
+/// match without regard to ASCII case. A name that is not found is `lookup
+/// tcp/nosuch: unknown port` with `is_not_found` set.
 #[doc(alias = "goLookupPort")]
-pub(crate) fn go_lookup_port(network: &str, service: &str) -> Result<i32, DNSError> {
-    let network = if network.is_empty() { "ip" } else { network };
-    crate::lookup::lookup_port_map(services(), network, service)
+pub(crate) fn go_lookup_port(network: Network, service: &str) -> Result<i32, DNSError> {
+    lookup_port_map(services(), network, service)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lookup::lookup_port_map;
     use std::io::Write;
 
     /// A services file in a fresh temporary directory, removed on drop.
@@ -199,7 +283,7 @@ lonely
 
     #[test]
     fn test_read_services_missing_file() {
-        let mut s = crate::lookup::builtin_services();
+        let mut s = builtin_services();
         let before = s.clone();
         read_services(Path::new("/nonexistent/gort/services"), &mut s);
         assert_eq!(s, before);
@@ -210,44 +294,49 @@ lonely
         let tmp = TempFile::new("networks", SERVICES_FILE);
         let mut s = Services::new();
         read_services(&tmp.0, &mut s);
-        for net in ["tcp", "tcp4", "tcp6", "ip"] {
+        let ip = Network::Ip { proto: 0 };
+        for net in [Network::Tcp, Network::Tcp4, Network::Tcp6, ip] {
             assert_eq!(lookup_port_map(&s, net, "discard"), Ok(9), "{net}");
             assert_eq!(lookup_port_map(&s, net, "DISCARD"), Ok(9), "{net}");
         }
-        for net in ["udp", "udp4", "udp6"] {
+        for net in [Network::Udp, Network::Udp4, Network::Udp6] {
             assert_eq!(lookup_port_map(&s, net, "Null"), Ok(9), "{net}");
         }
         // The file's own capitals never match: only the query is folded.
-        let err = lookup_port_map(&s, "tcp", "Mixed").unwrap_err();
+        let err = lookup_port_map(&s, Network::Tcp, "Mixed").unwrap_err();
         assert_eq!(err.to_string(), "lookup tcp/Mixed: unknown port");
         assert!(err.is_not_found);
         // "ip" tries tcp, then udp, and reports its own name.
-        let err = lookup_port_map(&s, "ip", "nosuch").unwrap_err();
+        let err = lookup_port_map(&s, ip, "nosuch").unwrap_err();
         assert_eq!(err.to_string(), "lookup ip/nosuch: unknown port");
         assert!(err.is_not_found);
-        let err = lookup_port_map(&s, "udp6", "tcpmux").unwrap_err();
+        let err = lookup_port_map(&s, Network::Udp6, "tcpmux").unwrap_err();
         assert_eq!(err.to_string(), "lookup udp/tcpmux: unknown port");
-        let err = lookup_port_map(&s, "sctp", "sctpname").unwrap_err();
-        assert_eq!(err.to_string(), "lookup sctp/sctpname: unknown network");
+        // A network without a table of its own, as Go's fallback case.
+        let err = lookup_port_map(&s, Network::Unix, "sctpname").unwrap_err();
+        assert_eq!(err.to_string(), "lookup unix/sctpname: unknown network");
         assert!(!err.is_not_found);
+        let err = lookup_port_map(&s, Network::Ip4 { proto: 0 }, "x").unwrap_err();
+        assert_eq!(err.to_string(), "lookup ip4/x: unknown network");
     }
 
     #[test]
     fn test_lookup_port_map_missing_table() {
         let s = Services::new();
-        let err = lookup_port_map(&s, "udp", "domain").unwrap_err();
+        let err = lookup_port_map(&s, Network::Udp, "domain").unwrap_err();
         assert_eq!(err.to_string(), "lookup udp/domain: unknown network");
     }
 
     #[test]
     fn test_go_lookup_port_builtin() {
         // The compiled-in names answer whatever /etc/services holds.
-        assert_eq!(go_lookup_port("tcp", "http"), Ok(80));
-        assert_eq!(go_lookup_port("tcp6", "HTTPS"), Ok(443));
-        assert_eq!(go_lookup_port("udp", "domain"), Ok(53));
-        assert_eq!(go_lookup_port("", "ssh"), Ok(22));
-        assert_eq!(go_lookup_port("ip", "domain"), Ok(53));
-        let err = go_lookup_port("tcp", "gort-no-such-service").unwrap_err();
+        let ip = Network::Ip { proto: 0 };
+        assert_eq!(go_lookup_port(Network::Tcp, "http"), Ok(80));
+        assert_eq!(go_lookup_port(Network::Tcp6, "HTTPS"), Ok(443));
+        assert_eq!(go_lookup_port(Network::Udp, "domain"), Ok(53));
+        assert_eq!(go_lookup_port(ip, "ssh"), Ok(22));
+        assert_eq!(go_lookup_port(ip, "domain"), Ok(53));
+        let err = go_lookup_port(Network::Tcp, "gort-no-such-service").unwrap_err();
         assert_eq!(
             err.to_string(),
             "lookup tcp/gort-no-such-service: unknown port"
@@ -262,13 +351,15 @@ lonely
         let mut own = Services::new();
         read_services(Path::new(SERVICES_FILE_PATH), &mut own);
         if let Some(&port) = own.get("tcp").and_then(|t| t.get("echo")) {
-            assert_eq!(go_lookup_port("tcp", "echo"), Ok(port));
+            assert_eq!(go_lookup_port(Network::Tcp, "echo"), Ok(port));
         }
     }
 
     #[test]
-    fn test_get_fields() {
-        assert_eq!(get_fields(" a\tb  c\r\n"), ["a", "b", "c"]);
-        assert!(get_fields(" \t ").is_empty());
+    fn test_lookup_port_map_long_name() {
+        let mut s = builtin_services();
+        let long = "a".repeat(MAX_PORT_BUF_SIZE + 1);
+        s.get_mut("tcp").expect("tcp").insert(long.clone(), 1);
+        assert!(lookup_port_map(&s, Network::Tcp, &long).is_err());
     }
 }

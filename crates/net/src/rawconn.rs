@@ -39,9 +39,10 @@
 use std::io;
 use std::os::fd::BorrowedFd;
 
-use crate::OpError;
 use crate::fd_posix::NetFD;
+use crate::sockaddr_posix::SockAddr;
 use crate::udpsock::bare_errno;
+use crate::{Op, OpError};
 use crate::{TcpConn, TcpListener, UdpConn, UnixConn, UnixListener};
 
 /// Raw access to a conn's or listener's socket (Go's `syscall.RawConn`, as
@@ -87,10 +88,15 @@ impl<'a> RawConn<'a> {
     /// closed network connection` once the conn is closed.
     #[doc(alias = "Control")]
     pub fn control<R>(&self, f: impl FnOnce(BorrowedFd<'_>) -> R) -> io::Result<R> {
-        self.fd
-            .pfd
-            .raw_control(f)
-            .map_err(|e| OpError::new("raw-control", self.fd.net, None, self.fd.laddr.clone(), e))
+        self.fd.pfd.raw_control(f).map_err(|e| {
+            OpError::new(
+                Op::RawControl,
+                self.fd.net.as_str(),
+                None,
+                Some(self.fd.laddr.boxed()),
+                e,
+            )
+        })
     }
 
     /// Calls `f` with the descriptor, holding the conn's read lock, until
@@ -110,7 +116,7 @@ impl<'a> RawConn<'a> {
         self.fd
             .pfd
             .raw_read(f)
-            .map_err(|e| self.io_err("raw-read", e))
+            .map_err(|e| self.io_err(Op::RawRead, e))
     }
 
     /// As [`read`](Self::read), for writing: holds the write lock and waits
@@ -123,16 +129,16 @@ impl<'a> RawConn<'a> {
         self.fd
             .pfd
             .raw_write(f)
-            .map_err(|e| self.io_err("raw-write", e))
+            .map_err(|e| self.io_err(Op::RawWrite, e))
     }
 
     /// The OpError of a raw read or write: both addresses, as Go reports them.
-    fn io_err(&self, op: &'static str, e: io::Error) -> io::Error {
+    fn io_err(&self, op: Op, e: io::Error) -> io::Error {
         OpError::new(
             op,
-            self.fd.net,
-            self.fd.laddr.clone(),
-            self.fd.raddr.clone(),
+            self.fd.net.as_str(),
+            Some(self.fd.laddr.boxed()),
+            SockAddr::op_addr(self.fd.raddr.as_ref()),
             e,
         )
     }

@@ -15,16 +15,17 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use gort_runtime::context::Context;
 
+use crate::IP;
 use crate::error_posix::wrap_syscall_error;
 use crate::fd_posix::NetFD;
 use crate::net::errs;
+use crate::network::Network;
 use crate::sock_cloexec::sys_socket;
 use crate::sock_linux::listener_backlog;
-use crate::sockaddr_posix::{Sockaddr, addr_func};
+use crate::sockaddr_posix::{SockAddr, Sockaddr};
 use crate::sockopt_linux::{
     set_default_listener_sockopts, set_default_multicast_sockopts, set_default_sockopts,
 };
-use crate::{IP, UdpAddr};
 
 /// A function that may adjust a socket after it is created and before it
 /// is bound or connected (Go's `Dialer.Control` and `ListenConfig.Control`).
@@ -41,7 +42,7 @@ pub type Control = dyn Fn(&str, &str, BorrowedFd<'_>) -> io::Result<()> + Send +
 #[allow(clippy::too_many_arguments)] // Go's signature.
 // ANCHOR: socket
 pub(crate) fn socket(
-    net: &'static str,
+    net: Network,
     family: i32,
     sotype: i32,
     proto: i32,
@@ -68,15 +69,8 @@ pub(crate) fn socket(
 
 /// The network name the control function sees: always with its family
 /// (Go's `ctrlNetwork`).
-fn ctrl_network(net: &'static str, family: i32) -> String {
-    if matches!(net, "unix" | "unixgram" | "unixpacket") || net.ends_with(['4', '6']) {
-        return net.to_string();
-    }
-    if family == libc::AF_INET {
-        format!("{net}4")
-    } else {
-        format!("{net}6")
-    }
+fn ctrl_network(net: Network, family: i32) -> &'static str {
+    net.with_family(family).as_str()
 }
 
 /// Binds (if `laddr`) and connects (if `raddr`) (Go's `netFD.dial`).
@@ -85,7 +79,7 @@ fn dial(
     s: OwnedFd,
     family: i32,
     sotype: i32,
-    net: &'static str,
+    net: Network,
     laddr: Option<&dyn Sockaddr>,
     raddr: Option<&dyn Sockaddr>,
     control: Option<&Control>,
@@ -96,7 +90,7 @@ fn dial(
             .map(|a| a.to_string())
             .or_else(|| laddr.map(|a| a.to_string()))
             .unwrap_or_default();
-        c(&ctrl_network(net, family), &ctrl_addr, s.as_fd())?;
+        c(ctrl_network(net, family), &ctrl_addr, s.as_fd())?;
     }
     if let Some(la) = laddr
         && let Some(lsa) = la
@@ -117,11 +111,10 @@ fn dial(
         None => (NetFD::new(s, family, sotype, net)?, None),
     };
     fd.is_connected = raddr.is_some();
-    let to_addr = addr_func(family, sotype, net);
-    let laddr_out = fd.getsockname().as_ref().and_then(to_addr);
+    let laddr_out = fd.local_sock_addr()?;
     let raddr_out = match crsa.or_else(|| fd.getpeername()) {
-        Some(rsa) => to_addr(&rsa),
-        None => raddr.map(|a| a.clone_box()),
+        Some(rsa) => fd.decode(&rsa),
+        None => raddr.map(|a| a.to_sock_addr()),
     };
     fd.set_addr(laddr_out, raddr_out);
     Ok(fd)
@@ -133,7 +126,7 @@ fn listen_stream(
     s: OwnedFd,
     family: i32,
     sotype: i32,
-    net: &'static str,
+    net: Network,
     laddr: &dyn Sockaddr,
     backlog: i32,
     control: Option<&Control>,
@@ -144,13 +137,12 @@ fn listen_stream(
         .map_err(|e| wrap_syscall_error("bind", e))?
         .ok_or_else(errs::missing_address)?;
     if let Some(c) = control {
-        c(&ctrl_network(net, family), &laddr.to_string(), s.as_fd())?;
+        c(ctrl_network(net, family), &laddr.to_string(), s.as_fd())?;
     }
     rustix::net::bind(&s, &lsa).map_err(|e| wrap_syscall_error("bind", e.into()))?;
     rustix::net::listen(&s, backlog).map_err(|e| wrap_syscall_error("listen", e.into()))?;
     let mut fd = NetFD::new(s, family, sotype, net)?;
-    let to_addr = addr_func(family, sotype, net);
-    let l = fd.getsockname().as_ref().and_then(to_addr);
+    let l = fd.local_sock_addr()?;
     fd.set_addr(l, None);
     Ok(fd)
 }
@@ -163,17 +155,17 @@ fn listen_datagram(
     s: OwnedFd,
     family: i32,
     sotype: i32,
-    net: &'static str,
+    net: Network,
     laddr: &dyn Sockaddr,
     control: Option<&Control>,
 ) -> io::Result<NetFD> {
     let mut wildcard_copy = None;
-    if let Some(u) = laddr.as_any().downcast_ref::<UdpAddr>()
+    if let SockAddr::Udp(u) = laddr.to_sock_addr()
         && !u.ip.is_nil()
         && u.ip.is_multicast()
     {
         set_default_multicast_sockopts(&s)?;
-        let mut any = u.clone();
+        let mut any = u;
         any.ip = if family == libc::AF_INET {
             IP::v4(0, 0, 0, 0)
         } else {
@@ -190,12 +182,11 @@ fn listen_datagram(
         .map_err(|e| wrap_syscall_error("bind", e))?
         .ok_or_else(errs::missing_address)?;
     if let Some(c) = control {
-        c(&ctrl_network(net, family), &laddr.to_string(), s.as_fd())?;
+        c(ctrl_network(net, family), &laddr.to_string(), s.as_fd())?;
     }
     rustix::net::bind(&s, &lsa).map_err(|e| wrap_syscall_error("bind", e.into()))?;
     let mut fd = NetFD::new(s, family, sotype, net)?;
-    let to_addr = addr_func(family, sotype, net);
-    let l = fd.getsockname().as_ref().and_then(to_addr);
+    let l = fd.local_sock_addr()?;
     fd.set_addr(l, None);
     Ok(fd)
 }

@@ -15,18 +15,19 @@
 //!
 //! Rust has no type switch on `io::Read`, so the callers in
 //! `tcpsock_posix.rs` pass the other conn's socket directly; the checks on
-//! its network name stay here. A transfer copies until end of file, or at
+//! its network stay here. A transfer copies until end of file, or at
 //! most `remain` bytes (Go's `io.LimitedReader` case).
 
 use std::io;
 
 use crate::error_posix::wrap_syscall_error;
 use crate::fd_posix::NetFD;
+use crate::network::Network;
 
 /// Whether `s` may be spliced from: a TCP socket, or a Unix stream socket
 /// (Go's cases `*TCPConn` and `*UnixConn` with `net == "unix"`).
 fn spliceable(s: &NetFD) -> bool {
-    s.sotype == libc::SOCK_STREAM && matches!(s.net, "tcp" | "tcp4" | "tcp6" | "unix")
+    s.sotype == libc::SOCK_STREAM && (s.net.is_tcp() || s.net == Network::Unix)
 }
 
 /// Copies from the socket `s` into the TCP socket `c` with `splice(2)`,
@@ -56,7 +57,7 @@ pub(crate) fn splice_from(c: &NetFD, s: &NetFD, remain: i64) -> (i64, io::Result
 /// kind of `w` is not handled.
 #[doc(alias = "spliceTo")]
 pub(crate) fn splice_to(w: &NetFD, c: &NetFD) -> (i64, io::Result<()>, bool) {
-    if w.net != "unix" || w.sotype != libc::SOCK_STREAM {
+    if w.net != Network::Unix || w.sotype != libc::SOCK_STREAM {
         return (0, Ok(()), false);
     }
     let (written, handled, res) = gort_poll::splice(&w.pfd, &c.pfd, i64::MAX);

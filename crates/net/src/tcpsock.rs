@@ -5,15 +5,15 @@
 //! `&self`, so one goroutine can read while another writes and a third
 //! closes: the poll FD's fdMutex serializes reads against reads and writes
 //! against writes, and `close` wakes whoever is blocked. `Read` and `Write`
-//! are implemented for both `TcpConn` and `&TcpConn`, so
-//! `BufReader::new(&conn)` and a writer in another goroutine work together.
-//! Dropping a conn closes it.
+//! are implemented for both `TcpConn` and `&TcpConn`, and `write_all` takes
+//! `&self`, so `BufReader::new(&conn)` and `conn.write_all(..)` work
+//! together. Dropping a conn closes it.
 //!
 //! Go's defaults hold: `TCP_NODELAY` is on, and keep-alive probes start
 //! after 15 s of silence (see [`KeepAliveConfig`]).
 //!
 //! ```
-//! use std::io::{BufRead, BufReader, Write};
+//! use std::io::{BufRead, BufReader};
 //! gort::run(|| {
 //!     let ln = gort::net::listen_tcp("tcp", Some(&"127.0.0.1:0".parse().unwrap())).unwrap();
 //!     let addr = ln.addr();
@@ -21,10 +21,10 @@
 //!         let conn = ln.accept().unwrap();
 //!         let mut line = String::new();
 //!         BufReader::new(&conn).read_line(&mut line).unwrap();
-//!         (&conn).write_all(line.to_uppercase().as_bytes()).unwrap();
+//!         conn.write_all(line.to_uppercase().as_bytes()).unwrap();
 //!     });
 //!     let conn = gort::net::dial_tcp("tcp", None, &addr).unwrap();
-//!     (&conn).write_all(b"hello\n").unwrap();
+//!     conn.write_all(b"hello\n").unwrap();
 //!     let mut line = String::new();
 //!     BufReader::new(&conn).read_line(&mut line).unwrap();
 //!     assert_eq!(line, "HELLO\n");
@@ -36,19 +36,19 @@ use std::any::Any;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::str::FromStr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use gort_runtime::context::Context;
 
 use crate::fd_posix::NetFD;
 use crate::ipsock::join_host_port;
 use crate::ipsock_posix::{SockMode, internet_socket, sockaddr_to_ip};
-use crate::net::{ConnBase, errs};
+use crate::net::{ConnBase, conn_impls, errs, op_addr};
+use crate::network::{Network, network_of_kind};
 use crate::sock_posix::Control;
-use crate::sockaddr_posix::Sockaddr;
-use crate::{Addr, Conn, IP, Listener, OpError, UnknownNetworkError};
+use crate::sockaddr_posix::{SockAddr, Sockaddr};
+use crate::{Addr, IP, Op, OpError};
 
 /// The address of a TCP end point (Go's `*net.TCPAddr`).
 ///
@@ -84,12 +84,6 @@ impl TcpAddr {
     /// v6 scope id); `None` for a nil IP.
     pub fn to_socket_addr(&self) -> Option<SocketAddr> {
         ip_port_to_std(&self.ip, self.port, &self.zone)
-    }
-
-    /// The address Go's errors show: `None` for a missing address (Go's
-    /// `opAddr`).
-    pub(crate) fn op_addr(a: Option<&TcpAddr>) -> Option<Box<dyn Addr>> {
-        a.map(|a| Box::new(a.clone()) as Box<dyn Addr>)
     }
 }
 
@@ -165,7 +159,7 @@ impl fmt::Display for TcpAddr {
 
 impl Addr for TcpAddr {
     fn network(&self) -> &'static str {
-        "tcp"
+        Network::Tcp.as_str()
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -184,6 +178,9 @@ impl Sockaddr for TcpAddr {
     }
     fn sockaddr(&self, family: i32) -> io::Result<Option<rustix::net::SocketAddrAny>> {
         crate::ipsock_posix::ip_to_sockaddr(family, &self.ip, self.port, &self.zone).map(Some)
+    }
+    fn to_sock_addr(&self) -> SockAddr {
+        SockAddr::Tcp(self.clone())
     }
 }
 
@@ -206,9 +203,8 @@ pub(crate) fn ip_family(ip: &IP) -> i32 {
 #[doc(alias = "ResolveTCPAddr")]
 pub fn resolve_tcp_addr(network: &str, address: &str) -> io::Result<TcpAddr> {
     let network = match network {
-        "tcp" | "tcp4" | "tcp6" => network,
-        "" => "tcp",
-        _ => return Err(UnknownNetworkError(network.into()).into()),
+        "" => Network::Tcp,
+        _ => network_of_kind(network, Network::is_tcp)?,
     };
     let list = crate::ipsock::internet_addr_list(network, address)?;
     let crate::ipsock::InetAddr { ip, port, zone } = list.for_resolve(network, address);
@@ -268,78 +264,11 @@ impl TcpConn {
     }
     // ANCHOR_END: newTCPConn
 
-    /// Reads into `b`; `Ok(0)` is end of file (Go's `Read`).
-    pub fn read(&self, b: &mut [u8]) -> io::Result<usize> {
-        self.c.read(b)
-    }
-
-    /// Writes all of `b` (Go's `Write`).
-    pub fn write(&self, b: &[u8]) -> io::Result<usize> {
-        self.c.write(b)
-    }
-
     /// Writes the buffers with `writev(2)`, consuming them (Go's
     /// `Buffers.WriteTo` on a TCPConn).
     pub fn write_buffers(&self, bufs: &mut crate::Buffers) -> io::Result<u64> {
         // `&TcpConn`'s `write_vectored` is one `writev(2)`.
         bufs.write_to(&mut &*self)
-    }
-
-    /// Closes the connection (Go's `Close`).
-    pub fn close(&self) -> io::Result<()> {
-        self.c.close()
-    }
-
-    /// Shuts down the reading side (Go's `CloseRead`).
-    pub fn close_read(&self) -> io::Result<()> {
-        self.c
-            .fd
-            .close_read()
-            .map_err(|e| self.c.op_err("close", e))
-    }
-
-    /// Shuts down the writing side: the peer reads end of file once it has
-    /// read what was sent (Go's `CloseWrite`).
-    pub fn close_write(&self) -> io::Result<()> {
-        self.c
-            .fd
-            .close_write()
-            .map_err(|e| self.c.op_err("close", e))
-    }
-
-    /// The local address (Go's `LocalAddr`).
-    pub fn local_addr(&self) -> TcpAddr {
-        addr_of(&self.c.fd.laddr)
-    }
-
-    /// The remote address (Go's `RemoteAddr`).
-    pub fn remote_addr(&self) -> TcpAddr {
-        addr_of(&self.c.fd.raddr)
-    }
-
-    /// Sets both deadlines; `None` clears them (Go's `SetDeadline`).
-    pub fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        self.c.set_deadline(t)
-    }
-
-    /// Sets the read deadline (Go's `SetReadDeadline`).
-    pub fn set_read_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        self.c.set_read_deadline(t)
-    }
-
-    /// Sets the write deadline (Go's `SetWriteDeadline`).
-    pub fn set_write_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        self.c.set_write_deadline(t)
-    }
-
-    /// Sets the kernel's receive buffer size (Go's `SetReadBuffer`).
-    pub fn set_read_buffer(&self, bytes: usize) -> io::Result<()> {
-        self.c.set_read_buffer(bytes)
-    }
-
-    /// Sets the kernel's send buffer size (Go's `SetWriteBuffer`).
-    pub fn set_write_buffer(&self, bytes: usize) -> io::Result<()> {
-        self.c.set_write_buffer(bytes)
     }
 
     /// Turns Nagle's algorithm off (`true`, the default) or on (Go's `SetNoDelay`).
@@ -349,19 +278,19 @@ impl TcpConn {
     /// argument` (the buffer sizes and deadlines name the local end only).
     pub fn set_no_delay(&self, no_delay: bool) -> io::Result<()> {
         crate::tcpsockopt_posix::set_no_delay(&self.c.fd, no_delay)
-            .map_err(|e| self.c.op_err("set", e))
+            .map_err(|e| self.c.op_err(Op::Set, e))
     }
 
     /// Turns keep-alive probes on or off (Go's `SetKeepAlive`).
     pub fn set_keep_alive(&self, keep_alive: bool) -> io::Result<()> {
         crate::sockopt_posix::set_keep_alive(&self.c.fd, keep_alive)
-            .map_err(|e| self.c.op_err("set", e))
+            .map_err(|e| self.c.op_err(Op::Set, e))
     }
 
     /// Sets the idle time before the first probe (Go's `SetKeepAlivePeriod`).
     pub fn set_keep_alive_period(&self, d: Duration) -> io::Result<()> {
         crate::tcpsockopt_unix::set_keep_alive_idle(&self.c.fd, d)
-            .map_err(|e| self.c.op_err("set", e))
+            .map_err(|e| self.c.op_err(Op::Set, e))
     }
 
     /// Applies a whole keep-alive configuration (Go's `SetKeepAliveConfig`).
@@ -376,7 +305,7 @@ impl TcpConn {
             }
             Ok(())
         })();
-        res.map_err(|e| self.c.op_err("set", e))
+        res.map_err(|e| self.c.op_err(Op::Set, e))
     }
 
     /// `SO_LINGER` (Go's `SetLinger`): `None` (the default) lets close
@@ -384,153 +313,25 @@ impl TcpConn {
     /// close wait up to `d`; `Some(Duration::ZERO)` discards unsent data
     /// and resets the connection.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
-        crate::sockopt_posix::set_linger(&self.c.fd, linger).map_err(|e| self.c.op_err("set", e))
-    }
-
-    /// A blocking duplicate of the socket, independent of this conn (Go's `File`).
-    pub fn file(&self) -> io::Result<OwnedFd> {
-        self.c.file()
+        crate::sockopt_posix::set_linger(&self.c.fd, linger).map_err(|e| self.c.op_err(Op::Set, e))
     }
 }
 
-/// The typed address inside a NetFD's boxed one.
-fn addr_of(a: &Option<Box<dyn Addr>>) -> TcpAddr {
-    a.as_ref()
-        .and_then(|a| a.as_any().downcast_ref::<TcpAddr>())
-        .cloned()
-        .unwrap_or_default()
-}
-
-impl io::Read for TcpConn {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        TcpConn::read(self, buf)
-    }
-}
-
-impl io::Read for &TcpConn {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        TcpConn::read(self, buf)
-    }
-}
-
-impl io::Write for TcpConn {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        TcpConn::write(self, buf)
-    }
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        self.c
-            .fd
-            .writev(bufs)
-            .map_err(|e| self.c.op_err("writev", e))
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl io::Write for &TcpConn {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        TcpConn::write(self, buf)
-    }
-    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        self.c
-            .fd
-            .writev(bufs)
-            .map_err(|e| self.c.op_err("writev", e))
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Conn for TcpConn {
-    fn read(&self, b: &mut [u8]) -> io::Result<usize> {
-        TcpConn::read(self, b)
-    }
-    fn write(&self, b: &[u8]) -> io::Result<usize> {
-        TcpConn::write(self, b)
-    }
-    fn close(&self) -> io::Result<()> {
-        TcpConn::close(self)
-    }
-    fn local_addr(&self) -> Option<Box<dyn Addr>> {
-        self.c.fd.laddr.clone()
-    }
-    fn remote_addr(&self) -> Option<Box<dyn Addr>> {
-        self.c.fd.raddr.clone()
-    }
-    fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        TcpConn::set_deadline(self, t)
-    }
-    fn set_read_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        TcpConn::set_read_deadline(self, t)
-    }
-    fn set_write_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        TcpConn::set_write_deadline(self, t)
-    }
-}
-
-impl AsFd for TcpConn {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        // SAFETY: the descriptor stays open while `self` is borrowed and
-        // not closed; after an explicit `close` the number may be stale,
-        // as with any `AsRawFd` type that can be closed through `&self`.
-        unsafe { BorrowedFd::borrow_raw(self.c.fd.pfd.as_raw_fd()) }
-    }
-}
-
-impl AsRawFd for TcpConn {
-    fn as_raw_fd(&self) -> RawFd {
-        self.c.fd.pfd.as_raw_fd()
-    }
-}
-
-/// The network name as the static string the socket layer keeps.
-pub(crate) fn static_net(network: &str) -> Option<&'static str> {
-    Some(match network {
-        "tcp" => "tcp",
-        "tcp4" => "tcp4",
-        "tcp6" => "tcp6",
-        "udp" => "udp",
-        "udp4" => "udp4",
-        "udp6" => "udp6",
-        "unix" => "unix",
-        "unixgram" => "unixgram",
-        "unixpacket" => "unixpacket",
-        _ => return None,
-    })
-}
+conn_impls!(socket TcpConn, TcpAddr);
+conn_impls!(stream TcpConn);
 
 /// Connects to `raddr`, from `laddr` if given (Go's `DialTCP`).
 #[doc(alias = "DialTCP")]
 pub fn dial_tcp(network: &str, laddr: Option<&TcpAddr>, raddr: &TcpAddr) -> io::Result<TcpConn> {
-    let net = match network {
-        "tcp" | "tcp4" | "tcp6" => static_net(network).unwrap_or("tcp"),
-        _ => {
-            return Err(OpError::new(
-                "dial",
-                network,
-                TcpAddr::op_addr(laddr),
-                TcpAddr::op_addr(Some(raddr)),
-                UnknownNetworkError(network.into()).into(),
-            ));
-        }
-    };
-    do_dial_tcp(net, laddr, raddr, None, None, None, None).map_err(|e| {
-        OpError::new(
-            "dial",
-            network,
-            TcpAddr::op_addr(laddr),
-            TcpAddr::op_addr(Some(raddr)),
-            e,
-        )
-    })
+    let op_err = |e| OpError::new(Op::Dial, network, op_addr(laddr), op_addr(Some(raddr)), e);
+    let net = network_of_kind(network, Network::is_tcp).map_err(|e| op_err(e.into()))?;
+    do_dial_tcp(net, laddr, raddr, None, None, None, None).map_err(op_err)
 }
 
 /// Go's `sysDialer.doDialTCP`, without the OpError (the caller adds it):
 /// retries a connect that the kernel turned into a self-connection.
 pub(crate) fn do_dial_tcp(
-    net: &'static str,
+    net: Network,
     laddr: Option<&TcpAddr>,
     raddr: &TcpAddr,
     ctx: Option<&Context>,
@@ -572,7 +373,7 @@ pub(crate) fn do_dial_tcp(
 /// Whether a dialed socket is connected to itself (Go's `selfConnect`).
 fn self_connect(fd: &NetFD) -> bool {
     match (&fd.laddr, &fd.raddr) {
-        (Some(l), Some(r)) => l.to_string() == r.to_string(),
+        (SockAddr::Tcp(l), Some(SockAddr::Tcp(r))) => l.port == r.port && l.ip.equal(&r.ip),
         _ => false,
     }
 }
@@ -593,7 +394,7 @@ impl TcpListener {
     // ANCHOR: AcceptTCP
     #[doc(alias = "AcceptTCP")]
     pub fn accept(&self) -> io::Result<TcpConn> {
-        let fd = self.fd.accept().map_err(|e| self.op_err("accept", e))?;
+        let fd = self.fd.accept().map_err(|e| self.op_err(Op::Accept, e))?;
         Ok(TcpConn::new(fd, self.keep_alive, self.keep_alive_config))
     }
     // ANCHOR_END: AcceptTCP
@@ -601,27 +402,7 @@ impl TcpListener {
     /// Closes the listener: a blocked `accept` fails with "use of closed
     /// network connection" (Go's `Close`).
     pub fn close(&self) -> io::Result<()> {
-        self.fd.close().map_err(|e| self.op_err("close", e))
-    }
-
-    /// The address it listens on, with the port the kernel picked for port 0
-    /// (Go's `Addr`).
-    pub fn addr(&self) -> TcpAddr {
-        addr_of(&self.fd.laddr)
-    }
-
-    /// Sets the deadline for `accept` (Go's `SetDeadline`).
-    pub fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        self.fd.set_deadline(t).map_err(|e| self.op_err("set", e))
-    }
-
-    /// A blocking duplicate of the listening socket (Go's `File`).
-    pub fn file(&self) -> io::Result<OwnedFd> {
-        self.fd.dup().map_err(|e| self.op_err("file", e))
-    }
-
-    fn op_err(&self, op: &'static str, e: io::Error) -> io::Error {
-        OpError::new(op, self.fd.net, None, self.fd.laddr.clone(), e)
+        self.fd.close().map_err(|e| self.op_err(Op::Close, e))
     }
 
     /// Sets what accepted conns get for keep-alive (Go's `ListenConfig.KeepAlive`).
@@ -636,30 +417,7 @@ impl TcpListener {
     }
 }
 
-impl Listener for TcpListener {
-    fn accept(&self) -> io::Result<Box<dyn Conn>> {
-        TcpListener::accept(self).map(|c| Box::new(c) as Box<dyn Conn>)
-    }
-    fn close(&self) -> io::Result<()> {
-        TcpListener::close(self)
-    }
-    fn addr(&self) -> Box<dyn Addr> {
-        Box::new(TcpListener::addr(self))
-    }
-}
-
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        // SAFETY: as for `TcpConn`.
-        unsafe { BorrowedFd::borrow_raw(self.fd.pfd.as_raw_fd()) }
-    }
-}
-
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.pfd.as_raw_fd()
-    }
-}
+conn_impls!(listener TcpListener, TcpAddr);
 
 /// Listens on `laddr` (Go's `ListenTCP`). `None` or a port of 0 lets the
 /// kernel pick a port; a nil IP listens on every address (both families
@@ -669,11 +427,8 @@ impl AsRawFd for TcpListener {
 pub fn listen_tcp(network: &str, laddr: Option<&TcpAddr>) -> io::Result<TcpListener> {
     let default = TcpAddr::default();
     let laddr = laddr.unwrap_or(&default);
-    let op_err = |e| OpError::new("listen", network, None, TcpAddr::op_addr(Some(laddr)), e);
-    let net = match network {
-        "tcp" | "tcp4" | "tcp6" => static_net(network).unwrap_or("tcp"),
-        _ => return Err(op_err(UnknownNetworkError(network.into()).into())),
-    };
+    let op_err = |e| OpError::new(Op::Listen, network, None, op_addr(Some(laddr)), e);
+    let net = network_of_kind(network, Network::is_tcp).map_err(|e| op_err(e.into()))?;
     do_listen_tcp(net, laddr, None).map_err(op_err)
 }
 // ANCHOR_END: ListenTCP
@@ -681,7 +436,7 @@ pub fn listen_tcp(network: &str, laddr: Option<&TcpAddr>) -> io::Result<TcpListe
 /// Go's `sysListener.listenTCP`, without the OpError.
 // ANCHOR: listenTCP
 pub(crate) fn do_listen_tcp(
-    net: &'static str,
+    net: Network,
     laddr: &TcpAddr,
     control: Option<&Control>,
 ) -> io::Result<TcpListener> {
@@ -702,20 +457,8 @@ pub(crate) fn do_listen_tcp(
 }
 // ANCHOR_END: listenTCP
 
-// Reached by rawconn.rs (`syscall_conn`) and file_unix.rs (`file_listener`).
-impl TcpConn {
-    /// The socket under the conn (Go's `c.fd`).
-    pub(crate) fn net_fd(&self) -> &NetFD {
-        &self.c.fd
-    }
-}
-
+// Reached by file_unix.rs (`file_listener`).
 impl TcpListener {
-    /// The listening socket (Go's `l.fd`).
-    pub(crate) fn net_fd(&self) -> &NetFD {
-        &self.fd
-    }
-
     /// Wraps a socket that came from a descriptor; accepted conns get Go's
     /// default keep-alive (Go's `&TCPListener{fd: fd}` in `fileListener`).
     pub(crate) fn from_net_fd(fd: NetFD) -> TcpListener {
@@ -750,7 +493,7 @@ impl TcpConn {
     #[doc(alias = "ReadFrom")]
     pub fn read_from(&self, r: &mut dyn io::Read) -> io::Result<u64> {
         crate::tcpsock_posix::read_from(self, crate::tcpsock_posix::Source::Reader(r))
-            .map_err(|e| self.c.op_err("readfrom", e))
+            .map_err(|e| self.c.op_err(Op::ReadFrom, e))
     }
 
     /// Moves everything `src` receives into this conn, until `src` reads
@@ -784,7 +527,7 @@ impl TcpConn {
     #[doc(alias = "ReadFrom")]
     pub fn read_from_tcp(&self, src: &TcpConn) -> io::Result<u64> {
         crate::tcpsock_posix::read_from(self, crate::tcpsock_posix::Source::Tcp(src))
-            .map_err(|e| self.c.op_err("readfrom", e))
+            .map_err(|e| self.c.op_err(Op::ReadFrom, e))
     }
 
     /// As [`read_from_tcp`](Self::read_from_tcp), from a Unix conn (Go's
@@ -794,7 +537,7 @@ impl TcpConn {
     #[doc(alias = "ReadFrom")]
     pub fn read_from_unix(&self, src: &crate::UnixConn) -> io::Result<u64> {
         crate::tcpsock_posix::read_from(self, crate::tcpsock_posix::Source::Unix(src))
-            .map_err(|e| self.c.op_err("readfrom", e))
+            .map_err(|e| self.c.op_err(Op::ReadFrom, e))
     }
 
     /// Sends the rest of `f`, from its current offset, with `sendfile(2)`:
@@ -809,7 +552,7 @@ impl TcpConn {
     #[doc(alias = "ReadFrom")]
     pub fn read_from_file(&self, f: &std::fs::File) -> io::Result<u64> {
         crate::tcpsock_posix::read_from(self, crate::tcpsock_posix::Source::File(f))
-            .map_err(|e| self.c.op_err("readfrom", e))
+            .map_err(|e| self.c.op_err(Op::ReadFrom, e))
     }
 
     /// Copies everything this conn receives into `w`, until end of file
@@ -822,7 +565,7 @@ impl TcpConn {
     #[doc(alias = "WriteTo")]
     pub fn write_to(&self, w: &mut dyn io::Write) -> io::Result<u64> {
         crate::tcpsock_posix::write_to(self, crate::tcpsock_posix::Sink::Writer(w))
-            .map_err(|e| self.c.op_err("writeto", e))
+            .map_err(|e| self.c.op_err(Op::WriteTo, e))
     }
 
     /// Moves everything this conn receives into `dst`, until end of file,
@@ -833,7 +576,7 @@ impl TcpConn {
     #[doc(alias = "WriteTo")]
     pub fn write_to_tcp(&self, dst: &TcpConn) -> io::Result<u64> {
         crate::tcpsock_posix::write_to(self, crate::tcpsock_posix::Sink::Tcp(dst))
-            .map_err(|e| self.c.op_err("writeto", e))
+            .map_err(|e| self.c.op_err(Op::WriteTo, e))
     }
 
     /// Moves everything this conn receives into the Unix conn `dst`, until
@@ -842,6 +585,6 @@ impl TcpConn {
     #[doc(alias = "WriteTo")]
     pub fn write_to_unix(&self, dst: &crate::UnixConn) -> io::Result<u64> {
         crate::tcpsock_posix::write_to(self, crate::tcpsock_posix::Sink::Unix(dst))
-            .map_err(|e| self.c.op_err("writeto", e))
+            .map_err(|e| self.c.op_err(Op::WriteTo, e))
     }
 }

@@ -15,11 +15,12 @@ use std::str::FromStr;
 
 use crate::fd_posix::NetFD;
 use crate::ipsock_posix::sockaddr_to_ip;
-use crate::net::{ConnBase, errs};
-use crate::sockaddr_posix::Sockaddr;
-use crate::tcpsock::{fmt_ip_port, ip_family, ip_port_to_std, static_net, std_zone};
+use crate::net::{ConnBase, conn_impls, errs, op_addr};
+use crate::network::{Network, network_of_kind};
+use crate::sockaddr_posix::{SockAddr, Sockaddr};
+use crate::tcpsock::{fmt_ip_port, ip_family, ip_port_to_std, std_zone};
 use crate::udpsock_posix::{do_dial_udp, do_listen_multicast_udp, do_listen_udp, interface_index};
-use crate::{Addr, IP, OpError, UnknownNetworkError};
+use crate::{Addr, IP, Op, OpError};
 
 /// The address of a UDP end point (Go's `*net.UDPAddr`). Displays as Go's
 /// `String()`, like [`TcpAddr`](crate::TcpAddr).
@@ -82,7 +83,7 @@ impl fmt::Display for UdpAddr {
 
 impl Addr for UdpAddr {
     fn network(&self) -> &'static str {
-        "udp"
+        Network::Udp.as_str()
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -102,6 +103,9 @@ impl Sockaddr for UdpAddr {
     fn sockaddr(&self, family: i32) -> io::Result<Option<rustix::net::SocketAddrAny>> {
         crate::ipsock_posix::ip_to_sockaddr(family, &self.ip, self.port, &self.zone).map(Some)
     }
+    fn to_sock_addr(&self) -> SockAddr {
+        SockAddr::Udp(self.clone())
+    }
 }
 
 /// Resolves `host:port` to a UDP address (Go's `ResolveUDPAddr`).
@@ -109,9 +113,8 @@ impl Sockaddr for UdpAddr {
 #[doc(alias = "ResolveUDPAddr")]
 pub fn resolve_udp_addr(network: &str, address: &str) -> io::Result<UdpAddr> {
     let network = match network {
-        "udp" | "udp4" | "udp6" => network,
-        "" => "udp",
-        _ => return Err(UnknownNetworkError(network.into()).into()),
+        "" => Network::Udp,
+        _ => network_of_kind(network, Network::is_udp)?,
     };
     let list = crate::ipsock::internet_addr_list(network, address)?;
     let a = list.for_resolve(network, address);
@@ -120,11 +123,6 @@ pub fn resolve_udp_addr(network: &str, address: &str) -> io::Result<UdpAddr> {
         port: a.port,
         zone: a.zone,
     })
-}
-
-/// The address Go's errors show for an optional UDP address (Go's `opAddr`).
-fn op_addr(a: Option<&UdpAddr>) -> Option<Box<dyn Addr>> {
-    a.map(|a| Box::new(a.clone()) as Box<dyn Addr>)
 }
 
 /// A UDP socket (Go's `*net.UDPConn`), connected or not; see the module
@@ -156,25 +154,11 @@ impl UdpConn {
         }
     }
 
-    /// Reads one datagram from the peer of a connected socket (or from
-    /// anyone, on an unconnected one); a datagram longer than `b` is cut
-    /// short (Go's `Read`).
-    pub fn read(&self, b: &mut [u8]) -> io::Result<usize> {
-        self.c.read(b)
-    }
-
-    /// Sends `b` as one datagram to the peer of a connected socket (Go's
-    /// `Write`). On an unconnected socket it fails with `write: destination
-    /// address required`; use [`write_to`](Self::write_to) there.
-    pub fn write(&self, b: &[u8]) -> io::Result<usize> {
-        self.c.write(b)
-    }
-
     /// Reads one datagram and its sender (Go's `ReadFromUDP`); a datagram
     /// longer than `b` is cut short.
     #[doc(alias = "ReadFromUDP")]
     pub fn read_from(&self, b: &mut [u8]) -> io::Result<(usize, UdpAddr)> {
-        crate::udpsock_posix::read_from(&self.c.fd, b).map_err(|e| self.c.op_err("read", e))
+        crate::udpsock_posix::read_from(&self.c.fd, b).map_err(|e| self.c.op_err(Op::Read, e))
     }
 
     /// Reads one datagram with `recvmsg(2)` (Go's `ReadMsgUDP`): its length
@@ -185,7 +169,7 @@ impl UdpConn {
     /// no option that produces it (`IP_PKTINFO`, ...) is exposed.
     #[doc(alias = "ReadMsgUDP")]
     pub fn read_msg_udp(&self, b: &mut [u8]) -> io::Result<(usize, bool, UdpAddr)> {
-        crate::udpsock_posix::read_msg(&self.c.fd, b).map_err(|e| self.c.op_err("read", e))
+        crate::udpsock_posix::read_msg(&self.c.fd, b).map_err(|e| self.c.op_err(Op::Read, e))
     }
 
     /// Sends `b` as one datagram to `addr` (Go's `WriteToUDP`). On a
@@ -206,191 +190,10 @@ impl UdpConn {
         crate::udpsock_posix::write_msg(&self.c.fd, b, addr)
             .map_err(|e| self.write_err(op_addr(addr), e))
     }
-
-    /// The local address, with the port the kernel picked (Go's `LocalAddr`).
-    pub fn local_addr(&self) -> UdpAddr {
-        udp_addr_of(&self.c.fd.laddr).unwrap_or_default()
-    }
-
-    /// The peer of a connected socket; `None` for an unconnected one (Go's
-    /// `RemoteAddr`).
-    pub fn remote_addr(&self) -> Option<UdpAddr> {
-        udp_addr_of(&self.c.fd.raddr)
-    }
 }
 
-/// The typed address inside a NetFD's boxed one.
-fn udp_addr_of(a: &Option<Box<dyn Addr>>) -> Option<UdpAddr> {
-    a.as_ref()
-        .and_then(|a| a.as_any().downcast_ref::<UdpAddr>())
-        .cloned()
-}
-
-/// What a packet conn type gets from Go's embedded `conn`: the methods
-/// every conn has (close, deadlines, buffer sizes, file), and the trait
-/// impls: `io::Read` and `io::Write` for the type and a reference to it, `Conn`,
-/// `PacketConn`, `AsFd` and `AsRawFd`. Each forwards to the type's own
-/// methods of the same name and to its `c: ConnBase`; the two packet calls
-/// forward to `packet_read_from` and `packet_write_to`, which turn the
-/// type's own address into a `dyn Addr` and back.
-macro_rules! packet_conn_impls {
-    ($t:ty) => {
-        impl $t {
-            /// Closes the socket (Go's `Close`).
-            pub fn close(&self) -> std::io::Result<()> {
-                self.c.close()
-            }
-
-            /// Sets both deadlines; `None` clears them (Go's `SetDeadline`).
-            pub fn set_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
-                self.c.set_deadline(t)
-            }
-
-            /// Sets the read deadline (Go's `SetReadDeadline`).
-            pub fn set_read_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
-                self.c.set_read_deadline(t)
-            }
-
-            /// Sets the write deadline (Go's `SetWriteDeadline`).
-            pub fn set_write_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
-                self.c.set_write_deadline(t)
-            }
-
-            /// Sets the kernel's receive buffer size (Go's `SetReadBuffer`).
-            pub fn set_read_buffer(&self, bytes: usize) -> std::io::Result<()> {
-                self.c.set_read_buffer(bytes)
-            }
-
-            /// Sets the kernel's send buffer size (Go's `SetWriteBuffer`).
-            pub fn set_write_buffer(&self, bytes: usize) -> std::io::Result<()> {
-                self.c.set_write_buffer(bytes)
-            }
-
-            /// A blocking duplicate of the socket, independent of this conn
-            /// (Go's `File`).
-            pub fn file(&self) -> std::io::Result<std::os::fd::OwnedFd> {
-                self.c.file()
-            }
-
-            /// Go's OpError for a failed send to a named address: the local
-            /// address as source, the destination as addr.
-            fn write_err(
-                &self,
-                addr: Option<Box<dyn $crate::Addr>>,
-                e: std::io::Error,
-            ) -> std::io::Error {
-                $crate::OpError::new("write", self.c.fd.net, self.c.fd.laddr.clone(), addr, e)
-            }
-        }
-
-        impl std::io::Read for $t {
-            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                <$t>::read(self, buf)
-            }
-        }
-
-        impl std::io::Read for &$t {
-            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                <$t>::read(self, buf)
-            }
-        }
-
-        impl std::io::Write for $t {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                <$t>::write(self, buf)
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-
-        impl std::io::Write for &$t {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                <$t>::write(self, buf)
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-
-        impl $crate::Conn for $t {
-            fn read(&self, b: &mut [u8]) -> std::io::Result<usize> {
-                <$t>::read(self, b)
-            }
-            fn write(&self, b: &[u8]) -> std::io::Result<usize> {
-                <$t>::write(self, b)
-            }
-            fn close(&self) -> std::io::Result<()> {
-                <$t>::close(self)
-            }
-            fn local_addr(&self) -> Option<Box<dyn $crate::Addr>> {
-                self.c.fd.laddr.clone()
-            }
-            fn remote_addr(&self) -> Option<Box<dyn $crate::Addr>> {
-                self.c.fd.raddr.clone()
-            }
-            fn set_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
-                <$t>::set_deadline(self, t)
-            }
-            fn set_read_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
-                <$t>::set_read_deadline(self, t)
-            }
-            fn set_write_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
-                <$t>::set_write_deadline(self, t)
-            }
-        }
-
-        impl $crate::PacketConn for $t {
-            fn read_from(
-                &self,
-                b: &mut [u8],
-            ) -> std::io::Result<(usize, Option<Box<dyn $crate::Addr>>)> {
-                <$t>::packet_read_from(self, b)
-            }
-            fn write_to(&self, b: &[u8], addr: &dyn $crate::Addr) -> std::io::Result<usize> {
-                <$t>::packet_write_to(self, b, addr)
-            }
-            fn close(&self) -> std::io::Result<()> {
-                <$t>::close(self)
-            }
-            fn local_addr(&self) -> Option<Box<dyn $crate::Addr>> {
-                self.c.fd.laddr.clone()
-            }
-            fn set_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
-                <$t>::set_deadline(self, t)
-            }
-            fn set_read_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
-                <$t>::set_read_deadline(self, t)
-            }
-            fn set_write_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
-                <$t>::set_write_deadline(self, t)
-            }
-        }
-
-        impl std::os::fd::AsFd for $t {
-            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-                // SAFETY: the descriptor stays open while `self` is borrowed
-                // and not closed; after an explicit `close` the number may
-                // be stale, as with any `AsRawFd` type that can be closed
-                // through `&self`.
-                unsafe {
-                    std::os::fd::BorrowedFd::borrow_raw(std::os::fd::AsRawFd::as_raw_fd(
-                        &self.c.fd.pfd,
-                    ))
-                }
-            }
-        }
-
-        impl std::os::fd::AsRawFd for $t {
-            fn as_raw_fd(&self) -> std::os::fd::RawFd {
-                std::os::fd::AsRawFd::as_raw_fd(&self.c.fd.pfd)
-            }
-        }
-    };
-}
-pub(crate) use packet_conn_impls;
-
-packet_conn_impls!(UdpConn);
+conn_impls!(socket UdpConn, UdpAddr);
+conn_impls!(packet UdpConn);
 
 impl UdpConn {
     /// `PacketConn::read_from`: the sender as a `dyn Addr`.
@@ -402,9 +205,9 @@ impl UdpConn {
     /// `PacketConn::write_to`: as [`UdpConn::write_to`]; an address that is
     /// not a [`UdpAddr`] fails with `invalid argument`, as Go's `EINVAL`.
     fn packet_write_to(&self, b: &[u8], addr: &dyn Addr) -> io::Result<usize> {
-        match addr.as_any().downcast_ref::<UdpAddr>() {
-            Some(a) => self.write_to(b, a),
-            None => Err(self.write_err(Some(addr.clone_box()), bare_errno(libc::EINVAL))),
+        match SockAddr::from_dyn(addr) {
+            Some(SockAddr::Udp(a)) => self.write_to(b, &a),
+            _ => Err(self.write_err(Some(addr.clone_box()), bare_errno(libc::EINVAL))),
         }
     }
 }
@@ -416,12 +219,9 @@ pub(crate) fn bare_errno(code: i32) -> io::Error {
     io::Error::new(kind, crate::errno_text(code))
 }
 
-/// The UDP network name as a static string, or Go's unknown-network error.
-fn udp_net(network: &str) -> Result<&'static str, io::Error> {
-    match static_net(network) {
-        Some(net @ ("udp" | "udp4" | "udp6")) => Ok(net),
-        _ => Err(UnknownNetworkError(network.into()).into()),
-    }
+/// A UDP network, or Go's unknown-network error.
+fn udp_net(network: &str) -> io::Result<Network> {
+    Ok(network_of_kind(network, Network::is_udp)?)
 }
 
 /// Opens a UDP socket connected to `raddr`, from `laddr` if given, else
@@ -430,7 +230,7 @@ fn udp_net(network: &str) -> Result<&'static str, io::Error> {
 /// means the local system.
 #[doc(alias = "DialUDP")]
 pub fn dial_udp(network: &str, laddr: Option<&UdpAddr>, raddr: &UdpAddr) -> io::Result<UdpConn> {
-    let op_err = |e| OpError::new("dial", network, op_addr(laddr), op_addr(Some(raddr)), e);
+    let op_err = |e| OpError::new(Op::Dial, network, op_addr(laddr), op_addr(Some(raddr)), e);
     let net = udp_net(network).map_err(op_err)?;
     do_dial_udp(net, laddr, raddr, None).map_err(op_err)
 }
@@ -443,7 +243,7 @@ pub fn dial_udp(network: &str, laddr: Option<&UdpAddr>, raddr: &UdpAddr) -> io::
 pub fn listen_udp(network: &str, laddr: Option<&UdpAddr>) -> io::Result<UdpConn> {
     let default = UdpAddr::default();
     let laddr = laddr.unwrap_or(&default);
-    let op_err = |e| OpError::new("listen", network, None, op_addr(Some(laddr)), e);
+    let op_err = |e| OpError::new(Op::Listen, network, None, op_addr(Some(laddr)), e);
     let net = udp_net(network).map_err(op_err)?;
     do_listen_udp(net, laddr, None).map_err(op_err)
 }
@@ -463,7 +263,7 @@ pub fn listen_multicast_udp(
     ifi: Option<&str>,
     gaddr: &UdpAddr,
 ) -> io::Result<UdpConn> {
-    let op_err = |e| OpError::new("listen", network, None, op_addr(Some(gaddr)), e);
+    let op_err = |e| OpError::new(Op::Listen, network, None, op_addr(Some(gaddr)), e);
     let net = udp_net(network).map_err(op_err)?;
     if gaddr.ip.is_nil() {
         return Err(op_err(errs::missing_address()));
@@ -473,12 +273,4 @@ pub fn listen_multicast_udp(
         None => 0,
     };
     do_listen_multicast_udp(net, ifindex, gaddr, None).map_err(op_err)
-}
-
-// Reached by rawconn.rs (`syscall_conn`).
-impl UdpConn {
-    /// The socket under the conn (Go's `c.fd`).
-    pub(crate) fn net_fd(&self) -> &NetFD {
-        &self.c.fd
-    }
 }

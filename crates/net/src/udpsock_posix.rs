@@ -27,6 +27,7 @@ use crate::error_posix::wrap_syscall_error;
 use crate::fd_posix::NetFD;
 use crate::ipsock_posix::{SockMode, internet_socket};
 use crate::net::errs;
+use crate::network::Network;
 use crate::sock_posix::Control;
 use crate::sockaddr_posix::Sockaddr;
 use crate::{AddrError, IP, UdpAddr, UdpConn};
@@ -115,7 +116,7 @@ fn udp_sockaddr(fd: &NetFD, addr: &UdpAddr) -> io::Result<rustix::net::SocketAdd
 /// Opens a UDP socket connected to `raddr`, bound to `laddr` if given (Go's
 /// `sysDialer.dialUDP`). The caller wraps errors in an `OpError`.
 pub(crate) fn do_dial_udp(
-    net: &'static str,
+    net: Network,
     laddr: Option<&UdpAddr>,
     raddr: &UdpAddr,
     control: Option<&Control>,
@@ -135,7 +136,7 @@ pub(crate) fn do_dial_udp(
 /// Opens an unconnected UDP socket bound to `laddr` (Go's
 /// `sysListener.listenUDP`). The caller wraps errors in an `OpError`.
 pub(crate) fn do_listen_udp(
-    net: &'static str,
+    net: Network,
     laddr: &UdpAddr,
     control: Option<&Control>,
 ) -> io::Result<UdpConn> {
@@ -144,11 +145,7 @@ pub(crate) fn do_listen_udp(
 
 /// A UDP socket bound to `laddr` (a multicast group's port is bound as the
 /// wildcard, with `SO_REUSEADDR`).
-fn listen_socket(
-    net: &'static str,
-    laddr: &UdpAddr,
-    control: Option<&Control>,
-) -> io::Result<NetFD> {
+fn listen_socket(net: Network, laddr: &UdpAddr, control: Option<&Control>) -> io::Result<NetFD> {
     internet_socket(
         net,
         Some(laddr),
@@ -165,7 +162,7 @@ fn listen_socket(
 /// `sysListener.listenMulticastUDP`). The socket is closed if joining
 /// fails. The caller wraps errors in an `OpError`.
 pub(crate) fn do_listen_multicast_udp(
-    net: &'static str,
+    net: Network,
     ifindex: u32,
     gaddr: &UdpAddr,
     control: Option<&Control>,

@@ -10,20 +10,20 @@
 use std::any::Any;
 use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::sync::Once;
-use std::time::Instant;
 
 use rustix::net::{SocketAddrAny, SocketAddrUnix};
 
 use crate::fd_posix::NetFD;
-use crate::net::ConnBase;
-use crate::sockaddr_posix::Sockaddr;
-use crate::udpsock::{bare_errno, packet_conn_impls};
+use crate::net::{ConnBase, conn_impls, op_addr};
+use crate::network::{Network, network_of_kind};
+use crate::sockaddr_posix::{SockAddr, Sockaddr};
+use crate::udpsock::bare_errno;
 use crate::unixsock_posix::{
     do_dial_unix, do_listen_unix, do_listen_unixgram, unlink_listener_path,
 };
-use crate::{Addr, Conn, Listener, OpError, UnknownNetworkError};
+use crate::{Addr, Op, OpError};
 
 /// Where `sun_path` starts in a `sockaddr_un`.
 const SUN_PATH_OFFSET: usize = std::mem::offset_of!(libc::sockaddr_un, sun_path);
@@ -37,20 +37,16 @@ const SUN_PATH_LEN: usize = size_of::<libc::sockaddr_un>() - SUN_PATH_OFFSET;
 pub struct UnixAddr {
     /// The path, `@name` for an abstract address, or empty (unnamed).
     pub name: String,
-    /// `"unix"`, `"unixgram"` or `"unixpacket"`.
-    pub net: &'static str,
+    /// [`Network::Unix`], [`Network::Unixgram`] or [`Network::Unixpacket`]
+    /// (Go's `Net`).
+    pub net: Network,
 }
 
 impl UnixAddr {
     /// The address `name` on `net`, which must be `"unix"`, `"unixgram"`
     /// or `"unixpacket"` (Go's `ResolveUnixAddr`).
     pub fn new(net: &str, name: impl Into<String>) -> io::Result<UnixAddr> {
-        let net = match net {
-            "unix" => "unix",
-            "unixgram" => "unixgram",
-            "unixpacket" => "unixpacket",
-            _ => return Err(UnknownNetworkError(net.into()).into()),
-        };
+        let net = network_of_kind(net, Network::is_unix)?;
         Ok(UnixAddr {
             name: name.into(),
             net,
@@ -68,7 +64,7 @@ impl UnixAddr {
     /// can bind such a path and connect to us, so the length the kernel
     /// gives is capped at `sun_path`'s size, and a path ends at its first
     /// NUL (as in Go); an abstract name (`@name`) keeps every byte.
-    pub(crate) fn from_sockaddr(sa: &SocketAddrAny, net: &'static str) -> Option<UnixAddr> {
+    pub(crate) fn from_sockaddr(sa: &SocketAddrAny, net: Network) -> Option<UnixAddr> {
         if i32::from(sa.address_family().as_raw()) != libc::AF_UNIX {
             return None;
         }
@@ -106,7 +102,7 @@ impl fmt::Display for UnixAddr {
 
 impl Addr for UnixAddr {
     fn network(&self) -> &'static str {
-        self.net
+        self.net.as_str()
     }
     fn as_any(&self) -> &dyn Any {
         self
@@ -148,18 +144,10 @@ impl Sockaddr for UnixAddr {
         .map_err(|_| invalid())?;
         Ok(Some(sa.into()))
     }
-}
 
-/// The address Go's errors show for an optional Unix address (Go's `opAddr`).
-fn op_addr(a: Option<&UnixAddr>) -> Option<Box<dyn Addr>> {
-    a.map(|a| Box::new(a.clone()) as Box<dyn Addr>)
-}
-
-/// The typed address inside a NetFD's boxed one.
-fn unix_addr_of(a: &Option<Box<dyn Addr>>) -> Option<UnixAddr> {
-    a.as_ref()
-        .and_then(|a| a.as_any().downcast_ref::<UnixAddr>())
-        .cloned()
+    fn to_sock_addr(&self) -> SockAddr {
+        SockAddr::Unix(self.clone())
+    }
 }
 
 /// A Unix domain socket (Go's `*net.UnixConn`): a stream (`"unix"`), a
@@ -171,21 +159,21 @@ fn unix_addr_of(a: &Option<Box<dyn Addr>>) -> Option<UnixAddr> {
 /// [`read_msg_unix`](Self::read_msg_unix)).
 ///
 /// ```
-/// use std::io::{Read, Write};
+/// use std::io::Read;
 /// gort::run(|| {
 ///     let name = format!("@gort-doc-{}", std::process::id());
 ///     let addr = gort::net::UnixAddr::new("unix", name).unwrap();
 ///     let ln = gort::net::listen_unix("unix", &addr).unwrap();
 ///     let server = gort::spawn(move || {
-///         let conn = ln.accept().unwrap();
+///         let mut conn = ln.accept().unwrap();
 ///         let mut buf = [0; 5];
-///         (&conn).read_exact(&mut buf).unwrap();
-///         (&conn).write_all(&buf.to_ascii_uppercase()).unwrap();
+///         conn.read_exact(&mut buf).unwrap();
+///         conn.write_all(&buf.to_ascii_uppercase()).unwrap();
 ///     });
-///     let conn = gort::net::dial_unix("unix", None, &addr).unwrap();
-///     (&conn).write_all(b"hello").unwrap();
+///     let mut conn = gort::net::dial_unix("unix", None, &addr).unwrap();
+///     conn.write_all(b"hello").unwrap();
 ///     let mut buf = [0; 5];
-///     (&conn).read_exact(&mut buf).unwrap();
+///     conn.read_exact(&mut buf).unwrap();
 ///     assert_eq!(&buf, b"HELLO");
 ///     server.join();
 /// });
@@ -203,50 +191,11 @@ impl UnixConn {
         }
     }
 
-    /// Reads into `b` (Go's `Read`): bytes from a stream, where `Ok(0)` is
-    /// end of file, or one message, cut short if longer than `b`.
-    pub fn read(&self, b: &mut [u8]) -> io::Result<usize> {
-        self.c.read(b)
-    }
-
-    /// Writes all of `b` to a stream, or `b` as one message (Go's `Write`).
-    pub fn write(&self, b: &[u8]) -> io::Result<usize> {
-        self.c.write(b)
-    }
-
-    /// Shuts down the reading side (Go's `CloseRead`).
-    pub fn close_read(&self) -> io::Result<()> {
-        self.c
-            .fd
-            .close_read()
-            .map_err(|e| self.c.op_err("close", e))
-    }
-
-    /// Shuts down the writing side: the peer reads end of file once it has
-    /// read what was sent (Go's `CloseWrite`).
-    pub fn close_write(&self) -> io::Result<()> {
-        self.c
-            .fd
-            .close_write()
-            .map_err(|e| self.c.op_err("close", e))
-    }
-
-    /// The local address (Go's `LocalAddr`); an unbound socket's has an
-    /// empty name.
-    pub fn local_addr(&self) -> Option<UnixAddr> {
-        unix_addr_of(&self.c.fd.laddr)
-    }
-
-    /// The peer's address, for a connected socket (Go's `RemoteAddr`).
-    pub fn remote_addr(&self) -> Option<UnixAddr> {
-        unix_addr_of(&self.c.fd.raddr)
-    }
-
     /// Reads one message (or bytes from a stream) and the sender's address,
     /// `None` for a sender without a name (Go's `ReadFromUnix`).
     #[doc(alias = "ReadFromUnix")]
     pub fn read_from_unix(&self, b: &mut [u8]) -> io::Result<(usize, Option<UnixAddr>)> {
-        crate::unixsock_posix::read_from(&self.c.fd, b).map_err(|e| self.c.op_err("read", e))
+        crate::unixsock_posix::read_from(&self.c.fd, b).map_err(|e| self.c.op_err(Op::Read, e))
     }
 
     /// Sends `b` as one message to `addr` (Go's `WriteToUnix`): for an
@@ -294,11 +243,13 @@ impl UnixConn {
         b: &mut [u8],
         fds: &mut Vec<OwnedFd>,
     ) -> io::Result<(usize, Option<UnixAddr>)> {
-        crate::unixsock_posix::read_msg(&self.c.fd, b, fds).map_err(|e| self.c.op_err("read", e))
+        crate::unixsock_posix::read_msg(&self.c.fd, b, fds).map_err(|e| self.c.op_err(Op::Read, e))
     }
 }
 
-packet_conn_impls!(UnixConn);
+conn_impls!(socket UnixConn, UnixAddr);
+conn_impls!(stream UnixConn);
+conn_impls!(packet UnixConn);
 
 impl UnixConn {
     /// `PacketConn::read_from`: the sender, if named, as a `dyn Addr`.
@@ -311,9 +262,9 @@ impl UnixConn {
     /// that is not a [`UnixAddr`] fails with `invalid argument`, as Go's
     /// `EINVAL`.
     fn packet_write_to(&self, b: &[u8], addr: &dyn Addr) -> io::Result<usize> {
-        match addr.as_any().downcast_ref::<UnixAddr>() {
-            Some(a) => self.write_to_unix(b, a),
-            None => Err(self.write_err(Some(addr.clone_box()), bare_errno(libc::EINVAL))),
+        match SockAddr::from_dyn(addr) {
+            Some(SockAddr::Unix(a)) => self.write_to_unix(b, &a),
+            _ => Err(self.write_err(Some(addr.clone_box()), bare_errno(libc::EINVAL))),
         }
     }
 }
@@ -343,7 +294,7 @@ impl UnixListener {
     /// Wraps a listening socket this process created; its file is ours to
     /// remove (Go's `listenUnix`, after the socket call).
     pub(crate) fn new(fd: NetFD) -> UnixListener {
-        let path = fd.laddr.as_ref().map(|a| a.to_string()).unwrap_or_default();
+        let path = fd.laddr.to_string();
         UnixListener {
             fd,
             path,
@@ -355,7 +306,7 @@ impl UnixListener {
     /// Waits for the next connection (Go's `AcceptUnix`).
     #[doc(alias = "AcceptUnix")]
     pub fn accept(&self) -> io::Result<UnixConn> {
-        let fd = self.fd.accept().map_err(|e| self.op_err("accept", e))?;
+        let fd = self.fd.accept().map_err(|e| self.op_err(Op::Accept, e))?;
         Ok(UnixConn::new(fd))
     }
 
@@ -364,7 +315,7 @@ impl UnixListener {
     /// connection". Connections already accepted stay open (Go's `Close`).
     pub fn close(&self) -> io::Result<()> {
         self.unlink_path();
-        self.fd.close().map_err(|e| self.op_err("close", e))
+        self.fd.close().map_err(|e| self.op_err(Op::Close, e))
     }
 
     /// Go's `unlinkOnce.Do` part of `close`: remove then close, so a
@@ -385,59 +336,14 @@ impl UnixListener {
     pub fn set_unlink_on_close(&mut self, unlink: bool) {
         self.unlink = unlink;
     }
-
-    /// The address it listens on (Go's `Addr`).
-    pub fn addr(&self) -> UnixAddr {
-        unix_addr_of(&self.fd.laddr).unwrap_or_else(|| UnixAddr {
-            name: self.path.clone(),
-            net: self.fd.net,
-        })
-    }
-
-    /// Sets the deadline for `accept` (Go's `SetDeadline`).
-    pub fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
-        self.fd.set_deadline(t).map_err(|e| self.op_err("set", e))
-    }
-
-    /// A blocking duplicate of the listening socket (Go's `File`).
-    pub fn file(&self) -> io::Result<OwnedFd> {
-        self.fd.dup().map_err(|e| self.op_err("file", e))
-    }
-
-    fn op_err(&self, op: &'static str, e: io::Error) -> io::Error {
-        OpError::new(op, self.fd.net, None, self.fd.laddr.clone(), e)
-    }
 }
+
+conn_impls!(listener UnixListener, UnixAddr);
 
 impl Drop for UnixListener {
     fn drop(&mut self) {
         // The descriptor closes when `fd` drops, after this.
         self.unlink_path();
-    }
-}
-
-impl Listener for UnixListener {
-    fn accept(&self) -> io::Result<Box<dyn Conn>> {
-        UnixListener::accept(self).map(|c| Box::new(c) as Box<dyn Conn>)
-    }
-    fn close(&self) -> io::Result<()> {
-        UnixListener::close(self)
-    }
-    fn addr(&self) -> Box<dyn Addr> {
-        Box::new(UnixListener::addr(self))
-    }
-}
-
-impl AsFd for UnixListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        // SAFETY: as for `UnixConn`.
-        unsafe { BorrowedFd::borrow_raw(self.fd.pfd.as_raw_fd()) }
-    }
-}
-
-impl AsRawFd for UnixListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.fd.pfd.as_raw_fd()
     }
 }
 
@@ -449,13 +355,8 @@ pub fn dial_unix(
     laddr: Option<&UnixAddr>,
     raddr: &UnixAddr,
 ) -> io::Result<UnixConn> {
-    let op_err = |e| OpError::new("dial", network, op_addr(laddr), op_addr(Some(raddr)), e);
-    let net = match network {
-        "unix" => "unix",
-        "unixgram" => "unixgram",
-        "unixpacket" => "unixpacket",
-        _ => return Err(op_err(UnknownNetworkError(network.into()).into())),
-    };
+    let op_err = |e| OpError::new(Op::Dial, network, op_addr(laddr), op_addr(Some(raddr)), e);
+    let net = network_of_kind(network, Network::is_unix).map_err(|e| op_err(e.into()))?;
     do_dial_unix(net, laddr, raddr, None, None).map_err(op_err)
 }
 
@@ -464,12 +365,9 @@ pub fn dial_unix(
 /// yet); an `@name` is abstract and leaves no file.
 #[doc(alias = "ListenUnix")]
 pub fn listen_unix(network: &str, laddr: &UnixAddr) -> io::Result<UnixListener> {
-    let op_err = |e| OpError::new("listen", network, None, op_addr(Some(laddr)), e);
-    let net = match network {
-        "unix" => "unix",
-        "unixpacket" => "unixpacket",
-        _ => return Err(op_err(UnknownNetworkError(network.into()).into())),
-    };
+    let op_err = |e| OpError::new(Op::Listen, network, None, op_addr(Some(laddr)), e);
+    let stream = |n: &Network| matches!(n, Network::Unix | Network::Unixpacket);
+    let net = network_of_kind(network, stream).map_err(|e| op_err(e.into()))?;
     do_listen_unix(net, laddr, None).map_err(op_err)
 }
 
@@ -478,24 +376,7 @@ pub fn listen_unix(network: &str, laddr: &UnixAddr) -> io::Result<UnixListener> 
 /// [`write_to_unix`](UnixConn::write_to_unix).
 #[doc(alias = "ListenUnixgram")]
 pub fn listen_unixgram(network: &str, laddr: &UnixAddr) -> io::Result<UnixConn> {
-    let op_err = |e| OpError::new("listen", network, None, op_addr(Some(laddr)), e);
-    if network != "unixgram" {
-        return Err(op_err(UnknownNetworkError(network.into()).into()));
-    }
+    let op_err = |e| OpError::new(Op::Listen, network, None, op_addr(Some(laddr)), e);
+    network_of_kind(network, |n| *n == Network::Unixgram).map_err(|e| op_err(e.into()))?;
     do_listen_unixgram(laddr, None).map_err(op_err)
-}
-
-// Reached by rawconn.rs (`syscall_conn`).
-impl UnixConn {
-    /// The socket under the conn (Go's `c.fd`).
-    pub(crate) fn net_fd(&self) -> &NetFD {
-        &self.c.fd
-    }
-}
-
-impl UnixListener {
-    /// The listening socket (Go's `l.fd`).
-    pub(crate) fn net_fd(&self) -> &NetFD {
-        &self.fd
-    }
 }

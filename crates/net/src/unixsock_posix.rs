@@ -30,6 +30,7 @@ use gort_runtime::context::Context;
 use crate::error_posix::wrap_syscall_error;
 use crate::fd_posix::NetFD;
 use crate::net::errs;
+use crate::network::Network;
 use crate::sock_posix::{Control, socket};
 use crate::sockaddr_posix::Sockaddr;
 use crate::udpsock::bare_errno;
@@ -43,19 +44,17 @@ pub(crate) const MAX_FDS_PER_MSG: usize = 253;
 /// says whether a missing remote address is an error: a datagram socket
 /// with a local address may go without one (it then only binds).
 fn unix_socket(
-    net: &'static str,
+    net: Network,
     laddr: Option<&UnixAddr>,
     raddr: Option<&UnixAddr>,
     dial: bool,
     ctx: Option<&Context>,
     control: Option<&Control>,
 ) -> io::Result<NetFD> {
-    let sotype = match net {
-        "unix" => libc::SOCK_STREAM,
-        "unixgram" => libc::SOCK_DGRAM,
-        "unixpacket" => libc::SOCK_SEQPACKET,
-        _ => return Err(UnknownNetworkError(net.into()).into()),
-    };
+    if !net.is_unix() {
+        return Err(UnknownNetworkError(net.to_string()).into());
+    }
+    let sotype = net.sotype();
     // Go's nil address is an empty name here. A dial with no remote
     // address is a bind-only datagram socket, which `socket` makes as a
     // listen (a local address alone).
@@ -79,20 +78,10 @@ fn unix_socket(
     )
 }
 
-/// The network of a Unix socket type (Go's `sotypeToNet`).
-pub(crate) fn sotype_to_net(sotype: i32) -> &'static str {
-    match sotype {
-        libc::SOCK_STREAM => "unix",
-        libc::SOCK_DGRAM => "unixgram",
-        libc::SOCK_SEQPACKET => "unixpacket",
-        _ => panic!("net: sotype_to_net: unknown socket type {sotype}"),
-    }
-}
-
 /// The sender of a message, if it has a name (an unbound or unnamed
 /// sender gives `None`, as Go's nil address).
 fn named_sender(fd: &NetFD, sa: Option<&SocketAddrAny>) -> Option<UnixAddr> {
-    sa.and_then(|sa| UnixAddr::from_sockaddr(sa, sotype_to_net(fd.sotype)))
+    sa.and_then(|sa| UnixAddr::from_sockaddr(sa, Network::unix_of_sotype(fd.sotype)))
         .filter(|a| !a.name.is_empty())
 }
 
@@ -139,7 +128,7 @@ pub(crate) fn read_msg(
 /// The kernel address of `addr`, which must be of the socket's own
 /// network (else `EAFNOSUPPORT`, as Go).
 fn unix_sockaddr(fd: &NetFD, addr: &UnixAddr) -> io::Result<SocketAddrAny> {
-    if addr.net != sotype_to_net(fd.sotype) {
+    if addr.net != Network::unix_of_sotype(fd.sotype) {
         return Err(bare_errno(libc::EAFNOSUPPORT));
     }
     addr.sockaddr(libc::AF_UNIX)?
@@ -213,7 +202,7 @@ pub(crate) fn unlink_listener_path(path: &str) {
 /// given (Go's `sysDialer.dialUnix`). `ctx` (None: no limit) bounds and can cancel the connect. The
 /// caller wraps errors in an `OpError`.
 pub(crate) fn do_dial_unix(
-    net: &'static str,
+    net: Network,
     laddr: Option<&UnixAddr>,
     raddr: &UnixAddr,
     ctx: Option<&Context>,
@@ -226,7 +215,7 @@ pub(crate) fn do_dial_unix(
 /// Listens on `laddr` with a `"unix"` or `"unixpacket"` socket (Go's
 /// `sysListener.listenUnix`). The caller wraps errors in an `OpError`.
 pub(crate) fn do_listen_unix(
-    net: &'static str,
+    net: Network,
     laddr: &UnixAddr,
     control: Option<&Control>,
 ) -> io::Result<UnixListener> {
@@ -240,6 +229,6 @@ pub(crate) fn do_listen_unixgram(
     laddr: &UnixAddr,
     control: Option<&Control>,
 ) -> io::Result<UnixConn> {
-    let fd = unix_socket("unixgram", Some(laddr), None, false, None, control)?;
+    let fd = unix_socket(Network::Unixgram, Some(laddr), None, false, None, control)?;
     Ok(UnixConn::new(fd))
 }

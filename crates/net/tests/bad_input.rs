@@ -1257,7 +1257,11 @@ fn dialer_listener_and_conn_settings_at_their_extremes() {
             ));
         }
         let c = dial_tcp("tcp", None, &resolve_tcp_addr("tcp", &addr).unwrap()).expect("dial_tcp");
-        let ends = format!("{}->{}", c.local_addr(), c.remote_addr());
+        let ends = format!(
+            "{}->{}",
+            c.local_addr(),
+            c.remote_addr().expect("connected")
+        );
         let local = c.local_addr().to_string();
         // Dialing with a deadline already past, or no time at all: Go's
         // i/o timeout, before any connect.

@@ -8,7 +8,7 @@
 //! connections, which need a second process for their descriptors, are
 //! `tcp_10k.rs`.)
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -122,7 +122,7 @@ fn churn(warm: u64, cycles: u64) -> Churn {
                         while i < from + n {
                             let c = dial_tcp("tcp", None, &addr)
                                 .unwrap_or_else(|e| panic!("cycle {i}: {e}"));
-                            (&c).write_all(&message(i)).unwrap();
+                            c.write_all(&message(i)).unwrap();
                             c.close().unwrap();
                             i += CLIENTS;
                         }

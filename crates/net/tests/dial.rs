@@ -2,7 +2,7 @@
 //! over every network gort implements, and the errors they give for the
 //! wrong kind of network or local address.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -25,7 +25,7 @@ fn dial_udp_through_the_generic_entry_point() {
     let _w = watchdog::start("dial_udp_through_the_generic_entry_point", watchdog::LIMIT);
     gort::run(|| {
         let pc = net::listen_packet("udp", "127.0.0.1:0").unwrap();
-        let addr = pc.local_addr().unwrap().to_string();
+        let addr = pc.local_addr().to_string();
         let mut c = net::dial("udp", &addr).unwrap();
         assert_eq!(c.remote_addr().unwrap().to_string(), addr);
         assert_eq!(c.remote_addr().unwrap().network(), "udp");
@@ -34,7 +34,7 @@ fn dial_udp_through_the_generic_entry_point() {
         let (n, from) = pc.read_from(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"datagram");
         let from = from.unwrap();
-        assert_eq!(from.to_string(), c.local_addr().unwrap().to_string());
+        assert_eq!(from.to_string(), c.local_addr().to_string());
         pc.write_to(b"reply", &*from).unwrap();
         let n = c.read(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"reply");
@@ -74,7 +74,7 @@ fn listen_packet_unixgram_and_dial_it() {
     gort::run(|| {
         let path = temp_path("gram");
         let pc = net::listen_packet("unixgram", &path).unwrap();
-        let mut c = net::dial("unixgram", &path).unwrap();
+        let c = net::dial("unixgram", &path).unwrap();
         c.write_all(b"one datagram").unwrap();
         let mut buf = [0u8; 32];
         let (n, _) = pc.read_from(&mut buf).unwrap();
@@ -95,7 +95,7 @@ fn abstract_unix_names_through_the_generic_entry_points() {
         let ln = net::listen("unix", &name).unwrap();
         assert_eq!(ln.addr().to_string(), name);
         let h = gort::spawn(move || {
-            let mut c = ln.accept().unwrap();
+            let c = ln.accept().unwrap();
             c.write_all(b"abstract").unwrap();
         });
         let mut c = net::dial("unix", &name).unwrap();
@@ -107,8 +107,11 @@ fn abstract_unix_names_through_the_generic_entry_points() {
 }
 
 #[test]
-fn wrong_kind_of_network_reads_like_go() {
-    let _w = watchdog::start("wrong_kind_of_network_reads_like_go", watchdog::LIMIT);
+fn a_network_the_call_cannot_open_reads_like_go() {
+    let _w = watchdog::start(
+        "a_network_the_call_cannot_open_reads_like_go",
+        watchdog::LIMIT,
+    );
     gort::run(|| {
         let cases: Vec<(std::io::Error, &str)> = vec![
             (
@@ -188,10 +191,8 @@ fn dialer_binds_a_udp_local_address() {
             )),
             ..Default::default()
         };
-        let mut c = d
-            .dial("udp", &pc.local_addr().unwrap().to_string())
-            .unwrap();
-        let local = c.local_addr().unwrap().to_string();
+        let c = d.dial("udp", &pc.local_addr().to_string()).unwrap();
+        let local = c.local_addr().to_string();
         assert!(
             local.starts_with("127.0.0.1:") && !local.ends_with(":0"),
             "{local}"

@@ -58,18 +58,15 @@ fn unix_pair(net: &str) -> (UnixConn, UnixConn) {
 
 /// `op tcp <local>-><remote>: `, how Go's errors on a conn begin.
 fn prefix(op: &str, c: &TcpConn) -> String {
-    format!("{op} tcp {}->{}: ", c.local_addr(), c.remote_addr())
+    let remote = c.remote_addr().expect("a connected conn");
+    format!("{op} tcp {}->{remote}: ", c.local_addr())
 }
 
 /// As [`prefix`] for a Unix conn of network `net`, from the names the conn
 /// reports (a dialed socket has none of its own).
 fn unix_prefix(op: &str, net: &str, c: &UnixConn) -> String {
-    let name = |a: Option<UnixAddr>| a.map(|a| a.to_string()).unwrap_or_default();
-    format!(
-        "{op} {net} {}->{}: ",
-        name(c.local_addr()),
-        name(c.remote_addr())
-    )
+    let remote = c.remote_addr().map(|a| a.to_string()).unwrap_or_default();
+    format!("{op} {net} {}->{remote}: ", c.local_addr())
 }
 
 /// Resets `c` (`SO_LINGER` 0, then close): the peer gets an RST.
@@ -181,7 +178,7 @@ fn sigpipe_child() {
         let c = Arc::new(c);
         let writer = {
             let c = c.clone();
-            gort::spawn(move || (&*c).write_all(&vec![5u8; 16 << 20]))
+            gort::spawn(move || c.write_all(&vec![5u8; 16 << 20]))
         };
         // Read a little so the write is under way, then reset.
         (&s).read_exact(&mut [0u8; 4096]).unwrap();
@@ -226,7 +223,7 @@ fn sigpipe_child() {
 
         step("splice");
         let (feed, src) = tcp_pair();
-        (&feed).write_all(&[7u8; 4096]).unwrap();
+        feed.write_all(&[7u8; 4096]).unwrap();
         feed.close_write().unwrap();
         let err = c.read_from_tcp(&src).unwrap_err();
         assert_eq!(
@@ -366,13 +363,13 @@ fn close_wakes_a_blocked_write() {
         let c = Arc::new(c);
         let writer = {
             let c = c.clone();
-            gort::spawn(move || (&*c).write_all(&vec![1u8; 32 << 20]))
+            gort::spawn(move || c.write_all(&vec![1u8; 32 << 20]))
         };
         let (u, upeer) = unix_pair("unix");
         let u = Arc::new(u);
         let uwriter = {
             let u = u.clone();
-            gort::spawn(move || (&*u).write_all(&vec![1u8; 32 << 20]))
+            gort::spawn(move || u.write_all(&vec![1u8; 32 << 20]))
         };
         gort::time::sleep(Duration::from_millis(30));
         c.close().unwrap();
@@ -505,7 +502,7 @@ fn a_deadline_racing_arriving_data_loses_nothing() {
             for i in 0..ROUNDS {
                 let Some(delay) = go_rx.recv() else { return };
                 gort::time::sleep(delay);
-                (&s).write_all(&[i as u8]).unwrap();
+                s.write_all(&[i as u8]).unwrap();
             }
         });
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
@@ -628,12 +625,12 @@ fn close_write_gives_the_peer_eof_and_leaves_the_other_direction() {
     );
     gort::run(|| {
         let (c, s) = tcp_pair();
-        (&c).write_all(b"request").unwrap();
+        c.write_all(b"request").unwrap();
         c.close_write().unwrap();
         let mut got = Vec::new();
         (&s).read_to_end(&mut got).unwrap();
         assert_eq!(got, b"request", "the peer reads the data, then EOF");
-        (&s).write_all(b"response").unwrap();
+        s.write_all(b"response").unwrap();
         s.close().unwrap();
         let mut back = Vec::new();
         (&c).read_to_end(&mut back).unwrap();
@@ -645,12 +642,12 @@ fn close_write_gives_the_peer_eof_and_leaves_the_other_direction() {
         );
 
         let (c, s) = unix_pair("unix");
-        (&c).write_all(b"request").unwrap();
+        c.write_all(b"request").unwrap();
         c.close_write().unwrap();
         let mut got = Vec::new();
         (&s).read_to_end(&mut got).unwrap();
         assert_eq!(got, b"request");
-        (&s).write_all(b"response").unwrap();
+        s.write_all(b"response").unwrap();
         drop(s);
         let mut back = Vec::new();
         (&c).read_to_end(&mut back).unwrap();
@@ -698,7 +695,7 @@ fn close_read_ends_our_reads_and_leaves_our_writes() {
             s,
             TcpConn::read,
             TcpConn::close_read,
-            |c, b| (&*c).write_all(b),
+            |c, b| c.write_all(b),
             TcpConn::close,
         );
         let (c, s) = unix_pair("unix");
@@ -707,7 +704,7 @@ fn close_read_ends_our_reads_and_leaves_our_writes() {
             s,
             UnixConn::read,
             UnixConn::close_read,
-            |c, b| (&*c).write_all(b),
+            |c, b| c.write_all(b),
             UnixConn::close,
         );
     });
@@ -748,7 +745,7 @@ fn slowloris_peers_are_evicted_by_a_read_deadline() {
                             match r.read_line(&mut line) {
                                 Ok(0) => return Ok(served),
                                 Ok(_) => {
-                                    (&c).write_all(line.to_uppercase().as_bytes()).unwrap();
+                                    c.write_all(line.to_uppercase().as_bytes()).unwrap();
                                     served += 1;
                                 }
                                 Err(e) => {

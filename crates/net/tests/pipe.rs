@@ -3,7 +3,7 @@
 //! data integrity, synchrony, close from either side, deadlines that fire,
 //! move and clear, and use from plain threads.
 
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Read};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -36,11 +36,11 @@ fn data_crosses_intact_in_both_directions() {
         // a → b with odd-sized reads, and b → a at the same time.
         let w = {
             let (a, data) = (a.clone(), data.clone());
-            gort::spawn(move || (&*a).write_all(&data).unwrap())
+            gort::spawn(move || a.write_all(&data).unwrap())
         };
         let back = {
             let b = b.clone();
-            gort::spawn(move || (&*b).write_all(b"reply line\n").unwrap())
+            gort::spawn(move || b.write_all(b"reply line\n").unwrap())
         };
         let mut got = vec![0u8; data.len()];
         let mut off = 0;
@@ -307,14 +307,14 @@ fn works_as_a_boxed_conn_with_pipe_addresses() {
     gort::run(|| {
         let (a, b) = net::pipe();
         let (a, b): (Box<dyn Conn>, Box<dyn Conn>) = (Box::new(a), Box::new(b));
-        assert_eq!(a.local_addr().unwrap().to_string(), "pipe");
+        assert_eq!(a.local_addr().to_string(), "pipe");
         assert_eq!(a.remote_addr().unwrap().network(), "pipe");
         let h = gort::spawn(move || {
             let mut s = String::new();
-            (&*b).read_to_string(&mut s).unwrap();
+            (&b).read_to_string(&mut s).unwrap();
             s
         });
-        (&*a).write_all(b"through dyn Conn").unwrap();
+        a.write_all(b"through dyn Conn").unwrap();
         drop(a);
         assert_eq!(h.join().unwrap(), "through dyn Conn");
     });
@@ -334,7 +334,7 @@ fn works_between_plain_threads_with_deadlines() {
         let e = b.read(&mut [0u8; 1]).unwrap_err();
         (s, net::is_timeout(&e))
     });
-    (&a).write_all(b"from a thread\n").unwrap();
+    a.write_all(b"from a thread\n").unwrap();
     let (s, timed_out) = t.join().unwrap();
     assert_eq!(s, "from a thread\n");
     assert!(timed_out);

@@ -320,7 +320,7 @@ fn read_from_on_a_closed_conn_reads_like_go() {
     let _w = watchdog::start("read_from_on_a_closed_conn_reads_like_go", LIMIT);
     gort::run(|| {
         let (a, _b) = tcp_pair();
-        let (l, r) = (a.local_addr(), a.remote_addr());
+        let (l, r) = (a.local_addr(), a.remote_addr().unwrap());
         a.close().unwrap();
         let err = a.read_from(&mut &b"data"[..]).unwrap_err();
         assert_eq!(
@@ -329,13 +329,13 @@ fn read_from_on_a_closed_conn_reads_like_go() {
         );
         assert!(net::is_closed(&err));
         let op = net::op_error(&err).unwrap();
-        assert_eq!((op.op, op.net.as_str()), ("readfrom", "tcp"));
+        assert_eq!((op.op.as_str(), op.net.as_str()), ("readfrom", "tcp"));
 
         // A closed source ends the splice with the same error.
         let (src, _peer) = tcp_pair();
         let (dst, _server) = tcp_pair();
         src.close().unwrap();
-        let (l, r) = (dst.local_addr(), dst.remote_addr());
+        let (l, r) = (dst.local_addr(), dst.remote_addr().unwrap());
         let err = dst.read_from_tcp(&src).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -344,7 +344,7 @@ fn read_from_on_a_closed_conn_reads_like_go() {
         assert!(net::is_closed(&err));
 
         // WriteTo a TCP conn carries both layers, as in Go.
-        let (sl, sr) = (src.local_addr(), src.remote_addr());
+        let (sl, sr) = (src.local_addr(), src.remote_addr().unwrap());
         let err = src.write_to_tcp(&dst).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -371,7 +371,7 @@ fn splice_honors_the_source_read_deadline() {
             format!(
                 "readfrom tcp {}->{}: i/o timeout",
                 dst.local_addr(),
-                dst.remote_addr()
+                dst.remote_addr().unwrap()
             )
         );
     });

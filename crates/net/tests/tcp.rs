@@ -21,16 +21,16 @@ fn echo_once(addr: &str) {
         let c = ln.accept().unwrap();
         let mut line = String::new();
         BufReader::new(&c).read_line(&mut line).unwrap();
-        (&c).write_all(line.as_bytes()).unwrap();
+        c.write_all(line.as_bytes()).unwrap();
         c.remote_addr()
     });
     let c = dial_tcp("tcp", None, &a).unwrap();
-    assert_eq!(c.remote_addr(), a);
-    (&c).write_all(b"ping\n").unwrap();
+    assert_eq!(c.remote_addr(), Some(a));
+    c.write_all(b"ping\n").unwrap();
     let mut line = String::new();
     BufReader::new(&c).read_line(&mut line).unwrap();
     assert_eq!(line, "ping\n");
-    assert_eq!(server.join().unwrap(), c.local_addr());
+    assert_eq!(server.join().unwrap(), Some(c.local_addr()));
 }
 
 #[test]
@@ -64,7 +64,7 @@ fn dial_refused_reads_like_go() {
             format!("dial tcp {a}: connect: connection refused")
         );
         let op = net::op_error(&err).expect("an OpError inside");
-        assert_eq!((op.op, op.net.as_str()), ("dial", "tcp"));
+        assert_eq!((op.op.as_str(), op.net.as_str()), ("dial", "tcp"));
     });
 }
 
@@ -109,7 +109,7 @@ fn read_deadline_times_out_then_extends() {
         let server = gort::spawn(move || {
             let c = ln.accept().unwrap();
             gort::time::sleep(Duration::from_millis(80));
-            (&c).write_all(b"late").unwrap();
+            c.write_all(b"late").unwrap();
             let mut b = [0u8; 1];
             // Hold the conn until the client is done.
             let _ = c.read(&mut b);
@@ -146,10 +146,10 @@ fn close_write_gives_the_peer_eof_and_it_can_still_answer() {
             let c = ln.accept().unwrap();
             let mut all = Vec::new();
             (&c).read_to_end(&mut all).unwrap();
-            (&c).write_all(&all).unwrap();
+            c.write_all(&all).unwrap();
         });
         let c = dial_tcp("tcp", None, &a).unwrap();
-        (&c).write_all(b"half").unwrap();
+        c.write_all(b"half").unwrap();
         c.close_write().unwrap();
         let mut back = Vec::new();
         (&c).read_to_end(&mut back).unwrap();
@@ -245,7 +245,7 @@ fn file_leaves_the_conn_on_the_netpoller() {
         let server = gort::spawn(move || {
             let c = ln.accept().unwrap();
             gort::time::sleep(Duration::from_millis(300));
-            let _ = (&c).write_all(b"late");
+            let _ = c.write_all(b"late");
         });
         let c = dial_tcp("tcp", None, &a).unwrap();
         let dup = c.file().unwrap();

@@ -8,7 +8,7 @@
 //! binary re-run with [`CHILD_ENV`] naming the server's address) runs the
 //! 10,000 clients as goroutines. Both raise their soft limit to the hard one.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
@@ -134,8 +134,7 @@ fn echo(c: TcpConn) -> Result<u64, String> {
         if n == 0 {
             return Ok(total);
         }
-        (&c).write_all(&buf[..n])
-            .map_err(|e| format!("write: {e}"))?;
+        c.write_all(&buf[..n]).map_err(|e| format!("write: {e}"))?;
         total += n as u64;
     }
 }
@@ -178,7 +177,7 @@ fn clients(addr: &str) {
                     let mut echo = [0u8; MSG];
                     for round in 0..ROUNDS {
                         let m = message(i, round);
-                        (&c).write_all(&m)
+                        c.write_all(&m)
                             .and_then(|()| (&c).read_exact(&mut echo))
                             .map_err(|e| format!("conn {i}, round {round}: {e}"))?;
                         if echo != m {

@@ -68,7 +68,7 @@ fn write_to_udp() {
             format!("write udp {la}->{sa}: use of WriteTo with pre-connected connection")
         );
         let op = net::op_error(&err).expect("an OpError inside");
-        assert_eq!((op.op, op.net.as_str()), ("write", "udp"));
+        assert_eq!((op.op.as_str(), op.net.as_str()), ("write", "udp"));
         let err = connected.write_msg_udp(b"x", Some(&sa)).unwrap_err();
         assert!(
             err.to_string()

@@ -37,7 +37,7 @@ fn addr(net: &str, name: impl Into<String>) -> UnixAddr {
 
 /// Serves one connection: echoes everything in upper case until EOF, then
 /// returns the accepted conn's local address.
-fn echo_upper(ln: Arc<UnixListener>) -> gort::JoinHandle<Option<UnixAddr>> {
+fn echo_upper(ln: Arc<UnixListener>) -> gort::JoinHandle<UnixAddr> {
     gort::spawn(move || {
         let c = ln.accept().unwrap();
         let mut buf = [0u8; 64];
@@ -47,16 +47,17 @@ fn echo_upper(ln: Arc<UnixListener>) -> gort::JoinHandle<Option<UnixAddr>> {
             if n == 0 {
                 break;
             }
-            (&c).write_all(&buf[..n].to_ascii_uppercase()).unwrap();
+            c.write_all(&buf[..n].to_ascii_uppercase()).unwrap();
         }
         c.local_addr()
     })
 }
 
 fn exchange(c: &UnixConn) {
-    (&*c).write_all(b"hello").unwrap();
+    c.write_all(b"hello").unwrap();
     let mut buf = [0u8; 5];
-    (&*c).read_exact(&mut buf).unwrap();
+    let mut r = c;
+    r.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"HELLO");
     c.close_write().unwrap();
 }
@@ -78,7 +79,7 @@ fn stream_over_a_path_and_unlink_on_close() {
         let c = dial_unix("unix", None, &addr("unix", name.clone())).unwrap();
         assert_eq!(c.remote_addr(), Some(addr("unix", name.clone())));
         exchange(&c);
-        assert_eq!(server.join().unwrap(), Some(addr("unix", name.clone())));
+        assert_eq!(server.join().unwrap(), addr("unix", name.clone()));
         ln.close().unwrap();
         assert!(!path.exists(), "closing the listener removes the file");
         // A second close reports the closed listener; no second unlink.
@@ -117,7 +118,7 @@ fn stream_over_an_abstract_name() {
         let server = echo_upper(Arc::new(ln));
         let c = dial_unix("unix", None, &addr("unix", name.clone())).unwrap();
         exchange(&c);
-        assert_eq!(server.join().unwrap().unwrap().name, name);
+        assert_eq!(server.join().unwrap().name, name);
     });
 }
 
@@ -132,7 +133,7 @@ fn unixgram_round_trip_reports_the_sender() {
         let b = addr("unixgram", pb.to_str().unwrap());
         let ca = listen_unixgram("unixgram", &a).unwrap();
         let cb = listen_unixgram("unixgram", &b).unwrap();
-        assert_eq!(ca.local_addr(), Some(a.clone()));
+        assert_eq!(ca.local_addr(), a.clone());
         assert_eq!(ca.remote_addr(), None);
 
         assert_eq!(ca.write_to_unix(b"one", &b).unwrap(), 3);
@@ -281,7 +282,7 @@ fn dial_a_missing_path_reads_like_go() {
             format!("dial unix {name}: connect: no such file or directory")
         );
         let op = net::op_error(&err).expect("an OpError inside");
-        assert_eq!((op.op, op.net.as_str()), ("dial", "unix"));
+        assert_eq!((op.op.as_str(), op.net.as_str()), ("dial", "unix"));
     });
 }
 

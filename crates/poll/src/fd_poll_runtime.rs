@@ -102,13 +102,14 @@ impl PollDesc {
         self.prepare(Mode::Write, is_file)
     }
 
-    /// Waits for readiness in `mode`, returning the netpoller's own error
-    /// (the FD needs to tell "not a goroutine" apart, see `fd_unix.rs`).
+    /// Waits for readiness in `mode`, returning why it could not as a
+    /// [`WaitError`] (the FD needs to tell "not a goroutine" apart, see
+    /// `fd_unix.rs`).
     // ANCHOR: wait
-    pub(crate) fn wait_raw(&self, mode: Mode) -> Result<(), Option<PollError>> {
+    pub(crate) fn wait_raw(&self, mode: Mode) -> Result<(), WaitError> {
         match &self.handle {
-            None => Err(None),
-            Some(h) => h.poll_wait(mode).map_err(Some),
+            None => Err(WaitError::Unregistered),
+            Some(h) => h.poll_wait(mode).map_err(WaitError::Poll),
         }
     }
 
@@ -117,31 +118,13 @@ impl PollDesc {
     /// or "not pollable"; without a registration, with "waiting for
     /// unsupported file type".
     pub(crate) fn wait(&self, mode: Mode, is_file: bool) -> io::Result<()> {
-        self.wait_raw(mode).map_err(|e| match e {
-            Some(e) => convert_err(e, is_file),
-            None => io::Error::other("waiting for unsupported file type"),
-        })
+        self.wait_raw(mode).map_err(|e| e.into_io(is_file))
     }
     // ANCHOR_END: wait
-
-    /// [`wait`](Self::wait) for reading (Go's `waitRead`).
-    #[allow(dead_code)] // The FD goes through `FD::wait_io`; kept for Go's shape.
-    pub(crate) fn wait_read(&self, is_file: bool) -> io::Result<()> {
-        self.wait(Mode::Read, is_file)
-    }
 
     /// [`wait`](Self::wait) for writing (Go's `waitWrite`).
     pub(crate) fn wait_write(&self, is_file: bool) -> io::Result<()> {
         self.wait(Mode::Write, is_file)
-    }
-
-    /// Waits for readiness ignoring deadlines and close (Go's
-    /// `pollDesc.waitCanceled`, used on Windows only).
-    #[allow(dead_code)] // Kept for Go's shape; nothing on Unix calls it.
-    pub(crate) fn wait_canceled(&self, mode: Mode) {
-        if let Some(h) = &self.handle {
-            h.poll_wait_canceled(mode);
-        }
     }
 
     /// Whether the netpoller manages the descriptor (Go's `pollable`).
@@ -168,6 +151,28 @@ impl PollDesc {
                 h.poll_set_deadline(d, mode);
                 Ok(())
             }
+        }
+    }
+}
+
+/// Why [`PollDesc::wait_raw`] returned without the descriptor being ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WaitError {
+    /// The descriptor has no netpoller registration (blocking mode): there
+    /// is nothing to wait on (Go's `runtimeCtx == 0` in `pollDesc.wait`).
+    Unregistered,
+    /// The netpoller ended the wait: closing, deadline, or not a goroutine.
+    Poll(PollError),
+}
+
+impl WaitError {
+    /// The error a wait reports (Go's `pollDesc.wait`): the netpoller's,
+    /// converted ([`convert_err`]); for an unregistered descriptor, Go's
+    /// "waiting for unsupported file type".
+    pub(crate) fn into_io(self, is_file: bool) -> io::Error {
+        match self {
+            WaitError::Poll(e) => convert_err(e, is_file),
+            WaitError::Unregistered => io::Error::other("waiting for unsupported file type"),
         }
     }
 }

@@ -51,8 +51,9 @@
 //! `MSG_NOSIGNAL` (the same calls otherwise), and `sendto`/`sendmsg` pass
 //! that flag too. `splice(2)` and `sendfile(2)` have no such flag; they
 //! run under `without_sigpipe` (fd_posix.rs). Descriptors that are not
-//! sockets (`"file"`: pipes, terminals, files) keep plain `write(2)`, and a
-//! broken pipe among them does whatever the host's SIGPIPE disposition says.
+//! sockets ([`FdKind::File`]: pipes, terminals, files) keep plain
+//! `write(2)`, and a broken pipe among them does whatever the host's
+//! SIGPIPE disposition says.
 
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
@@ -67,7 +68,7 @@ use rustix::net::{
 
 use crate::FdMutex;
 use crate::fd::{consume, err_closing, err_deadline_exceeded};
-use crate::fd_poll_runtime::{PollDesc, convert_err};
+use crate::fd_poll_runtime::{PollDesc, WaitError};
 use crate::fd_posix::ignoring_eintr;
 
 /// The most a single `read(2)` or `write(2)` on a stream asks for (Go's
@@ -95,7 +96,7 @@ pub const THREAD_POLL_SLICE_NS: i64 = 20_000_000;
 /// use std::io::{Read, Write};
 /// use std::os::fd::OwnedFd;
 /// use std::sync::Arc;
-/// use gort_poll::FD;
+/// use gort_poll::{FD, FdKind};
 ///
 /// let rt = gort_runtime::Runtime::builder()
 ///     .netpoll(Arc::new(gort_netpoll::Poller::new().unwrap()))
@@ -103,8 +104,8 @@ pub const THREAD_POLL_SLICE_NS: i64 = 20_000_000;
 ///     .unwrap();
 /// rt.block_on(|| {
 ///     let (r, w) = std::io::pipe().unwrap();
-///     let r = FD::new(OwnedFd::from(r), "file", true).unwrap();
-///     let w = FD::new(OwnedFd::from(w), "file", true).unwrap();
+///     let r = FD::new(OwnedFd::from(r), FdKind::File, true);
+///     let w = FD::new(OwnedFd::from(w), FdKind::File, true);
 ///     let writer = gort_runtime::spawn(move || (&w).write_all(b"hi").unwrap());
 ///     let mut got = [0; 2];
 ///     (&r).read_exact(&mut got).unwrap(); // parks until "hi" arrives
@@ -137,21 +138,20 @@ pub struct FD {
     pub(crate) rdeadline: AtomicI64,
     /// Absolute write deadline, as `rdeadline`.
     pub(crate) wdeadline: AtomicI64,
-    /// A byte stream rather than datagrams (Go's `IsStream`). Constant.
+    /// What the descriptor is; Go's `IsStream`, `ZeroReadIsEOF` and
+    /// `isFile` follow from it. Constant.
+    kind: FdKind,
+    /// `kind.is_stream()` (Go's `IsStream`), kept for the I/O loops.
+    /// Constant.
     is_stream: bool,
-    /// A TCP socket, whose short reads empty the receive queue (see
-    /// [`read`](Self::read)). Constant.
-    is_tcp: bool,
+    /// `kind.is_file()` (Go's `isFile`): closing errors say "file", and
+    /// writes use `write(2)` rather than `send(2)`. Constant.
+    is_file: bool,
     /// Set when a read of this TCP socket returned fewer bytes than asked
     /// for (gort's, not Go's; see [`read`](Self::read)). Only the holder of
     /// the read lock touches it, and the fdMutex's acquire/release orders
     /// those holders, so Relaxed suffices.
     read_drained: AtomicBool,
-    /// A zero-byte read means end of file (Go's `ZeroReadIsEOF`). Constant.
-    zero_read_is_eof: bool,
-    /// A file rather than a socket: closing errors say "file" (Go's
-    /// `isFile`). Constant.
-    is_file: bool,
     /// Why registering with the netpoller failed, if it did.
     init_err: Option<io::Error>,
 }
@@ -209,45 +209,76 @@ fn partial(done: usize, e: io::Error) -> io::Result<usize> {
     if done > 0 { Ok(done) } else { Err(e) }
 }
 
-/// Stream and EOF semantics for the network names of Go's `net` package, or
-/// `"file"`.
-fn kind_of(net: &str) -> Option<(bool, bool)> {
-    // (is_stream, zero_read_is_eof)
-    Some(match net {
-        "file" | "tcp" | "tcp4" | "tcp6" | "unix" => (true, true),
-        "unixpacket" => (false, true),
-        "udp" | "udp4" | "udp6" | "unixgram" | "ip" | "ip4" | "ip6" => (false, false),
-        _ => return None,
-    })
+/// What the descriptor under an [`FD`] is, as far as the poll layer cares.
+///
+/// Go's callers describe a descriptor to `poll.FD` with two fields and one
+/// argument: `IsStream` and `ZeroReadIsEOF` (which `net` derives from the
+/// socket type and `os` sets for every file) and the `net` argument of
+/// `Init`, of which only `"file"` matters. The kinds below are the
+/// combinations those callers use; [`is_stream`](Self::is_stream),
+/// [`zero_read_is_eof`](Self::zero_read_is_eof) and
+/// [`is_file`](Self::is_file) give Go's fields back.
+///
+/// | kind          | Go's caller                      | `IsStream` | `ZeroReadIsEOF` | file |
+/// |---------------|----------------------------------|------------|-----------------|------|
+/// | `File`        | `os.newFile` (`Init("file")`)    | yes        | yes             | yes  |
+/// | `Tcp`         | `net.newFD`, TCP                 | yes        | yes             | no   |
+/// | `Stream`      | `net.newFD`, other `SOCK_STREAM` | yes        | yes             | no   |
+/// | `SeqPacket`   | `net.newFD`, `SOCK_SEQPACKET`    | no         | yes             | no   |
+/// | `Datagram`    | `net.newFD`, `SOCK_DGRAM`/`RAW`  | no         | no              | no   |
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FdKind {
+    /// Anything that is not a socket: a pipe, a terminal, a regular file,
+    /// an eventfd (Go's `Init("file", ...)`). Closing errors say "use of
+    /// closed file"; writes use `write(2)` (see the module doc on SIGPIPE).
+    File,
+    /// A TCP socket. As [`Stream`](Self::Stream), and a read that comes back
+    /// short makes the next one wait for the netpoller first (gort's, not
+    /// Go's; see [`FD::read`]).
+    Tcp,
+    /// A stream socket other than TCP (`SOCK_STREAM`: a Unix stream).
+    Stream,
+    /// A sequenced-packet socket (`SOCK_SEQPACKET`): messages, and a
+    /// zero-byte read is end of file.
+    SeqPacket,
+    /// A datagram socket (`SOCK_DGRAM`, or `SOCK_RAW`): a zero-byte read is
+    /// an empty datagram, not end of file.
+    Datagram,
+}
+
+impl FdKind {
+    /// Whether the descriptor is a byte stream (Go's `IsStream`): reads and
+    /// writes ask for at most [`MAX_RW`] bytes at a time.
+    pub fn is_stream(self) -> bool {
+        matches!(self, FdKind::File | FdKind::Tcp | FdKind::Stream)
+    }
+
+    /// Whether a zero-byte read means end of file (Go's `ZeroReadIsEOF`).
+    pub fn zero_read_is_eof(self) -> bool {
+        self != FdKind::Datagram
+    }
+
+    /// Whether the descriptor is not a socket (Go's `isFile`).
+    pub fn is_file(self) -> bool {
+        self == FdKind::File
+    }
 }
 
 impl FD {
     /// Wraps `fd` (Go's `FD.Init`, with the nonblocking setup that `os` and
-    /// `net` do before it).
+    /// `net` do before it). `kind` says what the descriptor is (Go's
+    /// `IsStream`, `ZeroReadIsEOF` and the `"file"` name; see [`FdKind`]).
     ///
-    /// `net` is a network name of Go's `net` package (`"tcp"`, `"udp"`,
-    /// `"unix"`, `"unixgram"`, `"unixpacket"`, `"ip"` and their 4/6
-    /// variants), which decides whether the descriptor is a stream and
-    /// whether a zero-byte read is end of file, or `"file"` for anything that
-    /// is not a socket (closing errors then say "use of closed file").
-    ///
-    /// With `pollable`, the descriptor is switched to nonblocking mode and
-    /// registered with the netpoller of the calling goroutine's runtime. If
-    /// that fails (a regular file, which epoll refuses with `EPERM`; or no
-    /// runtime with a poller), the FD keeps working in blocking mode, as in
-    /// Go, and [`init_error`](Self::init_error) tells why. Without
-    /// `pollable` the descriptor is used as it is, in blocking mode.
-    ///
-    /// Fails with `InvalidInput` for an unknown network name (closing `fd`).
+    /// With `pollable` (Go's argument of the same name), the descriptor is
+    /// switched to nonblocking mode and registered with the netpoller of
+    /// the calling goroutine's runtime. If that fails (a regular file, which
+    /// epoll refuses with `EPERM`; or no runtime with a poller), the FD keeps
+    /// working in blocking mode, as in Go, and
+    /// [`init_error`](Self::init_error) tells why. Without `pollable` the
+    /// descriptor is used as it is, in blocking mode.
     // ANCHOR: Init
     #[doc(alias = "Init")]
-    pub fn new(fd: OwnedFd, net: &str, pollable: bool) -> io::Result<FD> {
-        let Some((is_stream, zero_read_is_eof)) = kind_of(net) else {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("gort-poll: unknown network {net:?}"),
-            ));
-        };
+    pub fn new(fd: OwnedFd, kind: FdKind, pollable: bool) -> FD {
         let mut this = FD {
             fdmu: FdMutex::new(),
             sysfd: fd.into_raw_fd(),
@@ -257,11 +288,10 @@ impl FD {
             destroyed: AtomicBool::new(false),
             rdeadline: AtomicI64::new(0),
             wdeadline: AtomicI64::new(0),
-            is_stream,
-            is_tcp: net.starts_with("tcp"),
+            kind,
+            is_stream: kind.is_stream(),
+            is_file: kind.is_file(),
             read_drained: AtomicBool::new(false),
-            zero_read_is_eof,
-            is_file: net == "file",
             init_err: None,
         };
         if pollable {
@@ -274,7 +304,7 @@ impl FD {
                 *this.is_blocking.get_mut() = false;
             }
         }
-        Ok(this)
+        this
     }
     // ANCHOR_END: Init
 
@@ -315,6 +345,11 @@ impl FD {
         self.pd.pollable()
     }
 
+    /// What the descriptor is, as given to [`new`](Self::new).
+    pub fn kind(&self) -> FdKind {
+        self.kind
+    }
+
     /// Whether the descriptor is a byte stream (Go's `IsStream`).
     pub fn is_stream(&self) -> bool {
         self.is_stream
@@ -322,10 +357,10 @@ impl FD {
 
     /// Whether a zero-byte read means end of file (Go's `ZeroReadIsEOF`).
     pub fn zero_read_is_eof(&self) -> bool {
-        self.zero_read_is_eof
+        self.kind.zero_read_is_eof()
     }
 
-    /// Whether the FD is a file rather than a socket.
+    /// Whether the FD is a file rather than a socket (Go's `isFile`).
     pub fn is_file(&self) -> bool {
         self.is_file
     }
@@ -494,14 +529,13 @@ impl FD {
     fn wait_io(&self, fd: BorrowedFd<'_>, mode: Mode) -> io::Result<()> {
         match self.pd.wait_raw(mode) {
             Ok(()) => Ok(()),
-            Err(Some(PollError::NotPollable))
+            Err(WaitError::Poll(PollError::NotPollable))
                 if gort_runtime::current_mp().is_none()
                     && !(mode == Mode::Read && self.pd.event_err()) =>
             {
                 self.wait_thread(fd, mode)
             }
-            Err(Some(e)) => Err(convert_err(e, self.is_file)),
-            Err(None) => self.pd.wait(mode, self.is_file),
+            Err(e) => Err(e.into_io(self.is_file)),
         }
     }
     // ANCHOR_END: wait_io
@@ -595,7 +629,7 @@ impl FD {
         let n = self.retry(r.sysfd(), Mode::Read, || {
             ignoring_eintr(|| rustix::io::read(r.sysfd(), &mut *buf))
         })?;
-        if self.is_tcp && n > 0 && n < len {
+        if self.kind == FdKind::Tcp && n > 0 && n < len {
             self.read_drained.store(true, Ordering::Relaxed);
         }
         Ok(n)
@@ -910,8 +944,7 @@ impl std::fmt::Debug for FD {
         f.debug_struct("FD")
             .field("sysfd", &self.sysfd)
             .field("pollable", &self.pd.pollable())
-            .field("is_stream", &self.is_stream)
-            .field("is_file", &self.is_file)
+            .field("kind", &self.kind)
             .finish_non_exhaustive()
     }
 }

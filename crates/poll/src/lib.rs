@@ -65,7 +65,7 @@ pub use fd_mutex::FdMutex;
 #[cfg(not(loom))]
 pub use fd_poll_runtime::convert_err;
 #[cfg(not(loom))]
-pub use fd_unix::{FD, MAX_RW, MAX_VEC, THREAD_POLL_SLICE_NS};
+pub use fd_unix::{FD, FdKind, MAX_RW, MAX_VEC, THREAD_POLL_SLICE_NS};
 #[cfg(not(loom))]
 pub use rlimit::raise_nofile_limit;
 #[cfg(not(loom))]

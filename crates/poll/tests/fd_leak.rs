@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use gort_poll::FD;
+use gort_poll::{FD, FdKind};
 use gort_runtime::Runtime;
 use rustix::pipe::{PipeFlags, pipe_with};
 
@@ -15,8 +15,8 @@ fn open_fds() -> usize {
 
 fn cycle() {
     let (r, w) = pipe_with(PipeFlags::NONBLOCK | PipeFlags::CLOEXEC).unwrap();
-    let r = FD::new(r, "file", true).unwrap();
-    let w = FD::new(w, "file", true).unwrap();
+    let r = FD::new(r, FdKind::File, true);
+    let w = FD::new(w, FdKind::File, true);
     assert_eq!(w.write(b"x").unwrap(), 1);
     assert_eq!(r.read(&mut [0u8; 1]).unwrap(), 1);
     // One closed explicitly, one by drop.
@@ -55,7 +55,7 @@ fn ten_thousand_open_close_cycles_leak_nothing() {
             rustix::net::bind(&s, &std::net::SocketAddrV4::new([127, 0, 0, 1].into(), 0)).unwrap();
             rustix::net::listen(&s, 8).unwrap();
             let addr = rustix::net::getsockname(&s).unwrap();
-            let ln = FD::new(s, "tcp", true).unwrap();
+            let ln = FD::new(s, FdKind::Tcp, true);
             let c = rustix::net::socket(
                 rustix::net::AddressFamily::INET,
                 rustix::net::SocketType::STREAM,
@@ -63,9 +63,9 @@ fn ten_thousand_open_close_cycles_leak_nothing() {
             )
             .unwrap();
             rustix::net::connect(&c, &addr).unwrap();
-            let c = FD::new(c, "tcp", true).unwrap();
+            let c = FD::new(c, FdKind::Tcp, true);
             let (conn, _) = ln.accept().unwrap();
-            let conn = FD::new(conn, "tcp", true).unwrap();
+            let conn = FD::new(conn, FdKind::Tcp, true);
             conn.close().unwrap();
             drop((c, ln));
         }

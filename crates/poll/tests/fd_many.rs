@@ -21,7 +21,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use gort_poll::FD;
+use gort_poll::{FD, FdKind};
 use rustix::io::Errno;
 use rustix::net::{
     AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags,
@@ -183,7 +183,7 @@ fn ten_thousand_socket_pairs_across_two_processes_without_lost_wakeups() {
             .into_iter()
             .enumerate()
             .map(|(i, end)| {
-                let fd = FD::new(end, "unix", true).unwrap();
+                let fd = FD::new(end, FdKind::Stream, true);
                 assert!(fd.pollable(), "{:?}", fd.init_error());
                 gort_runtime::spawn(move || -> Result<(), String> {
                     let mut echo = [0u8; 8];
@@ -220,7 +220,7 @@ fn echo_child() {
         let echoers: Vec<_> = ends
             .into_iter()
             .map(|end| {
-                let fd = FD::new(end, "unix", true).unwrap();
+                let fd = FD::new(end, FdKind::Stream, true);
                 assert!(fd.pollable(), "{:?}", fd.init_error());
                 gort_runtime::spawn(move || -> Result<(), String> {
                     let mut b = [0u8; 8];

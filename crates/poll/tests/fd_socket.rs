@@ -6,8 +6,8 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gort_poll::FD;
 use gort_poll::fd::{is_deadline_exceeded, is_net_closing};
+use gort_poll::{FD, FdKind};
 use rustix::net::{
     AddressFamily, RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendAncillaryBuffer,
     SendAncillaryMessage, Shutdown, SocketFlags, SocketType,
@@ -35,7 +35,7 @@ fn listener() -> (FD, SocketAddrV4) {
     rustix::net::bind(&s, &localhost()).unwrap();
     rustix::net::listen(&s, 128).unwrap();
     let addr = SocketAddrV4::try_from(rustix::net::getsockname(&s).unwrap()).unwrap();
-    (FD::new(s, "tcp", true).unwrap(), addr)
+    (FD::new(s, FdKind::Tcp, true), addr)
 }
 
 /// A TCP connection to `addr` (connected in blocking mode, then wrapped).
@@ -48,7 +48,7 @@ fn dial(addr: SocketAddrV4) -> FD {
     )
     .unwrap();
     rustix::net::connect(&s, &addr).unwrap();
-    FD::new(s, "tcp", true).unwrap()
+    FD::new(s, FdKind::Tcp, true)
 }
 
 fn udp() -> (FD, SocketAddrV4) {
@@ -61,7 +61,7 @@ fn udp() -> (FD, SocketAddrV4) {
     .unwrap();
     rustix::net::bind(&s, &localhost()).unwrap();
     let addr = SocketAddrV4::try_from(rustix::net::getsockname(&s).unwrap()).unwrap();
-    (FD::new(s, "udp", true).unwrap(), addr)
+    (FD::new(s, FdKind::Datagram, true), addr)
 }
 
 #[test]
@@ -72,7 +72,7 @@ fn accept_then_echo_over_tcp() {
         let server = gort_runtime::spawn(move || {
             let (conn, peer) = ln.accept().unwrap();
             assert!(peer.is_some());
-            let conn = FD::new(conn, "tcp", true).unwrap();
+            let conn = FD::new(conn, FdKind::Tcp, true);
             let mut buf = [0u8; 5];
             (&conn).read_exact(&mut buf).unwrap();
             (&conn).write_all(&buf).unwrap();
@@ -184,8 +184,8 @@ fn write_msg_passes_a_descriptor_to_read_msg() {
             None,
         )
         .unwrap();
-        let x = FD::new(x, "unix", true).unwrap();
-        let y = Arc::new(FD::new(y, "unix", true).unwrap());
+        let x = FD::new(x, FdKind::Stream, true);
+        let y = Arc::new(FD::new(y, FdKind::Stream, true));
         let (pr, pw) = std::io::pipe().unwrap();
         let receiver = {
             let y = y.clone();
@@ -239,7 +239,7 @@ fn raw_read_waits_for_readiness() {
         let (ln, addr) = listener();
         let c = dial(addr);
         let (s, _) = ln.accept().unwrap();
-        let s = FD::new(s, "tcp", true).unwrap();
+        let s = FD::new(s, FdKind::Tcp, true);
         let writer = gort_runtime::spawn(move || {
             gort_runtime::time::sleep(Duration::from_millis(10));
             (&c).write_all(b"raw").unwrap();

@@ -5,8 +5,8 @@ use std::mem::size_of;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::AsRawFd;
 
-use gort_poll::FD;
 use gort_poll::fd::is_net_closing;
+use gort_poll::{FD, FdKind};
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
 
 mod common;
@@ -19,14 +19,14 @@ fn localhost() -> SocketAddrV4 {
     SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)
 }
 
-fn socket(family: AddressFamily, ty: SocketType, net: &str) -> io::Result<FD> {
+fn socket(family: AddressFamily, ty: SocketType, kind: FdKind) -> io::Result<FD> {
     let s = rustix::net::socket_with(
         family,
         ty,
         SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
         None,
     )?;
-    FD::new(s, net, true)
+    Ok(FD::new(s, kind, true))
 }
 
 /// A connected TCP pair on 127.0.0.1: (client, accepted server side).
@@ -50,15 +50,12 @@ fn tcp_pair() -> (FD, FD) {
     .unwrap();
     rustix::net::connect(&c, &addr).unwrap();
     let s = rustix::net::accept_with(&l, SocketFlags::NONBLOCK | SocketFlags::CLOEXEC).unwrap();
-    (
-        FD::new(c, "tcp", true).unwrap(),
-        FD::new(s, "tcp", true).unwrap(),
-    )
+    (FD::new(c, FdKind::Tcp, true), FD::new(s, FdKind::Tcp, true))
 }
 
 /// A UDP socket bound to 127.0.0.1.
 fn udp() -> FD {
-    let fd = socket(AddressFamily::INET, SocketType::DGRAM, "udp").unwrap();
+    let fd = socket(AddressFamily::INET, SocketType::DGRAM, FdKind::Datagram).unwrap();
     fd.raw_control(|s| rustix::net::bind(s, &localhost()))
         .unwrap()
         .unwrap();
@@ -277,7 +274,7 @@ fn join_and_leave_multicast_group_on_loopback() {
 fn join_ipv6_multicast_group_on_loopback() {
     let _w = watchdog::start("join_ipv6_multicast_group_on_loopback", watchdog::LIMIT);
     rt().block_on(|| {
-        let u = match socket(AddressFamily::INET6, SocketType::DGRAM, "udp6") {
+        let u = match socket(AddressFamily::INET6, SocketType::DGRAM, FdKind::Datagram) {
             Ok(u) => u,
             Err(e) => {
                 eprintln!("skipping: no IPv6 socket here: {e}");

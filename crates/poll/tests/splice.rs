@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use gort_poll::fd::is_net_closing;
-use gort_poll::{FD, send_file, splice};
+use gort_poll::{FD, FdKind, send_file, splice};
 use rustix::net::{AddressFamily, SocketFlags, SocketType};
 
 mod common;
@@ -25,8 +25,8 @@ fn socketpair() -> (FD, FD) {
         None,
     )
     .unwrap();
-    let a = FD::new(a, "unix", true).unwrap();
-    let b = FD::new(b, "unix", true).unwrap();
+    let a = FD::new(a, FdKind::Stream, true);
+    let b = FD::new(b, FdKind::Stream, true);
     assert!(a.pollable() && b.pollable());
     (a, b)
 }
@@ -146,7 +146,7 @@ fn splice_from_an_unspliceable_source_is_not_handled() {
             rustix::event::EventfdFlags::NONBLOCK | rustix::event::EventfdFlags::CLOEXEC,
         )
         .unwrap();
-        let src = FD::new(efd, "file", true).unwrap();
+        let src = FD::new(efd, FdKind::File, true);
         assert!(src.pollable());
         let (dst, _dst_r) = socketpair();
         let (n, handled, res) = splice(&dst, &src, i64::MAX);
@@ -173,8 +173,8 @@ fn splice_outside_the_netpoller_is_not_handled() {
     )
     .unwrap();
     // Not pollable: blocking mode.
-    let a = FD::new(a, "unix", false).unwrap();
-    let b = FD::new(b, "unix", false).unwrap();
+    let a = FD::new(a, FdKind::Stream, false);
+    let b = FD::new(b, FdKind::Stream, false);
     let (n, handled, res) = splice(&a, &b, 10);
     assert_eq!((n, handled, res.is_ok()), (0, false, true));
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use gort_poll::FD;
+use gort_poll::{FD, FdKind};
 use gort_runtime::Runtime;
 use rustix::pipe::{PipeFlags, pipe_with};
 
@@ -22,8 +22,8 @@ pub fn rt() -> Runtime {
 /// a goroutine of a runtime with a poller.
 pub fn pipe() -> (FD, FD) {
     let (r, w) = pipe_with(PipeFlags::NONBLOCK | PipeFlags::CLOEXEC).unwrap();
-    let r = FD::new(r, "file", true).unwrap();
-    let w = FD::new(w, "file", true).unwrap();
+    let r = FD::new(r, FdKind::File, true);
+    let w = FD::new(w, FdKind::File, true);
     assert!(r.pollable() && w.pollable(), "{:?}", r.init_error());
     (r, w)
 }
