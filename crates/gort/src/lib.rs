@@ -21,19 +21,19 @@
 //!     });
 //!
 //!     let conn = gort::net::dial("tcp", &addr).unwrap();
-//!     (&*conn).write_all(b"hello, gort\n").unwrap();
+//!     conn.write_all(b"hello, gort\n").unwrap();
 //!     let mut reply = String::new();
-//!     BufReader::new(&*conn).read_line(&mut reply).unwrap();
+//!     BufReader::new(&conn).read_line(&mut reply).unwrap();
 //!     assert_eq!(reply, "hello, gort\n");
 //! });
 //!
 //! fn serve(conn: Box<dyn gort::net::Conn>) {
 //!     // Plain blocking std::io code: each read parks this goroutine on the
 //!     // netpoller, not the thread.
-//!     let mut lines = BufReader::new(&*conn);
+//!     let mut lines = BufReader::new(&conn);
 //!     let mut line = String::new();
 //!     while lines.read_line(&mut line).unwrap_or(0) > 0 {
-//!         if (&*conn).write_all(line.as_bytes()).is_err() {
+//!         if conn.write_all(line.as_bytes()).is_err() {
 //!             return;
 //!         }
 //!         line.clear();

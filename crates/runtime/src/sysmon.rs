@@ -167,7 +167,12 @@ fn retake(sched: &Sched, pd: &mut [SysmonTick], now: i64) -> u32 {
             pd.warned = false;
             continue;
         }
-        if pd.schedwhen + FORCE_PREEMPT_NS <= now
+        // A slice exists only while a goroutine runs: an M in its scheduler
+        // (goid 0) for 10 ms, or a P claimed since sysmon's first look (whose
+        // memory of it starts at zero), must not cut short the next
+        // goroutine's slice, as Go's retake looks only at a running G.
+        if goid != 0
+            && pd.schedwhen + FORCE_PREEMPT_NS <= now
             && p.preempt.swap(true, Ordering::Relaxed)
             && !pd.reported
         {

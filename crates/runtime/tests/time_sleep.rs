@@ -12,38 +12,56 @@ use gort_runtime::{Runtime, spawn};
 mod watchdog;
 
 /// Sleepers wake in deadline order, and never early. On one P, since each
-/// goroutine resumes on its own thread: across threads the order in which
-/// two wake-ups 15 ms apart are seen also depends on when the OS runs each
-/// thread, which on a loaded machine can take longer than that.
+/// goroutine resumes on its own thread. Order is only defined for wake-ups
+/// that fire in separate timer runs: when the thread is late enough that
+/// two sleepers are both due in one run, each readied goroutine takes
+/// `runnext` from the one before (as in Go, whose `goready` does the same),
+/// so the later deadline runs first. So the order is checked when every
+/// sleeper woke within half the spacing of its deadline, which a loaded
+/// machine (two busy loops on two cores) does not always allow; "never
+/// early" and "all wake" are checked always.
 #[test]
 fn sleepers_wake_in_deadline_order_and_not_early() {
     let _w = watchdog::start(
         "sleepers_wake_in_deadline_order_and_not_early",
         watchdog::LIMIT,
     );
+    const SPACING: Duration = Duration::from_millis(15);
     let rt = Runtime::builder().procs(1).build().unwrap();
-    let order = rt.block_on(|| {
-        let order = Arc::new(Mutex::new(Vec::new()));
-        // Spawned in scrambled order, 15 ms apart in deadline.
-        let handles: Vec<_> = [3u64, 0, 4, 1, 2]
+    let woke = rt.block_on(|| {
+        let woke = Arc::new(Mutex::new(Vec::new()));
+        // Spawned in scrambled order, SPACING apart in deadline.
+        let handles: Vec<_> = [3u32, 0, 4, 1, 2]
             .into_iter()
             .map(|i| {
-                let order = order.clone();
+                let woke = woke.clone();
                 spawn(move || {
                     let start = Instant::now();
-                    let d = Duration::from_millis(10 + 15 * i);
+                    let d = Duration::from_millis(10) + SPACING * i;
                     sleep(d);
-                    assert!(start.elapsed() >= d, "woke early");
-                    order.lock().unwrap().push(i);
+                    let took = start.elapsed();
+                    assert!(took >= d, "sleeper {i} woke early: {took:?} < {d:?}");
+                    woke.lock().unwrap().push((i, took - d));
                 })
             })
             .collect();
         for h in handles {
             h.join().unwrap();
         }
-        order.lock().unwrap().clone()
+        woke.lock().unwrap().clone()
     });
-    assert_eq!(order, [0, 1, 2, 3, 4]);
+    assert_eq!(woke.len(), 5);
+    let late = woke.iter().map(|&(_, l)| l).max().unwrap();
+    let order: Vec<u32> = woke.iter().map(|&(i, _)| i).collect();
+    if late < SPACING / 2 {
+        assert_eq!(
+            order,
+            [0, 1, 2, 3, 4],
+            "woke in this order, at most {late:?} late"
+        );
+    } else {
+        eprintln!("order {order:?} not checked: a sleeper woke {late:?} late");
+    }
 }
 
 /// Many concurrent sleepers on one P: all wake, none much later than asked
