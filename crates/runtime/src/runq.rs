@@ -180,7 +180,7 @@ impl<T> RunQueue<T> {
     ///
     /// Returns true when `item` went into an empty `runnext`: the P has
     /// gained exactly one goroutine, which it will run next. The scheduler
-    /// uses that to skip waking another M for it (see `proc::ready`).
+    /// uses that to skip waking another M for it (see `newproc`).
     pub(crate) fn put(
         &self,
         item: NonNull<T>,

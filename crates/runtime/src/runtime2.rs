@@ -295,7 +295,7 @@ pub(crate) struct PLocal {
     pub(crate) goidcache: u64,
     pub(crate) goidcacheend: u64,
     /// The backlog valve (gort's, not Go's; see `backlog_valve` in
-    /// proc.rs): since when this P's own queue has stayed non-empty while
+    /// policy.rs): since when this P's own queue has stayed non-empty while
     /// the P took goroutines from it (`nanotime`; 0: it was just empty).
     pub(crate) backlog_since: i64,
     /// A pinned goroutine readied by this P's own thread, to run next and
