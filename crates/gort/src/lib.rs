@@ -45,8 +45,8 @@
 //! limitations, and `examples/` for more programs.
 
 pub use gort_runtime::{
-    GoBuilder, Goexit, JoinHandle, Stats, blocking, go, goid, preempt_point, select, spawn,
-    yield_now,
+    GoBuilder, Goexit, JoinHandle, Stats, blocking, can_park, go, goid, preempt_point, select,
+    spawn, yield_now,
 };
 
 use std::io;

@@ -53,9 +53,10 @@
 //! });
 //! ```
 //!
-//! Only goroutines wait: [`PollDescHandle::poll_wait`] called from a plain
-//! thread, a timer callback or inside `gort_runtime::blocking` fails at once
-//! with [`PollError::NotPollable`] (the runtime only polls for goroutines it
+//! Only goroutines wait: [`PollDescHandle::poll_wait`] called where
+//! [`gort_runtime::can_park`] is false (a plain thread, a timer callback,
+//! inside `gort_runtime::blocking`) fails at once with
+//! [`PollError::NotPollable`] (the runtime only polls for goroutines it
 //! counts as netpoll waiters, so a parked thread could sleep forever); the
 //! caller falls back to blocking I/O, as Go's poll layer does for a
 //! descriptor it cannot poll.

@@ -62,11 +62,12 @@
 //! Only goroutines can wait here: the wake-up of a parked goroutine comes
 //! from the scheduler's `netpoll` calls, which happen only while the runtime
 //! counts netpoll waiters, and an OS thread cannot be counted. So
-//! [`PollDescHandle::poll_wait`] called from a plain thread, a timer callback
-//! or inside [`gort_runtime::blocking`] returns [`PollError::NotPollable`]
-//! (after the closing and deadline checks), as Go's poll layer does for a
-//! descriptor it cannot poll: the caller falls back to blocking I/O. Run such
-//! code in a goroutine (`Runtime::block_on`) to wait.
+//! [`PollDescHandle::poll_wait`] called where [`gort_runtime::can_park`] is
+//! false (a plain thread, a timer callback, inside
+//! [`gort_runtime::blocking`]) returns [`PollError::NotPollable`] (after the
+//! closing and deadline checks), as Go's poll layer does for a descriptor it
+//! cannot poll: the caller falls back to blocking I/O. Run such code in a
+//! goroutine (`Runtime::block_on`) to wait.
 
 use std::fmt;
 use std::io;
@@ -76,7 +77,7 @@ use std::sync::{Arc, OnceLock, Weak};
 
 use gort_runtime::time::{RawTimer, nanotime};
 use gort_runtime::{
-    Gp, Netpoll, NoNetpoll, ParkSlot, WaitReason, gopark_cancellable, netpoll_add_waiter,
+    Gp, Netpoll, NoNetpoll, ParkSlot, WaitReason, can_park, gopark_cancellable, netpoll_add_waiter,
     token_goroutine,
 };
 use parking_lot::{Mutex, RwLock};
@@ -531,18 +532,14 @@ fn deadline_timer(pd: &PollDesc, which: TimerKind) -> RawTimer {
     })
 }
 
-/// Whether a runtime timer can be created on this thread (it is an M of
-/// some runtime: `RawTimer::new` attaches the timer to that runtime).
-fn on_runtime_thread() -> bool {
-    gort_runtime::current_netpoll().is_some()
-}
-
 /// Arms `t` (creating it on first use) to fire at `when` with tag `seq`
 /// (Go's `timer.modify(when, 0, f, pd, seq)`); false if no timer can be
 /// made on this thread.
 fn arm(pd: &PollDesc, t: &mut Option<RawTimer>, which: TimerKind, when: i64, seq: usize) -> bool {
     if t.is_none() {
-        if !on_runtime_thread() {
+        // `RawTimer::new` attaches the timer to the calling goroutine's
+        // runtime, and needs a goroutine to find it.
+        if !can_park() {
             return false;
         }
         *t = Some(deadline_timer(pd, which));
@@ -1024,7 +1021,7 @@ impl PollDescHandle {
             return Err(PollError::NotPollable);
         }
         netpollcheckerr(&self.pd, mode)?;
-        if gort_runtime::current_mp().is_none() {
+        if !can_park() {
             // Not a goroutine, or inside `blocking`: cannot park.
             return Err(PollError::NotPollable);
         }
@@ -1042,7 +1039,7 @@ impl PollDescHandle {
     /// cancel). Returns at once outside a goroutine or for `ReadWrite`.
     #[doc(alias = "poll_runtime_pollWaitCanceled")]
     pub fn poll_wait_canceled(&self, mode: Mode) {
-        if mode == Mode::ReadWrite || gort_runtime::current_mp().is_none() {
+        if mode == Mode::ReadWrite || !can_park() {
             return;
         }
         while !netpollblock(&self.pd, mode, true) {}

@@ -529,9 +529,10 @@ impl FD {
     fn wait_io(&self, fd: BorrowedFd<'_>, mode: Mode) -> io::Result<()> {
         match self.pd.wait_raw(mode) {
             Ok(()) => Ok(()),
+            // "Not pollable" because the caller cannot park, not because
+            // epoll reported an error on the read side: wait on the thread.
             Err(WaitError::Poll(PollError::NotPollable))
-                if gort_runtime::current_mp().is_none()
-                    && !(mode == Mode::Read && self.pd.event_err()) =>
+                if !(gort_runtime::can_park() || (mode == Mode::Read && self.pd.event_err())) =>
             {
                 self.wait_thread(fd, mode)
             }
@@ -609,11 +610,7 @@ impl FD {
         if drained {
             self.read_drained.store(false, Ordering::Relaxed);
         }
-        if drained
-            && self.pd.pollable()
-            && !self.pd.read_hup()
-            && gort_runtime::current_mp().is_some()
-        {
+        if drained && self.pd.pollable() && !self.pd.read_hup() && gort_runtime::can_park() {
             // Not `prepare_read`: it would forget an event that arrived
             // since the short read. The wait checks close and the deadline.
             self.wait_io(r.sysfd(), Mode::Read)?;

@@ -122,8 +122,8 @@ pub use park::{PD_NIL, PD_READY, PD_WAIT, ParkSlot};
 pub use park::{token_goroutine, wake_token};
 #[cfg(not(loom))]
 pub use proc::{
-    gopark, gopark_cancellable, goready, goready_param, netpoll_add_waiter, preempt_point,
-    yield_now,
+    can_park, gopark, gopark_cancellable, goready, goready_param, netpoll_add_waiter,
+    preempt_point, yield_now,
 };
 #[cfg(not(loom))]
 pub use proc_blocking::blocking;

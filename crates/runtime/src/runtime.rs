@@ -564,7 +564,9 @@ pub fn goid() -> Option<u64> {
 
 /// Diagnostic: the index of the P and the id of the M (thread) the calling
 /// goroutine runs on, or `None` outside a goroutine. A goroutine stays on the
-/// thread it first ran on, so the answer never changes during its life.
+/// thread it first ran on, so the M never changes during its life; the
+/// pinning tests check exactly that. To decide whether to park, ask
+/// [`can_park`](crate::can_park) instead.
 pub fn current_mp() -> Option<(usize, u64)> {
     let m = getm();
     if m.is_null() {
