@@ -3,9 +3,9 @@
 //! Go's runtime parks a goroutine that waits for a socket and asks the
 //! operating system, from the scheduler, which sockets became ready. This
 //! crate is that *netpoller* for gort: a [`Poller`] that a runtime installs
-//! through gort-runtime's [`Netpoll`](gort_runtime::Netpoll) hook, and the
-//! `poll_runtime_poll*` entry points that the poll layer (gort-poll, Go's
-//! internal/poll) calls on a [`PollDescHandle`].
+//! through gort-runtime's `Netpoll` hook (in its hidden `hooks` module, for
+//! gort's own crates), and the `poll_runtime_poll*` entry points that the
+//! poll layer (gort-poll, Go's internal/poll) calls on a [`PollDescHandle`].
 //!
 //! The poller is split the way Go splits it, along a written contract. Go's
 //! netpoll.go lists the functions each platform file must define

@@ -75,11 +75,12 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
-use gort_runtime::time::{RawTimer, nanotime};
-use gort_runtime::{
-    Gp, Netpoll, NoNetpoll, ParkSlot, WaitReason, can_park, gopark_cancellable, netpoll_add_waiter,
-    token_goroutine,
+use gort_runtime::can_park;
+use gort_runtime::hooks::{
+    Gp, Netpoll, NoNetpoll, ParkSlot, RawTimer, WaitReason, gopark_cancellable, netpoll_add_waiter,
+    token_goroutine, wake_token,
 };
+use gort_runtime::time::nanotime;
 use parking_lot::{Mutex, RwLock};
 use slab::Slab;
 
@@ -427,7 +428,7 @@ fn netpollready(to_run: &mut Vec<Gp>, pd: &PollDesc, mode: Mode) -> i32 {
         match token_goroutine(token) {
             Some(gp) => to_run.push(gp),
             // SAFETY: `unblock` handed us this token; it is woken only here.
-            None => unsafe { gort_runtime::wake_token(token) },
+            None => unsafe { wake_token(token) },
         }
     }
     delta
@@ -441,7 +442,7 @@ fn netpollready(to_run: &mut Vec<Gp>, pd: &PollDesc, mode: Mode) -> i32 {
 fn wake_released(pd: &PollDesc, tokens: [Option<usize>; 2], delta: i32) {
     for token in tokens.into_iter().flatten() {
         // SAFETY: `netpollunblock` handed us this token; it is woken only here.
-        unsafe { gort_runtime::wake_token(token) };
+        unsafe { wake_token(token) };
     }
     if delta != 0 {
         // Relaxed: a count folded into the next netpoll's return value; no
@@ -670,9 +671,11 @@ impl PollKey {
 /// the registered descriptors, the wake flag that folds breaks, and the
 /// count of waiters released outside `netpoll`.
 ///
-/// Install it with `Runtime::builder().netpoll(Arc::new(Poller::new()?))`;
-/// code running in that runtime's goroutines finds it with
-/// [`Poller::current`] (that is how [`poll_runtime_poll_open`] picks it).
+/// The `gort` facade installs one in every runtime it builds (with the
+/// runtime's hidden `Builder::netpoll` hook:
+/// `Runtime::builder().netpoll(Arc::new(Poller::new()?))`); code running in
+/// that runtime's goroutines finds it with [`Poller::current`] (that is how
+/// [`poll_runtime_poll_open`] picks it).
 pub struct Poller {
     /// Set once, by the first registration (Go's `netpollInited`), while
     /// holding `init_lock`.
@@ -733,11 +736,11 @@ impl Poller {
     }
 
     /// The poller installed in the calling goroutine's runtime, if that is a
-    /// `Poller` (via `gort_runtime::current_netpoll` and a downcast).
+    /// `Poller` (the runtime keeps it as its `Netpoll`; the runtime's
+    /// `hooks::current_netpoll` hands it back typed). `None` on a plain
+    /// thread, and in a runtime built without a `Poller`.
     pub fn current() -> Option<Arc<Poller>> {
-        let np = gort_runtime::current_netpoll()?;
-        let any: Arc<dyn std::any::Any + Send + Sync> = np;
-        any.downcast::<Poller>().ok()
+        gort_runtime::hooks::current_netpoll::<Poller>()
     }
 
     // ANCHOR: netpollGenericInit

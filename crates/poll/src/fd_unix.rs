@@ -67,6 +67,7 @@ use rustix::net::{
 };
 
 use crate::FdMutex;
+use crate::atomic::{semacquire, semrelease};
 use crate::fd::{consume, err_closing, err_deadline_exceeded};
 use crate::fd_poll_runtime::{PollDesc, WaitError};
 use crate::fd_posix::ignoring_eintr;
@@ -446,7 +447,7 @@ impl FD {
         // SAFETY: we own `sysfd` (taken from an OwnedFd in `new`), no
         // operation holds a reference any more, and this runs once (above).
         drop(unsafe { OwnedFd::from_raw_fd(self.sysfd) });
-        gort_runtime::semrelease(&self.csema);
+        semrelease(&self.csema);
     }
     // ANCHOR_END: destroy
 
@@ -472,7 +473,7 @@ impl FD {
         // In blocking mode an operation in flight may block forever; Go does
         // not wait for it then (the last one out closes the descriptor).
         if !self.is_blocking() {
-            gort_runtime::semacquire(&self.csema);
+            semacquire(&self.csema);
         }
         Ok(())
     }

@@ -91,8 +91,12 @@ impl Builder {
         self
     }
 
-    /// Installs the network poller the scheduler drives (done by the `gort`
-    /// facade; see [`Netpoll`]).
+    /// Installs the network poller the scheduler drives: a hook for gort's
+    /// own crates (the `gort` facade installs gort-netpoll's poller this
+    /// way; see `hooks::Netpoll`), hidden with the rest of the hooks. A
+    /// runtime built without one has no netpoller: goroutines, channels and
+    /// timers work, sockets do not wait in it.
+    #[doc(hidden)]
     pub fn netpoll(&mut self, poller: Arc<dyn Netpoll>) -> &mut Builder {
         self.netpoll = Some(poller);
         self
