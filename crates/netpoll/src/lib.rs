@@ -59,7 +59,9 @@
 //! [`PollError::NotPollable`] (the runtime only polls for goroutines it
 //! counts as netpoll waiters, so a parked thread could sleep forever); the
 //! caller falls back to blocking I/O, as Go's poll layer does for a
-//! descriptor it cannot poll.
+//! descriptor it cannot poll. A goroutine of a runtime without a [`Poller`]
+//! cannot register a descriptor at all: [`poll_runtime_poll_open`] fails
+//! with [`NoPollerError`] there.
 //!
 //! Under `--cfg loom` only the lock-free handshake (`netpoll_info.rs`) and
 //! its models are compiled.
@@ -87,5 +89,5 @@ compile_error!(
 // ANCHOR_END: DefaultBackend
 
 #[cfg(not(loom))]
-pub use netpoll::{PollDescHandle, Poller, poll_runtime_poll_open};
+pub use netpoll::{NoPollerError, PollDescHandle, Poller, is_no_poller, poll_runtime_poll_open};
 pub use netpoll_info::{Mode, PollError};

@@ -68,6 +68,10 @@
 //! closing and deadline checks), as Go's poll layer does for a descriptor it
 //! cannot poll: the caller falls back to blocking I/O. Run such code in a
 //! goroutine (`Runtime::block_on`) to wait.
+//!
+//! The other way round, a goroutine whose runtime has no [`Poller`] could
+//! park but would never be woken: [`poll_runtime_poll_open`] fails there
+//! with [`NoPollerError`], which gort-net reports when a socket is made.
 
 use std::fmt;
 use std::io;
@@ -915,9 +919,18 @@ impl fmt::Debug for PollDescHandle {
 /// Registers `fd` with the poller of the calling goroutine's runtime (Go's
 /// `poll_runtime_pollOpen`; the platform poller, an epoll instance on
 /// Linux, is created on first use, as Go's `netpollGenericInit` does).
-/// Fails with `Unsupported` if the caller runs in no runtime or its runtime
-/// has no [`Poller`] installed, or with the platform's error (`epoll_ctl`'s
-/// `EPERM` for a regular file, for instance).
+///
+/// Fails, always with `io::ErrorKind::Unsupported`:
+///
+/// * with [`NoPollerError`] in a goroutine of a runtime that has no
+///   [`Poller`] (a bare `gort_runtime::Runtime`): such a runtime could
+///   never wake the goroutine, so the poll layer above must not quietly
+///   fall back to blocking I/O there;
+/// * with "not in a goroutine" on a plain thread, inside
+///   `gort_runtime::blocking`, or on the scheduler's stack, where nothing
+///   can park: the poll layer keeps such descriptors in blocking mode;
+/// * or with the platform's error (`epoll_ctl`'s `EPERM` for a regular
+///   file, for instance).
 ///
 /// # Safety
 ///
@@ -925,14 +938,53 @@ impl fmt::Debug for PollDescHandle {
 /// handle removes it from the platform poller by number then.
 #[doc(alias = "poll_runtime_pollOpen")]
 pub unsafe fn poll_runtime_poll_open(fd: BorrowedFd<'_>) -> io::Result<PollDescHandle> {
-    let poller = Poller::current().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::Unsupported,
-            "gort-netpoll: no Poller installed in the calling goroutine's runtime",
-        )
-    })?;
+    let Some(poller) = Poller::current() else {
+        return Err(if can_park() {
+            NoPollerError.into()
+        } else {
+            io::Error::new(
+                io::ErrorKind::Unsupported,
+                "gort-netpoll: not in a goroutine, so there is no netpoller to wait in",
+            )
+        });
+    };
     // SAFETY: forwarded contract.
     unsafe { poller.poll_open(fd) }
+}
+
+/// The error of registering a descriptor from a goroutine whose runtime has
+/// no [`Poller`]: "gort: this runtime has no network poller; build it with
+/// gort::Builder or gort::run". Carried inside an `io::Error` of kind
+/// `Unsupported`; [`is_no_poller`] recognises it.
+///
+/// Go has no such error, since its runtime always has a netpoller. A gort
+/// runtime gets one from the `gort` facade; one built with gort-runtime
+/// alone runs goroutines, channels and timers but cannot wait for a
+/// descriptor, and a socket used there would block its thread and ignore
+/// its deadlines, so gort-net refuses to create one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct NoPollerError;
+
+impl fmt::Display for NoPollerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "gort: this runtime has no network poller; build it with gort::Builder or gort::run",
+        )
+    }
+}
+
+impl std::error::Error for NoPollerError {}
+
+impl From<NoPollerError> for io::Error {
+    fn from(e: NoPollerError) -> io::Error {
+        io::Error::new(io::ErrorKind::Unsupported, e)
+    }
+}
+
+/// Whether `err` carries [`NoPollerError`].
+pub fn is_no_poller(err: &io::Error) -> bool {
+    err.get_ref()
+        .is_some_and(|inner| inner.is::<NoPollerError>())
 }
 
 impl Poller {

@@ -273,10 +273,14 @@ impl FD {
     /// With `pollable` (Go's argument of the same name), the descriptor is
     /// switched to nonblocking mode and registered with the netpoller of
     /// the calling goroutine's runtime. If that fails (a regular file, which
-    /// epoll refuses with `EPERM`; or no runtime with a poller), the FD keeps
-    /// working in blocking mode, as in Go, and
-    /// [`init_error`](Self::init_error) tells why. Without `pollable` the
-    /// descriptor is used as it is, in blocking mode.
+    /// epoll refuses with `EPERM`; a caller that is not a goroutine; or a
+    /// goroutine whose runtime has no poller), the FD keeps working in
+    /// blocking mode, as in Go, and [`init_error`](Self::init_error) tells
+    /// why. The last case is gort-netpoll's
+    /// [`NoPollerError`](gort_netpoll::NoPollerError), which gort-net turns
+    /// into a failure to create the socket rather than use a socket whose
+    /// deadlines could not work. Without `pollable` the descriptor is used
+    /// as it is, in blocking mode.
     // ANCHOR: Init
     #[doc(alias = "Init")]
     pub fn new(fd: OwnedFd, kind: FdKind, pollable: bool) -> FD {

@@ -95,7 +95,8 @@ impl Builder {
     /// own crates (the `gort` facade installs gort-netpoll's poller this
     /// way; see `hooks::Netpoll`), hidden with the rest of the hooks. A
     /// runtime built without one has no netpoller: goroutines, channels and
-    /// timers work, sockets do not wait in it.
+    /// timers work, and gort's sockets refuse to be created in its
+    /// goroutines (build with `gort::Builder` or `gort::run` for those).
     #[doc(hidden)]
     pub fn netpoll(&mut self, poller: Arc<dyn Netpoll>) -> &mut Builder {
         self.netpoll = Some(poller);
