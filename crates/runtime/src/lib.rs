@@ -27,6 +27,14 @@
 //! `time/sleep.go`, `tick.go`), [`context`] and
 //! [`signal`] (Go's `os/signal`).
 //!
+//! What the layers above the scheduler are built on (gort-netpoll,
+//! gort-poll, gort-net: `gopark`/`goready`, the park slot, the runtime
+//! semaphore, the netpoller contract) is in a hidden `hooks` module, for
+//! gort's own crates and without a stability promise, as Go keeps the same
+//! functions out of its public API. A runtime built with this crate alone
+//! has no netpoller: use the `gort` crate's `gort::run` or `gort::Builder`
+//! for sockets.
+//!
 //! # Environment
 //!
 //! * `GORT_MAXPROCS=n`: the number of Ps (Go's `GOMAXPROCS`); default: the
