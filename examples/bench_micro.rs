@@ -39,7 +39,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use gort::runtime::{ParkSlot, WaitReason};
+// The park/ready word under `join`, semaphores and the netpoller: a
+// runtime hook, not gort's public API, named here because this figure
+// measures it bare.
+use gort_runtime::hooks::{ParkSlot, WaitReason};
 
 /// Settings from the command line.
 struct Args {

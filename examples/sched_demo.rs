@@ -41,7 +41,7 @@ fn main() -> std::io::Result<()> {
         );
 
         // 2. 100,000 goroutines parked at once on one semaphore.
-        let sem = Arc::new(AtomicU32::new(0));
+        let sem = Arc::new(gort::sync::Semaphore::new(0));
         let arrived = Arc::new(AtomicU32::new(0));
         let before = rss_bytes();
         let parked: Vec<_> = (0..100_000)
@@ -49,7 +49,7 @@ fn main() -> std::io::Result<()> {
                 let (sem, arrived) = (sem.clone(), arrived.clone());
                 gort::spawn(move || {
                     arrived.fetch_add(1, Ordering::Relaxed);
-                    gort::runtime::semacquire(&sem)
+                    sem.acquire()
                 })
             })
             .collect();
@@ -63,7 +63,7 @@ fn main() -> std::io::Result<()> {
             (after.saturating_sub(before)) as f64 / 1024.0 / 100_000.0
         );
         for _ in 0..100_000 {
-            gort::runtime::semrelease(&sem);
+            sem.release();
         }
         for h in parked {
             h.join().unwrap();

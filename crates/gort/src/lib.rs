@@ -45,8 +45,8 @@
 //! limitations, and `examples/` for more programs.
 
 pub use gort_runtime::{
-    GoBuilder, Goexit, JoinHandle, Stats, blocking, go, goid, preempt_point, select, spawn,
-    yield_now,
+    GoBuilder, Goexit, JoinHandle, Stats, blocking, can_park, go, goid, preempt_point, select,
+    spawn, yield_now,
 };
 
 use std::io;
@@ -58,8 +58,8 @@ pub mod net {
     pub use gort_net::*;
 }
 
-/// Settings for a [`Runtime`] (GOMAXPROCS, stack size, tracing), with the
-/// netpoller installed unless another is given.
+/// Settings for a [`Runtime`] (GOMAXPROCS, stack size, tracing), which
+/// always has gort-netpoll's netpoller installed.
 ///
 /// ```
 /// let rt = gort::Builder::new().procs(2).build().unwrap();
@@ -68,7 +68,6 @@ pub mod net {
 #[derive(Default)]
 pub struct Builder {
     inner: gort_runtime::Builder,
-    netpoll: bool,
 }
 
 impl Builder {
@@ -87,13 +86,6 @@ impl Builder {
     /// The size of each goroutine's stack, in bytes.
     pub fn stack_size(&mut self, bytes: usize) -> &mut Builder {
         self.inner.stack_size(bytes);
-        self
-    }
-
-    /// Installs another netpoller instead of gort-netpoll's.
-    pub fn netpoll(&mut self, poller: Arc<dyn runtime::Netpoll>) -> &mut Builder {
-        self.inner.netpoll(poller);
-        self.netpoll = true;
         self
     }
 
@@ -121,9 +113,7 @@ impl Builder {
         // A failure leaves the old limit, which is still a working one.
         let _ = gort_poll::raise_nofile_limit();
         let mut b = self.inner.clone();
-        if !self.netpoll {
-            b.netpoll(Arc::new(gort_netpoll::Poller::new()?));
-        }
+        b.netpoll(Arc::new(gort_netpoll::Poller::new()?));
         Ok(Runtime(b.build()?))
     }
 }
@@ -229,16 +219,6 @@ pub mod context {
 /// ```
 pub mod signal {
     pub use gort_runtime::signal::*;
-}
-
-/// Low-level runtime hooks for the layers above the scheduler (netpoll, poll,
-/// sync): parking and readying goroutines, semaphores, the netpoll contract.
-pub mod runtime {
-    pub use gort_runtime::{
-        Gp, Netpoll, NoNetpoll, ParkSlot, WaitReason, current_mp, current_netpoll, gopark,
-        gopark_cancellable, goready, goready_param, netpoll_add_waiter, semacquire, semrelease,
-        token_goroutine, wake_token,
-    };
 }
 
 /// The README's examples, compiled and run as doctests.

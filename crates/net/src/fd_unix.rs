@@ -49,13 +49,24 @@ impl NetFD {
     /// Wraps a socket and registers it with the netpoller (Go's `newFD`
     /// then `init`).
     ///
-    /// Outside a gort runtime there is no netpoller: the socket then goes
-    /// to blocking mode and works as a plain blocking socket (deadlines
-    /// are not enforced there; see the README's limitations).
+    /// On a plain thread (outside any goroutine, or inside `blocking`)
+    /// there is no netpoller to wait in: the socket then goes to blocking
+    /// mode and works as a plain blocking socket (deadlines are not
+    /// enforced there; see the README's limitations). In a goroutine of a
+    /// runtime built without a netpoller (a bare `gort_runtime::Runtime`),
+    /// the socket is closed and this fails with gort-netpoll's
+    /// [`NoPollerError`](gort_netpoll::NoPollerError), which the caller
+    /// wraps as Go wraps `init`'s error (`listen tcp 127.0.0.1:0: gort:
+    /// this runtime has no network poller; ...`): blocking mode there would
+    /// hold the goroutine's thread in every read and quietly drop its
+    /// deadlines.
     // ANCHOR: newFD
     pub(crate) fn new(fd: OwnedFd, family: i32, sotype: i32, net: Network) -> io::Result<NetFD> {
         let pfd = FD::new(fd, fd_kind(family, sotype), true);
         if !pfd.pollable() {
+            if pfd.init_error().is_some_and(gort_netpoll::is_no_poller) {
+                return Err(gort_netpoll::NoPollerError.into());
+            }
             pfd.set_blocking()?;
         }
         Ok(NetFD {

@@ -29,8 +29,8 @@ use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use gort_runtime::time::{RawTimer, nanotime};
-use gort_runtime::{ParkSlot, WaitReason};
+use gort_runtime::hooks::{ParkSlot, RawTimer, WaitReason};
+use gort_runtime::time::nanotime;
 
 use crate::net::{ConnCore, conn_impls};
 use crate::{Addr, Op, OpError, TimeoutError};

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use gort_netpoll::{Mode, PollDescHandle, Poller, poll_runtime_poll_open};
-use gort_runtime::Netpoll;
+use gort_runtime::hooks::Netpoll;
 use rustix::io::Errno;
 use rustix::pipe::PipeFlags;
 

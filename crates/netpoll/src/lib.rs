@@ -3,9 +3,9 @@
 //! Go's runtime parks a goroutine that waits for a socket and asks the
 //! operating system, from the scheduler, which sockets became ready. This
 //! crate is that *netpoller* for gort: a [`Poller`] that a runtime installs
-//! through gort-runtime's [`Netpoll`](gort_runtime::Netpoll) hook, and the
-//! `poll_runtime_poll*` entry points that the poll layer (gort-poll, Go's
-//! internal/poll) calls on a [`PollDescHandle`].
+//! through gort-runtime's `Netpoll` hook (in its hidden `hooks` module, for
+//! gort's own crates), and the `poll_runtime_poll*` entry points that the
+//! poll layer (gort-poll, Go's internal/poll) calls on a [`PollDescHandle`].
 //!
 //! The poller is split the way Go splits it, along a written contract. Go's
 //! netpoll.go lists the functions each platform file must define
@@ -53,12 +53,15 @@
 //! });
 //! ```
 //!
-//! Only goroutines wait: [`PollDescHandle::poll_wait`] called from a plain
-//! thread, a timer callback or inside `gort_runtime::blocking` fails at once
-//! with [`PollError::NotPollable`] (the runtime only polls for goroutines it
+//! Only goroutines wait: [`PollDescHandle::poll_wait`] called where
+//! [`gort_runtime::can_park`] is false (a plain thread, a timer callback,
+//! inside `gort_runtime::blocking`) fails at once with
+//! [`PollError::NotPollable`] (the runtime only polls for goroutines it
 //! counts as netpoll waiters, so a parked thread could sleep forever); the
 //! caller falls back to blocking I/O, as Go's poll layer does for a
-//! descriptor it cannot poll.
+//! descriptor it cannot poll. A goroutine of a runtime without a [`Poller`]
+//! cannot register a descriptor at all: [`poll_runtime_poll_open`] fails
+//! with [`NoPollerError`] there.
 //!
 //! Under `--cfg loom` only the lock-free handshake (`netpoll_info.rs`) and
 //! its models are compiled.
@@ -86,5 +89,5 @@ compile_error!(
 // ANCHOR_END: DefaultBackend
 
 #[cfg(not(loom))]
-pub use netpoll::{PollDescHandle, Poller, poll_runtime_poll_open};
+pub use netpoll::{NoPollerError, PollDescHandle, Poller, is_no_poller, poll_runtime_poll_open};
 pub use netpoll_info::{Mode, PollError};

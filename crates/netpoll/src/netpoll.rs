@@ -62,11 +62,16 @@
 //! Only goroutines can wait here: the wake-up of a parked goroutine comes
 //! from the scheduler's `netpoll` calls, which happen only while the runtime
 //! counts netpoll waiters, and an OS thread cannot be counted. So
-//! [`PollDescHandle::poll_wait`] called from a plain thread, a timer callback
-//! or inside [`gort_runtime::blocking`] returns [`PollError::NotPollable`]
-//! (after the closing and deadline checks), as Go's poll layer does for a
-//! descriptor it cannot poll: the caller falls back to blocking I/O. Run such
-//! code in a goroutine (`Runtime::block_on`) to wait.
+//! [`PollDescHandle::poll_wait`] called where [`gort_runtime::can_park`] is
+//! false (a plain thread, a timer callback, inside
+//! [`gort_runtime::blocking`]) returns [`PollError::NotPollable`] (after the
+//! closing and deadline checks), as Go's poll layer does for a descriptor it
+//! cannot poll: the caller falls back to blocking I/O. Run such code in a
+//! goroutine (`Runtime::block_on`) to wait.
+//!
+//! The other way round, a goroutine whose runtime has no [`Poller`] could
+//! park but would never be woken: [`poll_runtime_poll_open`] fails there
+//! with [`NoPollerError`], which gort-net reports when a socket is made.
 
 use std::fmt;
 use std::io;
@@ -74,11 +79,12 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
-use gort_runtime::time::{RawTimer, nanotime};
-use gort_runtime::{
-    Gp, Netpoll, NoNetpoll, ParkSlot, WaitReason, gopark_cancellable, netpoll_add_waiter,
-    token_goroutine,
+use gort_runtime::can_park;
+use gort_runtime::hooks::{
+    Gp, Netpoll, NoNetpoll, ParkSlot, RawTimer, WaitReason, gopark_cancellable, netpoll_add_waiter,
+    token_goroutine, wake_token,
 };
+use gort_runtime::time::nanotime;
 use parking_lot::{Mutex, RwLock};
 use slab::Slab;
 
@@ -426,7 +432,7 @@ fn netpollready(to_run: &mut Vec<Gp>, pd: &PollDesc, mode: Mode) -> i32 {
         match token_goroutine(token) {
             Some(gp) => to_run.push(gp),
             // SAFETY: `unblock` handed us this token; it is woken only here.
-            None => unsafe { gort_runtime::wake_token(token) },
+            None => unsafe { wake_token(token) },
         }
     }
     delta
@@ -440,7 +446,7 @@ fn netpollready(to_run: &mut Vec<Gp>, pd: &PollDesc, mode: Mode) -> i32 {
 fn wake_released(pd: &PollDesc, tokens: [Option<usize>; 2], delta: i32) {
     for token in tokens.into_iter().flatten() {
         // SAFETY: `netpollunblock` handed us this token; it is woken only here.
-        unsafe { gort_runtime::wake_token(token) };
+        unsafe { wake_token(token) };
     }
     if delta != 0 {
         // Relaxed: a count folded into the next netpoll's return value; no
@@ -531,18 +537,14 @@ fn deadline_timer(pd: &PollDesc, which: TimerKind) -> RawTimer {
     })
 }
 
-/// Whether a runtime timer can be created on this thread (it is an M of
-/// some runtime: `RawTimer::new` attaches the timer to that runtime).
-fn on_runtime_thread() -> bool {
-    gort_runtime::current_netpoll().is_some()
-}
-
 /// Arms `t` (creating it on first use) to fire at `when` with tag `seq`
 /// (Go's `timer.modify(when, 0, f, pd, seq)`); false if no timer can be
 /// made on this thread.
 fn arm(pd: &PollDesc, t: &mut Option<RawTimer>, which: TimerKind, when: i64, seq: usize) -> bool {
     if t.is_none() {
-        if !on_runtime_thread() {
+        // `RawTimer::new` attaches the timer to the calling goroutine's
+        // runtime, and needs a goroutine to find it.
+        if !can_park() {
             return false;
         }
         *t = Some(deadline_timer(pd, which));
@@ -673,9 +675,11 @@ impl PollKey {
 /// the registered descriptors, the wake flag that folds breaks, and the
 /// count of waiters released outside `netpoll`.
 ///
-/// Install it with `Runtime::builder().netpoll(Arc::new(Poller::new()?))`;
-/// code running in that runtime's goroutines finds it with
-/// [`Poller::current`] (that is how [`poll_runtime_poll_open`] picks it).
+/// The `gort` facade installs one in every runtime it builds (with the
+/// runtime's hidden `Builder::netpoll` hook:
+/// `Runtime::builder().netpoll(Arc::new(Poller::new()?))`); code running in
+/// that runtime's goroutines finds it with [`Poller::current`] (that is how
+/// [`poll_runtime_poll_open`] picks it).
 pub struct Poller {
     /// Set once, by the first registration (Go's `netpollInited`), while
     /// holding `init_lock`.
@@ -736,11 +740,11 @@ impl Poller {
     }
 
     /// The poller installed in the calling goroutine's runtime, if that is a
-    /// `Poller` (via `gort_runtime::current_netpoll` and a downcast).
+    /// `Poller` (the runtime keeps it as its `Netpoll`; the runtime's
+    /// `hooks::current_netpoll` hands it back typed). `None` on a plain
+    /// thread, and in a runtime built without a `Poller`.
     pub fn current() -> Option<Arc<Poller>> {
-        let np = gort_runtime::current_netpoll()?;
-        let any: Arc<dyn std::any::Any + Send + Sync> = np;
-        any.downcast::<Poller>().ok()
+        gort_runtime::hooks::current_netpoll::<Poller>()
     }
 
     // ANCHOR: netpollGenericInit
@@ -915,9 +919,18 @@ impl fmt::Debug for PollDescHandle {
 /// Registers `fd` with the poller of the calling goroutine's runtime (Go's
 /// `poll_runtime_pollOpen`; the platform poller, an epoll instance on
 /// Linux, is created on first use, as Go's `netpollGenericInit` does).
-/// Fails with `Unsupported` if the caller runs in no runtime or its runtime
-/// has no [`Poller`] installed, or with the platform's error (`epoll_ctl`'s
-/// `EPERM` for a regular file, for instance).
+///
+/// Fails, always with `io::ErrorKind::Unsupported`:
+///
+/// * with [`NoPollerError`] in a goroutine of a runtime that has no
+///   [`Poller`] (a bare `gort_runtime::Runtime`): such a runtime could
+///   never wake the goroutine, so the poll layer above must not quietly
+///   fall back to blocking I/O there;
+/// * with "not in a goroutine" on a plain thread, inside
+///   `gort_runtime::blocking`, or on the scheduler's stack, where nothing
+///   can park: the poll layer keeps such descriptors in blocking mode;
+/// * or with the platform's error (`epoll_ctl`'s `EPERM` for a regular
+///   file, for instance).
 ///
 /// # Safety
 ///
@@ -925,14 +938,53 @@ impl fmt::Debug for PollDescHandle {
 /// handle removes it from the platform poller by number then.
 #[doc(alias = "poll_runtime_pollOpen")]
 pub unsafe fn poll_runtime_poll_open(fd: BorrowedFd<'_>) -> io::Result<PollDescHandle> {
-    let poller = Poller::current().ok_or_else(|| {
-        io::Error::new(
-            io::ErrorKind::Unsupported,
-            "gort-netpoll: no Poller installed in the calling goroutine's runtime",
-        )
-    })?;
+    let Some(poller) = Poller::current() else {
+        return Err(if can_park() {
+            NoPollerError.into()
+        } else {
+            io::Error::new(
+                io::ErrorKind::Unsupported,
+                "gort-netpoll: not in a goroutine, so there is no netpoller to wait in",
+            )
+        });
+    };
     // SAFETY: forwarded contract.
     unsafe { poller.poll_open(fd) }
+}
+
+/// The error of registering a descriptor from a goroutine whose runtime has
+/// no [`Poller`]: "gort: this runtime has no network poller; build it with
+/// gort::Builder or gort::run". Carried inside an `io::Error` of kind
+/// `Unsupported`; [`is_no_poller`] recognises it.
+///
+/// Go has no such error, since its runtime always has a netpoller. A gort
+/// runtime gets one from the `gort` facade; one built with gort-runtime
+/// alone runs goroutines, channels and timers but cannot wait for a
+/// descriptor, and a socket used there would block its thread and ignore
+/// its deadlines, so gort-net refuses to create one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct NoPollerError;
+
+impl fmt::Display for NoPollerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "gort: this runtime has no network poller; build it with gort::Builder or gort::run",
+        )
+    }
+}
+
+impl std::error::Error for NoPollerError {}
+
+impl From<NoPollerError> for io::Error {
+    fn from(e: NoPollerError) -> io::Error {
+        io::Error::new(io::ErrorKind::Unsupported, e)
+    }
+}
+
+/// Whether `err` carries [`NoPollerError`].
+pub fn is_no_poller(err: &io::Error) -> bool {
+    err.get_ref()
+        .is_some_and(|inner| inner.is::<NoPollerError>())
 }
 
 impl Poller {
@@ -1024,7 +1076,7 @@ impl PollDescHandle {
             return Err(PollError::NotPollable);
         }
         netpollcheckerr(&self.pd, mode)?;
-        if gort_runtime::current_mp().is_none() {
+        if !can_park() {
             // Not a goroutine, or inside `blocking`: cannot park.
             return Err(PollError::NotPollable);
         }
@@ -1042,7 +1094,7 @@ impl PollDescHandle {
     /// cancel). Returns at once outside a goroutine or for `ReadWrite`.
     #[doc(alias = "poll_runtime_pollWaitCanceled")]
     pub fn poll_wait_canceled(&self, mode: Mode) {
-        if mode == Mode::ReadWrite || gort_runtime::current_mp().is_none() {
+        if mode == Mode::ReadWrite || !can_park() {
             return;
         }
         while !netpollblock(&self.pd, mode, true) {}

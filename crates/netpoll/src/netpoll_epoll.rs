@@ -290,7 +290,7 @@ impl AsFd for Epoll {
 mod tests {
     use std::sync::Arc;
 
-    use gort_runtime::Netpoll;
+    use gort_runtime::hooks::Netpoll;
 
     use super::*;
     use crate::netpoll::Poller;

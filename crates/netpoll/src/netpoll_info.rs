@@ -19,7 +19,7 @@ use loom::sync::atomic::{AtomicU32, Ordering, fence};
 #[cfg(not(loom))]
 use std::sync::atomic::{AtomicU32, Ordering, fence};
 
-use gort_runtime::ParkSlot;
+use gort_runtime::hooks::ParkSlot;
 
 /// Which side of a descriptor an operation is about (Go passes the ints
 /// `'r'`, `'w'` and `'r'+'w'`; the discriminants are those values).

@@ -4,7 +4,7 @@ use std::os::fd::AsFd;
 use std::sync::Arc;
 
 use gort_netpoll::Poller;
-use gort_runtime::Netpoll;
+use gort_runtime::hooks::Netpoll;
 
 #[path = "../../runtime/tests/support/watchdog.rs"]
 mod watchdog;

@@ -8,7 +8,7 @@
 //! [`FdMutex`](crate::FdMutex) code compiles two ways:
 //!
 //! * normally: `std` atomics, and [`Sema`] is a bare `AtomicU32` handed to
-//!   [`gort_runtime::semacquire`] / [`gort_runtime::semrelease`], which park
+//!   gort-runtime's `hooks::semacquire` / `hooks::semrelease`, which park
 //!   the calling goroutine (or block the calling thread outside a goroutine);
 //! * under `--cfg loom`: loom's model-checked atomics, and [`Sema`] is a
 //!   counting semaphore built from a loom `Mutex<u32>` and `Condvar`, so loom
@@ -38,13 +38,13 @@ pub(crate) const fn new_sema() -> Sema {
 /// Waits for a unit of `sema` and takes it (Go's `runtime_Semacquire`).
 #[cfg(not(loom))]
 pub(crate) fn semacquire(sema: &Sema) {
-    gort_runtime::semacquire(sema);
+    gort_runtime::hooks::semacquire(sema);
 }
 
 /// Adds a unit to `sema`, waking one waiter (Go's `runtime_Semrelease`).
 #[cfg(not(loom))]
 pub(crate) fn semrelease(sema: &Sema) {
-    gort_runtime::semrelease(sema);
+    gort_runtime::hooks::semrelease(sema);
 }
 
 /// The loom stand-in for a semaphore word: the unit count lives inside the

@@ -11,9 +11,11 @@
 //! (`runtime_pollClose`) before `close(2)`.
 //!
 //! A descriptor that could not be registered (a regular file: `epoll_ctl`
-//! says `EPERM`; or no runtime with a poller around) has no handle: it runs
-//! in blocking mode, `prepare` succeeds, `wait` fails, and deadlines report
-//! [`NoDeadlineError`](crate::fd::NoDeadlineError), as in Go.
+//! says `EPERM`; a caller that is not a goroutine; a goroutine of a runtime
+//! without a poller, see [`NoPollerError`](gort_netpoll::NoPollerError)) has
+//! no handle: it runs in blocking mode, `prepare` succeeds, `wait` fails,
+//! and deadlines report [`NoDeadlineError`](crate::fd::NoDeadlineError), as
+//! in Go.
 //!
 //! The netpoller's [`PollError`]s become the sentinels of `fd.rs` here
 //! ([`convert_err`]).

@@ -67,6 +67,7 @@ use rustix::net::{
 };
 
 use crate::FdMutex;
+use crate::atomic::{semacquire, semrelease};
 use crate::fd::{consume, err_closing, err_deadline_exceeded};
 use crate::fd_poll_runtime::{PollDesc, WaitError};
 use crate::fd_posix::ignoring_eintr;
@@ -272,10 +273,14 @@ impl FD {
     /// With `pollable` (Go's argument of the same name), the descriptor is
     /// switched to nonblocking mode and registered with the netpoller of
     /// the calling goroutine's runtime. If that fails (a regular file, which
-    /// epoll refuses with `EPERM`; or no runtime with a poller), the FD keeps
-    /// working in blocking mode, as in Go, and
-    /// [`init_error`](Self::init_error) tells why. Without `pollable` the
-    /// descriptor is used as it is, in blocking mode.
+    /// epoll refuses with `EPERM`; a caller that is not a goroutine; or a
+    /// goroutine whose runtime has no poller), the FD keeps working in
+    /// blocking mode, as in Go, and [`init_error`](Self::init_error) tells
+    /// why. The last case is gort-netpoll's
+    /// [`NoPollerError`](gort_netpoll::NoPollerError), which gort-net turns
+    /// into a failure to create the socket rather than use a socket whose
+    /// deadlines could not work. Without `pollable` the descriptor is used
+    /// as it is, in blocking mode.
     // ANCHOR: Init
     #[doc(alias = "Init")]
     pub fn new(fd: OwnedFd, kind: FdKind, pollable: bool) -> FD {
@@ -446,7 +451,7 @@ impl FD {
         // SAFETY: we own `sysfd` (taken from an OwnedFd in `new`), no
         // operation holds a reference any more, and this runs once (above).
         drop(unsafe { OwnedFd::from_raw_fd(self.sysfd) });
-        gort_runtime::semrelease(&self.csema);
+        semrelease(&self.csema);
     }
     // ANCHOR_END: destroy
 
@@ -472,7 +477,7 @@ impl FD {
         // In blocking mode an operation in flight may block forever; Go does
         // not wait for it then (the last one out closes the descriptor).
         if !self.is_blocking() {
-            gort_runtime::semacquire(&self.csema);
+            semacquire(&self.csema);
         }
         Ok(())
     }
@@ -529,9 +534,10 @@ impl FD {
     fn wait_io(&self, fd: BorrowedFd<'_>, mode: Mode) -> io::Result<()> {
         match self.pd.wait_raw(mode) {
             Ok(()) => Ok(()),
+            // "Not pollable" because the caller cannot park, not because
+            // epoll reported an error on the read side: wait on the thread.
             Err(WaitError::Poll(PollError::NotPollable))
-                if gort_runtime::current_mp().is_none()
-                    && !(mode == Mode::Read && self.pd.event_err()) =>
+                if !(gort_runtime::can_park() || (mode == Mode::Read && self.pd.event_err())) =>
             {
                 self.wait_thread(fd, mode)
             }
@@ -609,11 +615,7 @@ impl FD {
         if drained {
             self.read_drained.store(false, Ordering::Relaxed);
         }
-        if drained
-            && self.pd.pollable()
-            && !self.pd.read_hup()
-            && gort_runtime::current_mp().is_some()
-        {
+        if drained && self.pd.pollable() && !self.pd.read_hup() && gort_runtime::can_park() {
             // Not `prepare_read`: it would forget an event that arrived
             // since the short read. The wait checks close and the deadline.
             self.wait_io(r.sysfd(), Mode::Read)?;

@@ -27,6 +27,14 @@
 //! `time/sleep.go`, `tick.go`), [`context`] and
 //! [`signal`] (Go's `os/signal`).
 //!
+//! What the layers above the scheduler are built on (gort-netpoll,
+//! gort-poll, gort-net: `gopark`/`goready`, the park slot, the runtime
+//! semaphore, the netpoller contract) is in a hidden `hooks` module, for
+//! gort's own crates and without a stability promise, as Go keeps the same
+//! functions out of its public API. A runtime built with this crate alone
+//! has no netpoller: use the `gort` crate's `gort::run` or `gort::Builder`
+//! for sockets.
+//!
 //! # Environment
 //!
 //! * `GORT_MAXPROCS=n`: the number of Ps (Go's `GOMAXPROCS`); default: the
@@ -114,25 +122,57 @@ mod time_tick;
 mod trace;
 
 #[cfg(not(loom))]
-pub use netpoll::{Netpoll, NoNetpoll, current_netpoll};
-#[cfg(not(loom))]
 pub use panic::Goexit;
-pub use park::{PD_NIL, PD_READY, PD_WAIT, ParkSlot};
 #[cfg(not(loom))]
-pub use park::{token_goroutine, wake_token};
-#[cfg(not(loom))]
-pub use proc::{
-    gopark, gopark_cancellable, goready, goready_param, netpoll_add_waiter, preempt_point,
-    yield_now,
-};
+pub use proc::{can_park, preempt_point, yield_now};
 #[cfg(not(loom))]
 pub use proc_blocking::blocking;
 #[cfg(not(loom))]
-pub use runtime::{Builder, GoBuilder, JoinHandle, Runtime, Stats, current_mp, goid, run, spawn};
-#[cfg(not(loom))]
-pub use runtime2::{Gp, WaitReason};
-#[cfg(not(loom))]
-pub use sema::{semacquire, semacquire_mutex, semrelease, semrelease_handoff};
+pub use runtime::{Builder, GoBuilder, JoinHandle, Runtime, Stats, goid, run, spawn};
+
+/// The runtime's hooks for the layers above it: for gort's own crates
+/// (gort-netpoll, gort-poll, gort-net) and their tests and benchmarks; no
+/// stability promise. Go links the same functions into `internal/poll` and
+/// `net` with `//go:linkname` and keeps them out of its public API; gort
+/// needs them across crate boundaries, so they are `pub` but hidden here,
+/// in one place, and the `gort` facade does not re-export them.
+///
+/// * Parking and readying: [`gopark`](hooks::gopark),
+///   [`gopark_cancellable`](hooks::gopark_cancellable),
+///   [`goready`](hooks::goready), [`goready_param`](hooks::goready_param),
+///   the goroutine handle [`Gp`](hooks::Gp) and
+///   [`WaitReason`](hooks::WaitReason); the one-waiter word
+///   [`ParkSlot`](hooks::ParkSlot) (Go's pollDesc `rg`/`wg`) with
+///   [`token_goroutine`](hooks::token_goroutine) and
+///   [`wake_token`](hooks::wake_token) for the waker's side.
+/// * The runtime semaphore of Go's `internal/poll` and `sync`:
+///   [`semacquire`](hooks::semacquire), [`semrelease`](hooks::semrelease).
+/// * The network poller: the [`Netpoll`](hooks::Netpoll) contract the
+///   scheduler drives, [`NoNetpoll`](hooks::NoNetpoll) (the runtime's
+///   stand-in when none is installed), `Builder::netpoll` (a hidden method,
+///   which installs one), [`current_netpoll`](hooks::current_netpoll) (the
+///   installed poller, typed, for the crate that installed it) and
+///   [`netpoll_add_waiter`](hooks::netpoll_add_waiter).
+/// * [`RawTimer`](hooks::RawTimer): a runtime timer whose callback runs on
+///   the scheduler's stack (netpoll's deadlines).
+/// * [`current_mp`](hooks::current_mp): which P and M run the caller, a
+///   diagnostic for the pinning tests.
+///
+/// Whether the caller may park is public: [`can_park`].
+#[doc(hidden)]
+pub mod hooks {
+    pub use crate::park::ParkSlot;
+    #[cfg(not(loom))]
+    pub use crate::{
+        netpoll::{Netpoll, NoNetpoll, current_netpoll},
+        park::{token_goroutine, wake_token},
+        proc::{gopark, gopark_cancellable, goready, goready_param, netpoll_add_waiter},
+        runtime::current_mp,
+        runtime2::{Gp, WaitReason},
+        sema::{semacquire, semrelease},
+        time::RawTimer,
+    };
+}
 
 /// Go's `sync` package: [`Mutex`](sync::Mutex) (and the data-less
 /// [`RawMutex`](sync::RawMutex)), [`RwLock`](sync::RwLock),

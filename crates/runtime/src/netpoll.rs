@@ -5,13 +5,18 @@
 //! `netpollBreak` (interrupt a blocked `netpoll`) and `netpollGenericInit`. In
 //! gort the poller lives in a crate above the runtime (gort-netpoll), so the
 //! runtime only knows this trait; the facade crate installs an implementation
-//! with [`Builder::netpoll`](crate::Builder::netpoll).
+//! with `Builder::netpoll`, and the poller crate finds its own poller again
+//! with [`current_netpoll`]. Both are hooks for gort's own crates (see
+//! `hooks` in lib.rs): a working poller needs `gopark` and the park slots,
+//! which are not part of the public API.
 //!
 //! Without one, the runtime uses [`NoNetpoll`]: a poller with no descriptors
 //! whose `netpoll(delay)` simply sleeps, so that exactly one idle M waits for the
 //! next timer and a new timer or new work interrupts it. Pure-CPU goroutines,
 //! sleeps and timers then work as usual.
 
+use std::any::Any;
+use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
@@ -32,10 +37,9 @@ use crate::runtime2::Gp;
 ///   soon; concurrent breaks may be folded into one.
 /// * Returned goroutines must belong to the runtime that called `netpoll`.
 ///
-/// The trait has `Any` as a supertrait so that the poller crate can get its
-/// own type back from [`current_netpoll`] (`Arc<dyn Netpoll>` upcasts to
-/// `Arc<dyn Any + Send + Sync>`, then `downcast`).
-pub trait Netpoll: std::any::Any + Send + Sync + 'static {
+/// The trait has `Any` as a supertrait so that [`current_netpoll`] can hand
+/// the poller crate its own type back, checked.
+pub trait Netpoll: Any + Send + Sync + 'static {
     /// Waits for I/O for at most `delay` nanoseconds (< 0: no limit, 0: just
     /// look) and collects the goroutines made runnable.
     fn netpoll(&self, delay: i64, ready: &mut Vec<Gp>) -> i32;
@@ -80,15 +84,24 @@ impl Netpoll for NoNetpoll {
     }
 }
 
-/// The poller installed in the runtime of the calling goroutine (or M), if
-/// the caller runs in one. This is how the poll layer finds the epoll
-/// instance to register a descriptor with.
-pub fn current_netpoll() -> Option<std::sync::Arc<dyn Netpoll>> {
+/// The poller installed in the runtime of the calling thread, if the thread
+/// is an M of a runtime and that runtime's poller is a `P` (the runtime's
+/// default [`NoNetpoll`] when none was installed). This is how the poller
+/// crate finds its own poller, typed, to register a descriptor with.
+///
+/// The runtime stores the poller as `Arc<dyn Netpoll>`, which is all the
+/// scheduler needs; the crate that installed it gets the concrete type back
+/// here, through the `Any` supertrait. The type check is the whole cost of
+/// not making the runtime generic over its poller: a crate below the poller
+/// cannot name its type, and an unchecked cast would be unsound for a
+/// runtime that holds another poller.
+pub fn current_netpoll<P: Netpoll>() -> Option<Arc<P>> {
     let m = crate::stubs::getm();
     if m.is_null() {
         return None;
     }
     // SAFETY: this thread's M; its runtime outlives it.
     let sched = unsafe { &*(*m).schedp };
-    Some(sched.netpoll.clone())
+    let np: Arc<dyn Any + Send + Sync> = sched.netpoll.clone();
+    np.downcast::<P>().ok()
 }

@@ -32,11 +32,11 @@ use crate::atomic::{AtomicUsize, Ordering};
 use crate::runtime2::{Gp, WaitReason};
 
 /// Nobody waits and no wake-up is pending (Go's `pdNil`).
-pub const PD_NIL: usize = 0;
+pub(crate) const PD_NIL: usize = 0;
 /// A wake-up arrived while nobody waited (Go's `pdReady`).
-pub const PD_READY: usize = 1;
+pub(crate) const PD_READY: usize = 1;
 /// A waiter is about to park (Go's `pdWait`).
-pub const PD_WAIT: usize = 2;
+pub(crate) const PD_WAIT: usize = 2;
 /// Low bit set on a token that names a parked OS thread rather than a G.
 #[cfg(not(loom))]
 const THREAD_TAG: usize = 1;

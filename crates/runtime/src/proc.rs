@@ -318,9 +318,23 @@ fn mcall_on(m: *mut M, pending: Pending) {
 // ---------------------------------------------------------------------------
 // gopark / goready.
 
-/// Whether the caller may block by parking its goroutine: it runs on a
-/// goroutine (not on g0, a plain thread, or a [`blocking`](crate::blocking) helper thread).
-pub(crate) fn can_park() -> bool {
+/// Whether the caller is a goroutine that may park: true on a goroutine of
+/// a running runtime; false on a plain OS thread, inside a
+/// [`blocking`](crate::blocking) call (which runs on a helper thread), and
+/// on a scheduler thread's own stack (g0: timer callbacks, gopark's unlock
+/// callbacks).
+///
+/// Blocking code that can either park its goroutine or block its thread
+/// asks this to choose; gort's channels, locks, sleeps and sockets do.
+///
+/// ```
+/// assert!(!gort_runtime::can_park()); // a plain thread
+/// gort_runtime::run(|| {
+///     assert!(gort_runtime::can_park());
+///     assert!(!gort_runtime::blocking(gort_runtime::can_park));
+/// });
+/// ```
+pub fn can_park() -> bool {
     let m = getm();
     // SAFETY: the current M is this thread's.
     !m.is_null() && unsafe { !(*m).curg.get().is_null() }

@@ -91,8 +91,13 @@ impl Builder {
         self
     }
 
-    /// Installs the network poller the scheduler drives (done by the `gort`
-    /// facade; see [`Netpoll`]).
+    /// Installs the network poller the scheduler drives: a hook for gort's
+    /// own crates (the `gort` facade installs gort-netpoll's poller this
+    /// way; see `hooks::Netpoll`), hidden with the rest of the hooks. A
+    /// runtime built without one has no netpoller: goroutines, channels and
+    /// timers work, and gort's sockets refuse to be created in its
+    /// goroutines (build with `gort::Builder` or `gort::run` for those).
+    #[doc(hidden)]
     pub fn netpoll(&mut self, poller: Arc<dyn Netpoll>) -> &mut Builder {
         self.netpoll = Some(poller);
         self
@@ -564,7 +569,9 @@ pub fn goid() -> Option<u64> {
 
 /// Diagnostic: the index of the P and the id of the M (thread) the calling
 /// goroutine runs on, or `None` outside a goroutine. A goroutine stays on the
-/// thread it first ran on, so the answer never changes during its life.
+/// thread it first ran on, so the M never changes during its life; the
+/// pinning tests check exactly that. To decide whether to park, ask
+/// [`can_park`](crate::can_park) instead.
 pub fn current_mp() -> Option<(usize, u64)> {
     let m = getm();
     if m.is_null() {

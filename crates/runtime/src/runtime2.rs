@@ -517,7 +517,7 @@ impl Sched {
 }
 
 /// A parked goroutine, as handed to a `gopark` unlock callback and later to
-/// [`goready`](crate::goready): Go's `*g` in the places where the runtime's
+/// [`goready`](crate::hooks::goready): Go's `*g` in the places where the runtime's
 /// clients (netpoll, sema, channels) hold on to a waiting goroutine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Gp(pub(crate) NonNull<G>);

@@ -120,7 +120,7 @@ pub fn semacquire(addr: &AtomicU32) {
 /// was woken and lost the race for the lock passes `lifo` so it is next in
 /// line rather than last.
 #[doc(alias = "runtime_SemacquireMutex")]
-pub fn semacquire_mutex(addr: &AtomicU32, lifo: bool) {
+pub(crate) fn semacquire_mutex(addr: &AtomicU32, lifo: bool) {
     semacquire1(addr, lifo, WaitReason::Sync);
 }
 
@@ -188,7 +188,7 @@ pub fn semrelease(addr: &AtomicU32) {
 /// waiter, readied into the P's `runnext`, runs at once (Go's `goyield`). A
 /// plain thread does not yield. Without `handoff` it is [`semrelease`].
 #[doc(alias = "semrelease1")]
-pub fn semrelease_handoff(addr: &AtomicU32, handoff: bool) {
+pub(crate) fn semrelease_handoff(addr: &AtomicU32, handoff: bool) {
     semrelease1(addr, handoff);
 }
 

@@ -409,11 +409,15 @@ impl AfterFunc {
 ///
 /// Tied to the runtime it was created in (kept alive by the timer).
 ///
+/// A hook for gort's own crates, reached as `gort_runtime::hooks::RawTimer`
+/// (see `hooks` in lib.rs); hidden here.
+///
 /// ```
 /// use std::sync::Arc;
 /// use std::sync::atomic::{AtomicUsize, Ordering};
 /// use std::time::Duration;
-/// use gort_runtime::time::{RawTimer, nanotime};
+/// use gort_runtime::hooks::RawTimer;
+/// use gort_runtime::time::nanotime;
 /// gort_runtime::run(|| {
 ///     let fired = Arc::new(AtomicUsize::new(0));
 ///     let f = fired.clone();
@@ -424,6 +428,7 @@ impl AfterFunc {
 ///     assert_eq!(fired.load(Ordering::SeqCst), 7);
 /// });
 /// ```
+#[doc(hidden)]
 pub struct RawTimer {
     timer: RtTimer,
     sched: std::sync::Arc<Sched>,

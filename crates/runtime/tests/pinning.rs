@@ -14,7 +14,8 @@ use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use gort_runtime::chan::bounded as make;
-use gort_runtime::{Runtime, current_mp, spawn, yield_now};
+use gort_runtime::hooks::current_mp;
+use gort_runtime::{Runtime, spawn, yield_now};
 
 fn rt(procs: usize) -> Runtime {
     Runtime::builder().procs(procs).build().expect("runtime")

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering}
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use gort_runtime::{ParkSlot, Runtime, WaitReason, blocking, current_mp, spawn, yield_now};
+use gort_runtime::hooks::{ParkSlot, WaitReason, current_mp};
+use gort_runtime::{Runtime, blocking, spawn, yield_now};
 
 fn rt(procs: usize) -> Runtime {
     Runtime::builder().procs(procs).build().expect("runtime")
@@ -300,7 +301,7 @@ fn shutdown_abandons_parked_goroutines_safely() {
                 let (s, p) = (s.clone(), p.clone());
                 gort_runtime::go!({
                     p.fetch_add(1, Ordering::SeqCst);
-                    gort_runtime::semacquire(&s);
+                    gort_runtime::hooks::semacquire(&s);
                     unreachable!("an abandoned goroutine ran again");
                 });
             }
@@ -314,7 +315,7 @@ fn shutdown_abandons_parked_goroutines_safely() {
     // The runtime is gone; these releases find parked goroutines of a
     // stopped runtime and must not run them.
     for _ in 0..10 {
-        gort_runtime::semrelease(&sem);
+        gort_runtime::hooks::semrelease(&sem);
     }
     std::thread::sleep(Duration::from_millis(20));
 }
@@ -370,10 +371,10 @@ fn spawn_outside_a_runtime_panics_clearly() {
 
 /// A poller that records when the runtime releases it, i.e. when the
 /// runtime's global state is freed.
-struct DropFlag(Arc<AtomicBool>, gort_runtime::NoNetpoll);
+struct DropFlag(Arc<AtomicBool>, gort_runtime::hooks::NoNetpoll);
 
-impl gort_runtime::Netpoll for DropFlag {
-    fn netpoll(&self, delay: i64, ready: &mut Vec<gort_runtime::Gp>) -> i32 {
+impl gort_runtime::hooks::Netpoll for DropFlag {
+    fn netpoll(&self, delay: i64, ready: &mut Vec<gort_runtime::hooks::Gp>) -> i32 {
         self.1.netpoll(delay, ready)
     }
     fn netpoll_break(&self) {
@@ -423,7 +424,7 @@ fn runtime_is_freed_unless_goroutines_are_abandoned() {
         let st = started.clone();
         gort_runtime::go!({
             st.store(true, Ordering::SeqCst);
-            gort_runtime::semacquire(&s);
+            gort_runtime::hooks::semacquire(&s);
         });
         // One yield is not enough: the scheduler may run us again first
         // (its pinned and never-run queues take turns, and a time slice

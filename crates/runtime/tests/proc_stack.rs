@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use gort_runtime::{Runtime, semacquire, semrelease, spawn};
+use gort_runtime::hooks::{semacquire, semrelease};
+use gort_runtime::{Runtime, spawn};
 
 #[path = "support/watchdog.rs"]
 mod watchdog;

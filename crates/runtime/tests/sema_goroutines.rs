@@ -6,7 +6,8 @@ use std::cell::UnsafeCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use gort_runtime::{Runtime, semacquire, semrelease, spawn, yield_now};
+use gort_runtime::hooks::{semacquire, semrelease};
+use gort_runtime::{Runtime, spawn, yield_now};
 
 #[path = "support/watchdog.rs"]
 mod watchdog;
