@@ -128,6 +128,8 @@ pub use proc::{
 #[cfg(not(loom))]
 pub use proc_blocking::blocking;
 #[cfg(not(loom))]
+pub use runtime::parked;
+#[cfg(not(loom))]
 pub use runtime::{Builder, GoBuilder, JoinHandle, Runtime, Stats, current_mp, goid, run, spawn};
 #[cfg(not(loom))]
 pub use runtime2::{Gp, WaitReason};

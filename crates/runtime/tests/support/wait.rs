@@ -1,0 +1,95 @@
+//! Waiting on observable state instead of sleeping, shared by the
+//! integration tests of every crate.
+//!
+//! A test that must act only once another goroutine has reached a point
+//! ("the read is blocked, now close the socket") waits for that point to be
+//! visible, never for a guessed time: [`parked`] waits until goroutines are
+//! parked with a given [`WaitReason`] (as counted by
+//! [`gort_runtime::parked`]), [`until`] until any predicate holds. Each wait
+//! is bounded: if the state never comes, the test fails with a message
+//! naming what it waited for, instead of racing on.
+//!
+//! Not a crate and not public API: a test file includes this file with
+//!
+//! ```ignore
+//! #[path = "../../runtime/tests/support/wait.rs"] // from another crate
+//! mod wait;
+//!
+//! // In a goroutine: `reader` blocks in a read, then the test closes.
+//! wait::parked(WaitReason::IoWait, 1);
+//! conn.close();
+//! ```
+//!
+//! Between looks it yields: the goroutine to its P's other goroutines (so
+//! one pinned to the same thread gets to run and park), a plain thread to
+//! the OS. The netpoller is still served meanwhile, by idle Ms and by
+//! sysmon's 10 ms poll.
+
+// Each test binary uses its own part of this file.
+#![allow(dead_code)]
+
+use std::fmt::Display;
+use std::time::{Duration, Instant};
+
+pub use gort_runtime::WaitReason;
+
+/// How long a wait may take before the test fails: far beyond what the
+/// awaited step takes on a loaded 2-core machine in a debug build, and well
+/// inside the watchdog's limit, so the failure names the wait.
+pub const LIMIT: Duration = Duration::from_secs(20);
+
+/// Waits until `cond` holds, looking again after each yield.
+///
+/// # Panics
+///
+/// After [`LIMIT`], naming `what`.
+pub fn until(what: impl Display, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + LIMIT;
+    while !cond() {
+        assert!(
+            Instant::now() < deadline,
+            "gave up after {LIMIT:?} waiting until {what}"
+        );
+        pause();
+    }
+}
+
+/// Waits, from inside a goroutine, until at least `n` goroutines of its
+/// runtime are parked with `reason`.
+///
+/// # Panics
+///
+/// After [`LIMIT`], with the count last seen.
+pub fn parked(reason: WaitReason, n: usize) {
+    parked_in(reason, n, || gort_runtime::parked(reason));
+}
+
+/// [`parked`] for a plain thread that holds the runtime.
+pub fn parked_on(rt: &gort_runtime::Runtime, reason: WaitReason, n: usize) {
+    parked_in(reason, n, || rt.parked(reason));
+}
+
+fn parked_in(reason: WaitReason, n: usize, count: impl Fn() -> usize) {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        let seen = count();
+        if seen >= n {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "gave up after {LIMIT:?} waiting until {n} goroutine(s) were parked in \
+             [{reason}] ({seen} were)"
+        );
+        pause();
+    }
+}
+
+/// Lets others run before the next look.
+fn pause() {
+    if gort_runtime::goid().is_some() {
+        gort_runtime::yield_now();
+    } else {
+        std::thread::yield_now();
+    }
+}
