@@ -22,8 +22,12 @@
 //!
 //! Between looks it yields: the goroutine to its P's other goroutines (so
 //! one pinned to the same thread gets to run and park), a plain thread to
-//! the OS. The netpoller is still served meanwhile, by idle Ms and by
-//! sysmon's 10 ms poll.
+//! the OS. Every 64th pause is a 50 µs sleep instead, so that a long wait
+//! does not hold a CPU the awaited goroutine needs, and so that the waiter's
+//! P goes through the netpoller. (The waiter, while in that sleep, is not
+//! looking, so it never counts itself; a wait for goroutines parked in
+//! [`WaitReason::Sleep`] only yields, since another waiter's pause would be
+//! counted.)
 
 // Each test binary uses its own part of this file.
 #![allow(dead_code)]
@@ -45,12 +49,14 @@ pub const LIMIT: Duration = Duration::from_secs(20);
 /// After [`LIMIT`], naming `what`.
 pub fn until(what: impl Display, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + LIMIT;
+    let mut looks = 0u32;
     while !cond() {
         assert!(
             Instant::now() < deadline,
             "gave up after {LIMIT:?} waiting until {what}"
         );
-        pause();
+        looks += 1;
+        pause(looks, true);
     }
 }
 
@@ -71,6 +77,7 @@ pub fn parked_on(rt: &gort_runtime::Runtime, reason: WaitReason, n: usize) {
 
 fn parked_in(reason: WaitReason, n: usize, count: impl Fn() -> usize) {
     let deadline = Instant::now() + LIMIT;
+    let mut looks = 0u32;
     loop {
         let seen = count();
         if seen >= n {
@@ -81,15 +88,20 @@ fn parked_in(reason: WaitReason, n: usize, count: impl Fn() -> usize) {
             "gave up after {LIMIT:?} waiting until {n} goroutine(s) were parked in \
              [{reason}] ({seen} were)"
         );
-        pause();
+        looks += 1;
+        pause(looks, reason != WaitReason::Sleep);
     }
 }
 
-/// Lets others run before the next look.
-fn pause() {
-    if gort_runtime::goid().is_some() {
-        gort_runtime::yield_now();
-    } else {
-        std::thread::yield_now();
+/// Lets others run before look number `looks + 1`: a yield, or every 64th
+/// time a short sleep if `may_sleep`.
+fn pause(looks: u32, may_sleep: bool) {
+    const BACKOFF: Duration = Duration::from_micros(50);
+    let in_goroutine = gort_runtime::goid().is_some();
+    match (in_goroutine, may_sleep && looks.is_multiple_of(64)) {
+        (true, true) => gort_runtime::time::sleep(BACKOFF),
+        (true, false) => gort_runtime::yield_now(),
+        (false, true) => std::thread::sleep(BACKOFF),
+        (false, false) => std::thread::yield_now(),
     }
 }
