@@ -32,6 +32,7 @@
 // Each test binary uses its own part of this file.
 #![allow(dead_code)]
 
+use std::cell::{Cell, RefCell};
 use std::fmt::Display;
 use std::time::{Duration, Instant};
 
@@ -47,17 +48,8 @@ pub const LIMIT: Duration = Duration::from_secs(20);
 /// # Panics
 ///
 /// After [`LIMIT`], naming `what`.
-pub fn until(what: impl Display, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + LIMIT;
-    let mut looks = 0u32;
-    while !cond() {
-        assert!(
-            Instant::now() < deadline,
-            "gave up after {LIMIT:?} waiting until {what}"
-        );
-        looks += 1;
-        pause(looks, true);
-    }
+pub fn until(what: impl Display, cond: impl FnMut() -> bool) {
+    until_else(cond, true, || what.to_string());
 }
 
 /// Waits, from inside a goroutine, until at least `n` goroutines of its
@@ -76,20 +68,63 @@ pub fn parked_on(rt: &gort_runtime::Runtime, reason: WaitReason, n: usize) {
 }
 
 fn parked_in(reason: WaitReason, n: usize, count: impl Fn() -> usize) {
+    let seen = Cell::new(0);
+    until_else(
+        || {
+            seen.set(count());
+            seen.get() >= n
+        },
+        reason != WaitReason::Sleep,
+        || {
+            format!(
+                "{n} goroutine(s) were parked in [{reason}] ({} were)",
+                seen.get()
+            )
+        },
+    );
+}
+
+/// Waits until the thread `tid` of this process is blocked in `poll(2)` (or
+/// `ppoll(2)`), as `/proc/self/task/<tid>/syscall` shows: for a plain
+/// thread, which no runtime counts, waiting for readiness the way gort-poll
+/// makes it wait outside a goroutine.
+///
+/// # Panics
+///
+/// After [`LIMIT`], with the thread's last `syscall` line.
+pub fn thread_polling(tid: rustix::thread::Pid) {
+    // x86_64 system call numbers (gort runs there only).
+    const POLL: &str = "7";
+    const PPOLL: &str = "271";
+    let path = format!("/proc/self/task/{}/syscall", tid.as_raw_nonzero());
+    let line = RefCell::new(String::new());
+    until_else(
+        || {
+            *line.borrow_mut() = std::fs::read_to_string(&path).unwrap_or_default();
+            matches!(line.borrow().split_whitespace().next(), Some(POLL | PPOLL))
+        },
+        true,
+        || {
+            format!(
+                "thread {tid:?} was blocked in poll(2) (last seen: {:?})",
+                line.borrow()
+            )
+        },
+    );
+}
+
+/// The loop behind every wait: looks at `cond` until it holds, pausing in
+/// between (with a short sleep now and then if `may_sleep`); after
+/// [`LIMIT`] panics with "gave up ... waiting until " and `what()`.
+fn until_else(mut cond: impl FnMut() -> bool, may_sleep: bool, what: impl FnOnce() -> String) {
     let deadline = Instant::now() + LIMIT;
     let mut looks = 0u32;
-    loop {
-        let seen = count();
-        if seen >= n {
-            return;
+    while !cond() {
+        if Instant::now() >= deadline {
+            panic!("gave up after {LIMIT:?} waiting until {}", what());
         }
-        assert!(
-            Instant::now() < deadline,
-            "gave up after {LIMIT:?} waiting until {n} goroutine(s) were parked in \
-             [{reason}] ({seen} were)"
-        );
         looks += 1;
-        pause(looks, reason != WaitReason::Sleep);
+        pause(looks, may_sleep);
     }
 }
 
