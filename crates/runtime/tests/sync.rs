@@ -530,18 +530,22 @@ fn thread_waits_for_goroutines() {
     let runtime = rt(2);
     let wg = Arc::new(WaitGroup::new());
     wg.add(10);
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
     let waiter = {
         let wg = wg.clone();
-        std::thread::spawn(move || wg.wait())
+        std::thread::spawn(move || {
+            tid_tx.send(rustix::thread::gettid()).unwrap();
+            wg.wait();
+        })
     };
+    let tid = tid_rx.recv().unwrap();
     let wg2 = wg.clone();
     runtime.block_on(move || {
+        // The thread is asleep in the group's wait before anyone is done.
+        wait::thread_in_futex(tid);
         for _ in 0..10 {
             let wg = wg2.clone();
-            spawn(move || {
-                sleep(Duration::from_millis(1));
-                wg.done();
-            });
+            spawn(move || wg.done());
         }
         wg2.wait();
     });

@@ -85,28 +85,42 @@ fn parked_in(reason: WaitReason, n: usize, count: impl Fn() -> usize) {
 }
 
 /// Waits until the thread `tid` of this process is blocked in `poll(2)` (or
-/// `ppoll(2)`), as `/proc/self/task/<tid>/syscall` shows: for a plain
-/// thread, which no runtime counts, waiting for readiness the way gort-poll
-/// makes it wait outside a goroutine.
+/// `ppoll(2)`): for a plain thread, which no runtime counts, waiting for
+/// readiness the way gort-poll makes it wait outside a goroutine.
 ///
 /// # Panics
 ///
 /// After [`LIMIT`], with the thread's last `syscall` line.
 pub fn thread_polling(tid: rustix::thread::Pid) {
     // x86_64 system call numbers (gort runs there only).
-    const POLL: &str = "7";
-    const PPOLL: &str = "271";
+    thread_in(tid, "poll(2)", &["7", "271"]);
+}
+
+/// Waits until the thread `tid` of this process is blocked in `futex(2)`:
+/// for a plain thread, waiting on one of gort's `sync` primitives.
+///
+/// # Panics
+///
+/// After [`LIMIT`], with the thread's last `syscall` line.
+pub fn thread_in_futex(tid: rustix::thread::Pid) {
+    thread_in(tid, "futex(2)", &["202"]);
+}
+
+/// Waits until `/proc/self/task/<tid>/syscall` shows the thread blocked in
+/// one of the system calls numbered `calls` (its first field).
+fn thread_in(tid: rustix::thread::Pid, name: &str, calls: &[&str]) {
     let path = format!("/proc/self/task/{}/syscall", tid.as_raw_nonzero());
     let line = RefCell::new(String::new());
     until_else(
         || {
             *line.borrow_mut() = std::fs::read_to_string(&path).unwrap_or_default();
-            matches!(line.borrow().split_whitespace().next(), Some(POLL | PPOLL))
+            let nr = line.borrow().split_whitespace().next().map(str::to_owned);
+            nr.is_some_and(|nr| calls.contains(&nr.as_str()))
         },
         true,
         || {
             format!(
-                "thread {tid:?} was blocked in poll(2) (last seen: {:?})",
+                "thread {tid:?} was blocked in {name} (last seen: {:?})",
                 line.borrow()
             )
         },
