@@ -48,6 +48,7 @@ pub use gort_runtime::{
     GoBuilder, Goexit, JoinHandle, Stats, blocking, can_park, go, goid, preempt_point, select,
     spawn, yield_now,
 };
+pub use gort_runtime::{WaitReason, parked};
 
 use std::io;
 use std::sync::Arc;
@@ -159,6 +160,12 @@ impl Runtime {
     /// The inner runtime.
     pub fn inner(&self) -> &gort_runtime::Runtime {
         &self.0
+    }
+
+    /// The number of this runtime's goroutines parked with `reason` right
+    /// now (see [`parked`]).
+    pub fn parked(&self, reason: WaitReason) -> usize {
+        self.0.parked(reason)
     }
 }
 

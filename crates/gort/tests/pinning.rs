@@ -15,8 +15,12 @@ use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{Layer, Registry};
 
+#[path = "../../runtime/tests/support/wait.rs"]
+mod wait;
 #[path = "../../runtime/tests/support/watchdog.rs"]
 mod watchdog;
+
+use wait::WaitReason;
 
 fn listener() -> TcpListener {
     listen_tcp(
@@ -48,6 +52,8 @@ fn blocking_does_not_delay_an_echo_on_the_same_thread() {
             assert_eq!(std::thread::current().id(), thread);
             released
         });
+        // The echo below happens while that call is in progress.
+        wait::parked(WaitReason::Blocking, 1);
         let client = {
             let c = connect(&ln);
             gort::spawn(move || {

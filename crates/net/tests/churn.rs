@@ -15,8 +15,12 @@ use std::time::{Duration, Instant};
 
 use gort::net::{self, TcpConn, dial_tcp, listen_tcp, resolve_tcp_addr};
 
+#[path = "../../runtime/tests/support/wait.rs"]
+mod wait;
 #[path = "../../runtime/tests/support/watchdog.rs"]
 mod watchdog;
+
+use wait::WaitReason;
 
 /// Held by every test in this file: each measures the whole process.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -307,9 +311,9 @@ fn a_thousand_goroutines_each_read_their_own_udp_socket() {
                 })
             })
             .collect();
-        // Let the echoers park before anything is sent: a thousand
+        // The echoers park before anything is sent: a thousand
         // goroutines waiting in the netpoller at once.
-        gort::time::sleep(Duration::from_millis(50));
+        wait::parked(WaitReason::IoWait, PAIRS);
         let talkers: Vec<_> = clients
             .into_iter()
             .enumerate()

@@ -8,8 +8,12 @@ use std::time::Duration;
 
 use gort::net::{self, Dialer, TcpAddr, UnixAddr};
 
+#[path = "../../runtime/tests/support/wait.rs"]
+mod wait;
 #[path = "../../runtime/tests/support/watchdog.rs"]
 mod watchdog;
+
+use wait::WaitReason;
 
 /// A fresh socket path in the temp directory (not created).
 fn temp_path(tag: &str) -> String {
@@ -277,7 +281,8 @@ fn cancelling_aborts_a_connect_in_flight() {
         let (_ln, addr, _held) = full_listener();
         let (ctx, cancel) = gort::context::with_cancel(&gort::context::background());
         let canceller = gort::spawn(move || {
-            gort::time::sleep(Duration::from_millis(50));
+            // The connect is in flight: parked until the socket is writable.
+            wait::parked(WaitReason::IoWait, 1);
             cancel.cancel();
         });
         let err = Dialer::default()

@@ -20,8 +20,12 @@ use gort::net::{
     listen_unix, resolve_tcp_addr,
 };
 
+#[path = "../../runtime/tests/support/wait.rs"]
+mod wait;
 #[path = "../../runtime/tests/support/watchdog.rs"]
 mod watchdog;
+
+use wait::WaitReason;
 
 /// How long any single step may stay blocked before the test calls it hung.
 const HANG: Duration = Duration::from_secs(10);
@@ -291,7 +295,10 @@ fn close_wakes_every_goroutine_parked_in_accept() {
             let l = unix.clone();
             waiting.push(gort::spawn(move || l.accept().map(drop)));
         }
-        gort::time::sleep(Duration::from_millis(30));
+        // On each listener, one in accept(2)'s wait and three on the
+        // fdMutex's semaphore.
+        wait::parked(WaitReason::IoWait, 2);
+        wait::parked(WaitReason::Semacquire, 6);
         tcp.close().unwrap();
         unix.close().unwrap();
         let want_tcp = format!(
@@ -330,7 +337,7 @@ fn close_wakes_a_blocked_read() {
             let u = u.clone();
             gort::spawn(move || u.read(&mut [0u8; 64]))
         };
-        gort::time::sleep(Duration::from_millis(30));
+        wait::parked(WaitReason::IoWait, 17);
         for (c, h) in readers {
             c.close().unwrap();
             let err = within("read", move || h.join().unwrap()).unwrap_err();
@@ -371,7 +378,8 @@ fn close_wakes_a_blocked_write() {
             let u = u.clone();
             gort::spawn(move || u.write_all(&vec![1u8; 32 << 20]))
         };
-        gort::time::sleep(Duration::from_millis(30));
+        // Both have filled their socket's buffers and wait.
+        wait::parked(WaitReason::IoWait, 2);
         c.close().unwrap();
         u.close().unwrap();
         let err = within("write", move || writer.join().unwrap()).unwrap_err();
@@ -677,7 +685,7 @@ fn close_read_ends_our_reads_and_leaves_our_writes() {
                 let c = c.clone();
                 gort::spawn(move || read(&c, &mut [0u8; 16]))
             };
-            gort::time::sleep(Duration::from_millis(30));
+            wait::parked(WaitReason::IoWait, 1);
             close_read(&c).unwrap();
             let n = within("read after close_read", move || reader.join().unwrap());
             assert_eq!(n.unwrap(), 0, "a parked read wakes with end of file");

@@ -7,7 +7,6 @@
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use gort::net::{
@@ -17,8 +16,12 @@ use gort::net::{
 use rustix::io::Errno;
 use rustix::net::{RecvFlags, SocketType};
 
+#[path = "../../runtime/tests/support/wait.rs"]
+mod wait;
 #[path = "../../runtime/tests/support/watchdog.rs"]
 mod watchdog;
+
+use wait::WaitReason;
 
 fn loopback() -> TcpAddr {
     "127.0.0.1:0".parse().unwrap()
@@ -362,37 +365,23 @@ fn control_reads_so_type() {
 }
 
 /// A raw read whose function finds no data parks until the peer sends
-/// (20 ms later, in another goroutine), then reads it.
+/// (from another goroutine, once the read is parked), then reads it.
 #[test]
 fn raw_read_waits_for_data() {
     let _w = watchdog::start("raw_read_waits_for_data", watchdog::LIMIT);
     gort::run(|| {
         let (c, s) = tcp_pair();
-        let first_call_done = Arc::new(AtomicBool::new(false));
-        let sender = {
-            let first_call_done = Arc::clone(&first_call_done);
-            gort::spawn(move || {
-                // Bounded: the reader's first call comes at once.
-                for _ in 0..5000 {
-                    // Acquire pairs with the reader's Release store.
-                    if first_call_done.load(Ordering::Acquire) {
-                        break;
-                    }
-                    gort::time::sleep(Duration::from_millis(1));
-                }
-                gort::time::sleep(Duration::from_millis(20));
-                s.write(b"late").unwrap();
-                s
-            })
-        };
+        let sender = gort::spawn(move || {
+            wait::parked(WaitReason::IoWait, 1);
+            s.write(b"late").unwrap();
+            s
+        });
         let rc = c.syscall_conn().unwrap();
         let mut calls = Vec::new();
         let mut buf = [0u8; 16];
         let mut got = 0;
         rc.read(|fd| {
             let r = rustix::net::recv(fd, &mut buf[..], RecvFlags::DONTWAIT);
-            // Release: the sender's Acquire load then sees this call done.
-            first_call_done.store(true, Ordering::Release);
             match r {
                 Ok((n, _)) => {
                     calls.push(Ok(n));

@@ -10,8 +10,12 @@ use std::time::{Duration, Instant};
 
 use gort::net::{self, ClosedPipeError, Conn, PipeConn};
 
+#[path = "../../runtime/tests/support/wait.rs"]
+mod wait;
 #[path = "../../runtime/tests/support/watchdog.rs"]
 mod watchdog;
+
+use wait::WaitReason;
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -77,7 +81,8 @@ fn write_returns_only_after_the_reader_took_everything() {
                 n
             })
         };
-        gort::time::sleep(20 * MS);
+        // The write waits for a reader.
+        wait::parked(WaitReason::Select, 1);
         assert!(!returned.load(Ordering::SeqCst), "nothing was read yet");
         let mut buf = [0u8; 3];
         let mut got = Vec::new();
@@ -86,7 +91,8 @@ fn write_returns_only_after_the_reader_took_everything() {
             got.extend_from_slice(&buf[..n]);
         }
         assert_eq!(got, b"012345678");
-        gort::time::sleep(20 * MS);
+        // The write waits again, for a reader of the last byte.
+        wait::parked(WaitReason::Select, 1);
         assert!(!returned.load(Ordering::SeqCst), "one byte is still unread");
         let n = b.read(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"9");
@@ -164,7 +170,11 @@ fn close_wakes_blocked_readers_and_writers() {
             let b = b.clone();
             gort::spawn(move || b.write(b"never read"))
         };
-        gort::time::sleep(20 * MS);
+        // Each is blocked, or done if it paired with the other.
+        wait::until("the reader and the writer are blocked or done", || {
+            let done = usize::from(reader.is_finished()) + usize::from(writer.is_finished());
+            gort::parked(WaitReason::Select) + done >= 2
+        });
         // The writer on b is waiting for a reader of a's side... which is
         // `reader`, so it may already have taken the bytes: both outcomes
         // are fine; what matters is that nobody hangs after the close.
@@ -182,7 +192,7 @@ fn close_wakes_blocked_readers_and_writers() {
         // And a lone blocked read is woken by the peer's drop.
         let (c, d) = net::pipe();
         let r = gort::spawn(move || c.read(&mut [0u8; 8]).unwrap());
-        gort::time::sleep(10 * MS);
+        wait::parked(WaitReason::Select, 1);
         drop(d);
         assert_eq!(r.join().unwrap(), 0);
     });
@@ -225,7 +235,7 @@ fn moving_or_clearing_a_deadline_reaches_a_blocked_read() {
                 a.read(&mut buf).map(|n| buf[..n].to_vec())
             })
         };
-        gort::time::sleep(10 * MS);
+        wait::parked(WaitReason::Select, 1);
         a.set_read_deadline(None).unwrap(); // cleared while blocked
         gort::time::sleep(100 * MS); // well past the old deadline
         b.write(b"late").unwrap();
@@ -236,7 +246,7 @@ fn moving_or_clearing_a_deadline_reaches_a_blocked_read() {
             let a = a.clone();
             gort::spawn(move || a.read(&mut [0u8; 8]))
         };
-        gort::time::sleep(10 * MS);
+        wait::parked(WaitReason::Select, 1);
         a.set_read_deadline(Some(Instant::now())).unwrap();
         assert!(net::is_timeout(&reader.join().unwrap().unwrap_err()));
     });

@@ -6,8 +6,12 @@ use std::time::{Duration, Instant};
 
 use gort::net::{self, TcpAddr, dial_tcp, listen_tcp, resolve_tcp_addr};
 
+#[path = "../../runtime/tests/support/wait.rs"]
+mod wait;
 #[path = "../../runtime/tests/support/watchdog.rs"]
 mod watchdog;
+
+use wait::WaitReason;
 
 fn local(s: &str) -> TcpAddr {
     resolve_tcp_addr("tcp", s).unwrap()
@@ -167,14 +171,15 @@ fn close_wakes_a_blocked_read_with_the_closed_error() {
     gort::run(|| {
         let ln = listen_tcp("tcp", Some(&local("127.0.0.1:0"))).unwrap();
         let a = ln.addr();
-        let _peer = gort::spawn(move || ln.accept().unwrap());
+        let peer = gort::spawn(move || ln.accept().unwrap());
         let c = std::sync::Arc::new(dial_tcp("tcp", None, &a).unwrap());
+        let _peer = peer.join().unwrap();
         let c2 = c.clone();
         let reader = gort::spawn(move || {
             let mut b = [0u8; 1];
             c2.read(&mut b)
         });
-        gort::time::sleep(Duration::from_millis(20));
+        wait::parked(WaitReason::IoWait, 1);
         c.close().unwrap();
         let err = reader.join().unwrap().unwrap_err();
         assert!(net::is_closed(&err), "{err}");
@@ -225,7 +230,7 @@ fn accept_after_close_fails_with_the_closed_error() {
         let ln = std::sync::Arc::new(listen_tcp("tcp", Some(&local("127.0.0.1:0"))).unwrap());
         let l2 = ln.clone();
         let acceptor = gort::spawn(move || l2.accept().map(|_| ()));
-        gort::time::sleep(Duration::from_millis(20));
+        wait::parked(WaitReason::IoWait, 1);
         ln.close().unwrap();
         let err = acceptor.join().unwrap().unwrap_err();
         assert!(net::is_closed(&err));

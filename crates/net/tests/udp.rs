@@ -9,8 +9,12 @@ use gort::net::{
     resolve_udp_addr,
 };
 
+#[path = "../../runtime/tests/support/wait.rs"]
+mod wait;
 #[path = "../../runtime/tests/support/watchdog.rs"]
 mod watchdog;
+
+use wait::WaitReason;
 
 fn local(s: &str) -> UdpAddr {
     resolve_udp_addr("udp", s).unwrap()
@@ -247,7 +251,7 @@ fn close_wakes_a_blocked_read_from() {
                 c.read_from(&mut buf).map(|(n, _)| n)
             })
         };
-        gort::time::sleep(Duration::from_millis(20));
+        wait::parked(WaitReason::IoWait, 1);
         c.close().unwrap();
         let err = reader.join().unwrap().unwrap_err();
         assert!(net::is_closed(&err), "{err}");

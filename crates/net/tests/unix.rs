@@ -12,8 +12,12 @@ use gort::net::{
     self, PacketConn, UnixAddr, UnixConn, UnixListener, dial_unix, listen_unix, listen_unixgram,
 };
 
+#[path = "../../runtime/tests/support/wait.rs"]
+mod wait;
 #[path = "../../runtime/tests/support/watchdog.rs"]
 mod watchdog;
+
+use wait::WaitReason;
 
 /// A fresh socket path in the temp directory (not created).
 fn temp_path(tag: &str) -> PathBuf {
@@ -337,7 +341,8 @@ fn eof_and_close_wake_ups() {
         let c = dial_unix("unix", None, &addr("unix", name)).unwrap();
         let mut buf = [0u8; 4];
         assert_eq!(c.read(&mut buf).unwrap(), 0, "the peer's close is EOF");
-        gort::time::sleep(Duration::from_millis(20));
+        // The server is blocked in its second accept.
+        wait::parked(WaitReason::IoWait, 1);
         ln.close().unwrap();
         let err = server.join().unwrap().unwrap_err();
         assert!(net::is_closed(&err), "{err}");

@@ -9,8 +9,12 @@ use std::time::Duration;
 use common::{Polled, pipe, runtime, write_now};
 use gort_netpoll::{Mode, PollError, Poller};
 
+#[path = "../../runtime/tests/support/wait.rs"]
+mod wait;
 #[path = "../../runtime/tests/support/watchdog.rs"]
 mod watchdog;
+
+use wait::WaitReason;
 
 const MS: i64 = 1_000_000;
 
@@ -26,8 +30,8 @@ fn goroutine_parked_on_empty_pipe_wakes_when_another_writes() {
         let wrote = Arc::new(AtomicBool::new(false));
         let wrote2 = wrote.clone();
         let writer = gort_runtime::spawn(move || {
-            // Let the reader park first (not required for correctness).
-            gort_runtime::time::sleep(Duration::from_millis(5));
+            // The reader has parked on the empty pipe.
+            wait::parked(WaitReason::IoWait, 1);
             wrote2.store(true, Ordering::SeqCst);
             write_now(&w, b"hello");
             w
@@ -59,7 +63,8 @@ fn writer_parked_on_full_pipe_wakes_when_reader_drains() {
             }
         }
         let reader = gort_runtime::spawn(move || {
-            gort_runtime::time::sleep(Duration::from_millis(5));
+            // The writer has parked on the full pipe.
+            wait::parked(WaitReason::IoWait, 1);
             let r = Polled::open(r);
             let mut buf = vec![0u8; 1 << 16];
             let mut got = 0;
@@ -95,7 +100,7 @@ fn read_deadline_times_out_then_extending_it_lets_a_wait_succeed() {
         // Extend it: a wait that data ends succeeds.
         r.pd.poll_set_deadline(60_000 * MS, Mode::Read);
         let writer = gort_runtime::spawn(move || {
-            gort_runtime::time::sleep(Duration::from_millis(2));
+            wait::parked(WaitReason::IoWait, 1);
             write_now(&w, b"ok");
             w
         });
@@ -148,8 +153,8 @@ fn deadline_set_while_a_wait_is_blocked_takes_effect_on_that_wait() {
                 let mut buf = [0u8; 1];
                 r2.read(&mut buf)
             });
-            // Let it park (the result is the same if it has not yet).
-            gort_runtime::time::sleep(Duration::from_millis(5));
+            // The deadline must reach a wait that is already parked.
+            wait::parked(WaitReason::IoWait, 1);
             r.pd.poll_set_deadline(d, Mode::Read);
             assert_eq!(
                 waiter.join().unwrap(),
@@ -196,7 +201,7 @@ fn unblock_wakes_a_blocked_waiter_with_closing() {
             let mut buf = [0u8; 1];
             r2.read(&mut buf)
         });
-        gort_runtime::time::sleep(Duration::from_millis(5));
+        wait::parked(WaitReason::IoWait, 1);
         r.pd.poll_unblock();
         assert_eq!(waiter.join().unwrap(), Err(PollError::Closing));
         // Later waits, resets and deadlines see it closing.
@@ -230,8 +235,8 @@ fn a_thousand_goroutines_on_a_thousand_pipes_all_wake() {
                 u32::from_le_bytes(buf) == i
             }));
         }
-        // Let most of them park, then wake them all.
-        gort_runtime::time::sleep(Duration::from_millis(20));
+        // Every one parks, then all are woken.
+        wait::parked(WaitReason::IoWait, 1000);
         for (i, w) in writers.iter().enumerate() {
             write_now(w, &(i as u32).to_le_bytes());
         }
@@ -327,7 +332,7 @@ fn close_and_past_deadline_from_a_plain_thread_wake_the_goroutine() {
                 let mut buf = [0u8; 1];
                 r2.read(&mut buf)
             });
-            gort_runtime::time::sleep(Duration::from_millis(5));
+            wait::parked(WaitReason::IoWait, 1);
             // A thread outside the runtime releases it (as a Close from
             // foreign code would).
             let r3 = r.clone();

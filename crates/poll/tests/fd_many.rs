@@ -31,8 +31,12 @@ use rustix::net::{
 mod common;
 use common::{pipe, rt};
 
+#[path = "../../runtime/tests/support/wait.rs"]
+mod wait;
 #[path = "../../runtime/tests/support/watchdog.rs"]
 mod watchdog;
+
+use wait::WaitReason;
 
 /// Serializes the tests that each need thousands of descriptors, so that
 /// together they stay under `RLIMIT_NOFILE`.
@@ -59,7 +63,7 @@ fn thousand_parked_readers_all_wake() {
                 n
             }));
         }
-        gort_runtime::time::sleep(Duration::from_millis(20));
+        wait::parked(WaitReason::IoWait, N);
         for (i, w) in writers.iter().enumerate() {
             assert_eq!(w.write(&(i as u64).to_le_bytes()).unwrap(), 8);
         }

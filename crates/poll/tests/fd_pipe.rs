@@ -12,8 +12,12 @@ use rustix::pipe::{PipeFlags, pipe_with};
 mod common;
 use common::{pipe, rt};
 
+#[path = "../../runtime/tests/support/wait.rs"]
+mod wait;
 #[path = "../../runtime/tests/support/watchdog.rs"]
 mod watchdog;
+
+use wait::WaitReason;
 
 fn fd_is_open(n: i32) -> bool {
     std::path::Path::new(&format!("/proc/self/fd/{n}")).exists()
@@ -59,7 +63,7 @@ fn deadline_set_while_blocked_ends_that_read() {
             let r = r.clone();
             gort_runtime::spawn(move || r.read(&mut [0u8; 4]))
         };
-        gort_runtime::time::sleep(Duration::from_millis(20));
+        wait::parked(WaitReason::IoWait, 1);
         assert!(!reader.is_finished());
         // A deadline in the past releases the blocked read at once...
         r.set_read_deadline(Some(Instant::now() - Duration::from_secs(1)))
@@ -72,7 +76,7 @@ fn deadline_set_while_blocked_ends_that_read() {
             let r = r.clone();
             gort_runtime::spawn(move || r.read(&mut [0u8; 4]))
         };
-        gort_runtime::time::sleep(Duration::from_millis(10));
+        wait::parked(WaitReason::IoWait, 1);
         r.set_read_deadline(Some(Instant::now() + Duration::from_millis(20)))
             .unwrap();
         let err = reader.join().unwrap().unwrap_err();
@@ -117,7 +121,7 @@ fn close_wakes_blocked_pipe_read_with_file_closing() {
             let r = r.clone();
             gort_runtime::spawn(move || r.read(&mut [0u8; 4]))
         };
-        gort_runtime::time::sleep(Duration::from_millis(20));
+        wait::parked(WaitReason::IoWait, 1);
         let n = r.as_raw_fd();
         r.close().unwrap();
         assert!(!fd_is_open(n) || n == -1);
@@ -153,11 +157,14 @@ fn close_waits_for_in_flight_operation() {
                 })
             })
         };
-        gort_runtime::time::sleep(Duration::from_millis(10));
+        // The holder is inside raw_control, parked on the gate.
+        wait::parked(WaitReason::IoWait, 1);
         let closer = {
             let r = r.clone();
             gort_runtime::spawn(move || r.close())
         };
+        // Close waits (on its semaphore) for the holder.
+        wait::parked(WaitReason::Semacquire, 1);
         // Bounded: 20 checks over ~100 ms, the descriptor must stay open.
         for _ in 0..20 {
             gort_runtime::time::sleep(Duration::from_millis(5));
@@ -194,7 +201,7 @@ fn write_on_full_pipe_parks_until_drained() {
             let n = w.write(&data).unwrap();
             assert_eq!(n, data.len(), "a write without error writes everything");
         });
-        gort_runtime::time::sleep(Duration::from_millis(10));
+        wait::parked(WaitReason::IoWait, 1);
         assert!(!writer.is_finished(), "1 MiB fit in a pipe?");
         let mut got = Vec::new();
         (&r).read_to_end(&mut got).unwrap();
@@ -306,8 +313,9 @@ fn plain_thread_falls_back_to_poll() {
     let rt = rt();
     let (r, w) = rt.block_on(pipe);
     // Outside any goroutine: the read waits on the thread, then gets data.
+    let reader = rustix::thread::gettid();
     let t = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(10));
+        wait::thread_polling(reader);
         w.write(b"thread").unwrap();
         w // kept open: EOF would end the next read early
     });

@@ -16,8 +16,12 @@ use rustix::net::{
 mod common;
 use common::rt;
 
+#[path = "../../runtime/tests/support/wait.rs"]
+mod wait;
 #[path = "../../runtime/tests/support/watchdog.rs"]
 mod watchdog;
+
+use wait::WaitReason;
 
 fn localhost() -> SocketAddrV4 {
     SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)
@@ -79,7 +83,8 @@ fn accept_then_echo_over_tcp() {
             // Wait for the client's shutdown: EOF.
             assert_eq!(conn.read(&mut buf).unwrap(), 0);
         });
-        gort_runtime::time::sleep(Duration::from_millis(5));
+        // The server is blocked in accept; the dial wakes it.
+        wait::parked(WaitReason::IoWait, 1);
         let c = dial(addr);
         (&c).write_all(b"hello").unwrap();
         let mut buf = [0u8; 5];
@@ -108,7 +113,6 @@ fn close_wakes_blocked_accept_and_read_with_net_closing() {
             let c = c.clone();
             gort_runtime::spawn(move || c.read(&mut [0u8; 8]))
         };
-        gort_runtime::time::sleep(Duration::from_millis(20));
         // The dial above satisfied the first accept; block a second one.
         // (Kept open: dropping it would end the client's read with EOF.)
         let _server_side = acceptor.join().unwrap().unwrap();
@@ -116,7 +120,8 @@ fn close_wakes_blocked_accept_and_read_with_net_closing() {
             let ln = ln.clone();
             gort_runtime::spawn(move || ln.accept().map(|_| ()))
         };
-        gort_runtime::time::sleep(Duration::from_millis(20));
+        // Both are blocked: the reader and the second accept.
+        wait::parked(WaitReason::IoWait, 2);
         assert!(!acceptor.is_finished() && !reader.is_finished());
         ln.close().unwrap();
         c.close().unwrap();
@@ -157,7 +162,7 @@ fn udp_read_from_write_to() {
                 (buf[..n].to_vec(), from.unwrap())
             })
         };
-        gort_runtime::time::sleep(Duration::from_millis(5));
+        wait::parked(WaitReason::IoWait, 1);
         assert_eq!(b.write_to(b"datagram", &a_addr).unwrap(), 8);
         let (got, from) = reader.join().unwrap();
         assert_eq!(got, b"datagram");
@@ -209,7 +214,7 @@ fn write_msg_passes_a_descriptor_to_read_msg() {
                 (msg.bytes, data, fds)
             })
         };
-        gort_runtime::time::sleep(Duration::from_millis(5));
+        wait::parked(WaitReason::IoWait, 1);
         let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
         let mut control = SendAncillaryBuffer::new(&mut space);
         let fds = [std::os::fd::AsFd::as_fd(&pw)];
@@ -241,7 +246,8 @@ fn raw_read_waits_for_readiness() {
         let (s, _) = ln.accept().unwrap();
         let s = FD::new(s, FdKind::Tcp, true);
         let writer = gort_runtime::spawn(move || {
-            gort_runtime::time::sleep(Duration::from_millis(10));
+            // raw_read has found nothing and waits for readiness.
+            wait::parked(WaitReason::IoWait, 1);
             (&c).write_all(b"raw").unwrap();
             c
         });

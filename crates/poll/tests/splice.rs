@@ -4,7 +4,6 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use gort_poll::fd::is_net_closing;
 use gort_poll::{FD, FdKind, send_file, splice};
@@ -13,8 +12,12 @@ use rustix::net::{AddressFamily, SocketFlags, SocketType};
 mod common;
 use common::rt;
 
+#[path = "../../runtime/tests/support/wait.rs"]
+mod wait;
 #[path = "../../runtime/tests/support/watchdog.rs"]
 mod watchdog;
+
+use wait::WaitReason;
 
 /// A connected pair of nonblocking Unix stream sockets, both pollable.
 fn socketpair() -> (FD, FD) {
@@ -216,7 +219,7 @@ fn close_wakes_a_parked_splice() {
             let src = src.clone();
             gort_runtime::spawn(move || splice(&dst, &src, i64::MAX))
         };
-        gort_runtime::time::sleep(Duration::from_millis(20));
+        wait::parked(WaitReason::IoWait, 1);
         assert!(!splicer.is_finished(), "the drain parks on an empty source");
         src.close().unwrap();
         let (n, handled, res) = splicer.join().unwrap();

@@ -128,7 +128,9 @@ pub use proc::{can_park, preempt_point, yield_now};
 #[cfg(not(loom))]
 pub use proc_blocking::blocking;
 #[cfg(not(loom))]
-pub use runtime::{Builder, GoBuilder, JoinHandle, Runtime, Stats, goid, run, spawn};
+pub use runtime::{Builder, GoBuilder, JoinHandle, Runtime, Stats, goid, parked, run, spawn};
+#[cfg(not(loom))]
+pub use runtime2::WaitReason;
 
 /// The runtime's hooks for the layers above it: for gort's own crates
 /// (gort-netpoll, gort-poll, gort-net) and their tests and benchmarks; no

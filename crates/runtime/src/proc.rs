@@ -415,7 +415,9 @@ pub(crate) fn try_gopark_cancel<F: FnOnce(Gp) -> bool>(
         if gp.is_null() {
             return None;
         }
-        (*gp).waitreason.set(reason);
+        // Relaxed: published by park_m's Release store of WAITING (see
+        // `Sched::parked`, the one reader on another thread).
+        (*gp).waitreason.store(reason as u8, Ordering::Relaxed);
         gp
     };
     // SAFETY: we are this G, running.
@@ -450,7 +452,8 @@ pub(crate) fn try_gopark_cancel<F: FnOnce(Gp) -> bool>(
     let long: *mut (dyn FnMut(Gp) -> bool + 'static) = unsafe { std::mem::transmute(short) };
     mcall_on(m, Pending::Park(long));
     // Resumed, on the same thread (pinning); `g` is still us.
-    g.waitreason.set(WaitReason::Zero);
+    g.waitreason
+        .store(WaitReason::Zero as u8, Ordering::Relaxed);
     g.cancel.set(None);
     // ANCHOR: forced_resume
     if g.unwind.get() == Unwind::Forced {
@@ -477,7 +480,7 @@ fn park_m(gp: NonNull<G>, unlockf: *mut dyn FnMut(Gp) -> bool) -> Option<Runnabl
     // Relaxed would do: `unlockf` publishes the G with release semantics
     // after this store. Release documents the intent and is free on x86.
     g.atomicstatus.store(gstatus::WAITING, Ordering::Release);
-    trace::park(g.goid.get(), g.waitreason.get());
+    trace::park(g.goid.get(), g.waitreason.load(Ordering::Relaxed));
     // A panic in an unlock callback would unwind through the scheduler.
     let ok = match catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: see `gopark`: the closure is alive and called exactly once.

@@ -200,6 +200,12 @@ impl Runtime {
     pub fn stats(&self) -> Stats {
         Stats::of(&self.sched)
     }
+
+    /// The number of this runtime's goroutines parked with `reason` right
+    /// now; see [`parked`] (the same, from inside a goroutine).
+    pub fn parked(&self, reason: WaitReason) -> usize {
+        self.sched.parked(reason)
+    }
 }
 
 impl Drop for Runtime {
@@ -585,6 +591,45 @@ pub fn current_mp() -> Option<(usize, u64)> {
     }
     // SAFETY: the held P is alive.
     Some((unsafe { &*p }.id, m.id))
+}
+
+/// The number of goroutines of the calling goroutine's runtime that are
+/// parked with `reason` right now (what Go's goroutine dump shows in
+/// brackets, `[IO wait]`, `[chan receive]`, counted). The caller, running,
+/// is never among them.
+///
+/// Meant for tests and diagnostics: a test waits until, say, one goroutine
+/// is parked in [`WaitReason::IoWait`] before it closes the socket that
+/// goroutine reads, instead of sleeping and hoping the read got there. A
+/// goroutine counts from the moment it parks, just before it is handed to
+/// whatever will wake it, until it is readied. The answer is a snapshot.
+///
+/// Cost: a walk over every goroutine the runtime has allocated, under the
+/// scheduler's lock, at each call; nothing on the park and wake paths.
+/// [`Runtime::parked`] asks from outside the runtime.
+///
+/// ```
+/// use gort_runtime::{WaitReason, chan, parked, spawn, yield_now};
+///
+/// gort_runtime::run(|| {
+///     let (tx, rx) = chan::bounded::<u32>(0);
+///     let h = spawn(move || rx.recv());
+///     while parked(WaitReason::ChanReceive) < 1 {
+///         yield_now(); // the receiver has not blocked yet
+///     }
+///     tx.send(7).unwrap();
+///     assert_eq!(h.join().unwrap(), Some(7));
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a goroutine or a [`blocking`](crate::blocking) call's function
+/// (there is no runtime to ask; use [`Runtime::parked`]).
+pub fn parked(reason: WaitReason) -> usize {
+    current_sched()
+        .expect("gort: parked called outside a goroutine; use Runtime::parked")
+        .parked(reason)
 }
 
 /// Starts a goroutine (Go's `go` statement): `go!(expr)` runs `expr` in a new

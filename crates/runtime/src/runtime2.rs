@@ -22,7 +22,7 @@ use std::fmt;
 use std::ptr::{self, NonNull};
 use std::sync::Arc;
 use std::sync::atomic::{
-    AtomicBool, AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+    AtomicBool, AtomicI64, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering,
 };
 
 use parking_lot::Mutex;
@@ -84,9 +84,11 @@ pub(crate) mod pstatus {
     pub(crate) const RUNNING: u32 = 1;
 }
 
-/// Why a goroutine is parked (Go's `waitReason`); shown in traces and panics.
+/// Why a goroutine is parked (Go's `waitReason`); shown in traces and panics,
+/// and counted by [`parked`](crate::parked).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
+#[repr(u8)]
 pub enum WaitReason {
     /// Not waiting.
     Zero,
@@ -108,6 +110,28 @@ pub enum WaitReason {
     Sync,
     /// Waiting for a [`blocking`](crate::blocking) call that runs on a helper thread.
     Blocking,
+}
+
+impl WaitReason {
+    /// The reason stored as `r as u8` (the form [`G::waitreason`] keeps).
+    pub(crate) fn from_u8(r: u8) -> WaitReason {
+        const ALL: [WaitReason; 10] = [
+            WaitReason::Zero,
+            WaitReason::IoWait,
+            WaitReason::Semacquire,
+            WaitReason::Sleep,
+            WaitReason::ChanReceive,
+            WaitReason::ChanSend,
+            WaitReason::Select,
+            WaitReason::Join,
+            WaitReason::Sync,
+            WaitReason::Blocking,
+        ];
+        match ALL.iter().find(|w| **w as u8 == r) {
+            Some(w) => *w,
+            None => unreachable!("runtime: wait reason {r} out of range"),
+        }
+    }
 }
 
 impl fmt::Display for WaitReason {
@@ -146,8 +170,13 @@ pub struct G {
     pub(crate) stack: UnsafeCell<Option<Stack>>,
     /// What to run when first scheduled; taken by `goentry`.
     pub(crate) entry: UnsafeCell<Option<Arc<dyn GoEntry>>>,
-    /// Why it is parked; meaningful while WAITING.
-    pub(crate) waitreason: Cell<WaitReason>,
+    /// Why it is parked, a [`WaitReason`] as `u8`; meaningful while WAITING.
+    /// Written only by the goroutine's own thread: set before the park's
+    /// WAITING store, reset to `Zero` after it resumes. Read by that thread
+    /// (traces) and by [`Sched::parked`] on any thread, which is why it is
+    /// an atomic and not a `Cell`: a Relaxed byte store is the same `mov`
+    /// as a plain one, and the other thread's read is then no data race.
+    pub(crate) waitreason: AtomicU8,
     /// A word passed from the waker to the parked goroutine (Go's `g.param`):
     /// written before the WAITING → RUNNABLE CAS, read after resuming.
     pub(crate) param: AtomicUsize,
@@ -199,7 +228,7 @@ pub(crate) enum Unwind {
 // described on the type: at any instant one thread owns its non-atomic fields.
 unsafe impl Send for G {}
 // SAFETY: as above; the fields other threads may read concurrently
-// (`atomicstatus`, `param`) are atomics.
+// (`atomicstatus`, `param`, `waitreason`) are atomics.
 unsafe impl Sync for G {}
 
 impl G {
@@ -210,7 +239,7 @@ impl G {
             sched: UnsafeCell::new(Gobuf::default()),
             stack: UnsafeCell::new(None),
             entry: UnsafeCell::new(None),
-            waitreason: Cell::new(WaitReason::Zero),
+            waitreason: AtomicU8::new(WaitReason::Zero as u8),
             param: AtomicUsize::new(0),
             schedp,
             timer: UnsafeCell::new(None),
@@ -509,6 +538,31 @@ impl Sched {
                 .iter()
                 .map(|p| p.stats.live.load(Ordering::Relaxed))
                 .sum::<i64>()
+    }
+
+    /// Goroutines parked with `reason` right now (see [`crate::parked`]):
+    /// walks `allgs` under the lock, so the park path pays nothing for it.
+    ///
+    /// Ordering: a goroutine stores its reason (Relaxed), then its M stores
+    /// WAITING with Release in `park_m`. The Acquire load of the status here
+    /// pairs with that store, so a G seen WAITING shows the reason of that
+    /// park, or a later one if it has since resumed and parked again. The
+    /// answer is a snapshot that may be stale by the time it is returned.
+    /// A G counts from the WAITING store on, which is just before its
+    /// unlock callback publishes it to its waker (and may call the park
+    /// off): the moment a test wants, "it reached the wait".
+    pub(crate) fn parked(&self, reason: WaitReason) -> usize {
+        let l = self.lock.lock();
+        l.allgs
+            .iter()
+            .filter(|gp| {
+                // SAFETY: Gs live as long as the Sched (allgs owns them);
+                // only the atomic fields are read.
+                let g = unsafe { gp.as_ref() };
+                g.atomicstatus.load(Ordering::Acquire) == gstatus::WAITING
+                    && g.waitreason.load(Ordering::Relaxed) == reason as u8
+            })
+            .count()
     }
 
     pub(crate) fn p(&self, i: usize) -> *mut P {

@@ -13,10 +13,11 @@ pub(crate) fn spawn(goid: u64) {
     tracing::trace!(target: "gort::sched", goid, "spawn");
 }
 
-/// A goroutine parked (Go's `GoPark`).
+/// A goroutine parked (Go's `GoPark`), for `reason` as `G::waitreason`
+/// keeps it (converted only when the event is enabled).
 #[inline]
-pub(crate) fn park(goid: u64, reason: WaitReason) {
-    tracing::trace!(target: "gort::sched", goid, %reason, "park");
+pub(crate) fn park(goid: u64, reason: u8) {
+    tracing::trace!(target: "gort::sched", goid, reason = %WaitReason::from_u8(reason), "park");
 }
 
 /// A goroutine was made runnable (Go's `GoUnpark`).

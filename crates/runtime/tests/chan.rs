@@ -6,22 +6,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
 
 use gort_runtime::chan::{self, Receiver, SendError, Sender, TryRecvError, TrySendError};
 use gort_runtime::{Runtime, spawn};
 
+#[path = "support/wait.rs"]
+mod wait;
 #[path = "support/watchdog.rs"]
 mod watchdog;
 
+use wait::WaitReason;
+
 fn rt(procs: usize) -> Runtime {
     Runtime::builder().procs(procs).build().unwrap()
-}
-
-/// Long enough for a goroutine that wrongly did not block to finish; the
-/// tests only ever assert that something did *not* happen meanwhile.
-fn settle() {
-    gort_runtime::time::sleep(Duration::from_millis(1));
 }
 
 /// Go's TestChan, at every capacity in 0..=32 (Go: 0..200, 0..20 in -short).
@@ -43,7 +40,7 @@ fn test_chan() {
                         })
                     })
                     .collect();
-                settle();
+                wait::parked(WaitReason::ChanReceive, 2);
                 assert_eq!(
                     got.load(Ordering::SeqCst),
                     0,
@@ -72,7 +69,7 @@ fn test_chan() {
                         sent.store(true, Ordering::SeqCst);
                     })
                 };
-                settle();
+                wait::parked(WaitReason::ChanSend, 1);
                 assert!(
                     !sent.load(Ordering::SeqCst),
                     "chan[{cap}]: send to full chan"
@@ -104,7 +101,7 @@ fn test_chan() {
             {
                 let (tx, rx) = chan::bounded::<i32>(cap);
                 let h = spawn(move || rx.recv());
-                settle();
+                wait::parked(WaitReason::ChanReceive, 1);
                 tx.close();
                 assert_eq!(h.join().unwrap(), None, "chan[{cap}]");
             }
@@ -215,7 +212,7 @@ fn close_wakes_every_waiting_receiver() {
                     spawn(move || rx.recv())
                 })
                 .collect();
-            settle();
+            wait::parked(WaitReason::ChanReceive, 16);
             tx.close();
             for h in hs {
                 assert_eq!(h.join().unwrap(), None);
@@ -243,7 +240,7 @@ fn close_wakes_every_waiting_sender_with_its_value() {
                     spawn(move || tx.send(i))
                 })
                 .collect();
-            settle();
+            wait::parked(WaitReason::ChanSend, 16);
             tx.close();
             let mut back: Vec<u32> = hs
                 .into_iter()
@@ -368,7 +365,7 @@ fn dropping_the_last_receiver_fails_blocked_and_later_sends() {
                 spawn(move || tx.send(10 + i))
             })
             .collect();
-        settle();
+        wait::parked(WaitReason::ChanSend, 4);
         let rx2 = rx.clone();
         drop(rx);
         assert!(!tx.is_closed(), "a receiver is still alive");

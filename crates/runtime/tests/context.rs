@@ -7,8 +7,12 @@ use std::time::{Duration, Instant};
 
 use gort_runtime::context::{self, ContextError};
 
+#[path = "support/wait.rs"]
+mod wait;
 #[path = "support/watchdog.rs"]
 mod watchdog;
+
+use wait::WaitReason;
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -70,7 +74,7 @@ fn cancel_wakes_every_waiting_goroutine() {
                 })
             })
             .collect();
-        gort_runtime::time::sleep(5 * MS);
+        wait::parked(WaitReason::ChanReceive, 50);
         cancel.cancel();
         for w in waiters {
             assert_eq!(w.join().unwrap(), Some(ContextError::Canceled));
@@ -182,7 +186,7 @@ fn done_is_a_select_case() {
                 recv(ctx.done()) -> _d => format!("stopped: {}", ctx.err().unwrap()),
             }
         });
-        gort_runtime::time::sleep(5 * MS);
+        wait::parked(WaitReason::Select, 1);
         cancel.cancel();
         assert_eq!(h.join().unwrap(), "stopped: context canceled");
     });

@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 use gort_runtime::hooks::{ParkSlot, WaitReason, current_mp};
 use gort_runtime::{Runtime, blocking, spawn, yield_now};
 
+#[path = "support/wait.rs"]
+mod wait;
+
 fn rt(procs: usize) -> Runtime {
     Runtime::builder().procs(procs).build().expect("runtime")
 }
@@ -292,24 +295,18 @@ fn goroutines_stay_on_their_thread_and_ps_are_shared() {
 #[test]
 fn shutdown_abandons_parked_goroutines_safely() {
     let sem = Arc::new(AtomicU32::new(0));
-    let parked = Arc::new(AtomicU32::new(0));
     {
         let runtime = rt(2);
-        let (s, p) = (sem.clone(), parked.clone());
+        let s = sem.clone();
         runtime.block_on(move || {
             for _ in 0..10 {
-                let (s, p) = (s.clone(), p.clone());
+                let s = s.clone();
                 gort_runtime::go!({
-                    p.fetch_add(1, Ordering::SeqCst);
                     gort_runtime::hooks::semacquire(&s);
                     unreachable!("an abandoned goroutine ran again");
                 });
             }
-            let ok = deadline(10);
-            while p.load(Ordering::SeqCst) < 10 {
-                assert!(ok());
-                gort_runtime::time::sleep(Duration::from_millis(1));
-            }
+            wait::parked(WaitReason::Semacquire, 10);
         });
     }
     // The runtime is gone; these releases find parked goroutines of a

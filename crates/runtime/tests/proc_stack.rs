@@ -5,14 +5,17 @@
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicU32;
 
 use gort_runtime::hooks::{semacquire, semrelease};
 use gort_runtime::{Runtime, spawn};
 
+#[path = "support/wait.rs"]
+mod wait;
 #[path = "support/watchdog.rs"]
 mod watchdog;
+
+use wait::WaitReason;
 
 const CHILD_ENV: &str = "GORT_TEST_STACK_CHILD";
 
@@ -104,22 +107,14 @@ fn hundred_thousand_parked_goroutines() {
     let rt = Runtime::builder().procs(2).build().unwrap();
     let (rss, maps) = rt.block_on(|| {
         let sem = Arc::new(AtomicU32::new(0));
-        let arrived = Arc::new(AtomicU32::new(0));
         let before = rss_bytes();
         let handles: Vec<_> = (0..N)
             .map(|_| {
-                let (sem, arrived) = (sem.clone(), arrived.clone());
-                spawn(move || {
-                    arrived.fetch_add(1, Ordering::Relaxed);
-                    semacquire(&sem);
-                })
+                let sem = sem.clone();
+                spawn(move || semacquire(&sem))
             })
             .collect();
-        let end = Instant::now() + Duration::from_secs(60);
-        while arrived.load(Ordering::Relaxed) < N {
-            assert!(Instant::now() < end, "goroutines did not all start");
-            gort_runtime::time::sleep(Duration::from_millis(2));
-        }
+        wait::parked(WaitReason::Semacquire, N as usize);
         let rss = rss_bytes().saturating_sub(before);
         let maps = map_count();
         for _ in 0..N {

@@ -5,13 +5,16 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use gort_runtime::chan::{self, Receiver, SendError, Sender};
 use gort_runtime::{Runtime, select, spawn};
 
+#[path = "support/wait.rs"]
+mod wait;
 #[path = "support/watchdog.rs"]
 mod watchdog;
+
+use wait::WaitReason;
 
 fn rt(procs: usize) -> Runtime {
     Runtime::builder().procs(procs).build().unwrap()
@@ -133,9 +136,9 @@ fn test_select_duplicate_channel() {
                 which
             })
         };
-        gort_runtime::time::sleep(Duration::from_millis(1)); // A queues on c first
+        wait::parked(WaitReason::Select, 1); // A queues on c first
         let b = spawn(move || c.recv());
-        gort_runtime::time::sleep(Duration::from_millis(1)); // then B
+        wait::parked(WaitReason::ChanReceive, 1); // then B
         dtx.send(7).unwrap(); // wakes A, which leaves c's queue
         assert_eq!(e.recv(), Some(9));
         ctx.send(8).unwrap(); // must wake B, not A again
@@ -335,7 +338,7 @@ fn select_wakes_on_close() {
                 send(btx, 1) -> r => ('b', r.err().map(|e| e.0)),
             }
         });
-        gort_runtime::time::sleep(Duration::from_millis(1));
+        wait::parked(WaitReason::Select, 1);
         drop(atx); // closes a: the recv case fires with None
         assert_eq!(h.join().unwrap(), ('a', None));
         drop(b);

@@ -27,6 +27,8 @@ use gort_runtime::signal::{
 use gort_runtime::time::after;
 use gort_runtime::{select, spawn};
 
+#[path = "support/wait.rs"]
+mod wait;
 #[path = "support/watchdog.rs"]
 mod watchdog;
 
@@ -122,11 +124,7 @@ fn a_full_channel_loses_the_signal_and_others_still_get_theirs() {
         let other = signal::notify_buffered(4, &[SIGURG, SIGCONT]).unwrap();
 
         raise(SIGWINCH);
-        let deadline = Instant::now() + LIMIT;
-        while full.c.is_empty() {
-            assert!(Instant::now() < deadline, "SIGWINCH never arrived");
-            gort_runtime::time::sleep(Duration::from_millis(1));
-        }
+        wait::until("SIGWINCH arrives on `full`", || !full.c.is_empty());
         // `full` has no room for SIGURG: the watcher must drop it there and
         // still hand it to `other`.
         raise(SIGURG);

@@ -15,26 +15,13 @@ use gort_runtime::sync::{Cond, Mutex, Once, RawMutex, RwLock, Semaphore, WaitGro
 use gort_runtime::time::sleep;
 use gort_runtime::{Runtime, spawn, yield_now};
 
+#[path = "support/wait.rs"]
+mod wait;
 #[path = "support/watchdog.rs"]
 mod watchdog;
 
 fn rt(procs: usize) -> Runtime {
     Runtime::builder().procs(procs).build().unwrap()
-}
-
-/// Yields (or sleeps a little) until `cond` holds; panics after 10 s.
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut i = 0u32;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        i += 1;
-        if i.is_multiple_of(64) {
-            sleep(Duration::from_micros(50));
-        } else {
-            yield_now();
-        }
-    }
 }
 
 /// A tiny unbounded channel for the ports of Go tests that use one: a queue
@@ -151,7 +138,7 @@ fn mutex_fairness(procs: usize) {
                 max_gap
             })
         };
-        wait_until("the waiter to get the mutex 10 times", || {
+        wait::until("the waiter to get the mutex 10 times", || {
             waiter.is_finished()
         });
         stop.store(true, Ordering::Relaxed);
@@ -403,7 +390,7 @@ fn test_parallel_readers() {
                     spawn(move || {
                         let _r = rw.read();
                         inside.fetch_add(1, Ordering::SeqCst);
-                        wait_until("every reader inside at once", || {
+                        wait::until("every reader inside at once", || {
                             inside.load(Ordering::SeqCst) == N
                         });
                     })
@@ -429,7 +416,7 @@ fn waiting_writer_blocks_new_readers() {
             spawn(move || *rw.write() += 1)
         };
         // As soon as the writer has announced itself, new readers stay out.
-        wait_until("the writer to queue", || rw.try_read().is_none());
+        wait::until("the writer to queue", || rw.try_read().is_none());
         assert!(!writer.is_finished());
         drop(r);
         writer.join().unwrap();
@@ -543,18 +530,22 @@ fn thread_waits_for_goroutines() {
     let runtime = rt(2);
     let wg = Arc::new(WaitGroup::new());
     wg.add(10);
+    let (tid_tx, tid_rx) = std::sync::mpsc::channel();
     let waiter = {
         let wg = wg.clone();
-        std::thread::spawn(move || wg.wait())
+        std::thread::spawn(move || {
+            tid_tx.send(rustix::thread::gettid()).unwrap();
+            wg.wait();
+        })
     };
+    let tid = tid_rx.recv().unwrap();
     let wg2 = wg.clone();
     runtime.block_on(move || {
+        // The thread is asleep in the group's wait before anyone is done.
+        wait::thread_in_futex(tid);
         for _ in 0..10 {
             let wg = wg2.clone();
-            spawn(move || {
-                sleep(Duration::from_millis(1));
-                wg.done();
-            });
+            spawn(move || wg.done());
         }
         wg2.wait();
     });

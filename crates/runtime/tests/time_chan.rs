@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use gort_runtime::chan::TryRecvError;
 use gort_runtime::time::{Ticker, Timer, after, sleep, tick};
 
+#[path = "support/wait.rs"]
+mod wait;
 #[path = "support/watchdog.rs"]
 mod watchdog;
 
@@ -53,12 +55,14 @@ fn stop_and_reset_discard_a_value_nobody_took() {
     // Go 1.23's guarantee: after Stop or Reset returns, no stale value.
     gort_runtime::run(|| {
         let t = Timer::new(MS);
-        sleep(10 * MS); // it fired; the value sits in the channel
+        wait::until("the timer fired; its value sits in the channel", || {
+            t.c.len() == 1
+        });
         assert!(!t.stop());
         assert_eq!(t.c.try_recv(), Err(TryRecvError::Empty));
 
         let t = Timer::new(MS);
-        sleep(10 * MS);
+        wait::until("the timer fired again", || t.c.len() == 1);
         let before_reset = Instant::now();
         assert!(!t.reset(5 * MS));
         let at = t.c.recv().unwrap();
