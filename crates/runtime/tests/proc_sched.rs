@@ -142,12 +142,41 @@ fn new_goroutines_spread_over_ps() {
 
 /// A few goroutines queued behind a busy one, too few to be placed
 /// elsewhere at spawn, are stolen by the idle P (only goroutines that have
-/// not run yet may move).
+/// not run yet may move). Each one that runs on the spawner's P holds that
+/// thread without parking until one has run elsewhere, so the rest can only
+/// run if the other P steals them: no race with the OS's timing (the other
+/// P's M may be slow to get a CPU on a loaded machine), only the bound of
+/// the hold.
 #[test]
 fn an_idle_p_steals_goroutines_that_have_not_run() {
     let runtime = rt(2);
-    let ps = spawn_computing(&runtime, 3, Duration::from_millis(20));
-    assert_eq!(ps, HashSet::from([0, 1]), "goroutines ran only on P {ps:?}");
+    let (home, ps) = runtime.block_on(|| {
+        let home = current_mp().unwrap().0;
+        let elsewhere = Arc::new(AtomicBool::new(false));
+        let handles: Vec<_> = (0..3)
+            .map(|_| {
+                let elsewhere = elsewhere.clone();
+                spawn(move || {
+                    let p = current_mp().unwrap().0;
+                    if p == home {
+                        let ok = deadline(10);
+                        while !elsewhere.load(Ordering::SeqCst) && ok() {
+                            std::hint::spin_loop();
+                        }
+                    } else {
+                        elsewhere.store(true, Ordering::SeqCst);
+                    }
+                    p
+                })
+            })
+            .collect();
+        let ps: HashSet<usize> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        (home, ps)
+    });
+    assert!(
+        ps.iter().any(|&p| p != home),
+        "goroutines spawned on P {home} ran only there: {ps:?}"
+    );
     assert!(runtime.stats().stolen > 0);
 }
 
