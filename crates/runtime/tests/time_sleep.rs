@@ -139,32 +139,39 @@ fn after_func_runs_once_and_obeys_stop_and_reset() {
             );
             f.fetch_add(1, Ordering::SeqCst);
         });
-        sleep(Duration::from_millis(40));
-        assert_eq!(fired.load(Ordering::SeqCst), 1);
+        wait::until("the first AfterFunc ran", || {
+            fired.load(Ordering::SeqCst) == 1
+        });
         assert!(!t.stop(), "stop after firing reports false");
 
-        // Stopped before its time: never runs.
+        // Stopped before its time (an hour away, so however late this
+        // goroutine runs): never runs.
         let f = fired.clone();
-        let t = gort_runtime::time::after_func(Duration::from_millis(20), move || {
+        let t = gort_runtime::time::after_func(Duration::from_secs(3600), move || {
             f.fetch_add(100, Ordering::SeqCst);
         });
         assert!(t.stop());
         assert!(!t.stop());
         // Reset after a stop re-arms it.
         assert!(!t.reset(Duration::from_millis(1)));
-        sleep(Duration::from_millis(40));
-        assert_eq!(fired.load(Ordering::SeqCst), 101);
+        wait::until("the re-armed AfterFunc ran", || {
+            fired.load(Ordering::SeqCst) >= 101
+        });
 
         // Many resets of a pending timer leave exactly one firing.
         let f = fired.clone();
-        let t = gort_runtime::time::after_func(Duration::from_millis(1), move || {
+        let t = gort_runtime::time::after_func(Duration::from_secs(3600), move || {
             f.fetch_add(1000, Ordering::SeqCst);
         });
         for _ in 0..10_000 {
             t.reset(Duration::from_secs(3600));
         }
         assert!(t.reset(Duration::from_millis(1)));
-        sleep(Duration::from_millis(40));
+        wait::until("the reset AfterFunc ran", || {
+            fired.load(Ordering::SeqCst) >= 1101
+        });
+        // A window in which no timer may fire a second time.
+        sleep(Duration::from_millis(20));
         assert_eq!(fired.load(Ordering::SeqCst), 1101);
     });
 }
