@@ -140,9 +140,10 @@ fn sweep(sched: &Sched, p: &P) {
         l.allgs
             .iter()
             .copied()
-            // SAFETY: Gs live as long as the Sched; `home` is written only
-            // by this thread (the home M), so reading it here is no race.
-            .filter(|gp| std::ptr::eq(unsafe { gp.as_ref() }.home.get(), p))
+            // SAFETY: Gs live as long as the Sched. `home` is an atomic:
+            // other Ms set their own Gs' homes meanwhile, but only this
+            // thread ever stores `p` there.
+            .filter(|gp| std::ptr::eq(unsafe { gp.as_ref() }.home(), p))
             .collect()
     };
     for gp in mine {

@@ -244,9 +244,9 @@ fn execute(sched: &Sched, m: &M, gp: NonNull<G>, inherit_time: bool) -> Option<R
     // this P's queues ever hand us a G pinned here (other threads put it in
     // the inbox, thieves take only never-run Gs), so a mismatch is a broken
     // invariant, and running it would be undefined behaviour.
-    let home = g.home.get();
+    let home = g.home();
     if home.is_null() {
-        g.home.set(pp);
+        g.set_home(pp);
         PStats::bump(&p.stats.pinned, 1);
     } else if !ptr::eq(home, pp) {
         fatal(&format!(
@@ -569,7 +569,7 @@ unsafe fn ready(gp: Gp, param: usize, next: bool) {
     // the current one parks, and no other thread may. If the current
     // goroutine keeps computing instead, it holds up its own thread's
     // goroutines only; sysmon reports it (see `sysmon.rs`).
-    let home = g.home.get();
+    let home = g.home();
     match current_p(sched) {
         Some(p) if ptr::eq(p, home) => runqput_pinned(p, gp.0, next),
         _ => readyremote(sched, home, std::iter::once(gp.0)),
@@ -879,7 +879,7 @@ fn goexit0(sched: &Sched, m: &M, gp: NonNull<G>) {
         local.stackcache.put(stack);
     }
     // Unpinned for its next life; its span is closed here, on its thread.
-    g.home.set(ptr::null());
+    g.set_home(ptr::null());
     g.unwind.set(Unwind::No);
     // SAFETY: the G is dead and ours.
     drop(unsafe { (*g.trace_ctx.get()).take() });
@@ -959,7 +959,7 @@ fn find_runnable(sched: &Sched, m: &M) -> Option<Runnable> {
                     // The slice is used up: the goroutine waits its turn at
                     // the tail.
                     // SAFETY: we just took it from one of our queues.
-                    if unsafe { run.gp.as_ref() }.home.get().is_null() {
+                    if unsafe { run.gp.as_ref() }.home().is_null() {
                         let _ = runqput(sched, p, run.gp, false);
                     } else {
                         runqput_pinned(p, run.gp, false);
@@ -1593,7 +1593,7 @@ pub(crate) fn injectglist(sched: &Sched, mut list: Vec<Gp>) -> bool {
     fn home(gp: &Gp) -> *const P {
         // SAFETY: the poller hands us Gs whose park it ended: alive, and
         // ours until queued.
-        unsafe { gp.0.as_ref() }.home.get()
+        unsafe { gp.0.as_ref() }.home()
     }
     // Group by home; a stable sort keeps each P's goroutines in order.
     list.sort_by_key(|gp| home(gp) as usize);

@@ -189,8 +189,13 @@ pub struct G {
     /// null until it first runs, then set by `execute` and never changed
     /// until the G dies (Go's `g.lockedm`, which gort sets for every
     /// goroutine; see "Pinning" in proc.rs). Written only by the home M;
-    /// read by wakers, which hold the parked G (the hand-over protocol above).
-    pub(crate) home: Cell<*const P>,
+    /// read by wakers, which hold the parked G (the hand-over protocol
+    /// above), and by every M's unwinding sweep (`panic.rs`), which looks at
+    /// all Gs to find its own while other Ms may be setting theirs: hence an
+    /// atomic. Relaxed throughout (a plain `mov` on x86): a waker's read is
+    /// ordered by the hand-over, and the sweep only compares the value with
+    /// its own P, which no other thread ever stores.
+    home: AtomicPtr<P>,
     /// The `tracing` span and subscriber the goroutine runs under: entered
     /// by its M at every switch-in, exited at every switch-out (what
     /// `tracing::Instrument` does for a future at every poll). Set by
@@ -243,11 +248,25 @@ impl G {
             param: AtomicUsize::new(0),
             schedp,
             timer: UnsafeCell::new(None),
-            home: Cell::new(ptr::null()),
+            home: AtomicPtr::new(ptr::null_mut()),
             trace_ctx: UnsafeCell::new(None),
             cancel: Cell::new(None),
             unwind: Cell::new(Unwind::No),
         }
+    }
+
+    /// The P this goroutine is pinned to, null before its first run (see
+    /// the field).
+    #[inline]
+    pub(crate) fn home(&self) -> *const P {
+        self.home.load(Ordering::Relaxed)
+    }
+
+    /// Pins the goroutine to `p` (its first run), or unpins it (null, when
+    /// it dies). Only its home M (or the M of its first run) calls this.
+    #[inline]
+    pub(crate) fn set_home(&self, p: *const P) {
+        self.home.store(p.cast_mut(), Ordering::Relaxed);
     }
 }
 
