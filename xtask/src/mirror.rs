@@ -34,6 +34,7 @@ const CRATES: &[(&str, &str)] = &[
     ("netpoll", "gort-netpoll"),
     ("poll", "gort-poll"),
     ("net", "gort-net"),
+    ("http", "gort-http"),
 ];
 
 /// Where Go's sources are linked to.

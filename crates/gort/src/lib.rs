@@ -59,6 +59,12 @@ pub mod net {
     pub use gort_net::*;
 }
 
+/// Go's `net/http` and `net/url` (all of gort-http): an HTTP/1.1 server with
+/// Go's `ServeMux` patterns, handlers run one goroutine per connection.
+pub mod http {
+    pub use gort_http::*;
+}
+
 /// Settings for a [`Runtime`] (GOMAXPROCS, stack size, tracing), which
 /// always has gort-netpoll's netpoller installed.
 ///
