@@ -9,7 +9,7 @@ use crate::url::{URL, Values};
 /// The fields are public as Go's are; a handler gets `&mut Request` and may
 /// read the body, parse forms and look at the path values its pattern
 /// matched.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Request {
     /// The method (`GET`, `POST`, ...).
     pub method: String,
