@@ -1,8 +1,29 @@
 //! Mirrors Go src/net/http/request.go (go1.27): `Request`, reading one from a connection, and its forms.
+//!
+//! [`read_request`] turns the head of a request into a [`Request`]. The
+//! request line and header fields are tokenized by `httparse` straight out
+//! of the connection's buffer; Go's rules are then applied on top, in Go's
+//! order: the method must be a token and the version `HTTP/1.x`; the target
+//! must parse as a request URI (or, for CONNECT, an authority); keys are
+//! canonicalized; at most one `Host` is allowed, and HTTP/1.1 requires one
+//! (checked by the server); the body's framing is decided by `transfer.rs`.
+//!
+//! Where gort is stricter than Go it says so: a request that sends both
+//! `Content-Length` and `Transfer-Encoding: chunked` is read as chunked, as
+//! Go does, but the connection is closed after it (RFC 9112 §6.1), because
+//! a proxy in front may have framed it by the length; and obsolete line
+//! folding in a field is refused with 400 (RFC 9112 §5.2 allows either).
 
+use std::io::{self, Read};
+
+use gort_runtime::context::{self, Context};
+
+use crate::bufio;
 use crate::header::Header;
-use crate::transfer::Body;
-use crate::url::{URL, Values};
+use crate::method::valid_method;
+use crate::textproto::canonical_mime_header_key;
+use crate::transfer::{Body, Framing, FramingError, request_framing};
+use crate::url::{self, URL, Values};
 
 /// An HTTP request received by a server (Go's `http.Request`).
 ///
@@ -48,6 +69,8 @@ pub struct Request {
     pub pattern: String,
     /// The wildcard names of the matched pattern and their values.
     pub(crate) path_values: Vec<(String, String)>,
+    /// The request's context; `None` reads as `context::background()`.
+    pub(crate) ctx: Option<Context>,
 }
 
 impl Request {
@@ -67,5 +90,635 @@ impl Request {
             Some(slot) => slot.1 = value,
             None => self.path_values.push((name.to_string(), value)),
         }
+    }
+}
+
+impl Request {
+    /// The request's context (Go's `Request.Context`): for a server request,
+    /// cancelled when the server shuts down hard (`Server::close`) or the
+    /// handler returns.
+    pub fn context(&self) -> Context {
+        self.ctx.clone().unwrap_or_else(context::background)
+    }
+
+    /// Replaces the request's context (Go's `WithContext`, in place).
+    pub fn set_context(&mut self, ctx: Context) {
+        self.ctx = Some(ctx);
+    }
+
+    /// Whether the request is at least HTTP/`major`.`minor`.
+    #[doc(alias = "ProtoAtLeast")]
+    pub fn proto_at_least(&self, major: u8, minor: u8) -> bool {
+        self.proto_major > major || (self.proto_major == major && self.proto_minor >= minor)
+    }
+
+    /// The `User-Agent` field.
+    pub fn user_agent(&self) -> &str {
+        self.header.get("User-Agent")
+    }
+
+    /// The `Referer` field.
+    pub fn referer(&self) -> &str {
+        self.header.get("Referer")
+    }
+
+    /// Whether the client asked for `100 Continue` (Go's `expectsContinue`).
+    pub(crate) fn expects_continue(&self) -> bool {
+        has_token(self.header.get("Expect"), "100-continue")
+    }
+
+    /// Whether an HTTP/1.0 client asked to keep the connection open.
+    pub(crate) fn wants_http10_keep_alive(&self) -> bool {
+        self.proto_major == 1
+            && self.proto_minor == 0
+            && self
+                .header
+                .values("Connection")
+                .iter()
+                .any(|v| has_token(v, "keep-alive"))
+    }
+
+    /// Parses the query string into [`Request::form`], and for POST, PUT
+    /// and PATCH with an `application/x-www-form-urlencoded` body, the body
+    /// into [`Request::post_form`] (also merged into `form`, body values
+    /// first), as Go's `ParseForm`. A body over 10 MiB fails with
+    /// `http: POST too large` unless the handler bounded it with
+    /// [`max_bytes_reader`]. Calling it again does nothing.
+    ///
+    /// ```
+    /// let mut r = gort_http::httptest::new_request("POST", "/search?q=go&page=2", b"q=rust");
+    /// r.header.set("Content-Type", "application/x-www-form-urlencoded");
+    /// r.parse_form().unwrap();
+    /// assert_eq!(r.form_value("q"), "rust"); // the body's value comes first
+    /// assert_eq!(r.form.as_ref().unwrap().get("page"), "2");
+    /// assert_eq!(r.post_form_value("page"), "");
+    /// ```
+    #[doc(alias = "ParseForm")]
+    pub fn parse_form(&mut self) -> Result<(), FormError> {
+        let mut err = None;
+        if self.post_form.is_none() {
+            if matches!(self.method.as_str(), "POST" | "PUT" | "PATCH") {
+                match self.parse_post_form() {
+                    Ok(v) => self.post_form = Some(v),
+                    Err(e) => err = Some(e),
+                }
+            }
+            self.post_form.get_or_insert_with(Values::default);
+        }
+        if self.form.is_none() {
+            let mut form = self.post_form.clone().unwrap_or_default();
+            match url::parse_query(&self.url.raw_query) {
+                Ok(q) => merge_values(&mut form, q),
+                Err(e) => {
+                    // Go keeps the pairs that did parse.
+                    err.get_or_insert(FormError::Query(e.to_string()));
+                    let q = self.url.query();
+                    merge_values(&mut form, q);
+                }
+            }
+            self.form = Some(form);
+        }
+        err.map_or(Ok(()), Err)
+    }
+
+    fn parse_post_form(&mut self) -> Result<Values, FormError> {
+        let ct = self.header.get("Content-Type");
+        let ct = if ct.is_empty() {
+            "application/octet-stream"
+        } else {
+            ct
+        };
+        let media = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if media != "application/x-www-form-urlencoded" {
+            return Ok(Values::default());
+        }
+        let bounded = self.body.is_max_bytes();
+        let mut b = Vec::new();
+        let res = if bounded {
+            self.body.read_to_end(&mut b)
+        } else {
+            (&mut self.body).take(MAX_FORM_SIZE + 1).read_to_end(&mut b)
+        };
+        res.map_err(|e| FormError::Body(e.to_string()))?;
+        if !bounded && b.len() as u64 > MAX_FORM_SIZE {
+            return Err(FormError::TooLarge);
+        }
+        url::parse_query(&String::from_utf8_lossy(&b)).map_err(|e| FormError::Query(e.to_string()))
+    }
+
+    /// The first value of `key` in [`Request::form`], parsing the form first
+    /// if needed; `""` when absent or unparsable (Go's `FormValue`).
+    pub fn form_value(&mut self, key: &str) -> String {
+        let _ = self.parse_form();
+        self.form.as_ref().map_or("", |f| f.get(key)).to_string()
+    }
+
+    /// The first value of `key` in [`Request::post_form`] (Go's
+    /// `PostFormValue`).
+    pub fn post_form_value(&mut self, key: &str) -> String {
+        let _ = self.parse_form();
+        self.post_form.as_ref().map_or("", |f| f.get(key)).to_string()
+    }
+}
+
+/// The most a urlencoded form body is read to without a
+/// [`max_bytes_reader`] (Go's 10 MB).
+const MAX_FORM_SIZE: u64 = 10 << 20;
+
+fn merge_values(dst: &mut Values, src: Values) {
+    for (k, vs) in src.0 {
+        for v in vs {
+            dst.add(&k, &v);
+        }
+    }
+}
+
+/// Why [`Request::parse_form`] failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormError {
+    /// The query or the body was not valid urlencoded data.
+    Query(String),
+    /// Reading the body failed.
+    Body(String),
+    /// The body was over 10 MiB.
+    TooLarge,
+}
+
+impl std::fmt::Display for FormError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FormError::Query(e) | FormError::Body(e) => f.write_str(e),
+            FormError::TooLarge => f.write_str("http: POST too large"),
+        }
+    }
+}
+
+impl std::error::Error for FormError {}
+
+/// Whether the comma-separated list `v` holds `token`, ignoring case and
+/// spaces (Go's `httpguts.HeaderValuesContainsToken` for one value).
+pub(crate) fn has_token(v: &str, token: &str) -> bool {
+    v.split(',')
+        .any(|t| t.trim_matches([' ', '\t']).eq_ignore_ascii_case(token))
+}
+
+/// A reader that fails once more than `n` bytes were read through it
+/// (Go's `MaxBytesReader`): wrap a request body in it to bound what a
+/// handler will read. Past the limit it returns [`MaxBytesError`], and the
+/// server closes the connection after the response, since the rest of the
+/// body is left unread.
+///
+/// ```
+/// use std::io::Read;
+/// let mut r = gort_http::httptest::new_request("POST", "/", b"0123456789");
+/// let body = std::mem::take(&mut r.body);
+/// r.body = gort_http::max_bytes_reader(body, 4);
+/// let mut got = Vec::new();
+/// let err = r.body.read_to_end(&mut got).unwrap_err();
+/// assert_eq!(err.to_string(), "http: request body too large");
+/// assert_eq!(got, b"0123");
+/// ```
+#[doc(alias = "MaxBytesReader")]
+pub fn max_bytes_reader(body: Body, n: i64) -> Body {
+    Body::max_bytes(MaxBytesReader {
+        r: body,
+        n: n.max(0),
+        limit: n,
+        failed: false,
+    })
+}
+
+/// The reader behind [`max_bytes_reader`].
+pub(crate) struct MaxBytesReader {
+    r: Body,
+    /// Bytes still allowed.
+    n: i64,
+    limit: i64,
+    failed: bool,
+}
+
+impl Read for MaxBytesReader {
+    fn read(&mut self, p: &mut [u8]) -> io::Result<usize> {
+        if self.failed {
+            return Err(MaxBytesError { limit: self.limit }.into());
+        }
+        if p.is_empty() {
+            return Ok(0);
+        }
+        // One byte more than allowed, to tell "exactly n" from "more".
+        let want = (p.len() as u64).min(self.n as u64 + 1) as usize;
+        let got = self.r.read(&mut p[..want])?;
+        if got as i64 <= self.n {
+            self.n -= got as i64;
+            return Ok(got);
+        }
+        let allowed = self.n as usize;
+        self.n = 0;
+        self.failed = true;
+        if allowed > 0 {
+            return Ok(allowed);
+        }
+        Err(MaxBytesError { limit: self.limit }.into())
+    }
+}
+
+/// A body read past the limit of [`max_bytes_reader`] (Go's
+/// `MaxBytesError`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaxBytesError {
+    /// The limit.
+    pub limit: i64,
+}
+
+impl std::fmt::Display for MaxBytesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("http: request body too large")
+    }
+}
+
+impl std::error::Error for MaxBytesError {}
+
+impl From<MaxBytesError> for io::Error {
+    fn from(e: MaxBytesError) -> io::Error {
+        io::Error::new(io::ErrorKind::InvalidData, e)
+    }
+}
+
+/// Why a request could not be read; each is answered differently by the
+/// server (Go's error cases in `conn.serve`).
+#[derive(Debug)]
+pub(crate) enum ReadRequestError {
+    /// The head is longer than `max_header_bytes`: 431.
+    TooLarge,
+    /// A transfer coding gort does not speak: 501.
+    UnsupportedTe(String),
+    /// The connection ended, failed or timed out between requests: no reply.
+    Net(io::Error),
+    /// A status with a reason, written as Go's `statusError` is.
+    Status(u16, String),
+    /// Malformed: `400 Bad Request` with no reason (Go's default case).
+    Bad(String),
+}
+
+/// How many header fields are parsed without a heap allocation.
+const INLINE_HEADERS: usize = 48;
+
+/// The result of reading a request head: the request, its body's framing,
+/// and whether the connection must close after it because the framing was
+/// ambiguous (both Content-Length and chunked).
+pub(crate) struct ReadRequest {
+    pub(crate) req: Request,
+    pub(crate) framing: Option<Framing>,
+    pub(crate) ambiguous_framing: bool,
+}
+
+/// Reads one request head from `rd` (Go's `readRequest`), at most `limit`
+/// bytes of it. The body is left in `rd`, to be read as `framing` says.
+pub(crate) fn read_request<R: Read>(
+    rd: &mut bufio::Reader<R>,
+    limit: usize,
+) -> Result<ReadRequest, ReadRequestError> {
+    loop {
+        match parse_head(rd.buffer()) {
+            Ok(Some((mut parsed, len))) => {
+                rd.consume(len);
+                let framing = request_framing(&mut parsed.header, parsed.proto_minor);
+                let (framing, content_length, ambiguous) = match framing {
+                    Ok(f) => f,
+                    Err(FramingError::UnsupportedTe(e)) => {
+                        return Err(ReadRequestError::UnsupportedTe(e));
+                    }
+                    Err(FramingError::Bad(e)) => return Err(ReadRequestError::Bad(e)),
+                };
+                parsed.content_length = content_length;
+                if content_length == -1 {
+                    parsed.transfer_encoding = vec!["chunked".to_string()];
+                }
+                return Ok(ReadRequest {
+                    req: parsed,
+                    framing,
+                    ambiguous_framing: ambiguous,
+                });
+            }
+            Ok(None) => {}
+            Err(e) => return Err(e),
+        }
+        // Incomplete: read more, within the limit.
+        if rd.buffered() >= limit {
+            return Err(ReadRequestError::TooLarge);
+        }
+        match rd.fill_up_to(limit) {
+            Ok(0) if rd.buffered() == 0 => {
+                return Err(ReadRequestError::Net(io::ErrorKind::UnexpectedEof.into()));
+            }
+            Ok(0) if rd.buffered() >= limit => return Err(ReadRequestError::TooLarge),
+            // The client stopped in the middle of a head.
+            Ok(0) => return Err(ReadRequestError::Bad("unexpected EOF".into())),
+            Ok(_) => {}
+            Err(e) if rd.buffered() == 0 => return Err(ReadRequestError::Net(e)),
+            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                return Err(ReadRequestError::Net(e));
+            }
+            Err(e) => return Err(ReadRequestError::Bad(e.to_string())),
+        }
+    }
+}
+
+/// Parses a complete head out of `buf`: Ok(None) if it is not all there.
+fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, ReadRequestError> {
+    let mut inline = [httparse::EMPTY_HEADER; INLINE_HEADERS];
+    let mut heap;
+    let mut fields: &mut [httparse::Header<'_>] = &mut inline;
+    let mut minor_override = None;
+    let patched;
+    let mut buf = buf;
+    loop {
+        let mut req = httparse::Request::new(fields);
+        match req.parse(buf) {
+            Ok(httparse::Status::Complete(len)) => {
+                let r = build_request(&req, minor_override)?;
+                return Ok(Some((r, len)));
+            }
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(httparse::Error::TooManyHeaders) => {
+                let lines = buf.iter().filter(|&&b| b == b'\n').count();
+                heap = vec![httparse::EMPTY_HEADER; lines + 1];
+                fields = &mut heap;
+            }
+            Err(httparse::Error::Version) if minor_override.is_none() => {
+                // httparse knows HTTP/1.0 and 1.1 only; Go takes any
+                // HTTP/1.x as 1.x and refuses other majors with 505.
+                match version_of(buf) {
+                    Some((1, minor)) => {
+                        let at = version_offset(buf).expect("version found above");
+                        let mut copy = buf.to_vec();
+                        copy[at + 7] = b'1';
+                        patched = copy;
+                        buf = &patched;
+                        minor_override = Some(minor);
+                        fields = &mut inline;
+                    }
+                    Some(_) => {
+                        return Err(ReadRequestError::Status(
+                            crate::status::STATUS_HTTP_VERSION_NOT_SUPPORTED,
+                            "unsupported protocol version".into(),
+                        ));
+                    }
+                    None => return Err(ReadRequestError::Bad("malformed HTTP version".into())),
+                }
+            }
+            Err(e) => return Err(ReadRequestError::Bad(e.to_string())),
+        }
+    }
+}
+
+/// Where the version token of the request line starts, if the line is
+/// complete and has three parts.
+fn version_offset(buf: &[u8]) -> Option<usize> {
+    let start = buf.iter().position(|&b| b != b'\r' && b != b'\n')?;
+    let end = start + buf[start..].iter().position(|&b| b == b'\n')?;
+    let line = &buf[start..end];
+    let last_space = line.iter().rposition(|&b| b == b' ')?;
+    Some(start + last_space + 1)
+}
+
+/// The version `HTTP/D.D` of the request line, if it has that shape.
+fn version_of(buf: &[u8]) -> Option<(u8, u8)> {
+    let at = version_offset(buf)?;
+    let v = buf.get(at..at + 8)?;
+    let rest = &buf[at + 8..];
+    let ends = matches!(rest.first(), Some(b'\r' | b'\n'));
+    if ends && v.starts_with(b"HTTP/") && v[5].is_ascii_digit() && v[6] == b'.' && v[7].is_ascii_digit() {
+        Some((v[5] - b'0', v[7] - b'0'))
+    } else {
+        None
+    }
+}
+
+/// Go's `ValidHostHeader`: the bytes a host and port may hold, leniently.
+fn valid_host_header(h: &str) -> bool {
+    h.bytes().all(|b| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b'-'
+                    | b'.'
+                    | b':'
+                    | b';'
+                    | b'='
+                    | b'['
+                    | b'\''
+                    | b']'
+                    | b'_'
+                    | b'~'
+            )
+    })
+}
+
+fn build_request(
+    p: &httparse::Request<'_, '_>,
+    minor_override: Option<u8>,
+) -> Result<Request, ReadRequestError> {
+    let method = p.method.unwrap_or("");
+    if !valid_method(method) {
+        return Err(ReadRequestError::Bad(format!("invalid method {method:?}")));
+    }
+    let target = p.path.unwrap_or("");
+    let minor = minor_override.unwrap_or(p.version.unwrap_or(1));
+
+    // CONNECT's target is an authority (host:port), not a path.
+    let just_authority = method == "CONNECT" && !target.starts_with('/');
+    let parsed = if just_authority {
+        url::parse_request_uri(&format!("http://{target}")).map(|mut u| {
+            u.scheme.clear();
+            u
+        })
+    } else {
+        url::parse_request_uri(target)
+    };
+    let url = parsed.map_err(|e| ReadRequestError::Bad(e.to_string()))?;
+
+    let mut header = Header::new();
+    let mut hosts = 0;
+    for f in p.headers.iter() {
+        let key = std::str::from_utf8(f.name.as_bytes()).unwrap_or("");
+        let key = canonical_mime_header_key(key);
+        let value = match std::str::from_utf8(f.value) {
+            Ok(v) => v.to_string(),
+            Err(_) => String::from_utf8_lossy(f.value).into_owned(),
+        };
+        if key == "Host" {
+            hosts += 1;
+        }
+        header.insert_raw(key, value);
+    }
+    if hosts > 1 {
+        return Err(ReadRequestError::Bad("too many Host headers".into()));
+    }
+    let host_field = header.get("Host").to_string();
+    if minor >= 1 && hosts == 0 && method != "CONNECT" {
+        return Err(ReadRequestError::Status(
+            crate::status::STATUS_BAD_REQUEST,
+            "missing required Host header".into(),
+        ));
+    }
+    if hosts == 1 && !valid_host_header(&host_field) {
+        return Err(ReadRequestError::Status(
+            crate::status::STATUS_BAD_REQUEST,
+            "malformed Host header".into(),
+        ));
+    }
+    for (_, values) in header.iter() {
+        if values.iter().any(|v| !crate::textproto::valid_header_field_value(v)) {
+            return Err(ReadRequestError::Status(
+                crate::status::STATUS_BAD_REQUEST,
+                "invalid header value".into(),
+            ));
+        }
+    }
+    header.del("Host");
+    let host = if url.host.is_empty() {
+        host_field
+    } else {
+        url.host.clone()
+    };
+    // Go's fixPragmaCacheControl: HTTP/1.0's Pragma: no-cache implies
+    // Cache-Control: no-cache.
+    if header.values("Pragma").iter().any(|v| v == "no-cache") && !header.has("Cache-Control") {
+        header.set("Cache-Control", "no-cache");
+    }
+    let conn_close = header
+        .values("Connection")
+        .iter()
+        .any(|v| has_token(v, "close"));
+    let keep_alive = header
+        .values("Connection")
+        .iter()
+        .any(|v| has_token(v, "keep-alive"));
+    let close = if minor == 0 {
+        conn_close || !keep_alive
+    } else {
+        conn_close
+    };
+    Ok(Request {
+        method: method.to_string(),
+        url,
+        proto: format!("HTTP/1.{minor}"),
+        proto_major: 1,
+        proto_minor: minor,
+        header,
+        body: Body::empty(),
+        content_length: 0,
+        transfer_encoding: Vec::new(),
+        close,
+        host,
+        request_uri: target.to_string(),
+        ..Request::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(raw: &str) -> Result<ReadRequest, ReadRequestError> {
+        let mut rd = bufio::Reader::new(raw.as_bytes());
+        read_request(&mut rd, 1 << 20)
+    }
+
+    #[test]
+    fn reads_a_simple_get() {
+        let r = read("GET /a%20b?x=1 HTTP/1.1\r\nhost: example.com\r\nuser-agent: t\r\n\r\n")
+            .ok()
+            .unwrap();
+        assert_eq!(r.req.method, "GET");
+        assert_eq!(r.req.request_uri, "/a%20b?x=1");
+        assert_eq!(r.req.url.raw_query, "x=1");
+        assert_eq!(r.req.host, "example.com");
+        assert!(!r.req.header.has("Host"));
+        assert_eq!(r.req.user_agent(), "t");
+        assert_eq!(r.req.proto, "HTTP/1.1");
+        assert!(!r.req.close);
+        assert!(r.framing.is_none());
+    }
+
+    #[test]
+    fn host_rules() {
+        assert!(matches!(
+            read("GET / HTTP/1.1\r\n\r\n"),
+            Err(ReadRequestError::Status(400, e)) if e == "missing required Host header"
+        ));
+        assert!(read("GET / HTTP/1.0\r\n\r\n").is_ok());
+        assert!(matches!(
+            read("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+            Err(ReadRequestError::Bad(e)) if e == "too many Host headers"
+        ));
+        assert!(matches!(
+            read("GET / HTTP/1.1\r\nHost: a b\r\n\r\n"),
+            Err(ReadRequestError::Status(400, e)) if e == "malformed Host header"
+        ));
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(read("GET / HTTP/1.0\r\n\r\n").ok().unwrap().req.close, true);
+        let r = read("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").ok().unwrap();
+        assert!(!r.req.close);
+        let r = read("GET / HTTP/1.2\r\nHost: a\r\n\r\n").ok().unwrap();
+        assert_eq!((r.req.proto.as_str(), r.req.proto_minor), ("HTTP/1.2", 2));
+        assert!(matches!(
+            read("GET / HTTP/2.0\r\nHost: a\r\n\r\n"),
+            Err(ReadRequestError::Status(505, _))
+        ));
+        assert!(matches!(read("GET / HTTP/x\r\n\r\n"), Err(ReadRequestError::Bad(_))));
+    }
+
+    #[test]
+    fn incomplete_and_oversized_heads() {
+        let mut rd = bufio::Reader::new(&b"GET / HTTP/1.1\r\nHost: a\r\n"[..]);
+        assert!(matches!(read_request(&mut rd, 1 << 20), Err(ReadRequestError::Bad(_))));
+        let mut rd = bufio::Reader::new(&b""[..]);
+        assert!(matches!(read_request(&mut rd, 1 << 20), Err(ReadRequestError::Net(_))));
+        let big = format!("GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n\r\n", "y".repeat(10_000));
+        let mut rd = bufio::Reader::new(big.as_bytes());
+        assert!(matches!(read_request(&mut rd, 8192), Err(ReadRequestError::TooLarge)));
+        let mut rd = bufio::Reader::new(big.as_bytes());
+        assert!(read_request(&mut rd, 20_000).is_ok());
+    }
+
+    #[test]
+    fn many_fields_are_read() {
+        let mut raw = String::from("GET / HTTP/1.1\r\nHost: a\r\n");
+        for i in 0..200 {
+            raw.push_str(&format!("X-{i}: {i}\r\n"));
+        }
+        raw.push_str("\r\n");
+        assert_eq!(read(&raw).ok().unwrap().req.header.len(), 200);
+    }
+
+    #[test]
+    fn pipelined_requests_leave_the_next_one_buffered() {
+        let raw = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n";
+        let mut rd = bufio::Reader::new(raw.as_bytes());
+        assert_eq!(read_request(&mut rd, 1 << 20).ok().unwrap().req.url.path, "/1");
+        assert_eq!(read_request(&mut rd, 1 << 20).ok().unwrap().req.url.path, "/2");
+    }
+
+    #[test]
+    fn connect_takes_an_authority() {
+        let r = read("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
+            .ok()
+            .unwrap();
+        assert_eq!(r.req.url.host, "example.com:443");
+        assert_eq!(r.req.url.scheme, "");
+        assert_eq!(r.req.host, "example.com:443");
     }
 }

@@ -1,16 +1,214 @@
-//! Mirrors Go src/net/http/transfer.go (go1.27): message bodies: how their length is decided, and the body reader a handler gets.
+//! Mirrors Go src/net/http/transfer.go (go1.27): message bodies: how a request's length is decided, and the body reader a handler gets.
 //!
-//! PLACEHOLDER: body framing lands with the server.
+//! A request body is framed in one of two ways: a `Content-Length`, or the
+//! chunked coding, which wins when both are sent (and the server then closes
+//! the connection after the request: see `request.rs`). Any other transfer
+//! coding is refused with 501, and a request with neither has no body.
+//!
+//! The handler reads the body through [`Body`], but the bytes come from the
+//! connection's buffered reader, which the serving goroutine needs again for
+//! the next request. Both hold the reader through one lock (`ConnIn`); the
+//! body of a finished request is marked closed there, so a handler that
+//! kept it reads an error, never the next request's bytes. This is Go's
+//! `body` with its mutex, shared between `Request.Body` and the server.
 
 use std::fmt;
 use std::io::{self, Read};
+use std::sync::Arc;
+
+use gort_runtime::sync::Mutex;
+
+use crate::bufio;
+use crate::chunked::ChunkedState;
+use crate::header::Header;
+use crate::textproto::trim_string;
+
+/// How a request body is framed.
+#[derive(Debug, Clone)]
+pub(crate) enum Framing {
+    /// `Content-Length`: this many bytes are left.
+    Length(u64),
+    /// The chunked coding, with the decoder's state.
+    Chunked(ChunkedState),
+}
+
+/// Whether the server still owes the client a `100 Continue`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Continue {
+    /// The client did not ask, or the answer was given.
+    NotAsked,
+    /// The client sent `Expect: 100-continue`; the first body read sends
+    /// `100 Continue` (Go's `expectContinueReader`).
+    Owed,
+    /// Sent: the client was told to send the body.
+    Sent,
+    /// Not sent, and never will be: the response has started.
+    Refused,
+}
+
+/// The body of the connection's current request, as the server's reader
+/// sees it (Go's `body`, less its reader).
+#[derive(Debug)]
+pub(crate) struct BodyState {
+    /// Which request of the connection this is; a [`Body`] reads only while
+    /// its request's number is current and `closed` is false.
+    pub(crate) seq: u64,
+    pub(crate) framing: Framing,
+    /// The whole body was read (and, for chunked, its trailer).
+    pub(crate) saw_eof: bool,
+    /// The server finished the request (Go's `body.closed`).
+    pub(crate) closed: bool,
+    /// A read failed: the rest of the connection cannot be trusted.
+    pub(crate) broken: bool,
+    pub(crate) expect: Continue,
+}
+
+/// The reading half of a server connection: its buffered reader and the
+/// current request's body, behind one lock shared by the serving goroutine
+/// and the handler's [`Body`].
+pub(crate) struct ConnIn {
+    pub(crate) rd: bufio::Reader<crate::server::NetReader>,
+    pub(crate) body: Option<BodyState>,
+}
+
+/// The handle a [`Body`] keeps on its connection.
+pub(crate) type SharedIn = Arc<Mutex<ConnIn>>;
+
+/// Go's `ErrBodyReadAfterClose`.
+pub(crate) const READ_AFTER_CLOSE: &str = "http: invalid Read on closed Body";
+
+impl ConnIn {
+    /// Reads body bytes of request `seq` into `buf`.
+    pub(crate) fn read_body(&mut self, seq: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let ConnIn { rd, body } = self;
+        let Some(st) = body.as_mut().filter(|st| st.seq == seq && !st.closed) else {
+            return Err(io::Error::other(READ_AFTER_CLOSE));
+        };
+        if st.saw_eof || buf.is_empty() {
+            return Ok(0);
+        }
+        if st.expect == Continue::Owed {
+            st.expect = Continue::Sent;
+            crate::server::write_continue(rd.get_ref())?;
+        }
+        let res = match &mut st.framing {
+            Framing::Length(left) => {
+                let want = (buf.len() as u64).min(*left) as usize;
+                match rd.read(&mut buf[..want]) {
+                    Ok(0) => Err(io::ErrorKind::UnexpectedEof.into()),
+                    Ok(n) => {
+                        *left -= n as u64;
+                        st.saw_eof = *left == 0;
+                        Ok(n)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Framing::Chunked(ch) => match ch.read(rd, buf) {
+                Ok(0) if ch.done() => {
+                    read_trailer(rd)?;
+                    st.saw_eof = true;
+                    Ok(0)
+                }
+                Ok(0) => Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => {
+                    // The last chunk may already be buffered: finish now, so
+                    // a handler that reads exactly the data still sees EOF.
+                    if ch.done() {
+                        read_trailer(rd)?;
+                        st.saw_eof = true;
+                    }
+                    Ok(n)
+                }
+                Err(e) => Err(e),
+            },
+        };
+        if res.is_err() {
+            st.broken = true;
+        }
+        res
+    }
+
+    /// Reads and drops at most `limit` more body bytes of the current
+    /// request. Returns whether the body was read to its end.
+    pub(crate) fn discard_body(&mut self, limit: u64) -> bool {
+        let Some(seq) = self.body.as_ref().map(|b| b.seq) else {
+            return true;
+        };
+        let mut scratch = [0u8; 4096];
+        let mut left = limit;
+        loop {
+            let st = self.body.as_ref().expect("body checked above");
+            if st.saw_eof {
+                return true;
+            }
+            if st.broken || st.closed || left == 0 {
+                return false;
+            }
+            let want = (scratch.len() as u64).min(left) as usize;
+            match self.read_body(seq, &mut scratch[..want]) {
+                Ok(n) => left -= n as u64,
+                Err(_) => return false,
+            }
+        }
+    }
+
+    /// How many body bytes are known to be left (Go's
+    /// `unreadDataSizeLocked`): the rest of a Content-Length, or the rest of
+    /// the current chunk.
+    pub(crate) fn unread_len(&self) -> u64 {
+        match self.body.as_ref() {
+            Some(BodyState {
+                framing: Framing::Length(n),
+                saw_eof: false,
+                ..
+            }) => *n,
+            _ => 0,
+        }
+    }
+}
+
+/// Reads a chunked body's trailer, up to its empty line, and drops it
+/// (gort does not expose trailers; the README says so).
+fn read_trailer<R: Read>(rd: &mut bufio::Reader<R>) -> io::Result<()> {
+    // One 4 KiB buffer's worth of lines at most, and 100 of them.
+    for _ in 0..100 {
+        let line = match rd.read_slice(b'\n') {
+            Ok(line) => line,
+            Err(bufio::ReadSliceError::BufferFull) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "http: trailer line too long",
+                ));
+            }
+            Err(bufio::ReadSliceError::Io(_)) => {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+        };
+        if line == b"\r\n" {
+            return Ok(());
+        }
+        if !line.ends_with(b"\r\n") {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "http: trailer line ends with bare LF",
+            ));
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidData,
+        "http: too many trailer lines",
+    ))
+}
 
 /// A request body (Go's `Request.Body`): a reader over the message body,
 /// ending at its end whatever its framing.
 ///
 /// A handler reads it as any `Read` (`io::read_to_string(&mut r.body)`,
-/// `serde_json::from_reader(&mut r.body)`), and may replace it, with
-/// [`Body::new`] around a reader of its own (as `max_bytes_reader` does).
+/// `serde_json::from_reader(&mut r.body)`), and may replace it with
+/// [`Body::new`] around a reader of its own (as
+/// [`max_bytes_reader`](crate::max_bytes_reader) does). A body read after
+/// its request finished fails with `http: invalid Read on closed Body`.
 #[derive(Default)]
 pub struct Body {
     inner: BodyInner,
@@ -23,6 +221,10 @@ enum BodyInner {
     Empty,
     /// A reader given by the user.
     Reader(Box<dyn Read + Send>),
+    /// The body of a server request, read from its connection.
+    Conn { shared: SharedIn, seq: u64 },
+    /// A body bounded by `max_bytes_reader`.
+    MaxBytes(Box<crate::request::MaxBytesReader>),
 }
 
 impl Body {
@@ -33,7 +235,32 @@ impl Body {
 
     /// A body read from `r`.
     pub fn new(r: impl Read + Send + 'static) -> Body {
-        Body { inner: BodyInner::Reader(Box::new(r)) }
+        Body {
+            inner: BodyInner::Reader(Box::new(r)),
+        }
+    }
+
+    /// The body of request `seq` on a server connection.
+    pub(crate) fn from_conn(shared: SharedIn, seq: u64) -> Body {
+        Body {
+            inner: BodyInner::Conn { shared, seq },
+        }
+    }
+
+    pub(crate) fn max_bytes(r: crate::request::MaxBytesReader) -> Body {
+        Body {
+            inner: BodyInner::MaxBytes(Box::new(r)),
+        }
+    }
+
+    /// Whether `max_bytes_reader` bounds this body.
+    pub(crate) fn is_max_bytes(&self) -> bool {
+        matches!(self.inner, BodyInner::MaxBytes(_))
+    }
+
+    /// Whether this is the empty body.
+    pub fn is_empty(&self) -> bool {
+        matches!(self.inner, BodyInner::Empty)
     }
 }
 
@@ -42,6 +269,8 @@ impl Read for Body {
         match &mut self.inner {
             BodyInner::Empty => Ok(0),
             BodyInner::Reader(r) => r.read(buf),
+            BodyInner::Conn { shared, seq } => shared.lock().read_body(*seq, buf),
+            BodyInner::MaxBytes(r) => r.read(buf),
         }
     }
 }
@@ -51,6 +280,164 @@ impl fmt::Debug for Body {
         f.write_str(match self.inner {
             BodyInner::Empty => "Body::Empty",
             BodyInner::Reader(_) => "Body::Reader",
+            BodyInner::Conn { .. } => "Body::Conn",
+            BodyInner::MaxBytes(_) => "Body::MaxBytes",
         })
+    }
+}
+
+/// Why a request's framing is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum FramingError {
+    /// A transfer coding other than a single `chunked`: 501.
+    UnsupportedTe(String),
+    /// A bad or conflicting `Content-Length`: 400.
+    Bad(String),
+}
+
+/// Decides how a request's body is framed from its header (Go's
+/// `readTransfer` for a request: `parseTransferEncoding` then `fixLength`),
+/// removing the fields it consumed as Go does. Returns the framing (None for
+/// no body), the content length (-1 for chunked), and whether both
+/// `Content-Length` and `Transfer-Encoding` were sent.
+pub(crate) fn request_framing(
+    header: &mut Header,
+    proto_minor: u8,
+) -> Result<(Option<Framing>, i64, bool), FramingError> {
+    let mut chunked = false;
+    let te: Vec<String> = header.values("Transfer-Encoding").to_vec();
+    let had_te = !te.is_empty();
+    if had_te {
+        header.del("Transfer-Encoding");
+        // HTTP/1.0 has no transfer codings: the field is ignored.
+        if proto_minor >= 1 {
+            if te.len() != 1 {
+                return Err(FramingError::UnsupportedTe(format!(
+                    "too many transfer encodings: {te:?}"
+                )));
+            }
+            if !te[0].eq_ignore_ascii_case("chunked") {
+                return Err(FramingError::UnsupportedTe(format!(
+                    "unsupported transfer encoding: {:?}",
+                    te[0]
+                )));
+            }
+            chunked = true;
+        }
+    }
+
+    let lens: Vec<String> = header.values("Content-Length").to_vec();
+    let had_cl = !lens.is_empty();
+    let mut n = 0i64;
+    if had_cl {
+        let first = trim_string(&lens[0]).to_string();
+        if lens[1..].iter().any(|v| trim_string(v) != first) {
+            return Err(FramingError::Bad(format!(
+                "http: message cannot contain multiple Content-Length headers; got {lens:?}"
+            )));
+        }
+        if lens.len() > 1 {
+            header.set("Content-Length", first.clone());
+        }
+        n = parse_content_length(&first).map_err(FramingError::Bad)?;
+    }
+    let smuggling = chunked && had_cl;
+    if chunked {
+        header.del("Content-Length");
+        return Ok((Some(Framing::Chunked(ChunkedState::default())), -1, smuggling));
+    }
+    if n > 0 {
+        return Ok((Some(Framing::Length(n as u64)), n, false));
+    }
+    if !had_cl {
+        header.del("Content-Length");
+    }
+    Ok((None, 0, false))
+}
+
+/// Parses a `Content-Length` value strictly: decimal digits only, at most
+/// 2⁶³−1 (Go's `parseContentLength`; no sign, no spaces inside, not empty).
+pub(crate) fn parse_content_length(cl: &str) -> Result<i64, String> {
+    let cl = trim_string(cl);
+    if cl.is_empty() {
+        return Err("invalid empty Content-Length \"\"".to_string());
+    }
+    let bad = || format!("bad Content-Length {cl:?}");
+    if !cl.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    cl.parse::<u64>()
+        .ok()
+        .filter(|&n| n <= i64::MAX as u64)
+        .map(|n| n as i64)
+        .ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn framing(fields: &[(&str, &str)], minor: u8) -> Result<(Option<Framing>, i64, bool), FramingError> {
+        let mut h = Header::new();
+        for (k, v) in fields {
+            h.add(k, *v);
+        }
+        request_framing(&mut h, minor)
+    }
+
+    #[test]
+    fn content_length_is_parsed_strictly() {
+        assert_eq!(parse_content_length("0"), Ok(0));
+        assert_eq!(parse_content_length(" 42 "), Ok(42));
+        assert_eq!(parse_content_length("9223372036854775807"), Ok(i64::MAX));
+        assert!(parse_content_length("9223372036854775808").is_err());
+        assert!(parse_content_length("+1").is_err());
+        assert!(parse_content_length("-1").is_err());
+        assert!(parse_content_length("1 2").is_err());
+        assert!(parse_content_length("0x10").is_err());
+        assert_eq!(
+            parse_content_length(""),
+            Err("invalid empty Content-Length \"\"".to_string())
+        );
+        assert_eq!(parse_content_length("1a"), Err("bad Content-Length \"1a\"".to_string()));
+    }
+
+    #[test]
+    fn framing_follows_go_rules() {
+        assert!(matches!(framing(&[], 1), Ok((None, 0, false))));
+        assert!(matches!(
+            framing(&[("Content-Length", "5")], 1),
+            Ok((Some(Framing::Length(5)), 5, false))
+        ));
+        assert!(matches!(
+            framing(&[("Content-Length", "5"), ("Content-Length", "5")], 1),
+            Ok((Some(Framing::Length(5)), 5, false))
+        ));
+        assert!(matches!(
+            framing(&[("Content-Length", "5"), ("Content-Length", "6")], 1),
+            Err(FramingError::Bad(_))
+        ));
+        assert!(matches!(
+            framing(&[("Transfer-Encoding", "chunked")], 1),
+            Ok((Some(Framing::Chunked(_)), -1, false))
+        ));
+        // Both: chunked wins, and the caller is told.
+        assert!(matches!(
+            framing(&[("Transfer-Encoding", "chunked"), ("Content-Length", "3")], 1),
+            Ok((Some(Framing::Chunked(_)), -1, true))
+        ));
+        assert!(matches!(
+            framing(&[("Transfer-Encoding", "gzip")], 1),
+            Err(FramingError::UnsupportedTe(_))
+        ));
+        assert!(matches!(
+            framing(&[("Transfer-Encoding", "chunked"), ("Transfer-Encoding", "chunked")], 1),
+            Err(FramingError::UnsupportedTe(_))
+        ));
+        // HTTP/1.0 ignores Transfer-Encoding.
+        assert!(matches!(
+            framing(&[("Transfer-Encoding", "chunked"), ("Content-Length", "2")], 0),
+            Ok((Some(Framing::Length(2)), 2, false))
+        ));
     }
 }
