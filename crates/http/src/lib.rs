@@ -5,10 +5,13 @@
 //! silent. Handlers are Go's: a function of a [`ResponseWriter`] and a
 //! [`Request`].
 
+mod bufio;
+mod chunked;
 mod header;
 mod method;
 mod request;
 mod server;
+mod sniff;
 mod status;
 mod textproto;
 mod transfer;
@@ -16,8 +19,18 @@ pub mod url;
 
 pub use header::Header;
 pub use method::*;
-pub use request::Request;
-pub use server::{Handler, Hijacked, ResponseWriter, error, not_found, not_found_handler};
+pub use chunked::{ChunkedError, ChunkedReader, ChunkedWriter};
+pub use request::{FormError, MaxBytesError, Request, max_bytes_reader};
+pub use server::{
+    AbortHandler, DEFAULT_MAX_HEADER_BYTES, Handler, Hijacked, ResponseWriter, Server,
+    ServerClosed, ServerState, error, is_server_closed, listen_and_serve, not_found, not_found_handler, serve,
+};
+pub use sniff::detect_content_type;
 pub use status::*;
 pub use textproto::canonical_mime_header_key;
 pub use transfer::Body;
+
+/// The handler a server with none serves (the default mux).
+pub(crate) fn default_handler() -> std::sync::Arc<dyn Handler> {
+    std::sync::Arc::new(not_found)
+}

@@ -426,49 +426,64 @@ pub(crate) fn read_request<R: Read>(
 
 /// Parses a complete head out of `buf`: Ok(None) if it is not all there.
 fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, ReadRequestError> {
-    let mut inline = [httparse::EMPTY_HEADER; INLINE_HEADERS];
-    let mut heap;
-    let mut fields: &mut [httparse::Header<'_>] = &mut inline;
-    let mut minor_override = None;
-    let patched;
-    let mut buf = buf;
-    loop {
-        let mut req = httparse::Request::new(fields);
-        match req.parse(buf) {
-            Ok(httparse::Status::Complete(len)) => {
-                let r = build_request(&req, minor_override)?;
-                return Ok(Some((r, len)));
-            }
-            Ok(httparse::Status::Partial) => return Ok(None),
-            Err(httparse::Error::TooManyHeaders) => {
-                let lines = buf.iter().filter(|&&b| b == b'\n').count();
-                heap = vec![httparse::EMPTY_HEADER; lines + 1];
-                fields = &mut heap;
-            }
-            Err(httparse::Error::Version) if minor_override.is_none() => {
-                // httparse knows HTTP/1.0 and 1.1 only; Go takes any
-                // HTTP/1.x as 1.x and refuses other majors with 505.
-                match version_of(buf) {
-                    Some((1, minor)) => {
-                        let at = version_offset(buf).expect("version found above");
-                        let mut copy = buf.to_vec();
-                        copy[at + 7] = b'1';
-                        patched = copy;
-                        buf = &patched;
-                        minor_override = Some(minor);
-                        fields = &mut inline;
-                    }
-                    Some(_) => {
-                        return Err(ReadRequestError::Status(
-                            crate::status::STATUS_HTTP_VERSION_NOT_SUPPORTED,
-                            "unsupported protocol version".into(),
-                        ));
-                    }
-                    None => return Err(ReadRequestError::Bad("malformed HTTP version".into())),
+    match parse_with(buf, None) {
+        Err(HeadError::Version) => {}
+        Err(HeadError::Request(e)) => return Err(e),
+        Ok(done) => return Ok(done),
+    }
+    // httparse knows HTTP/1.0 and 1.1 only; Go takes any HTTP/1.x as 1.x
+    // and refuses other majors with 505.
+    match version_of(buf) {
+        Some((1, minor)) => {
+            let at = version_offset(buf).expect("version found above");
+            let mut copy = buf.to_vec();
+            copy[at + 7] = b'1';
+            match parse_with(&copy, Some(minor)) {
+                Ok(done) => Ok(done),
+                Err(HeadError::Request(e)) => Err(e),
+                Err(HeadError::Version) => {
+                    Err(ReadRequestError::Bad("malformed HTTP version".into()))
                 }
             }
-            Err(e) => return Err(ReadRequestError::Bad(e.to_string())),
         }
+        Some(_) => Err(ReadRequestError::Status(
+            crate::status::STATUS_HTTP_VERSION_NOT_SUPPORTED,
+            "unsupported protocol version".into(),
+        )),
+        None => Err(ReadRequestError::Bad("malformed HTTP version".into())),
+    }
+}
+
+enum HeadError {
+    /// httparse refused the version.
+    Version,
+    Request(ReadRequestError),
+}
+
+fn parse_with(
+    buf: &[u8],
+    minor_override: Option<u8>,
+) -> Result<Option<(Request, usize)>, HeadError> {
+    let mut inline = [httparse::EMPTY_HEADER; INLINE_HEADERS];
+    let mut req = httparse::Request::new(&mut inline);
+    let parsed = req.parse(buf);
+    let mut heap;
+    let (req, parsed) = if let Err(httparse::Error::TooManyHeaders) = parsed {
+        let lines = buf.iter().filter(|&&b| b == b'\n').count();
+        heap = vec![httparse::EMPTY_HEADER; lines + 1];
+        let mut req = httparse::Request::new(&mut heap);
+        let parsed = req.parse(buf);
+        (req, parsed)
+    } else {
+        (req, parsed)
+    };
+    match parsed {
+        Ok(httparse::Status::Complete(len)) => build_request(&req, minor_override)
+            .map(|r| Some((r, len)))
+            .map_err(HeadError::Request),
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(httparse::Error::Version) => Err(HeadError::Version),
+        Err(e) => Err(HeadError::Request(ReadRequestError::Bad(e.to_string()))),
     }
 }
 

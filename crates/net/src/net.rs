@@ -135,6 +135,14 @@ pub trait Conn: Send + Sync + fmt::Debug {
 
     /// Sets the write deadline.
     fn set_write_deadline(&self, t: Option<Instant>) -> io::Result<()>;
+
+    /// Shuts down the writing side of a socket: the peer reads end of file
+    /// once it has read what was sent (Go's `CloseWrite`, which Go's
+    /// `net/http` reaches by asserting a `closeWriter` interface). A conn
+    /// that cannot half-close (a pipe) fails with `Unsupported`.
+    fn close_write(&self) -> io::Result<()> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
 }
 // ANCHOR_END: Conn
 
@@ -823,6 +831,11 @@ pub(crate) trait ConnCore {
     /// Go's `Close`.
     fn core_close(&self) -> io::Result<()>;
 
+    /// Go's `CloseWrite`, for conns over a socket.
+    fn core_close_write(&self) -> io::Result<()> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
     /// Go's `LocalAddr`.
     fn core_local_addr(&self) -> Self::Addr;
 
@@ -995,6 +1008,9 @@ macro_rules! conn_impls {
             fn set_write_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
                 $crate::net::ConnCore::core_set_write_deadline(self, t)
             }
+            fn close_write(&self) -> std::io::Result<()> {
+                $crate::net::ConnCore::core_close_write(self)
+            }
         }
     };
 
@@ -1012,6 +1028,9 @@ macro_rules! conn_impls {
             }
             fn core_close(&self) -> std::io::Result<()> {
                 self.c.close()
+            }
+            fn core_close_write(&self) -> std::io::Result<()> {
+                self.c.close_write()
             }
             fn core_local_addr(&self) -> $addr {
                 $crate::sockaddr_posix::FromSockAddr::from_sock_addr(&self.c.fd.laddr)
