@@ -36,11 +36,11 @@
 //!   [`Error`] whose `op` and `url` are empty, and whose `Display` is then
 //!   the cause alone, Go's text. [`parse_query_into`] is Go's unexported
 //!   `parseQuery`: it keeps the pairs that did decode, as `net/http` needs.
-//! - Go's `ParseAddr` messages quote text with `strconv.Quote`, which escapes
+//! - Error messages quote text as Go's `strconv.Quote` does, which escapes
 //!   every non-printable code point. This port knows the non-printable
 //!   ranges that matter in practice (controls, spaces other than ASCII space,
-//!   format characters, private use); an unassigned code point is printed
-//!   as itself where Go would escape it.
+//!   format characters, private use, the unassigned planes 4-13); any other
+//!   unassigned code point is printed as itself where Go would escape it.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -1730,8 +1730,9 @@ fn go_quote(s: &[u8]) -> String {
     out
 }
 
-/// Go's `strconv.IsPrint`, less its table of unassigned code points:
-/// letters, marks, numbers, punctuation, symbols and the ASCII space.
+/// Go's `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols
+/// and the ASCII space. Of the unassigned code points, only planes 4-13
+/// (wholly unassigned) are known here; others print as themselves.
 fn is_go_printable(c: char) -> bool {
     let u = u32::from(c);
     if u < 0x80 {
@@ -1764,6 +1765,7 @@ fn is_go_printable(c: char) -> bool {
                 | 0xe0001
                 | 0xe0020..=0xe007f
                 | 0xe000..=0xf8ff
+                | 0x40000..=0xdffff
                 | 0xf0000..=0x10ffff
         ))
 }
@@ -1983,5 +1985,6 @@ mod tests {
             go_quote("é世\u{a0}\u{200b}\u{1F600}".as_bytes()),
             "\"é世\\u00a0\\u200b\u{1F600}\""
         );
+        assert_eq!(go_quote("\u{9d2cf}".as_bytes()), r#""\U0009d2cf""#);
     }
 }
