@@ -6,8 +6,13 @@
 //! [`Request`].
 
 mod header;
+pub mod httptest;
 mod method;
+mod pattern;
 mod request;
+mod routing_index;
+mod routing_tree;
+mod servemux;
 mod server;
 mod status;
 mod textproto;
@@ -17,6 +22,9 @@ pub mod url;
 pub use header::Header;
 pub use method::*;
 pub use request::Request;
+pub use servemux::{
+    ServeMux, default_serve_mux, handle, handle_func, redirect, redirect_handler, strip_prefix,
+};
 pub use server::{Handler, Hijacked, ResponseWriter, error, not_found, not_found_handler};
 pub use status::*;
 pub use textproto::canonical_mime_header_key;
