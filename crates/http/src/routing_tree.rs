@@ -412,7 +412,7 @@ mod tests {
         }
     }
 
-    // Go's TestRoutingNodeMatch: all 36 rows over its six trees.
+    // Go's TestRoutingNodeMatch: all 40 rows over its six trees.
     #[test]
     fn routing_node_match_rows() {
         check(

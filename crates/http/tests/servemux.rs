@@ -657,7 +657,7 @@ fn set_path_value() {
     assert_eq!(r.path_value("x"), "a");
 }
 
-// Go's TestStatus (request_test.go): all 13 rows on 405 and Allow, the
+// Go's TestStatus (request_test.go): all 12 rows on 405 and Allow, the
 // client's redirect-following done by hand.
 #[test]
 fn status_405_and_allow() {
