@@ -1161,13 +1161,14 @@ fn clock_ticks() -> f64 {
 /// CPU µs per request over the run.
 ///
 /// One wrk thread (`-t1`): the server gets the other core. Measured on the
-/// 2-core VM (3 s runs, /plaintext): `-t2` gave Go 7 % more requests/s but
-/// doubled its p99 (4.7 → 6.9 ms at 64 conns, 5.7 → 11 ms at 256), and
-/// hyper anywhere from 140k to 228k/s with a p99 up to 100 ms, as wrk's
-/// two threads and the server's fight over both cores; with `-t1` the
-/// figures repeat, and server CPU µs per request (which does not depend
-/// on who is faster) separates the servers even when wrk's one thread is
-/// the bottleneck (hyper).
+/// 2-core VM (3 s runs, /plaintext, two each): `-t2` gave Go about 7 %
+/// more requests/s but doubled its p99 (4.7 → 6.9 ms at 64 conns, 5.7 →
+/// 11 ms at 256), and took hyper from 141k–207k to 186k–228k requests/s
+/// with its p99 from 3.3–6.4 ms to 5.6–101 ms, as wrk's two threads and
+/// the server's fight over both cores. With `-t1` hyper is client-bound
+/// (0.5 to 0.8 of a core), so for it the server CPU µs per request,
+/// which does not depend on who is the bottleneck, is the figure to
+/// compare.
 fn wrk_run(
     srv: &Server,
     path: &str,
