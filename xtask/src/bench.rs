@@ -11,14 +11,27 @@
 //!   epoll loop over every connection, which also reads each server's CPU
 //!   time from `/proc/PID/stat` over the measured window;
 //! * the micro programs: gort's `examples/bench_micro.rs`, Go's
-//!   `benches/peers/go/micro` and `tokio_micro` (mt and ct).
+//!   `benches/peers/go/micro` and `tokio_micro` (mt and ct);
+//! * the HTTP rows: gort's `examples/bench_http.rs` (2 Ps and 1 P), Go's
+//!   net/http (`benches/peers/go/http`) and tokio + hyper 1
+//!   (`benches/peers/hyper_http`), each serving `GET /plaintext` and
+//!   `GET /json`, driven by `wrk -t1 -c{64,256} --latency` (installed with
+//!   apt-get when missing; the rows are skipped with a note if that fails).
+//!   Each server's two responses are checked first (status, Content-Type,
+//!   Date, body); then, per path, a warm-up run of wrk at 256 connections,
+//!   then the measured runs at 64 and 256. Requests/s and p99 are wrk's;
+//!   server CPU µs per request is the server's utime+stime
+//!   (`/proc/PID/stat`) over the measured wrk run divided by the requests
+//!   wrk completed.
 //!
 //! Each round starts every server in turn (A B C … A B C …), runs every
 //! scenario against it, and stops it; a figure is the median over the
-//! rounds. The report is a Markdown table on stdout and, under
-//! `target/bench/`, `bench.json` (every sample, the machine and the
-//! command), `bench.md` and `bench.svg` (throughput and p99 per server per
-//! connection count).
+//! rounds. `--suite` picks the row groups (echo, micro, http), `--only`
+//! the servers. The report is Markdown tables on stdout (the echo and micro
+//! figures, then the HTTP figures) and, under `target/bench/`,
+//! `bench.json` (every sample, the machine and the command), `bench.md`
+//! and `bench.svg` (echo throughput and p99 per server per connection
+//! count).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -34,21 +47,30 @@ use serde_json::{Value, json};
 use crate::{Machine, capture, machine, median, or_dash, show, target_dir, workspace_root};
 
 pub(crate) const USAGE: &str = "\
-  bench [--quick] [--runs N] [--only S,S..] [--save]
+  bench [--quick] [--runs N] [--suite S,S..] [--only S,S..] [--save]
                             gort's echo server against Go, tokio (mt, ct) and a raw
-                            epoll loop, driven by benches/peers/loadgen, plus micro
-                            figures; prints a Markdown table and writes
+                            epoll loop, driven by benches/peers/loadgen, micro
+                            figures, and gort's net/http against Go's and hyper's
+                            driven by wrk; prints Markdown tables and writes
                             target/bench/bench.{json,md,svg}. --quick: one short
                             round (a smoke run); --runs: rounds (default 3);
-                            --only: servers to run (epoll, go, tokio-mt,
-                            tokio-ct, gort, gort-1p); --save: also copy the
-                            report to benches/results/ (the README's figures)";
+                            --suite: row groups to run (echo, micro, http;
+                            default all); --only: servers to run (epoll, go,
+                            tokio-mt, tokio-ct, gort, gort-1p, hyper); --save:
+                            also copy the report to benches/results/ (the
+                            README's figures)";
 
 /// The connection counts of the 64-byte ping-pong rows.
 const CONNS: [u32; 4] = [1, 16, 256, 1024];
 /// The stream row: 16 connections of 16 KiB chunks.
 const STREAM_CONNS: u32 = 16;
 const STREAM_SIZE: u32 = 16 * 1024;
+/// The connection counts of the HTTP rows.
+const HTTP_CONNS: [u32; 2] = [64, 256];
+/// The HTTP rows' paths; each server answers both.
+const HTTP_PATHS: [&str; 2] = ["plaintext", "json"];
+/// The row groups `--suite` chooses from.
+const SUITES: [&str; 3] = ["echo", "micro", "http"];
 
 /// How long and how much, full or `--quick`.
 #[derive(Debug)]
@@ -60,6 +82,12 @@ struct Plan {
     idle_conns: u32,
     parked: u32,
     only: Option<Vec<String>>,
+    /// The row groups to run, from [`SUITES`].
+    suites: Vec<String>,
+    /// wrk's warm-up run per server and path, and its measured runs, in
+    /// whole seconds (wrk takes no fractions).
+    http_warmup: u32,
+    http_duration: u32,
     /// Also copy the report to `benches/results/` (for the README).
     save: bool,
 }
@@ -74,6 +102,9 @@ impl Plan {
             idle_conns: 10_000,
             parked: 100_000,
             only: None,
+            suites: SUITES.iter().map(|s| (*s).to_owned()).collect(),
+            http_warmup: 1,
+            http_duration: 3,
             save: false,
         };
         let mut runs = None;
@@ -94,19 +125,31 @@ impl Plan {
                 "--only" => {
                     let v = it.next().ok_or("--only needs a value")?;
                     let names: Vec<String> = v.split(',').map(str::to_owned).collect();
+                    let known = || SERVERS.iter().chain(HTTP_SERVERS).map(|s| s.name);
                     for n in &names {
-                        if !SERVERS.iter().any(|s| s.name == n) {
+                        if !known().any(|k| k == n) {
+                            let mut all: Vec<&str> = known().collect();
+                            all.dedup();
                             return Err(format!(
                                 "bad --only {n:?}: servers are {}",
-                                SERVERS
-                                    .iter()
-                                    .map(|s| s.name)
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
+                                all.join(", ")
                             ));
                         }
                     }
                     plan.only = Some(names);
+                }
+                "--suite" => {
+                    let v = it.next().ok_or("--suite needs a value")?;
+                    let names: Vec<String> = v.split(',').map(str::to_owned).collect();
+                    for n in &names {
+                        if !SUITES.contains(&n.as_str()) {
+                            return Err(format!(
+                                "bad --suite {n:?}: suites are {}",
+                                SUITES.join(", ")
+                            ));
+                        }
+                    }
+                    plan.suites = names;
                 }
                 other => return Err(format!("bench: unknown argument {other:?}\n{USAGE}")),
             }
@@ -117,6 +160,9 @@ impl Plan {
             plan.duration = 0.5;
             plan.idle_conns = 1_000;
             plan.parked = 20_000;
+            // 2 warm-ups + 4 measured runs of 1 s per server: about 6 s each.
+            plan.http_warmup = 1;
+            plan.http_duration = 1;
         }
         if let Some(n) = runs {
             plan.runs = n;
@@ -129,6 +175,10 @@ impl Plan {
         self.only
             .as_ref()
             .is_none_or(|o| o.iter().any(|n| n == base))
+    }
+
+    fn suite(&self, name: &str) -> bool {
+        self.suites.iter().any(|s| s == name)
     }
 }
 
@@ -195,6 +245,42 @@ const SERVERS: &[ServerSpec] = &[
     },
 ];
 
+/// The HTTP servers, in the order each round runs them.
+const HTTP_SERVERS: &[ServerSpec] = &[
+    ServerSpec {
+        name: "go",
+        bin: Bin::Go("go_http"),
+        args: &[],
+        stream_only: false,
+    },
+    ServerSpec {
+        name: "hyper",
+        bin: Bin::Peers("hyper_http"),
+        args: &[],
+        stream_only: false,
+    },
+    ServerSpec {
+        name: "gort",
+        bin: Bin::Gort("bench_http"),
+        args: &[],
+        stream_only: false,
+    },
+    ServerSpec {
+        name: "gort-1p",
+        bin: Bin::Gort("bench_http"),
+        args: &["--procs", "1"],
+        stream_only: false,
+    },
+];
+
+/// The HTTP servers' columns in the report, in order.
+const HTTP_COLUMNS: [(&str, &str); 4] = [
+    ("go", "Go net/http"),
+    ("hyper", "hyper"),
+    ("gort", "gort"),
+    ("gort-1p", "gort, 1 P"),
+];
+
 /// The micro programs: (runtime name, binary, extra args).
 const MICROS: &[(&str, Bin, &[&str])] = &[
     ("go", Bin::Go("go_micro"), &[]),
@@ -247,7 +333,56 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
         .map_err(|e| format!("cannot create {}: {e}", paths.go.display()))?;
 
     let go_version = capture("go", &["version"]);
-    build(&paths, &target, go_version.is_some())?;
+    let has_go = go_version.is_some();
+    let keep = |b: Bin| has_go || !matches!(b, Bin::Go(_));
+    let servers: Vec<&ServerSpec> = SERVERS
+        .iter()
+        .filter(|s| plan.suite("echo") && plan.wants(s.name) && keep(s.bin))
+        .collect();
+    let micros: Vec<_> = MICROS
+        .iter()
+        .filter(|(n, b, _)| plan.suite("micro") && plan.wants(n) && keep(*b))
+        .collect();
+    let mut http_servers: Vec<&ServerSpec> = HTTP_SERVERS
+        .iter()
+        .filter(|s| plan.suite("http") && plan.wants(s.name) && keep(s.bin))
+        .collect();
+    let wrk = if http_servers.is_empty() {
+        None
+    } else {
+        let w = ensure_wrk();
+        if w.is_none() {
+            http_servers.clear();
+        }
+        w
+    };
+
+    // gort's examples: only those a selected server runs.
+    let mut examples: Vec<&str> = servers
+        .iter()
+        .map(|s| s.bin)
+        .chain(micros.iter().map(|m| m.1))
+        .filter_map(|b| match b {
+            Bin::Gort(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    examples.sort_unstable();
+    examples.dedup();
+    build(&paths, &target, &examples, has_go)?;
+    if http_servers
+        .iter()
+        .any(|s| s.bin == Bin::Gort("bench_http"))
+        && build_gort(&paths, &["bench_http"]).is_err()
+    {
+        // clippy --all-targets (CI) fails on a broken example too; here a
+        // gort without its HTTP server still gets its other rows.
+        eprintln!(
+            "== examples/bench_http.rs did not build (errors above): the gort HTTP rows \
+             are skipped"
+        );
+        http_servers.retain(|s| s.bin != Bin::Gort("bench_http"));
+    }
     if go_version.is_none() {
         eprintln!(
             "== Go: `go` is not on PATH; the Go peer is skipped. \
@@ -258,18 +393,9 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
     if !taskset {
         eprintln!("== taskset (util-linux) is not installed: the pinned row is skipped");
     }
-    let servers: Vec<&ServerSpec> = SERVERS
-        .iter()
-        .filter(|s| plan.wants(s.name))
-        .filter(|s| go_version.is_some() || !matches!(s.bin, Bin::Go(_)))
-        .collect();
-    let micros: Vec<_> = MICROS
-        .iter()
-        .filter(|(n, ..)| plan.wants(n))
-        .filter(|(_, b, _)| go_version.is_some() || !matches!(b, Bin::Go(_)))
-        .collect();
 
     let started = Instant::now();
+    let mut http_time = Duration::ZERO;
     let mut samples = Samples::new();
     let mut commands: Vec<String> = Vec::new();
     for round in 1..=plan.runs {
@@ -311,12 +437,38 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
             let r = micro(&paths, *bin, extra, &plan, &mut commands)?;
             record(samples.entry((*name).to_owned()).or_default(), "micro", &r);
         }
+        let http_round = Instant::now();
+        for s in &http_servers {
+            eprintln!("== round {round}/{}: http {}", plan.runs, s.name);
+            let runs = samples.entry(s.name.to_owned()).or_default();
+            let srv = Server::start(&paths, s, false)?;
+            for path in HTTP_PATHS {
+                check_http(&srv.addr, path).map_err(|e| format!("{} {path}: {e}", s.name))?;
+                // Warm-up: connections, threads, allocator, caches.
+                wrk_run(&srv, path, 256, plan.http_warmup, &mut commands)?;
+                for c in HTTP_CONNS {
+                    let r = wrk_run(&srv, path, c, plan.http_duration, &mut commands)?;
+                    record(runs, &http_key(path, c), &r);
+                }
+            }
+        }
+        http_time += http_round.elapsed();
     }
     let elapsed = started.elapsed();
 
     let machine = machine(&root, go_version);
     let medians = medians(&samples);
-    let table = table(&machine, &medians, &plan, elapsed);
+    let mut table = if servers.is_empty() && micros.is_empty() {
+        machine_line(&machine)
+    } else {
+        self::table(&machine, &medians, &plan, elapsed)
+    };
+    let http = (!http_servers.is_empty()).then(|| {
+        let wrk = wrk.as_deref().unwrap_or("wrk");
+        table.push('\n');
+        table.push_str(&http_table(&medians, &plan, wrk, http_time));
+        http_json(&medians, &plan, wrk, http_time)
+    });
     println!("{table}");
 
     fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
@@ -327,7 +479,10 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
         Ok(())
     };
     write("bench.md", table.clone())?;
-    let doc = report_json(&machine, &plan, elapsed, &samples, &medians, &commands);
+    let mut doc = report_json(&machine, &plan, elapsed, &samples, &medians, &commands);
+    if let Some(h) = http {
+        doc["http"] = h;
+    }
     write(
         "bench.json",
         serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())? + "\n",
@@ -345,22 +500,14 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
-/// Builds gort's examples, the peers workspace (into `target/peers`) and,
-/// with Go, the Go programs (into `target/bench/bin`).
-fn build(paths: &Paths, target: &Path, go: bool) -> Result<(), String> {
+/// Builds gort's `examples` (none: no cargo run), the peers workspace
+/// (into `target/peers`) and, with Go, the Go programs (into
+/// `target/bench/bin`).
+fn build(paths: &Paths, target: &Path, examples: &[&str], go: bool) -> Result<(), String> {
+    if !examples.is_empty() {
+        build_gort(paths, examples)?;
+    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut gort = Command::new(&cargo);
-    gort.current_dir(&paths.root).args([
-        "build",
-        "--release",
-        "-p",
-        "gort",
-        "--example",
-        "bench_echo",
-        "--example",
-        "bench_micro",
-    ]);
-    status(&mut gort)?;
     let mut peers = Command::new(&cargo);
     peers
         .current_dir(paths.root.join("benches").join("peers"))
@@ -369,7 +516,11 @@ fn build(paths: &Paths, target: &Path, go: bool) -> Result<(), String> {
     status(&mut peers)?;
     if go {
         let dir = paths.root.join("benches").join("peers").join("go");
-        for (out, pkg) in [("go_echo", "."), ("go_micro", "./micro")] {
+        for (out, pkg) in [
+            ("go_echo", "."),
+            ("go_micro", "./micro"),
+            ("go_http", "./http"),
+        ] {
             let mut b = Command::new("go");
             b.current_dir(&dir)
                 .args(["build", "-o"])
@@ -379,6 +530,18 @@ fn build(paths: &Paths, target: &Path, go: bool) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Builds gort's `examples` in release.
+fn build_gort(paths: &Paths, examples: &[&str]) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut gort = Command::new(&cargo);
+    gort.current_dir(&paths.root)
+        .args(["build", "--release", "-p", "gort"]);
+    for e in examples {
+        gort.args(["--example", e]);
+    }
+    status(&mut gort)
 }
 
 fn status(cmd: &mut Command) -> Result<(), String> {
@@ -788,17 +951,20 @@ fn goal_text(f: &Figure) -> String {
     }
 }
 
-fn table(m: &Machine, med: &Medians, plan: &Plan, elapsed: Duration) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "CPU: {} · kernel {} · {} · {} · commit {}",
+/// The report's first line: CPU, kernel, toolchains, commit.
+fn machine_line(m: &Machine) -> String {
+    format!(
+        "CPU: {} · kernel {} · {} · {} · commit {}\n",
         or_dash(&m.cpu),
         or_dash(&m.kernel),
         or_dash(&m.rustc),
         m.go.as_deref().unwrap_or("go: not installed"),
         or_dash(&m.git),
-    );
+    )
+}
+
+fn table(m: &Machine, med: &Medians, plan: &Plan, elapsed: Duration) -> String {
+    let mut s = machine_line(m);
     let _ = writeln!(
         s,
         "\n`cargo xtask bench{}`: median of {} round{} ({} s warm-up, {} s measured per figure; \
@@ -856,6 +1022,391 @@ fn table(m: &Machine, med: &Medians, plan: &Plan, elapsed: Duration) -> String {
          or more time/CPU/memory for the lower-is-better rows."
     );
     s
+}
+
+// ---------------------------------------------------------------- HTTP rows
+
+/// An HTTP scenario's key in the results: `http_plaintext64`, `http_json256`.
+fn http_key(path: &str, conns: u32) -> String {
+    format!("http_{path}{conns}")
+}
+
+/// `wrk`'s version line, installing it with apt-get when it is not on
+/// PATH; `None` (with a note) if it cannot be had.
+fn ensure_wrk() -> Option<String> {
+    // `wrk -v` prints its version and exits with status 1.
+    let version = || {
+        let out = Command::new("wrk").arg("-v").output().ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        // `wrk debian/4.1.0-3+b2 [epoll] Copyright (C) 2012 Will Glozer`
+        let line = text.lines().next()?;
+        let name: Vec<&str> = line.split_whitespace().take(2).collect();
+        (name.first() == Some(&"wrk")).then(|| name.join(" "))
+    };
+    if let Some(v) = version() {
+        return Some(v);
+    }
+    eprintln!("== wrk is not on PATH: apt-get install -y wrk");
+    let root = capture("id", &["-u"]).as_deref() == Some("0");
+    let mut cmd = if root {
+        Command::new("apt-get")
+    } else {
+        let mut c = Command::new("sudo");
+        c.args(["-n", "apt-get"]);
+        c
+    };
+    cmd.args(["install", "-y", "wrk"])
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    if status(&mut cmd).is_err() {
+        // The package lists may be missing (a fresh container).
+        let mut update = if root {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.args(["-n", "apt-get"]);
+            c
+        };
+        update.arg("update");
+        let _ = status(&mut update).and_then(|()| status(&mut cmd));
+    }
+    let v = version();
+    if v.is_none() {
+        eprintln!(
+            "== wrk could not be installed (apt-get install -y wrk failed): \
+             the HTTP rows are skipped"
+        );
+    }
+    v
+}
+
+/// One plain `GET /path` over a fresh connection, checking what every
+/// server must send: 200, the path's Content-Type, a Date header and the
+/// exact body.
+fn check_http(addr: &str, path: &str) -> Result<(), String> {
+    use std::io::{Read, Write};
+    let (ctype, body): (&str, &[u8]) = match path {
+        "plaintext" => ("text/plain", b"Hello, World!"),
+        "json" => ("application/json", br#"{"message":"Hello, World!"}"#),
+        _ => unreachable!("HTTP_PATHS"),
+    };
+    let mut conn = std::net::TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
+    conn.set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(|e| e.to_string())?;
+    write!(
+        conn,
+        "GET /{path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| format!("write: {e}"))?;
+    let mut reply = Vec::new();
+    conn.read_to_end(&mut reply)
+        .map_err(|e| format!("read: {e}"))?;
+    let text = String::from_utf8_lossy(&reply);
+    let (head, got) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("no end of header in {text:?}"))?;
+    let mut lines = head.lines();
+    let status_line = lines.next().unwrap_or("");
+    if !status_line.starts_with("HTTP/1.1 200 ") {
+        return Err(format!("status {status_line:?}, want 200"));
+    }
+    let field = |name: &str| {
+        head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
+        })
+    };
+    if field("content-type").as_deref() != Some(ctype) {
+        return Err(format!(
+            "Content-Type {:?}, want {ctype:?}",
+            field("content-type")
+        ));
+    }
+    if field("date").is_none() {
+        return Err("no Date header".into());
+    }
+    if got.as_bytes() != body {
+        return Err(format!(
+            "body {got:?}, want {:?}",
+            String::from_utf8_lossy(body)
+        ));
+    }
+    Ok(())
+}
+
+/// utime + stime of process `pid` (every thread), in clock ticks
+/// (loadgen's reading, `benches/peers/loadgen`).
+fn proc_cpu_ticks(pid: &str) -> Option<u64> {
+    let s = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces; fields
+    // after the last ')' start at field 3 (state); utime and stime are 14, 15.
+    let rest = &s[s.rfind(')')? + 1..];
+    let mut it = rest.split_whitespace().skip(11);
+    let utime: u64 = it.next()?.parse().ok()?;
+    let stime: u64 = it.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// Clock ticks per second for /proc/PID/stat times.
+fn clock_ticks() -> f64 {
+    // SAFETY: sysconf reads a constant; no memory is passed.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 { t as f64 } else { 100.0 }
+}
+
+/// One `wrk` run of `secs` seconds at `conns` connections against
+/// `/path`: requests/s, p50 and p99 (µs), socket errors and the server's
+/// CPU µs per request over the run.
+///
+/// One wrk thread (`-t1`): the server gets the other core. Measured on the
+/// 2-core VM (3 s runs, /plaintext, two each): `-t2` gave Go about 7 %
+/// more requests/s but doubled its p99 (4.7 → 6.9 ms at 64 conns, 5.7 →
+/// 11 ms at 256), and took hyper from 141k–207k to 186k–228k requests/s
+/// with its p99 from 3.3–6.4 ms to 5.6–101 ms, as wrk's two threads and
+/// the server's fight over both cores. With `-t1` hyper is client-bound
+/// (0.5 to 0.8 of a core), so for it the server CPU µs per request,
+/// which does not depend on who is the bottleneck, is the figure to
+/// compare.
+fn wrk_run(
+    srv: &Server,
+    path: &str,
+    conns: u32,
+    secs: u32,
+    commands: &mut Vec<String>,
+) -> Result<Value, String> {
+    let mut cmd = Command::new("wrk");
+    cmd.args([
+        "-t1",
+        &format!("-c{conns}"),
+        &format!("-d{secs}s"),
+        "--latency",
+    ])
+    .arg(format!("http://{}/{path}", srv.addr));
+    let shown = show(&cmd);
+    commands.push(shown.clone());
+    let pid = srv.pid();
+    let t0 = proc_cpu_ticks(&pid);
+    let out = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run {shown}: {e}"))?;
+    let t1 = proc_cpu_ticks(&pid);
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!("{shown} failed ({}):\n{text}", out.status));
+    }
+    let w = parse_wrk(&text).map_err(|e| format!("{shown}: {e}:\n{text}"))?;
+    if w.non_2xx > 0.0 {
+        return Err(format!(
+            "{shown}: {} responses were not 2xx or 3xx:\n{text}",
+            w.non_2xx
+        ));
+    }
+    let mut r = json!({
+        "req_per_s": w.req_per_s,
+        "p50_us": w.p50_us,
+        "p99_us": w.p99_us,
+        "requests": w.requests,
+        "socket_errors": w.socket_errors,
+    });
+    if let (Some(a), Some(b)) = (t0, t1)
+        && w.requests > 0.0
+    {
+        r["cpu_us_per_req"] = json!((b - a) as f64 * 1e6 / clock_ticks() / w.requests);
+    }
+    Ok(r)
+}
+
+/// What one wrk run reports.
+#[derive(Debug, PartialEq)]
+struct Wrk {
+    req_per_s: f64,
+    p50_us: f64,
+    p99_us: f64,
+    requests: f64,
+    socket_errors: f64,
+    non_2xx: f64,
+}
+
+/// Reads wrk's text report (`--latency`: the distribution's 50 % and 99 %
+/// lines; `N requests in T`; `Socket errors:`; `Non-2xx or 3xx
+/// responses:`; `Requests/sec:`).
+fn parse_wrk(text: &str) -> Result<Wrk, String> {
+    let mut w = Wrk {
+        req_per_s: f64::NAN,
+        p50_us: f64::NAN,
+        p99_us: f64::NAN,
+        requests: f64::NAN,
+        socket_errors: 0.0,
+        non_2xx: 0.0,
+    };
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        match f.as_slice() {
+            ["Requests/sec:", x] => w.req_per_s = x.parse().map_err(|_| format!("bad {line:?}"))?,
+            ["50%", t] => w.p50_us = wrk_time_us(t).ok_or_else(|| format!("bad {line:?}"))?,
+            ["99%", t] => w.p99_us = wrk_time_us(t).ok_or_else(|| format!("bad {line:?}"))?,
+            [n, "requests", "in", ..] => {
+                w.requests = n.parse().map_err(|_| format!("bad {line:?}"))?;
+            }
+            ["Socket", "errors:", rest @ ..] => {
+                // connect 0, read 0, write 0, timeout 0
+                w.socket_errors = rest
+                    .iter()
+                    .filter_map(|x| x.trim_end_matches(',').parse::<f64>().ok())
+                    .sum();
+            }
+            ["Non-2xx", "or", "3xx", "responses:", n] => {
+                w.non_2xx = n.parse().map_err(|_| format!("bad {line:?}"))?;
+            }
+            _ => {}
+        }
+    }
+    for (name, v) in [
+        ("Requests/sec", w.req_per_s),
+        ("the 50% latency (is --latency on?)", w.p50_us),
+        ("the 99% latency (is --latency on?)", w.p99_us),
+        ("the request count", w.requests),
+    ] {
+        if !v.is_finite() {
+            return Err(format!("no {name} in wrk's output"));
+        }
+    }
+    Ok(w)
+}
+
+/// A wrk duration (`812.00us`, `1.23ms`, `2.00s`, `1.50m`) in µs.
+fn wrk_time_us(t: &str) -> Option<f64> {
+    let split = t.find(|c: char| c.is_ascii_alphabetic())?;
+    let (num, unit) = t.split_at(split);
+    let x: f64 = num.parse().ok()?;
+    let scale = match unit {
+        "us" => 1.0,
+        "ms" => 1e3,
+        "s" => 1e6,
+        "m" => 60e6,
+        "h" => 3600e6,
+        _ => return None,
+    };
+    Some(x * scale)
+}
+
+/// How a figure is shown.
+type Fmt = fn(f64) -> String;
+
+/// One row of the HTTP table.
+struct HttpFigure {
+    label: String,
+    scenario: String,
+    field: &'static str,
+    fmt: Fmt,
+    higher_better: bool,
+}
+
+/// The HTTP table's rows: per path and connection count, requests/s, p99
+/// and server CPU per request.
+fn http_figures() -> Vec<HttpFigure> {
+    let k = |x: f64| format!("{:.1}k", x / 1000.0);
+    let ms = |x: f64| format!("{:.2} ms", x / 1000.0);
+    let f2 = |x: f64| format!("{x:.2}");
+    let mut v = Vec::new();
+    for path in HTTP_PATHS {
+        for c in HTTP_CONNS {
+            let rows: [(&str, &'static str, Fmt, bool); 3] = [
+                ("requests/s", "req_per_s", k, true),
+                ("p99 latency", "p99_us", ms, false),
+                ("server CPU µs per request", "cpu_us_per_req", f2, false),
+            ];
+            for (what, field, fmt, higher_better) in rows {
+                v.push(HttpFigure {
+                    label: format!("`/{path}`, {c} conns, {what}"),
+                    scenario: http_key(path, c),
+                    field,
+                    fmt,
+                    higher_better,
+                });
+            }
+        }
+    }
+    v
+}
+
+/// gort's figure over `other`'s, as `1.23×`.
+fn http_ratio(m: &Medians, other: &str, scenario: &str, field: &str) -> Option<f64> {
+    let g = get(m, "gort", scenario, field)?;
+    let o = get(m, other, scenario, field).filter(|o| *o > 0.0)?;
+    Some(g / o)
+}
+
+fn http_table(med: &Medians, plan: &Plan, wrk: &str, elapsed: Duration) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "HTTP: `GET /plaintext` and `GET /json` (keep-alive), median of {} round{} \
+         ({} s warm-up per server and path, {} s measured per figure; servers interleaved), \
+         {:.0} s in all. Client: {wrk}, `wrk -t1 -cN --latency`; CPU from the server's \
+         /proc/PID/stat.\n",
+        plan.runs,
+        if plan.runs == 1 { "" } else { "s" },
+        plan.http_warmup,
+        plan.http_duration,
+        elapsed.as_secs_f64()
+    );
+    let _ = write!(s, "| figure |");
+    for (_, title) in HTTP_COLUMNS {
+        let _ = write!(s, " {title} |");
+    }
+    let _ = writeln!(s, " gort ÷ Go | gort ÷ hyper |");
+    let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|");
+    for f in http_figures() {
+        let _ = write!(s, "| {} |", f.label);
+        for (srv, _) in HTTP_COLUMNS {
+            let cell = get(med, srv, &f.scenario, f.field).map_or("—".to_owned(), f.fmt);
+            let _ = write!(s, " {cell} |");
+        }
+        for other in ["go", "hyper"] {
+            let cell = http_ratio(med, other, &f.scenario, f.field)
+                .map_or("—".to_owned(), |r| format!("{r:.2}×"));
+            let _ = write!(s, " {cell} |");
+        }
+        s.push('\n');
+    }
+    let _ = writeln!(
+        s,
+        "\nRatios are gort's figure over the other's: above 1 is more requests/s, \
+         or more latency/CPU for the lower-is-better rows."
+    );
+    s
+}
+
+fn http_json(med: &Medians, plan: &Plan, wrk: &str, elapsed: Duration) -> Value {
+    let figures: Vec<Value> = http_figures()
+        .iter()
+        .map(|f| {
+            let mut v = json!({
+                "figure": f.label,
+                "scenario": f.scenario,
+                "field": f.field,
+                "higher_is_better": f.higher_better,
+                "gort_over_go": http_ratio(med, "go", &f.scenario, f.field),
+                "gort_over_hyper": http_ratio(med, "hyper", &f.scenario, f.field),
+            });
+            for (srv, _) in HTTP_COLUMNS {
+                v[srv] = json!(get(med, srv, &f.scenario, f.field));
+            }
+            v
+        })
+        .collect();
+    json!({
+        "client": wrk,
+        "warmup_s": plan.http_warmup,
+        "duration_s": plan.http_duration,
+        "elapsed_s": elapsed.as_secs_f64(),
+        "figures": figures,
+    })
 }
 
 fn report_json(
@@ -1195,6 +1746,87 @@ mod tests {
         assert!(svg.contains("A &lt;fast&gt; CPU"));
         assert_eq!(svg.matches("<rect").count(), 1 + 4 + COLUMNS.len(), "{svg}");
         assert!(svg.contains("gort, 256 conns: 1.10 ms"));
+    }
+
+    #[test]
+    fn http_flags() {
+        let p = Plan::parse(&["--suite", "http", "--only", "go,hyper"]).unwrap();
+        assert!(p.suite("http") && !p.suite("echo") && !p.suite("micro"));
+        assert!(p.wants("hyper") && p.wants("go") && !p.wants("gort"));
+        assert!(Plan::parse(&["--suite", "tls"]).is_err());
+        let err = Plan::parse(&["--only", "actix"]).unwrap_err();
+        assert!(err.contains("hyper") && err.contains("tokio-ct"), "{err}");
+        let q = Plan::parse(&["--quick"]).unwrap();
+        assert_eq!((q.http_warmup, q.http_duration), (1, 1));
+        assert_eq!(q.suites, SUITES);
+    }
+
+    #[test]
+    fn parses_wrk_reports() {
+        let text = "\
+Running 1s test @ http://127.0.0.1:40000/plaintext
+  1 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   574.26us  842.15us  16.60ms   95.93%
+    Req/Sec   112.90k     6.71k  118.74k    90.00%
+  Latency Distribution
+     50%  398.00us
+     75%  561.00us
+     90%  0.89ms
+     99%    4.59ms
+  112345 requests in 1.00s, 14.68MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+Requests/sec: 112300.55
+Transfer/sec:     14.67MB
+";
+        let w = parse_wrk(text).unwrap();
+        assert_eq!(w.req_per_s, 112_300.55);
+        assert_eq!(w.p50_us, 398.0);
+        assert!((w.p99_us - 4590.0).abs() < 1e-6);
+        assert_eq!(w.requests, 112_345.0);
+        assert_eq!(w.socket_errors, 3.0);
+        assert_eq!(w.non_2xx, 0.0);
+        let bad = text.replace("  Latency Distribution", "") + "  Non-2xx or 3xx responses: 7\n";
+        assert_eq!(parse_wrk(&bad).unwrap().non_2xx, 7.0);
+        let no_latency: String = text
+            .lines()
+            .filter(|l| !l.contains('%') || l.contains("Stdev"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(parse_wrk(&no_latency).unwrap_err().contains("--latency"));
+        assert_eq!(wrk_time_us("2.00s"), Some(2e6));
+        assert_eq!(wrk_time_us("1.5m"), Some(90e6));
+        assert_eq!(wrk_time_us("12"), None);
+    }
+
+    #[test]
+    fn http_table_has_both_ratios() {
+        let m = med(&[
+            ("gort", "http_json256", "req_per_s", 150_000.0),
+            ("go", "http_json256", "req_per_s", 100_000.0),
+            ("hyper", "http_json256", "req_per_s", 200_000.0),
+        ]);
+        let t = http_table(
+            &m,
+            &Plan::parse(&[]).unwrap(),
+            "wrk 4.1.0",
+            Duration::from_secs(1),
+        );
+        assert!(
+            t.contains(
+                "| `/json`, 256 conns, requests/s | 100.0k | 200.0k | 150.0k | — | 1.50× | 0.75× |"
+            ),
+            "{t}"
+        );
+        let j = http_json(&m, &Plan::parse(&[]).unwrap(), "wrk", Duration::ZERO);
+        let f = j["figures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["scenario"] == "http_json256" && f["field"] == "req_per_s")
+            .unwrap();
+        assert_eq!(f["gort_over_hyper"], json!(0.75));
+        assert_eq!(f["gort-1p"], Value::Null);
     }
 
     #[test]
