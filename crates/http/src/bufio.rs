@@ -157,21 +157,6 @@ impl<R: Read> Reader<R> {
             }
         }
     }
-
-    /// Consumes up to `n` bytes, reading as needed; returns how many were
-    /// discarded (fewer at the end of `R`).
-    pub(crate) fn discard(&mut self, n: u64) -> io::Result<u64> {
-        let mut left = n;
-        while left > 0 {
-            if self.buffered() == 0 && self.fill()? == 0 {
-                break;
-            }
-            let k = (self.buffered() as u64).min(left) as usize;
-            self.consume(k);
-            left -= k as u64;
-        }
-        Ok(n - left)
-    }
 }
 
 impl<R: Read> Read for Reader<R> {
@@ -223,7 +208,10 @@ mod tests {
     fn read_slice_reports_a_full_buffer() {
         let long = vec![b'x'; DEFAULT_BUF_SIZE + 10];
         let mut r = Reader::new(&long[..]);
-        assert!(matches!(r.read_slice(b'\n'), Err(ReadSliceError::BufferFull)));
+        assert!(matches!(
+            r.read_slice(b'\n'),
+            Err(ReadSliceError::BufferFull)
+        ));
     }
 
     #[test]
@@ -249,11 +237,10 @@ mod tests {
     }
 
     #[test]
-    fn peek_and_discard() {
+    fn peek_does_not_consume() {
         let mut r = Reader::new(Trickle(b"hello world", 3));
         assert_eq!(r.peek(5).unwrap(), b"hello");
-        assert_eq!(r.discard(6).unwrap(), 6);
+        r.consume(6);
         assert_eq!(r.peek(100).unwrap(), b"world");
-        assert_eq!(r.discard(100).unwrap(), 5);
     }
 }

@@ -156,7 +156,11 @@ impl ChunkedState {
     /// Reads body bytes into `b` from `r`: Ok(0) once the last chunk has
     /// been read. Like Go's, it returns what it has rather than block for
     /// the next chunk's header once some data was read.
-    pub(crate) fn read<R: Read>(&mut self, r: &mut Reader<R>, mut b: &mut [u8]) -> io::Result<usize> {
+    pub(crate) fn read<R: Read>(
+        &mut self,
+        r: &mut Reader<R>,
+        mut b: &mut [u8],
+    ) -> io::Result<usize> {
         let mut total = 0;
         loop {
             match self.phase {
@@ -376,10 +380,16 @@ mod tests {
     fn parse_hex_uint_rows() {
         assert_eq!(parse_hex_uint(b"x"), Err(ChunkedError::InvalidSizeByte));
         assert_eq!(parse_hex_uint(b"0000000000000000"), Ok(0));
-        assert_eq!(parse_hex_uint(b"10000000000000000"), Err(ChunkedError::SizeTooLarge));
+        assert_eq!(
+            parse_hex_uint(b"10000000000000000"),
+            Err(ChunkedError::SizeTooLarge)
+        );
         assert_eq!(parse_hex_uint(b"ffffffffffffffff"), Ok(u64::MAX));
         assert_eq!(parse_hex_uint(b"FFFFFFFFFFFFFFFF"), Ok(u64::MAX));
-        assert_eq!(parse_hex_uint(b"00000000000000000"), Err(ChunkedError::SizeTooLarge));
+        assert_eq!(
+            parse_hex_uint(b"00000000000000000"),
+            Err(ChunkedError::SizeTooLarge)
+        );
         assert_eq!(parse_hex_uint(b""), Err(ChunkedError::EmptySize));
         for i in 0..=1234u64 {
             assert_eq!(parse_hex_uint(format!("{i:x}").as_bytes()), Ok(i));
@@ -404,7 +414,10 @@ mod tests {
             wire.extend_from_slice(b"1;aaaaaaaaaaaaaaaaaaaaaa\r\nx\r\n");
         }
         wire.extend_from_slice(b"0\r\n");
-        assert_eq!(decode(&wire).unwrap_err(), "chunked encoding contains too much non-data");
+        assert_eq!(
+            decode(&wire).unwrap_err(),
+            "chunked encoding contains too much non-data"
+        );
 
         let mut wire = Vec::new();
         for _ in 0..10_000 {

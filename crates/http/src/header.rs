@@ -170,7 +170,10 @@ impl From<&http::HeaderMap> for Header {
     fn from(map: &http::HeaderMap) -> Header {
         let mut h = Header::new();
         for (k, v) in map {
-            h.add(k.as_str(), String::from_utf8_lossy(v.as_bytes()).into_owned());
+            h.add(
+                k.as_str(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            );
         }
         h
     }
@@ -233,10 +236,7 @@ mod tests {
         h.add("Double", "1");
         h.add("Double", "2");
         h.add("Hyphenated-Key", "a");
-        assert_eq!(
-            written(&h, &["Double"]),
-            "Blank: \r\nHyphenated-Key: a\r\n"
-        );
+        assert_eq!(written(&h, &["Double"]), "Blank: \r\nHyphenated-Key: a\r\n");
 
         let mut h = Header::new();
         h.add("k1", "1a");

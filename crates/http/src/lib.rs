@@ -22,9 +22,9 @@ mod textproto;
 mod transfer;
 pub mod url;
 
+pub use chunked::{ChunkedError, ChunkedReader, ChunkedWriter};
 pub use header::Header;
 pub use method::*;
-pub use chunked::{ChunkedError, ChunkedReader, ChunkedWriter};
 pub use request::{FormError, MaxBytesError, Request, max_bytes_reader};
 pub use servemux::{
     ServeMux, default_serve_mux, handle, handle_func, redirect, redirect_handler, strip_prefix,

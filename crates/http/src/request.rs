@@ -188,7 +188,12 @@ impl Request {
         } else {
             ct
         };
-        let media = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let media = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if media != "application/x-www-form-urlencoded" {
             return Ok(Values::default());
         }
@@ -217,7 +222,10 @@ impl Request {
     /// `PostFormValue`).
     pub fn post_form_value(&mut self, key: &str) -> String {
         let _ = self.parse_form();
-        self.post_form.as_ref().map_or("", |f| f.get(key)).to_string()
+        self.post_form
+            .as_ref()
+            .map_or("", |f| f.get(key))
+            .to_string()
     }
 }
 
@@ -358,6 +366,17 @@ pub(crate) enum ReadRequestError {
     Status(u16, String),
     /// Malformed: `400 Bad Request` with no reason (Go's default case).
     Bad(String),
+}
+
+impl std::fmt::Display for ReadRequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadRequestError::TooLarge => f.write_str("request head too large"),
+            ReadRequestError::UnsupportedTe(e) | ReadRequestError::Bad(e) => f.write_str(e),
+            ReadRequestError::Net(e) => e.fmt(f),
+            ReadRequestError::Status(code, text) => write!(f, "{code}: {text}"),
+        }
+    }
 }
 
 /// How many header fields are parsed without a heap allocation.
@@ -503,7 +522,12 @@ fn version_of(buf: &[u8]) -> Option<(u8, u8)> {
     let v = buf.get(at..at + 8)?;
     let rest = &buf[at + 8..];
     let ends = matches!(rest.first(), Some(b'\r' | b'\n'));
-    if ends && v.starts_with(b"HTTP/") && v[5].is_ascii_digit() && v[6] == b'.' && v[7].is_ascii_digit() {
+    if ends
+        && v.starts_with(b"HTTP/")
+        && v[5].is_ascii_digit()
+        && v[6] == b'.'
+        && v[7].is_ascii_digit()
+    {
         Some((v[5] - b'0', v[7] - b'0'))
     } else {
         None
@@ -592,7 +616,10 @@ fn build_request(
         ));
     }
     for (_, values) in header.iter() {
-        if values.iter().any(|v| !crate::textproto::valid_header_field_value(v)) {
+        if values
+            .iter()
+            .any(|v| !crate::textproto::valid_header_field_value(v))
+        {
             return Err(ReadRequestError::Status(
                 crate::status::STATUS_BAD_REQUEST,
                 "invalid header value".into(),
@@ -685,7 +712,9 @@ mod tests {
     #[test]
     fn versions() {
         assert_eq!(read("GET / HTTP/1.0\r\n\r\n").ok().unwrap().req.close, true);
-        let r = read("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").ok().unwrap();
+        let r = read("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            .ok()
+            .unwrap();
         assert!(!r.req.close);
         let r = read("GET / HTTP/1.2\r\nHost: a\r\n\r\n").ok().unwrap();
         assert_eq!((r.req.proto.as_str(), r.req.proto_minor), ("HTTP/1.2", 2));
@@ -693,18 +722,33 @@ mod tests {
             read("GET / HTTP/2.0\r\nHost: a\r\n\r\n"),
             Err(ReadRequestError::Status(505, _))
         ));
-        assert!(matches!(read("GET / HTTP/x\r\n\r\n"), Err(ReadRequestError::Bad(_))));
+        assert!(matches!(
+            read("GET / HTTP/x\r\n\r\n"),
+            Err(ReadRequestError::Bad(_))
+        ));
     }
 
     #[test]
     fn incomplete_and_oversized_heads() {
         let mut rd = bufio::Reader::new(&b"GET / HTTP/1.1\r\nHost: a\r\n"[..]);
-        assert!(matches!(read_request(&mut rd, 1 << 20), Err(ReadRequestError::Bad(_))));
+        assert!(matches!(
+            read_request(&mut rd, 1 << 20),
+            Err(ReadRequestError::Bad(_))
+        ));
         let mut rd = bufio::Reader::new(&b""[..]);
-        assert!(matches!(read_request(&mut rd, 1 << 20), Err(ReadRequestError::Net(_))));
-        let big = format!("GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n\r\n", "y".repeat(10_000));
+        assert!(matches!(
+            read_request(&mut rd, 1 << 20),
+            Err(ReadRequestError::Net(_))
+        ));
+        let big = format!(
+            "GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n\r\n",
+            "y".repeat(10_000)
+        );
         let mut rd = bufio::Reader::new(big.as_bytes());
-        assert!(matches!(read_request(&mut rd, 8192), Err(ReadRequestError::TooLarge)));
+        assert!(matches!(
+            read_request(&mut rd, 8192),
+            Err(ReadRequestError::TooLarge)
+        ));
         let mut rd = bufio::Reader::new(big.as_bytes());
         assert!(read_request(&mut rd, 20_000).is_ok());
     }
@@ -723,8 +767,14 @@ mod tests {
     fn pipelined_requests_leave_the_next_one_buffered() {
         let raw = "GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n";
         let mut rd = bufio::Reader::new(raw.as_bytes());
-        assert_eq!(read_request(&mut rd, 1 << 20).ok().unwrap().req.url.path, "/1");
-        assert_eq!(read_request(&mut rd, 1 << 20).ok().unwrap().req.url.path, "/2");
+        assert_eq!(
+            read_request(&mut rd, 1 << 20).ok().unwrap().req.url.path,
+            "/1"
+        );
+        assert_eq!(
+            read_request(&mut rd, 1 << 20).ok().unwrap().req.url.path,
+            "/2"
+        );
     }
 
     #[test]

@@ -439,7 +439,9 @@ impl Server {
                     } else {
                         (temp_delay * 2).min(Duration::from_secs(1))
                     };
-                    log(&format!("http: Accept error: {e}; retrying in {temp_delay:?}"));
+                    log(&format!(
+                        "http: Accept error: {e}; retrying in {temp_delay:?}"
+                    ));
                     gort_runtime::time::sleep(temp_delay);
                     continue;
                 }
@@ -687,7 +689,10 @@ fn serve_conn(srv: &Arc<Server>, tracked: &TrackedConn) -> bool {
             body: None,
         })),
         bw: BufWriter::with_capacity(WRITE_BUF_SIZE, NetWriter(conn.clone())),
-        remote_addr: conn.remote_addr().map(|a| a.to_string()).unwrap_or_default(),
+        remote_addr: conn
+            .remote_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
         hijacked: false,
         werr: false,
     };
@@ -820,7 +825,11 @@ fn serve_one(c: &mut ServerConn<'_>, seq: u64) -> Next {
                 panic_message(&*payload)
             ));
         }
-        return if hijacked { Next::Hijacked } else { Next::Close };
+        return if hijacked {
+            Next::Hijacked
+        } else {
+            Next::Close
+        };
     }
     if w.c.hijacked {
         return Next::Hijacked;
@@ -847,8 +856,10 @@ fn panic_message(p: &(dyn Any + Send)) -> String {
 /// Answers a request that could not be read, as Go's `conn.serve` does;
 /// the connection closes after.
 fn reply_to_bad_request(c: &mut ServerConn<'_>, e: ReadRequestError) {
-    const ERROR_HEADERS: &str = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n";
+    const ERROR_HEADERS: &str =
+        "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n";
     let conn = &c.tracked.conn;
+    tracing::debug!(target: "gort::http", remote = %c.remote_addr, "bad request: {e}");
     let msg = match e {
         ReadRequestError::Net(_) => return,
         ReadRequestError::TooLarge => {
@@ -1065,7 +1076,13 @@ impl<'a, 's> Response<'a, 's> {
             self.close_after_reply = true;
             header.del("Transfer-Encoding");
         }
-        if self.close_after_reply && (!keep_alives || !header.values("Connection").iter().any(|v| has_token(v, "close"))) {
+        if self.close_after_reply
+            && (!keep_alives
+                || !header
+                    .values("Connection")
+                    .iter()
+                    .any(|v| has_token(v, "close")))
+        {
             header.del("Connection");
             if self.req_11 {
                 set_connection = Some("close");

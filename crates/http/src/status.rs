@@ -98,7 +98,10 @@ mod tests {
     fn reason_phrases_match_go() {
         assert_eq!(status_text(STATUS_OK), "OK");
         assert_eq!(status_text(STATUS_TEAPOT), "I'm a teapot");
-        assert_eq!(status_text(STATUS_REQUEST_HEADER_FIELDS_TOO_LARGE), "Request Header Fields Too Large");
+        assert_eq!(
+            status_text(STATUS_REQUEST_HEADER_FIELDS_TOO_LARGE),
+            "Request Header Fields Too Large"
+        );
         assert_eq!(status_text(306), "");
         assert_eq!(status_text(999), "");
     }

@@ -181,9 +181,7 @@ fn read_trailer<R: Read>(rd: &mut bufio::Reader<R>) -> io::Result<()> {
                     "http: trailer line too long",
                 ));
             }
-            Err(bufio::ReadSliceError::Io(_)) => {
-                return Err(io::ErrorKind::UnexpectedEof.into());
-            }
+            Err(bufio::ReadSliceError::Io(e)) => return Err(e),
         };
         if line == b"\r\n" {
             return Ok(());
@@ -344,7 +342,11 @@ pub(crate) fn request_framing(
     let smuggling = chunked && had_cl;
     if chunked {
         header.del("Content-Length");
-        return Ok((Some(Framing::Chunked(ChunkedState::default())), -1, smuggling));
+        return Ok((
+            Some(Framing::Chunked(ChunkedState::default())),
+            -1,
+            smuggling,
+        ));
     }
     if n > 0 {
         return Ok((Some(Framing::Length(n as u64)), n, false));
@@ -377,7 +379,10 @@ pub(crate) fn parse_content_length(cl: &str) -> Result<i64, String> {
 mod tests {
     use super::*;
 
-    fn framing(fields: &[(&str, &str)], minor: u8) -> Result<(Option<Framing>, i64, bool), FramingError> {
+    fn framing(
+        fields: &[(&str, &str)],
+        minor: u8,
+    ) -> Result<(Option<Framing>, i64, bool), FramingError> {
         let mut h = Header::new();
         for (k, v) in fields {
             h.add(k, *v);
@@ -399,7 +404,10 @@ mod tests {
             parse_content_length(""),
             Err("invalid empty Content-Length \"\"".to_string())
         );
-        assert_eq!(parse_content_length("1a"), Err("bad Content-Length \"1a\"".to_string()));
+        assert_eq!(
+            parse_content_length("1a"),
+            Err("bad Content-Length \"1a\"".to_string())
+        );
     }
 
     #[test]
@@ -423,7 +431,10 @@ mod tests {
         ));
         // Both: chunked wins, and the caller is told.
         assert!(matches!(
-            framing(&[("Transfer-Encoding", "chunked"), ("Content-Length", "3")], 1),
+            framing(
+                &[("Transfer-Encoding", "chunked"), ("Content-Length", "3")],
+                1
+            ),
             Ok((Some(Framing::Chunked(_)), -1, true))
         ));
         assert!(matches!(
@@ -431,12 +442,21 @@ mod tests {
             Err(FramingError::UnsupportedTe(_))
         ));
         assert!(matches!(
-            framing(&[("Transfer-Encoding", "chunked"), ("Transfer-Encoding", "chunked")], 1),
+            framing(
+                &[
+                    ("Transfer-Encoding", "chunked"),
+                    ("Transfer-Encoding", "chunked")
+                ],
+                1
+            ),
             Err(FramingError::UnsupportedTe(_))
         ));
         // HTTP/1.0 ignores Transfer-Encoding.
         assert!(matches!(
-            framing(&[("Transfer-Encoding", "chunked"), ("Content-Length", "2")], 0),
+            framing(
+                &[("Transfer-Encoding", "chunked"), ("Content-Length", "2")],
+                0
+            ),
             Ok((Some(Framing::Length(2)), 2, false))
         ));
     }

@@ -112,7 +112,8 @@ fn keep_alive_get_post_and_chunked_bodies() {
         let (_srv, addr) = start(echo_handler());
         let conn = gort::net::dial("tcp", &addr).unwrap();
         let mut r = BufReader::new(&*conn);
-        conn.write_all(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        conn.write_all(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
         let resp = read_resp(&mut r, false).unwrap();
         assert_eq!(resp.status, 200);
         assert_eq!(resp.header("X-Path"), Some("/a"));
@@ -123,7 +124,10 @@ fn keep_alive_get_post_and_chunked_bodies() {
             .unwrap();
         let resp = read_resp(&mut r, false).unwrap();
         assert_eq!(resp.body, b"hello");
-        assert_eq!(resp.header("Content-Type"), Some("text/plain; charset=utf-8"));
+        assert_eq!(
+            resp.header("Content-Type"),
+            Some("text/plain; charset=utf-8")
+        );
 
         conn.write_all(
             b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nTrailer: 1\r\n\r\n",
@@ -135,8 +139,14 @@ fn keep_alive_get_post_and_chunked_bodies() {
         // Pipelined: two requests in one write, two replies in order.
         conn.write_all(b"GET /p1 HTTP/1.1\r\nHost: x\r\n\r\nGET /p2 HTTP/1.1\r\nHost: x\r\n\r\n")
             .unwrap();
-        assert_eq!(read_resp(&mut r, false).unwrap().header("X-Path"), Some("/p1"));
-        assert_eq!(read_resp(&mut r, false).unwrap().header("X-Path"), Some("/p2"));
+        assert_eq!(
+            read_resp(&mut r, false).unwrap().header("X-Path"),
+            Some("/p1")
+        );
+        assert_eq!(
+            read_resp(&mut r, false).unwrap().header("X-Path"),
+            Some("/p2")
+        );
 
         conn.write_all(b"GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             .unwrap();
@@ -157,12 +167,14 @@ fn long_replies_are_chunked_on_1_1_and_closed_on_1_0() {
         let want: String = (0..1000).map(|i| format!("line {i}\n")).collect();
         let conn = gort::net::dial("tcp", &addr).unwrap();
         let mut r = BufReader::new(&*conn);
-        conn.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        conn.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
         let resp = read_resp(&mut r, false).unwrap();
         assert_eq!(resp.header("Transfer-Encoding"), Some("chunked"));
         assert_eq!(resp.body, want.as_bytes());
         // HEAD: no body, and the connection stays usable.
-        conn.write_all(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        conn.write_all(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
         let resp = read_resp(&mut r, true).unwrap();
         assert_eq!(resp.status, 200);
         conn.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
@@ -179,7 +191,8 @@ fn http_1_0_keep_alive_with_a_length() {
         let (_srv, addr) = start(echo_handler());
         let conn = gort::net::dial("tcp", &addr).unwrap();
         let mut r = BufReader::new(&*conn);
-        conn.write_all(b"GET /k HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").unwrap();
+        conn.write_all(b"GET /k HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            .unwrap();
         let resp = read_resp(&mut r, false).unwrap();
         assert_eq!(resp.header("Connection"), Some("keep-alive"));
         conn.write_all(b"GET /k2 HTTP/1.0\r\n\r\n").unwrap();
@@ -207,15 +220,47 @@ fn malformed_requests_get_go_replies_and_a_close() {
     gort::run(|| {
         let (_srv, addr) = start(echo_handler());
         let rows: &[(&[u8], u16, &str)] = &[
-            (b"GET / HTTP/1.1\r\n\r\n", 400, "400 Bad Request: missing required Host header"),
-            (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, "400 Bad Request"),
-            (b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "400 Bad Request: malformed Host header"),
+            (
+                b"GET / HTTP/1.1\r\n\r\n",
+                400,
+                "400 Bad Request: missing required Host header",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                400,
+                "400 Bad Request",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+                400,
+                "400 Bad Request: malformed Host header",
+            ),
             (b"G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400, "400 Bad Request"),
-            (b"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, "505 HTTP Version Not Supported: unsupported protocol version"),
-            (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "Unsupported transfer encoding"),
-            (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400, "400 Bad Request"),
-            (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400, "400 Bad Request"),
-            (b"GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n", 400, "400 Bad Request"),
+            (
+                b"GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+                505,
+                "505 HTTP Version Not Supported: unsupported protocol version",
+            ),
+            (
+                b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n",
+                501,
+                "Unsupported transfer encoding",
+            ),
+            (
+                b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+                400,
+                "400 Bad Request",
+            ),
+            (
+                b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
+                400,
+                "400 Bad Request",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n",
+                400,
+                "400 Bad Request",
+            ),
         ];
         for (raw, status, body) in rows {
             let (resp, closed) = exchange(&addr, raw);
@@ -234,12 +279,18 @@ fn oversized_heads_get_431() {
             max_header_bytes: 4096,
             ..echo_handler()
         });
-        let raw = format!("GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n\r\n", "y".repeat(10_000));
+        let raw = format!(
+            "GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n\r\n",
+            "y".repeat(10_000)
+        );
         let (resp, closed) = exchange(&addr, raw.as_bytes());
         assert_eq!(resp.status, 431);
         assert!(closed);
         // Within the limit is fine.
-        let raw = format!("GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\nConnection: close\r\n\r\n", "y".repeat(3000));
+        let raw = format!(
+            "GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\nConnection: close\r\n\r\n",
+            "y".repeat(3000)
+        );
         assert_eq!(exchange(&addr, raw.as_bytes()).0.status, 200);
     });
 }
@@ -265,8 +316,10 @@ fn expect_100_continue_is_sent_on_the_first_body_read() {
         let (_srv, addr) = start(echo_handler());
         let conn = gort::net::dial("tcp", &addr).unwrap();
         let mut r = BufReader::new(&*conn);
-        conn.write_all(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n")
-            .unwrap();
+        conn.write_all(
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n",
+        )
+        .unwrap();
         let cont = read_resp(&mut r, false).unwrap();
         assert_eq!(cont.status, 100);
         conn.write_all(b"abc").unwrap();
@@ -302,16 +355,19 @@ fn unread_bodies_are_drained_up_to_256k() {
         let conn = gort::net::dial("tcp", &addr).unwrap();
         let mut r = BufReader::new(&*conn);
         let small = vec![b'x'; 1000];
-        conn.write_all(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n").unwrap();
+        conn.write_all(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n")
+            .unwrap();
         conn.write_all(&small).unwrap();
         assert_eq!(read_resp(&mut r, false).unwrap().status, 200);
-        conn.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+        conn.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            .unwrap();
         assert_eq!(read_resp(&mut r, false).unwrap().status, 200, "reused");
 
         // 1 MiB declared and not read: answered, then closed.
         let conn = gort::net::dial("tcp", &addr).unwrap();
         let mut r = BufReader::new(&*conn);
-        conn.write_all(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1048576\r\n\r\n").unwrap();
+        conn.write_all(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1048576\r\n\r\n")
+            .unwrap();
         let resp = read_resp(&mut r, false).unwrap();
         assert_eq!(resp.header("Connection"), Some("close"));
         assert!(closed(&mut r));
@@ -335,9 +391,15 @@ fn a_panicking_handler_closes_its_connection_and_the_server_goes_on() {
             let mut r = BufReader::new(&*conn);
             conn.write_all(format!("GET {path} HTTP/1.1\r\nHost: a\r\n\r\n").as_bytes())
                 .unwrap();
-            assert!(read_resp(&mut r, false).is_none(), "{path}: no reply, closed");
+            assert!(
+                read_resp(&mut r, false).is_none(),
+                "{path}: no reply, closed"
+            );
         }
-        let (resp, _) = exchange(&addr, b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        let (resp, _) = exchange(
+            &addr,
+            b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        );
         assert_eq!(resp.body, b"fine");
     });
 }
@@ -347,7 +409,9 @@ fn hijack_hands_over_the_connection_and_buffered_bytes() {
     gort::run(|| {
         let (_srv, addr) = start(with_handler(|w, _r| {
             let h = w.hijack().unwrap();
-            h.conn.write_all(b"HTTP/1.1 101 Switching Protocols\r\n\r\n").unwrap();
+            h.conn
+                .write_all(b"HTTP/1.1 101 Switching Protocols\r\n\r\n")
+                .unwrap();
             h.conn.write_all(&h.buffered).unwrap();
             let mut b = [0u8; 64];
             let n = h.conn.read(&mut b).unwrap();
@@ -355,7 +419,8 @@ fn hijack_hands_over_the_connection_and_buffered_bytes() {
             h.conn.close().unwrap();
         }));
         let conn = gort::net::dial("tcp", &addr).unwrap();
-        conn.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\nearly").unwrap();
+        conn.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\nearly")
+            .unwrap();
         let mut r = BufReader::new(&*conn);
         let resp = read_resp(&mut r, true).unwrap();
         assert_eq!(resp.status, 101);
@@ -404,11 +469,14 @@ fn shutdown_waits_for_the_active_request_and_closes_idle_ones() {
         // An idle keep-alive connection.
         let idle = gort::net::dial("tcp", &addr).unwrap();
         let mut idle_r = BufReader::new(&*idle);
-        idle.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+        idle.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            .unwrap();
         read_resp(&mut idle_r, false).unwrap();
         // An active one.
         let active = gort::net::dial("tcp", &addr).unwrap();
-        active.write_all(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+        active
+            .write_all(b"GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+            .unwrap();
         entered_rx.recv().unwrap();
 
         let s = srv.clone();
@@ -435,7 +503,9 @@ fn shutdown_returns_the_context_error_when_it_expires() {
             gort::time::sleep(Duration::from_secs(3600));
         }));
         let active = gort::net::dial("tcp", &addr).unwrap();
-        active.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+        active
+            .write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            .unwrap();
         entered_rx.recv().unwrap();
         let (ctx, _cancel) =
             gort::context::with_timeout(&gort::context::background(), Duration::from_millis(50));
