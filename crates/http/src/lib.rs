@@ -5,6 +5,7 @@
 //! silent. Handlers are Go's: a function of a [`ResponseWriter`] and a
 //! [`Request`].
 
+mod fs;
 mod header;
 mod method;
 mod request;
@@ -15,6 +16,7 @@ mod textproto;
 mod transfer;
 pub mod url;
 
+pub use fs::{file_server, serve_content, serve_file};
 pub use header::Header;
 pub use method::*;
 pub use request::Request;
