@@ -1500,6 +1500,13 @@ mod tests {
         assert_eq!(relative_href(b"dir/"), "dir/");
         assert_eq!(relative_href("caf\u{e9} x".as_bytes()), "caf%C3%A9%20x");
         assert_eq!(relative_href(b"\xff"), "%FF");
+        assert_eq!(relative_href(b"x/y:z"), "x/y:z");
+        assert_eq!(relative_href(b"*"), "*");
+        // Checked against go1.27's url.URL{Path: ...}.String().
+        assert_eq!(
+            relative_href(b"!$()*+,;=@[]`{}|^~%"),
+            "%21$%28%29%2A+,;=@%5B%5D%60%7B%7D%7C%5E~%25"
+        );
     }
 
     #[test]
