@@ -7,6 +7,7 @@
 
 mod bufio;
 mod chunked;
+mod fs;
 mod header;
 pub mod httptest;
 mod method;
@@ -23,6 +24,7 @@ mod transfer;
 pub mod url;
 
 pub use chunked::{ChunkedError, ChunkedReader, ChunkedWriter};
+pub use fs::{file_server, serve_content, serve_file};
 pub use header::Header;
 pub use method::*;
 pub use request::{FormError, MaxBytesError, Request, max_bytes_reader};
