@@ -270,7 +270,9 @@ fn parse_hex_uint(v: &[u8]) -> Result<u64, ChunkedError> {
 }
 
 /// A reader of a chunked body from any `Read` (Go's `NewChunkedReader`):
-/// it ends at the size-0 chunk and leaves the trailer unread.
+/// it ends at the size-0 chunk and leaves the trailer unread. It reads
+/// ahead through a 4 KiB buffer of its own, so bytes after the body may be
+/// consumed, as with Go's when not given a `bufio.Reader`.
 pub struct ChunkedReader<R> {
     r: Reader<R>,
     state: ChunkedState,

@@ -75,10 +75,7 @@ impl ResponseWriter for Recorder {
 /// A request for `path` (already decoded), with `raw_path` as a client
 /// that escaped part of it would have it.
 fn request(method: &str, path: &str) -> Request {
-    let mut r = Request {
-        method: method.to_string(),
-        ..Request::default()
-    };
+    let mut r = gort_http::httptest::new_request(method, "/", b"");
     let (p, q) = path.split_once('?').unwrap_or((path, ""));
     r.url.path = p.to_string();
     r.url.raw_query = q.to_string();
