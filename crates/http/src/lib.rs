@@ -54,3 +54,70 @@ pub(crate) fn default_handler() -> std::sync::Arc<dyn Handler> {
         .get_or_init(|| std::sync::Arc::new(DefaultMux))
         .clone()
 }
+
+/// Entry points for the fuzz targets in `fuzz/` (not part of the API).
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::io::Read;
+
+    use crate::bufio;
+    use crate::chunked::ChunkedState;
+    use crate::request::read_request as read_head;
+    use crate::transfer::{Framing, read_trailer};
+
+    /// Reads `data` as the server reads a connection: request heads (at
+    /// most 64 KiB each) and their bodies, until the input ends or a request
+    /// is refused. Returns, per request read, its method, target and body.
+    pub fn read_requests(data: &[u8]) -> Result<Vec<(String, String, Vec<u8>)>, String> {
+        let mut rd = bufio::Reader::new(data);
+        let mut out = Vec::new();
+        for _ in 0..64 {
+            let rr = match read_head(&mut rd, 64 << 10) {
+                Ok(rr) => rr,
+                Err(crate::request::ReadRequestError::Net(_)) => return Ok(out),
+                Err(e) => return Err(e.to_string()),
+            };
+            let mut body = Vec::new();
+            match rr.framing {
+                None => {}
+                Some(Framing::Length(n)) => {
+                    (&mut rd)
+                        .take(n)
+                        .read_to_end(&mut body)
+                        .map_err(|e| e.to_string())?;
+                    if (body.len() as u64) < n {
+                        return Err("unexpected EOF".into());
+                    }
+                }
+                Some(Framing::Chunked(mut st)) => {
+                    let mut buf = [0u8; 512];
+                    loop {
+                        let n = st.read(&mut rd, &mut buf).map_err(|e| e.to_string())?;
+                        if n == 0 {
+                            break;
+                        }
+                        body.extend_from_slice(&buf[..n]);
+                    }
+                    read_trailer(&mut rd).map_err(|e| e.to_string())?;
+                }
+            }
+            out.push((rr.req.method, rr.req.request_uri, body));
+        }
+        Ok(out)
+    }
+
+    /// Decodes `data` as a chunked body with the server's decoder.
+    pub fn read_chunked(data: &[u8]) -> Result<Vec<u8>, String> {
+        let mut rd = bufio::Reader::new(data);
+        let mut st = ChunkedState::default();
+        let mut out = Vec::new();
+        let mut buf = [0u8; 256];
+        loop {
+            match st.read(&mut rd, &mut buf) {
+                Ok(0) => return Ok(out),
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+}

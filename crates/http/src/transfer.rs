@@ -170,7 +170,7 @@ impl ConnIn {
 
 /// Reads a chunked body's trailer, up to its empty line, and drops it
 /// (gort does not expose trailers; the README says so).
-fn read_trailer<R: Read>(rd: &mut bufio::Reader<R>) -> io::Result<()> {
+pub(crate) fn read_trailer<R: Read>(rd: &mut bufio::Reader<R>) -> io::Result<()> {
     // One 4 KiB buffer's worth of lines at most, and 100 of them.
     for _ in 0..100 {
         let line = match rd.read_slice(b'\n') {
