@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use crate::method::valid_method;
-use crate::servemux::{clean_path, path_unescape_or_keep};
+use crate::servemux::clean_path;
 
 /// One piece of a pattern's path.
 ///
@@ -195,7 +195,7 @@ fn parse_at(s: &str, off: &mut usize) -> Result<Pattern, String> {
         rest = &rest[end..];
         let Some(brace) = seg.find('{') else {
             p.segments.push(Segment {
-                s: path_unescape_or_keep(seg),
+                s: path_unescape(seg),
                 ..Segment::default()
             });
             continue;
@@ -274,6 +274,13 @@ pub(crate) fn go_quote(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// `path` percent-decoded, or as it is if it is not validly escaped (Go's
+/// `pathUnescape`, a wrapper of `url.PathUnescape`). Pattern literals and
+/// request path segments are both decoded by it.
+pub(crate) fn path_unescape(path: &str) -> String {
+    crate::url::path_unescape(path).unwrap_or_else(|_| path.to_string())
 }
 
 /// Whether `s` could name a Go identifier: a letter or `_`, then letters,
