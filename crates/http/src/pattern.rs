@@ -18,6 +18,7 @@ use std::fmt;
 
 use crate::method::valid_method;
 use crate::servemux::clean_path;
+use crate::url::go_quote;
 
 /// One piece of a pattern's path.
 ///
@@ -246,34 +247,6 @@ fn parse_at(s: &str, off: &mut usize) -> Result<Pattern, String> {
         });
     }
     Ok(p)
-}
-
-/// `s` in double quotes as Go's `%q` writes it: `"` and `\\` escaped,
-/// control characters as `\n`-style or `\xNN`/`\uNNNN` escapes, the rest
-/// as is.
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\x07' => out.push_str("\\a"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\x0b' => out.push_str("\\v"),
-            c if (c as u32) < 0x80 && c.is_control() => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// `path` percent-decoded, or as it is if it is not validly escaped (Go's

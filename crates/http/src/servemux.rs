@@ -26,7 +26,7 @@ use std::fmt;
 use std::panic::Location;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
-use crate::pattern::{Pattern, describe_conflict, go_quote, parse_pattern};
+use crate::pattern::{Pattern, describe_conflict, parse_pattern};
 use crate::request::Request;
 use crate::routing_index::RoutingIndex;
 use crate::routing_tree::RoutingNode;
@@ -34,7 +34,7 @@ use crate::server::{Handler, ResponseWriter, error, not_found};
 use crate::status::{
     STATUS_BAD_REQUEST, STATUS_METHOD_NOT_ALLOWED, STATUS_TEMPORARY_REDIRECT, status_text,
 };
-use crate::url::{self, URL};
+use crate::url::{self, URL, go_quote};
 
 /// An HTTP request multiplexer (Go's `http.ServeMux`): it matches each
 /// request against its registered patterns and calls the handler of the
@@ -451,64 +451,11 @@ pub(crate) fn clean_path(p: &str) -> String {
         rooted = format!("/{p}");
         rooted.as_str()
     };
-    let mut np = path_clean(p);
+    let mut np = url::path_clean(p);
     if p.ends_with('/') && np != "/" {
         np.push('/');
     }
     np
-}
-
-/// Go's `path.Clean`: the shortest path naming the same file, by purely
-/// lexical processing.
-pub(crate) fn path_clean(path: &str) -> String {
-    if path.is_empty() {
-        return ".".into();
-    }
-    let p = path.as_bytes();
-    let n = p.len();
-    let rooted = p[0] == b'/';
-    let mut out: Vec<u8> = Vec::with_capacity(n);
-    let (mut r, mut dotdot) = (0, 0);
-    if rooted {
-        out.push(b'/');
-        r = 1;
-        dotdot = 1;
-    }
-    while r < n {
-        if p[r] == b'/' || (p[r] == b'.' && (r + 1 == n || p[r + 1] == b'/')) {
-            // A separator, or a `.` element: nothing to write.
-            r += 1;
-        } else if p[r] == b'.' && p[r + 1] == b'.' && (r + 2 == n || p[r + 2] == b'/') {
-            r += 2;
-            if out.len() > dotdot {
-                // Back up over the last element and the slash before it,
-                // but not into the root or kept `..` elements.
-                let mut w = out.len() - 1;
-                while w > dotdot && out[w] != b'/' {
-                    w -= 1;
-                }
-                out.truncate(w);
-            } else if !rooted {
-                if !out.is_empty() {
-                    out.push(b'/');
-                }
-                out.extend_from_slice(b"..");
-                dotdot = out.len();
-            }
-        } else {
-            if (rooted && out.len() != 1) || (!rooted && !out.is_empty()) {
-                out.push(b'/');
-            }
-            while r < n && p[r] != b'/' {
-                out.push(p[r]);
-                r += 1;
-            }
-        }
-    }
-    if out.is_empty() {
-        return ".".into();
-    }
-    String::from_utf8(out).expect("cleaning splits only at ASCII bytes")
 }
 
 /// The host without a trailing `:port` (Go's `stripHostPort`); unchanged
@@ -551,7 +498,7 @@ pub fn redirect(w: &mut dyn ResponseWriter, r: &Request, url: &str, code: u16) {
             Some(i) => url.split_at(i),
             None => (url.as_str(), ""),
         };
-        let mut cleaned = path_clean(path);
+        let mut cleaned = crate::url::path_clean(path);
         if path.ends_with('/') && !cleaned.ends_with('/') {
             cleaned.push('/');
         }
@@ -703,47 +650,6 @@ mod tests {
             ("/foo/../bar/./..//baz", "/baz"),
         ] {
             assert_eq!(clean_path(input), want, "{input:?}");
-        }
-    }
-
-    // After Go's path.Clean tests (path_test.go's cleantests).
-    #[test]
-    fn path_clean_rows() {
-        for (input, want) in [
-            ("", "."),
-            ("abc", "abc"),
-            ("abc/def", "abc/def"),
-            ("a/b/c", "a/b/c"),
-            (".", "."),
-            ("..", ".."),
-            ("../..", "../.."),
-            ("../../abc", "../../abc"),
-            ("/abc", "/abc"),
-            ("/", "/"),
-            ("abc/", "abc"),
-            ("abc/def/", "abc/def"),
-            ("/abc/", "/abc"),
-            ("abc//def//ghi", "abc/def/ghi"),
-            ("//abc", "/abc"),
-            ("///abc", "/abc"),
-            ("//abc//", "/abc"),
-            ("abc//", "abc"),
-            ("abc/./def", "abc/def"),
-            ("/./abc/def", "/abc/def"),
-            ("abc/.", "abc"),
-            ("abc/def/ghi/../jkl", "abc/def/jkl"),
-            ("abc/def/../ghi/../jkl", "abc/jkl"),
-            ("abc/def/..", "abc"),
-            ("abc/def/../..", "."),
-            ("/abc/def/../..", "/"),
-            ("abc/def/../../..", ".."),
-            ("/abc/def/../../..", "/"),
-            ("abc/def/../../../ghi/jkl/../../../mno", "../../mno"),
-            ("abc/./../def", "def"),
-            ("abc//./../def", "def"),
-            ("abc/../../././../def", "../../def"),
-        ] {
-            assert_eq!(path_clean(input), want, "{input:?}");
         }
     }
 

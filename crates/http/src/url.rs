@@ -1313,34 +1313,11 @@ fn resolve_path(base: &str, reference: &str) -> String {
     out
 }
 
-/// Go's `path.Clean`: the shortest equivalent slash-separated path.
-fn path_clean(p: &str) -> String {
-    if p.is_empty() {
-        return ".".to_string();
-    }
-    let rooted = p.starts_with('/');
-    let mut kept: Vec<&str> = Vec::new();
-    for seg in p.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                if kept.last().is_some_and(|s| *s != "..") {
-                    kept.pop();
-                } else if !rooted {
-                    kept.push("..");
-                }
-            }
-            s => kept.push(s),
-        }
-    }
-    let body = kept.join("/");
-    if rooted {
-        format!("/{body}")
-    } else if body.is_empty() {
-        ".".to_string()
-    } else {
-        body
-    }
+/// Go's `path.Clean` for text: the shortest path naming the same file,
+/// by purely lexical processing. The algorithm is [`crate::fs`]'s, which
+/// works on bytes; net/url and the ServeMux use it through this.
+pub(crate) fn path_clean(p: &str) -> String {
+    String::from_utf8(crate::fs::clean(p.as_bytes())).expect("cleaning splits only at ASCII bytes")
 }
 
 /// Go's `path.Join`: the non-empty elements joined by `/` and cleaned; ""
@@ -1694,8 +1671,9 @@ fn check_ipv6(input: &[u8]) -> Result<(), AddrFailure<'_>> {
 
 /// `s` in double quotes as Go's `strconv.Quote` writes it: Go escapes,
 /// `\xNN` for bytes that are not UTF-8, `\u`/`\U` for non-printable code
-/// points.
-fn go_quote(s: &[u8]) -> String {
+/// points. Used for net/http's messages too (Go's `%q`).
+pub(crate) fn go_quote(s: impl AsRef<[u8]>) -> String {
+    let s = s.as_ref();
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for chunk in s.utf8_chunks() {
