@@ -392,9 +392,9 @@ pub(crate) fn describe_conflict(p1: &Pattern, p2: &Pattern) -> String {
              But neither is more specific than the other.\n\
              {p1} matches {}, but {p2} doesn't.\n\
              {p2} matches {}, but {p1} doesn't.",
-            go_quote(&common_path(p1, p2)),
-            go_quote(&difference_path(p1, p2)),
-            go_quote(&difference_path(p2, p1)),
+            go_quote(common_path(p1, p2)),
+            go_quote(difference_path(p1, p2)),
+            go_quote(difference_path(p2, p1)),
         );
     }
     if mrel == MoreGeneral && prel == MoreSpecific {
