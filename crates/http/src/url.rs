@@ -75,6 +75,15 @@ impl Encoding {
     ];
 }
 
+/// Whether `c` is one of RFC 3986's sub-delims (section 2.2):
+/// `!$&'()*+,;=`.
+const fn is_sub_delim(c: u8) -> bool {
+    matches!(
+        c,
+        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+    )
+}
+
 /// The rule itself: whether `c` must be written as `%XX` in `mode`. Only
 /// used at compile time, to fill [`ALLOWED`].
 const fn must_escape(c: u8, mode: Encoding) -> bool {
@@ -87,27 +96,7 @@ const fn must_escape(c: u8, mode: Encoding) -> bool {
     // and brackets for IPv6. '<', '>' and '"' are let through too: they are
     // the only ASCII left, and parsing would refuse them %-escaped since a
     // host may %-escape only non-ASCII bytes.
-    if host_like
-        && matches!(
-            c,
-            b'!' | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'['
-                | b']'
-                | b'<'
-                | b'>'
-                | b'"'
-        )
-    {
+    if host_like && (is_sub_delim(c) || matches!(c, b':' | b'[' | b']' | b'<' | b'>' | b'"')) {
         return false;
     }
     match c {
@@ -873,26 +862,8 @@ fn valid_optional_port(port: &str) -> bool {
 fn valid_userinfo(s: &str) -> bool {
     s.bytes().all(|c| {
         c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'-' | b'.'
-                    | b'_'
-                    | b':'
-                    | b'~'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b'%'
-                    | b'@'
-            )
+            || is_sub_delim(c)
+            || matches!(c, b'-' | b'.' | b'_' | b':' | b'~' | b'%' | b'@')
     })
 }
 
@@ -901,24 +872,7 @@ fn valid_userinfo(s: &str) -> bool {
 /// sub-delims, `:`, `@`, brackets and `%` are all accepted.
 fn valid_encoded(s: &str, mode: Encoding) -> bool {
     s.bytes().all(|c| {
-        matches!(
-            c,
-            b'!' | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'@'
-                | b'['
-                | b']'
-                | b'%'
-        ) || !should_escape(c, mode)
+        is_sub_delim(c) || matches!(c, b':' | b'@' | b'[' | b']' | b'%') || !should_escape(c, mode)
     })
 }
 
