@@ -9,19 +9,18 @@
 //! sends the header (sniffing a `Content-Type` if none was set), and the
 //! header as it was at that moment is what [`ResponseRecorder::result`]
 //! reports, while [`ResponseRecorder::header_map`] keeps changing with the
-//! handler's later edits. Content sniffing is a reduced form of Go's
-//! `DetectContentType` (HTML, XML, PDF, plain text, octet-stream) until
-//! sniff.go is ported.
+//! handler's later edits. The sniffing is [`detect_content_type`], Go's
+//! `DetectContentType`.
 
 use std::io::{self, Write};
 
+use crate::bufio;
 use crate::header::Header;
-use crate::request::Request;
-use crate::servemux::set_path;
+use crate::request::{Request, read_request};
 use crate::server::ResponseWriter;
+use crate::sniff::detect_content_type;
 use crate::status::status_text;
 use crate::transfer::Body;
-use crate::url::URL;
 
 /// A [`ResponseWriter`] that records the response (Go's
 /// `httptest.ResponseRecorder`).
@@ -196,57 +195,6 @@ impl ResponseWriter for ResponseRecorder {
     }
 }
 
-/// A reduced `DetectContentType`: the HTML and XML signatures Go checks
-/// first, PDF, then text versus binary.
-fn detect_content_type(data: &[u8]) -> &'static str {
-    let start = data
-        .iter()
-        .position(|b| !b"\t\n\x0c\r ".contains(b))
-        .unwrap_or(data.len());
-    let ws = &data[start..];
-    const HTML_TAGS: [&[u8]; 17] = [
-        b"<!DOCTYPE HTML",
-        b"<HTML",
-        b"<HEAD",
-        b"<SCRIPT",
-        b"<IFRAME",
-        b"<H1",
-        b"<DIV",
-        b"<FONT",
-        b"<TABLE",
-        b"<A",
-        b"<STYLE",
-        b"<TITLE",
-        b"<B",
-        b"<BODY",
-        b"<BR",
-        b"<P",
-        b"<!--",
-    ];
-    for tag in HTML_TAGS {
-        if ws.len() > tag.len()
-            && ws[..tag.len()].eq_ignore_ascii_case(tag)
-            && (ws[tag.len()] == b' ' || ws[tag.len()] == b'>')
-        {
-            return "text/html; charset=utf-8";
-        }
-    }
-    if ws.starts_with(b"<?xml") {
-        return "text/xml; charset=utf-8";
-    }
-    if data.starts_with(b"%PDF-") {
-        return "application/pdf";
-    }
-    let binary = data.iter().any(|&b| {
-        b <= 0x08 || b == 0x0b || (0x0e..=0x1a).contains(&b) || (0x1c..=0x1f).contains(&b)
-    });
-    if binary {
-        "application/octet-stream"
-    } else {
-        "text/plain; charset=utf-8"
-    }
-}
-
 /// A server request for `method` and `target`, as a handler would get it
 /// from the server (Go's `httptest.NewRequest`). `method` `""` means GET.
 ///
@@ -256,91 +204,36 @@ fn detect_content_type(data: &[u8]) -> &'static str {
 /// `192.0.2.1:1234`, for host `example.com` unless the target names one,
 /// with `body` as its body.
 ///
+/// Like Go's, it reads the request line `{method} {target}` with the
+/// server's own parser, so the URL, `host` and `request_uri` are what a
+/// server would make of that line.
+///
 /// # Panics
 ///
-/// If `target` cannot be a request target, as Go's does.
+/// If `method` is not a valid method or `target` cannot be a request
+/// target, as Go's does.
 pub fn new_request(method: &str, target: &str, body: &[u8]) -> Request {
     let method = if method.is_empty() { "GET" } else { method };
-    let url = parse_target(method, target).unwrap_or_else(|e| {
-        panic!(
-            "invalid NewRequest arguments; parse {}: {e}",
-            crate::pattern::go_quote(target)
-        )
-    });
-    let host = if url.host.is_empty() {
-        "example.com".to_string()
-    } else {
-        url.host.clone()
+    // Go reads the request from a synthetic HTTP/1.0 head, which needs no
+    // Host field, and then makes it HTTP/1.1.
+    let head = format!("{method} {target} HTTP/1.0\r\n\r\n");
+    let mut rd = bufio::Reader::new(head.as_bytes());
+    let mut req = match read_request(&mut rd, usize::MAX) {
+        Ok(read) => read.req,
+        Err(e) => panic!("invalid NewRequest arguments; {e}"),
     };
-    Request {
-        method: method.to_string(),
-        url,
-        proto: "HTTP/1.1".into(),
-        proto_major: 1,
-        proto_minor: 1,
-        header: Header::new(),
-        body: if body.is_empty() {
-            Body::empty()
-        } else {
-            Body::new(io::Cursor::new(body.to_vec()))
-        },
-        content_length: body.len() as i64,
-        host,
-        remote_addr: "192.0.2.1:1234".into(),
-        request_uri: target.to_string(),
-        ..Request::default()
+    req.proto = "HTTP/1.1".into();
+    req.proto_minor = 1;
+    req.close = false;
+    if !body.is_empty() {
+        req.body = Body::new(io::Cursor::new(body.to_vec()));
+        req.content_length = body.len() as i64;
     }
-}
-
-/// Parses a request target as Go's `ReadRequest` does, by its rules for
-/// `url.ParseRequestURI`. A stand-in until the net/url port lands.
-fn parse_target(method: &str, target: &str) -> Result<URL, String> {
-    let mut url = URL::default();
-    if target.bytes().any(|b| b < 0x20 || b == 0x7f) {
-        return Err("net/url: invalid control character in URL".into());
+    req.remote_addr = "192.0.2.1:1234".into();
+    if req.host.is_empty() {
+        req.host = "example.com".into();
     }
-    // CONNECT's authority form ("host:port") reads as an absolute URL
-    // without the scheme.
-    let connect_authority = method == "CONNECT" && !target.starts_with('/');
-    let owned;
-    let raw = if connect_authority {
-        owned = format!("http://{target}");
-        owned.as_str()
-    } else {
-        target
-    };
-    if raw == "*" {
-        url.path = "*".into();
-        return Ok(url);
-    }
-    let (rest, query) = raw.split_once('?').unwrap_or((raw, ""));
-    url.raw_query = query.to_string();
-    let mut rest = rest;
-    if !rest.starts_with('/') {
-        let scheme_end = rest
-            .char_indices()
-            .find(|&(i, c)| {
-                !(c.is_ascii_alphabetic() || (i > 0 && (c.is_ascii_digit() || "+-.".contains(c))))
-            })
-            .filter(|&(i, c)| c == ':' && i > 0)
-            .map(|(i, _)| i)
-            .ok_or("invalid URI for request")?;
-        url.scheme = rest[..scheme_end].to_ascii_lowercase();
-        rest = &rest[scheme_end + 1..];
-        if !rest.starts_with('/') {
-            return Err("invalid URI for request".into());
-        }
-        if let Some(after) = rest.strip_prefix("//") {
-            let end = after.find('/').unwrap_or(after.len());
-            url.host = after[..end].to_string();
-            rest = &after[end..];
-        }
-    }
-    set_path(&mut url, rest)?;
-    if connect_authority {
-        url.scheme.clear();
-    }
-    Ok(url)
+    req
 }
 
 #[cfg(test)]

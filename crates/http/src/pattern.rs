@@ -17,7 +17,8 @@ use std::collections::HashSet;
 use std::fmt;
 
 use crate::method::valid_method;
-use crate::servemux::{clean_path, path_unescape_or_keep};
+use crate::servemux::clean_path;
+use crate::url::go_quote;
 
 /// One piece of a pattern's path.
 ///
@@ -195,7 +196,7 @@ fn parse_at(s: &str, off: &mut usize) -> Result<Pattern, String> {
         rest = &rest[end..];
         let Some(brace) = seg.find('{') else {
             p.segments.push(Segment {
-                s: path_unescape_or_keep(seg),
+                s: path_unescape(seg),
                 ..Segment::default()
             });
             continue;
@@ -248,32 +249,11 @@ fn parse_at(s: &str, off: &mut usize) -> Result<Pattern, String> {
     Ok(p)
 }
 
-/// `s` in double quotes as Go's `%q` writes it: `"` and `\\` escaped,
-/// control characters as `\n`-style or `\xNN`/`\uNNNN` escapes, the rest
-/// as is.
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\x07' => out.push_str("\\a"),
-            '\x08' => out.push_str("\\b"),
-            '\x0c' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\x0b' => out.push_str("\\v"),
-            c if (c as u32) < 0x80 && c.is_control() => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+/// `path` percent-decoded, or as it is if it is not validly escaped (Go's
+/// `pathUnescape`, a wrapper of `url.PathUnescape`). Pattern literals and
+/// request path segments are both decoded by it.
+pub(crate) fn path_unescape(path: &str) -> String {
+    crate::url::path_unescape(path).unwrap_or_else(|_| path.to_string())
 }
 
 /// Whether `s` could name a Go identifier: a letter or `_`, then letters,
@@ -412,9 +392,9 @@ pub(crate) fn describe_conflict(p1: &Pattern, p2: &Pattern) -> String {
              But neither is more specific than the other.\n\
              {p1} matches {}, but {p2} doesn't.\n\
              {p2} matches {}, but {p1} doesn't.",
-            go_quote(&common_path(p1, p2)),
-            go_quote(&difference_path(p1, p2)),
-            go_quote(&difference_path(p2, p1)),
+            go_quote(common_path(p1, p2)),
+            go_quote(difference_path(p1, p2)),
+            go_quote(difference_path(p2, p1)),
         );
     }
     if mrel == MoreGeneral && prel == MoreSpecific {

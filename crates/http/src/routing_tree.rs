@@ -18,8 +18,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use crate::pattern::{Pattern, Segment};
-use crate::servemux::path_unescape_or_keep;
+use crate::pattern::{Pattern, Segment, path_unescape};
 
 /// Above this many entries a [`Mapping`] adds a hash index.
 const MAX_SLICE: usize = 8;
@@ -250,7 +249,7 @@ impl<H> RoutingNode<H> {
         let c = self.multi_child.as_deref()?;
         let named = c.pattern().is_some_and(|p| !p.last_segment().s.is_empty());
         if named {
-            matches.push(path_unescape_or_keep(&path[1..]));
+            matches.push(path_unescape(&path[1..]));
         }
         Some(c)
     }
@@ -293,7 +292,7 @@ pub(crate) fn first_segment(path: &str) -> (String, &str) {
     }
     let path = &path[1..];
     let i = path.find('/').unwrap_or(path.len());
-    (path_unescape_or_keep(&path[..i]), &path[i..])
+    (path_unescape(&path[..i]), &path[i..])
 }
 
 #[cfg(test)]

@@ -16,17 +16,17 @@
 //! the trailing-slash redirect. A path that matches a pattern for other
 //! methods only gets 405 with a sorted `Allow` list; anything else 404.
 //!
-//! Until the net/url port lands, the percent-decoding and -encoding the
-//! mux needs (Go's `url.PathUnescape`, `URL.EscapedPath`, `URL.String`
-//! for a path and query) are small private stand-ins at the end of this
-//! file, to be replaced by the port's functions.
+//! Paths are matched in their escaped form ([`URL::escaped_path`]), so that
+//! `%2F` in a request does not split a segment; the tree decodes each
+//! segment as Go's does. Escaping, parsing and printing URLs is
+//! [`crate::url`]'s work.
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::panic::Location;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
-use crate::pattern::{Pattern, describe_conflict, go_quote, parse_pattern};
+use crate::pattern::{Pattern, describe_conflict, parse_pattern};
 use crate::request::Request;
 use crate::routing_index::RoutingIndex;
 use crate::routing_tree::RoutingNode;
@@ -34,7 +34,7 @@ use crate::server::{Handler, ResponseWriter, error, not_found};
 use crate::status::{
     STATUS_BAD_REQUEST, STATUS_METHOD_NOT_ALLOWED, STATUS_TEMPORARY_REDIRECT, status_text,
 };
-use crate::url::URL;
+use crate::url::{self, URL, go_quote};
 
 /// An HTTP request multiplexer (Go's `http.ServeMux`): it matches each
 /// request against its registered patterns and calls the handler of the
@@ -226,7 +226,7 @@ impl ServeMux {
     /// Go's `findHandler`: the handler for `r` with its pattern and, for a
     /// real match, the wildcard values.
     fn find_handler(&self, r: &Request) -> Found {
-        let escaped = escaped_path(&r.url);
+        let escaped = r.url.escaped_path();
         let host: String;
         let path: String;
         let leaf: Option<Leaf>;
@@ -238,7 +238,7 @@ impl ServeMux {
             host = r.url.host.clone();
             path = escaped;
             if let (_, _, Some(u)) = self.match_or_redirect(&host, &r.method, &path, Some(&r.url)) {
-                let target = url_string(&u);
+                let target = u.to_string();
                 return Found::synthetic(
                     redirect_handler(target, STATUS_TEMPORARY_REDIRECT),
                     u.path,
@@ -256,7 +256,7 @@ impl ServeMux {
                     .map(|(p, _)| p.str.clone())
                     .unwrap_or_default();
                 return Found::synthetic(
-                    redirect_handler(url_string(&u), STATUS_TEMPORARY_REDIRECT),
+                    redirect_handler(u.to_string(), STATUS_TEMPORARY_REDIRECT),
                     pattern,
                 );
             }
@@ -267,7 +267,7 @@ impl ServeMux {
                     .unwrap_or_default();
                 let u = url_from_escaped(&path, &r.url.raw_query);
                 return Found::synthetic(
-                    redirect_handler(url_string(&u), STATUS_TEMPORARY_REDIRECT),
+                    redirect_handler(u.to_string(), STATUS_TEMPORARY_REDIRECT),
                     pattern,
                 );
             }
@@ -368,6 +368,17 @@ fn exact_match(pattern: Option<&Arc<Pattern>>, path: &str) -> bool {
     p.segments.len() == path.matches('/').count()
 }
 
+/// A URL with an already escaped path and a query (Go's `urlFromEscaped`).
+fn url_from_escaped(escaped: &str, raw_query: &str) -> URL {
+    URL {
+        // An escaped request path always decodes; keep it if not.
+        path: url::path_unescape(escaped).unwrap_or_else(|_| escaped.to_string()),
+        raw_path: escaped.to_string(),
+        raw_query: raw_query.to_string(),
+        ..URL::default()
+    }
+}
+
 impl Handler for ServeMux {
     /// Dispatches `r` to the handler of the pattern that matches it best,
     /// after setting `r.pattern` and the path values (Go's
@@ -440,64 +451,11 @@ pub(crate) fn clean_path(p: &str) -> String {
         rooted = format!("/{p}");
         rooted.as_str()
     };
-    let mut np = path_clean(p);
+    let mut np = url::path_clean(p);
     if p.ends_with('/') && np != "/" {
         np.push('/');
     }
     np
-}
-
-/// Go's `path.Clean`: the shortest path naming the same file, by purely
-/// lexical processing.
-pub(crate) fn path_clean(path: &str) -> String {
-    if path.is_empty() {
-        return ".".into();
-    }
-    let p = path.as_bytes();
-    let n = p.len();
-    let rooted = p[0] == b'/';
-    let mut out: Vec<u8> = Vec::with_capacity(n);
-    let (mut r, mut dotdot) = (0, 0);
-    if rooted {
-        out.push(b'/');
-        r = 1;
-        dotdot = 1;
-    }
-    while r < n {
-        if p[r] == b'/' || (p[r] == b'.' && (r + 1 == n || p[r + 1] == b'/')) {
-            // A separator, or a `.` element: nothing to write.
-            r += 1;
-        } else if p[r] == b'.' && p[r + 1] == b'.' && (r + 2 == n || p[r + 2] == b'/') {
-            r += 2;
-            if out.len() > dotdot {
-                // Back up over the last element and the slash before it,
-                // but not into the root or kept `..` elements.
-                let mut w = out.len() - 1;
-                while w > dotdot && out[w] != b'/' {
-                    w -= 1;
-                }
-                out.truncate(w);
-            } else if !rooted {
-                if !out.is_empty() {
-                    out.push(b'/');
-                }
-                out.extend_from_slice(b"..");
-                dotdot = out.len();
-            }
-        } else {
-            if (rooted && out.len() != 1) || (!rooted && !out.is_empty()) {
-                out.push(b'/');
-            }
-            while r < n && p[r] != b'/' {
-                out.push(p[r]);
-                r += 1;
-            }
-        }
-    }
-    if out.is_empty() {
-        return ".".into();
-    }
-    String::from_utf8(out).expect("cleaning splits only at ASCII bytes")
 }
 
 /// The host without a trailing `:port` (Go's `stripHostPort`); unchanged
@@ -525,8 +483,9 @@ fn strip_host_port(h: &str) -> String {
 /// HTML body linking to the target.
 pub fn redirect(w: &mut dyn ResponseWriter, r: &Request, url: &str, code: u16) {
     let mut url = url.to_string();
-    if parses_without_scheme_or_host(&url) {
-        let mut oldpath = escaped_path(&r.url);
+    // A URL without scheme and host is resolved against the request path.
+    if crate::url::parse(&url).is_ok_and(|u| u.scheme.is_empty() && u.host.is_empty()) {
+        let mut oldpath = r.url.escaped_path();
         if oldpath.is_empty() {
             // Not a valid request path; do not fail on it.
             oldpath = "/".into();
@@ -539,7 +498,7 @@ pub fn redirect(w: &mut dyn ResponseWriter, r: &Request, url: &str, code: u16) {
             Some(i) => url.split_at(i),
             None => (url.as_str(), ""),
         };
-        let mut cleaned = path_clean(path);
+        let mut cleaned = crate::url::path_clean(path);
         if path.ends_with('/') && !cleaned.ends_with('/') {
             cleaned.push('/');
         }
@@ -675,159 +634,6 @@ fn hex_escape_non_ascii(s: &str) -> String {
     out
 }
 
-// ---------------------------------------------------------------------------
-// Stand-ins for net/url, until the port lands (then: crate::url's
-// `path_unescape`, `URL::escaped_path`, `URL::to_string`, `url::parse`).
-// ---------------------------------------------------------------------------
-
-/// Go's `url.PathUnescape`: decodes `%XX` escapes, failing on a malformed
-/// one with Go's message. Bytes that do not form UTF-8 are decoded lossily
-/// (a Rust `String` cannot hold them).
-pub(crate) fn path_unescape(s: &str) -> Result<String, String> {
-    if !s.contains('%') {
-        return Ok(s.to_string());
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = |c: u8| (c as char).to_digit(16);
-            match (
-                b.get(i + 1).copied().and_then(hex),
-                b.get(i + 2).copied().and_then(hex),
-            ) {
-                (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
-                _ => {
-                    let bad = &s[i..(i + 3).min(s.len())];
-                    return Err(format!("invalid URL escape {}", go_quote(bad)));
-                }
-            }
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    Ok(String::from_utf8(out)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
-}
-
-/// Decodes `s`, or keeps it as it is if it is not validly escaped (Go's
-/// `pathUnescape` in pattern.go).
-pub(crate) fn path_unescape_or_keep(s: &str) -> String {
-    path_unescape(s).unwrap_or_else(|_| s.to_string())
-}
-
-/// Whether Go's `url.escape(c, encodePath)` leaves byte `c` alone.
-fn path_byte_is_plain(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || b"-_.~$&+,/:;=@*".contains(&c)
-}
-
-/// Go's `url.escape(s, encodePath)`: percent-encodes (upper-case hex)
-/// every byte that may not appear as is in a URL path.
-pub(crate) fn escape_path(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
-        if path_byte_is_plain(b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// Go's `validEncoded(s, encodePath)`: `s` has no byte that would need
-/// escaping, other than `%` and the sub-delimiters.
-fn valid_encoded_path(s: &str) -> bool {
-    s.bytes()
-        .all(|b| b"!$&'()*+,;=:@[]%".contains(&b) || path_byte_is_plain(b))
-}
-
-/// Go's `URL.EscapedPath`: `raw_path` when it is a valid encoding of
-/// `path`, else `path` escaped.
-pub(crate) fn escaped_path(u: &URL) -> String {
-    if !u.raw_path.is_empty()
-        && valid_encoded_path(&u.raw_path)
-        && path_unescape(&u.raw_path).is_ok_and(|p| p == u.path)
-    {
-        return u.raw_path.clone();
-    }
-    if u.path == "*" {
-        return "*".into();
-    }
-    escape_path(&u.path)
-}
-
-/// Go's `URL.setPath`: `path` decoded, and `raw_path` kept only if it is
-/// not the default encoding of that.
-pub(crate) fn set_path(u: &mut URL, p: &str) -> Result<(), String> {
-    u.path = path_unescape(p)?;
-    u.raw_path = if escape_path(&u.path) == p {
-        String::new()
-    } else {
-        p.to_string()
-    };
-    Ok(())
-}
-
-/// Go's `urlFromEscaped`: a URL with an already escaped path and a query.
-fn url_from_escaped(escaped: &str, raw_query: &str) -> URL {
-    URL {
-        path: path_unescape(escaped).unwrap_or_else(|_| escaped.to_string()),
-        raw_path: escaped.to_string(),
-        raw_query: raw_query.to_string(),
-        ..URL::default()
-    }
-}
-
-/// Go's `URL.String` for a URL made of a path and a query only.
-fn url_string(u: &URL) -> String {
-    let path = escaped_path(u);
-    let mut s = String::new();
-    // A first segment with a colon would read as a scheme.
-    if path.split('/').next().is_some_and(|seg| seg.contains(':')) {
-        s.push_str("./");
-    }
-    s.push_str(&path);
-    if !u.raw_query.is_empty() {
-        s.push('?');
-        s.push_str(&u.raw_query);
-    }
-    s
-}
-
-/// Whether Go's `url.Parse(raw)` succeeds with no scheme and no host, the
-/// case in which `Redirect` resolves `raw` against the request path.
-fn parses_without_scheme_or_host(raw: &str) -> bool {
-    let (u, frag) = raw.split_once('#').unwrap_or((raw, ""));
-    if u.bytes().any(|b| b < 0x20 || b == 0x7f) || path_unescape(frag).is_err() {
-        return false;
-    }
-    // A scheme is a letter, then letters, digits, `+`, `-` or `.`, then `:`.
-    for (i, c) in u.bytes().enumerate() {
-        match c {
-            b'a'..=b'z' | b'A'..=b'Z' => {}
-            b'0'..=b'9' | b'+' | b'-' | b'.' if i > 0 => {}
-            // ":" first is Go's "missing protocol scheme" error; later, a scheme.
-            b':' => return false,
-            _ => break,
-        }
-    }
-    let rest = match u.strip_suffix('?') {
-        Some(r) if !r.contains('?') => r,
-        _ => u.split_once('?').map_or(u, |(p, _)| p),
-    };
-    if !rest.starts_with('/') && rest.split('/').next().is_some_and(|seg| seg.contains(':')) {
-        return false;
-    }
-    if rest.starts_with("//") && !rest.starts_with("///") {
-        return false;
-    }
-    path_unescape(rest).is_ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -844,47 +650,6 @@ mod tests {
             ("/foo/../bar/./..//baz", "/baz"),
         ] {
             assert_eq!(clean_path(input), want, "{input:?}");
-        }
-    }
-
-    // After Go's path.Clean tests (path_test.go's cleantests).
-    #[test]
-    fn path_clean_rows() {
-        for (input, want) in [
-            ("", "."),
-            ("abc", "abc"),
-            ("abc/def", "abc/def"),
-            ("a/b/c", "a/b/c"),
-            (".", "."),
-            ("..", ".."),
-            ("../..", "../.."),
-            ("../../abc", "../../abc"),
-            ("/abc", "/abc"),
-            ("/", "/"),
-            ("abc/", "abc"),
-            ("abc/def/", "abc/def"),
-            ("/abc/", "/abc"),
-            ("abc//def//ghi", "abc/def/ghi"),
-            ("//abc", "/abc"),
-            ("///abc", "/abc"),
-            ("//abc//", "/abc"),
-            ("abc//", "abc"),
-            ("abc/./def", "abc/def"),
-            ("/./abc/def", "/abc/def"),
-            ("abc/.", "abc"),
-            ("abc/def/ghi/../jkl", "abc/def/jkl"),
-            ("abc/def/../ghi/../jkl", "abc/jkl"),
-            ("abc/def/..", "abc"),
-            ("abc/def/../..", "."),
-            ("/abc/def/../..", "/"),
-            ("abc/def/../../..", ".."),
-            ("/abc/def/../../..", "/"),
-            ("abc/def/../../../ghi/jkl/../../../mno", "../../mno"),
-            ("abc/./../def", "def"),
-            ("abc//./../def", "def"),
-            ("abc/../../././../def", "../../def"),
-        ] {
-            assert_eq!(path_clean(input), want, "{input:?}");
         }
     }
 
@@ -907,39 +672,6 @@ mod tests {
     }
 
     #[test]
-    fn escaping_stand_ins_agree_with_go() {
-        // Bytes Go's EscapedPath keeps, printed by go1.27.
-        let kept: String = (0u8..128)
-            .filter(|&b| path_byte_is_plain(b))
-            .map(|b| b as char)
-            .collect();
-        assert_eq!(
-            kept,
-            "$&*+,-./0123456789:;=@ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz~"
-        );
-        assert_eq!(path_unescape("a%2Fb%2fc"), Ok("a/b/c".into()));
-        assert_eq!(
-            path_unescape("%zz"),
-            Err("invalid URL escape \"%zz\"".into())
-        );
-        assert_eq!(
-            path_unescape("ab%4"),
-            Err("invalid URL escape \"%4\"".into())
-        );
-        assert_eq!(escape_path("/a b/?é"), "/a%20b/%3F%C3%A9");
-        let mut u = URL::default();
-        set_path(&mut u, "/foo%2Fbar/x").unwrap();
-        assert_eq!(
-            (u.path.as_str(), u.raw_path.as_str()),
-            ("/foo/bar/x", "/foo%2Fbar/x")
-        );
-        assert_eq!(escaped_path(&u), "/foo%2Fbar/x");
-        set_path(&mut u, "/a%20b").unwrap();
-        assert_eq!((u.path.as_str(), u.raw_path.as_str()), ("/a b", ""));
-        assert_eq!(escaped_path(&u), "/a%20b");
-    }
-
-    #[test]
     fn strip_host_port_rows() {
         for (input, want) in [
             ("example.com", "example.com"),
@@ -951,21 +683,28 @@ mod tests {
         }
     }
 
+    // Which targets Redirect resolves against the request path: those
+    // url::parse reads with no scheme and no host. Locations from go1.27.
     #[test]
-    fn which_redirect_targets_are_resolved() {
-        for (input, relative) in [
-            ("", true),
-            ("foo", true),
-            ("/foo?next=http://bar.com/", true),
-            ("///foobar.com/baz", true),
-            ("//foobar.com/baz", false),
-            ("http://foo.com/", false),
-            ("test://foobar.com/baz", false),
-            (":foo", false),
-            ("a%zz", false),
-            ("1a:b", false),
+    fn redirect_resolves_relative_targets() {
+        use crate::httptest::{ResponseRecorder, new_request};
+        for (input, want) in [
+            ("", "/dir/"),
+            ("foo", "/dir/foo"),
+            ("/foo?next=http://bar.com/", "/foo?next=http://bar.com/"),
+            ("///foobar.com/baz", "/foobar.com/baz"),
+            ("//foobar.com/baz", "//foobar.com/baz"),
+            ("http://foo.com/", "http://foo.com/"),
+            ("test://foobar.com/baz", "test://foobar.com/baz"),
+            (":foo", ":foo"),
+            ("a%zz", "a%zz"),
+            ("1a:b", "1a:b"),
+            ("../x/./y/", "/x/y/"),
+            ("b?c=d#f", "/dir/b?c=d#f"),
         ] {
-            assert_eq!(parses_without_scheme_or_host(input), relative, "{input:?}");
+            let mut w = ResponseRecorder::new();
+            redirect(&mut w, &new_request("GET", "/dir/page", b""), input, 302);
+            assert_eq!(w.header_map.get("Location"), want, "{input:?}");
         }
     }
 }

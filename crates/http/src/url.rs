@@ -75,6 +75,15 @@ impl Encoding {
     ];
 }
 
+/// Whether `c` is one of RFC 3986's sub-delims (section 2.2):
+/// `!$&'()*+,;=`.
+const fn is_sub_delim(c: u8) -> bool {
+    matches!(
+        c,
+        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+    )
+}
+
 /// The rule itself: whether `c` must be written as `%XX` in `mode`. Only
 /// used at compile time, to fill [`ALLOWED`].
 const fn must_escape(c: u8, mode: Encoding) -> bool {
@@ -87,27 +96,7 @@ const fn must_escape(c: u8, mode: Encoding) -> bool {
     // and brackets for IPv6. '<', '>' and '"' are let through too: they are
     // the only ASCII left, and parsing would refuse them %-escaped since a
     // host may %-escape only non-ASCII bytes.
-    if host_like
-        && matches!(
-            c,
-            b'!' | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'['
-                | b']'
-                | b'<'
-                | b'>'
-                | b'"'
-        )
-    {
+    if host_like && (is_sub_delim(c) || matches!(c, b':' | b'[' | b']' | b'<' | b'>' | b'"')) {
         return false;
     }
     match c {
@@ -873,26 +862,8 @@ fn valid_optional_port(port: &str) -> bool {
 fn valid_userinfo(s: &str) -> bool {
     s.bytes().all(|c| {
         c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'-' | b'.'
-                    | b'_'
-                    | b':'
-                    | b'~'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b'%'
-                    | b'@'
-            )
+            || is_sub_delim(c)
+            || matches!(c, b'-' | b'.' | b'_' | b':' | b'~' | b'%' | b'@')
     })
 }
 
@@ -901,24 +872,7 @@ fn valid_userinfo(s: &str) -> bool {
 /// sub-delims, `:`, `@`, brackets and `%` are all accepted.
 fn valid_encoded(s: &str, mode: Encoding) -> bool {
     s.bytes().all(|c| {
-        matches!(
-            c,
-            b'!' | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'@'
-                | b'['
-                | b']'
-                | b'%'
-        ) || !should_escape(c, mode)
+        is_sub_delim(c) || matches!(c, b':' | b'@' | b'[' | b']' | b'%') || !should_escape(c, mode)
     })
 }
 
@@ -1313,34 +1267,11 @@ fn resolve_path(base: &str, reference: &str) -> String {
     out
 }
 
-/// Go's `path.Clean`: the shortest equivalent slash-separated path.
-fn path_clean(p: &str) -> String {
-    if p.is_empty() {
-        return ".".to_string();
-    }
-    let rooted = p.starts_with('/');
-    let mut kept: Vec<&str> = Vec::new();
-    for seg in p.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                if kept.last().is_some_and(|s| *s != "..") {
-                    kept.pop();
-                } else if !rooted {
-                    kept.push("..");
-                }
-            }
-            s => kept.push(s),
-        }
-    }
-    let body = kept.join("/");
-    if rooted {
-        format!("/{body}")
-    } else if body.is_empty() {
-        ".".to_string()
-    } else {
-        body
-    }
+/// Go's `path.Clean` for text: the shortest path naming the same file,
+/// by purely lexical processing. The algorithm is [`crate::fs`]'s, which
+/// works on bytes; net/url and the ServeMux use it through this.
+pub(crate) fn path_clean(p: &str) -> String {
+    String::from_utf8(crate::fs::clean(p.as_bytes())).expect("cleaning splits only at ASCII bytes")
 }
 
 /// Go's `path.Join`: the non-empty elements joined by `/` and cleaned; ""
@@ -1694,8 +1625,9 @@ fn check_ipv6(input: &[u8]) -> Result<(), AddrFailure<'_>> {
 
 /// `s` in double quotes as Go's `strconv.Quote` writes it: Go escapes,
 /// `\xNN` for bytes that are not UTF-8, `\u`/`\U` for non-printable code
-/// points.
-fn go_quote(s: &[u8]) -> String {
+/// points. Used for net/http's messages too (Go's `%q`).
+pub(crate) fn go_quote(s: impl AsRef<[u8]>) -> String {
+    let s = s.as_ref();
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for chunk in s.utf8_chunks() {
