@@ -83,6 +83,34 @@ impl Header {
         }
     }
 
+    /// [`values`](Header::values) for a key already in canonical form (the
+    /// server's literals): no canonicalization pass.
+    pub(crate) fn values_c(&self, key: &str) -> &[String] {
+        debug_assert_eq!(canonical_mime_header_key(key), key);
+        match self.find(key) {
+            Ok(i) => &self.entries[i].1,
+            Err(_) => &[],
+        }
+    }
+
+    /// [`get`](Header::get) for a canonical key.
+    pub(crate) fn get_c(&self, key: &str) -> &str {
+        self.values_c(key).first().map_or("", String::as_str)
+    }
+
+    /// [`has`](Header::has) for a canonical key.
+    pub(crate) fn has_c(&self, key: &str) -> bool {
+        !self.values_c(key).is_empty()
+    }
+
+    /// [`del`](Header::del) for a canonical key.
+    pub(crate) fn del_c(&mut self, key: &str) {
+        debug_assert_eq!(canonical_mime_header_key(key), key);
+        if let Ok(i) = self.find(key) {
+            self.entries.remove(i);
+        }
+    }
+
     /// Whether `key` has any value (Go's `_, ok := h[key]`).
     pub fn has(&self, key: &str) -> bool {
         self.find(&canonical_mime_header_key(key)).is_ok()

@@ -69,8 +69,47 @@ pub struct Request {
     pub pattern: String,
     /// The wildcard names of the matched pattern and their values.
     pub(crate) path_values: Vec<(String, String)>,
-    /// The request's context; `None` reads as `context::background()`.
+    /// The context set by [`Request::set_context`], if any.
     pub(crate) ctx: Option<Context>,
+    /// A server request's context, made on first use: most handlers never
+    /// ask, and a cancellable context costs an allocation and a
+    /// registration with its parent.
+    pub(crate) server_ctx: Option<LazyContext>,
+}
+
+/// A child of `parent` created the first time it is asked for.
+pub(crate) struct LazyContext {
+    parent: Context,
+    made: std::sync::OnceLock<(Context, context::CancelFunc)>,
+}
+
+impl LazyContext {
+    pub(crate) fn new(parent: Context) -> LazyContext {
+        LazyContext {
+            parent,
+            made: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> Context {
+        self.made
+            .get_or_init(|| context::with_cancel(&self.parent))
+            .0
+            .clone()
+    }
+
+    /// Cancels the context if it was made (the handler returned).
+    pub(crate) fn cancel(&self) {
+        if let Some((_, cancel)) = self.made.get() {
+            cancel.cancel();
+        }
+    }
+}
+
+impl std::fmt::Debug for LazyContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LazyContext")
+    }
 }
 
 impl Request {
@@ -98,7 +137,11 @@ impl Request {
     /// cancelled when the server shuts down hard (`Server::close`) or the
     /// handler returns.
     pub fn context(&self) -> Context {
-        self.ctx.clone().unwrap_or_else(context::background)
+        match (&self.ctx, &self.server_ctx) {
+            (Some(ctx), _) => ctx.clone(),
+            (None, Some(lazy)) => lazy.get(),
+            (None, None) => context::background(),
+        }
     }
 
     /// Replaces the request's context (Go's `WithContext`, in place).
@@ -114,17 +157,17 @@ impl Request {
 
     /// The `User-Agent` field.
     pub fn user_agent(&self) -> &str {
-        self.header.get("User-Agent")
+        self.header.get_c("User-Agent")
     }
 
     /// The `Referer` field.
     pub fn referer(&self) -> &str {
-        self.header.get("Referer")
+        self.header.get_c("Referer")
     }
 
     /// Whether the client asked for `100 Continue` (Go's `expectsContinue`).
     pub(crate) fn expects_continue(&self) -> bool {
-        has_token(self.header.get("Expect"), "100-continue")
+        has_token(self.header.get_c("Expect"), "100-continue")
     }
 
     /// Whether an HTTP/1.0 client asked to keep the connection open.
@@ -133,7 +176,7 @@ impl Request {
             && self.proto_minor == 0
             && self
                 .header
-                .values("Connection")
+                .values_c("Connection")
                 .iter()
                 .any(|v| has_token(v, "keep-alive"))
     }
@@ -182,7 +225,7 @@ impl Request {
     }
 
     fn parse_post_form(&mut self) -> Result<Values, FormError> {
-        let ct = self.header.get("Content-Type");
+        let ct = self.header.get_c("Content-Type");
         let ct = if ct.is_empty() {
             "application/octet-stream"
         } else {
@@ -602,7 +645,7 @@ fn build_request(
     if hosts > 1 {
         return Err(ReadRequestError::Bad("too many Host headers".into()));
     }
-    let host_field = header.get("Host").to_string();
+    let host_field = header.get_c("Host").to_string();
     if minor >= 1 && hosts == 0 && method != "CONNECT" {
         return Err(ReadRequestError::Status(
             crate::status::STATUS_BAD_REQUEST,
@@ -626,7 +669,7 @@ fn build_request(
             ));
         }
     }
-    header.del("Host");
+    header.del_c("Host");
     let host = if url.host.is_empty() {
         host_field
     } else {
@@ -634,15 +677,15 @@ fn build_request(
     };
     // Go's fixPragmaCacheControl: HTTP/1.0's Pragma: no-cache implies
     // Cache-Control: no-cache.
-    if header.values("Pragma").iter().any(|v| v == "no-cache") && !header.has("Cache-Control") {
+    if header.values_c("Pragma").iter().any(|v| v == "no-cache") && !header.has_c("Cache-Control") {
         header.set("Cache-Control", "no-cache");
     }
     let conn_close = header
-        .values("Connection")
+        .values_c("Connection")
         .iter()
         .any(|v| has_token(v, "close"));
     let keep_alive = header
-        .values("Connection")
+        .values_c("Connection")
         .iter()
         .any(|v| has_token(v, "keep-alive"));
     let close = if minor == 0 {
@@ -685,7 +728,7 @@ mod tests {
         assert_eq!(r.req.request_uri, "/a%20b?x=1");
         assert_eq!(r.req.url.raw_query, "x=1");
         assert_eq!(r.req.host, "example.com");
-        assert!(!r.req.header.has("Host"));
+        assert!(!r.req.header.has_c("Host"));
         assert_eq!(r.req.user_agent(), "t");
         assert_eq!(r.req.proto, "HTTP/1.1");
         assert!(!r.req.close);
@@ -711,7 +754,7 @@ mod tests {
 
     #[test]
     fn versions() {
-        assert_eq!(read("GET / HTTP/1.0\r\n\r\n").ok().unwrap().req.close, true);
+        assert!(read("GET / HTTP/1.0\r\n\r\n").ok().unwrap().req.close);
         let r = read("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
             .ok()
             .unwrap();

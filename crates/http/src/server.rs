@@ -117,7 +117,7 @@ pub struct Hijacked {
 /// The handler should not write more after it.
 pub fn error(w: &mut dyn ResponseWriter, error: &str, code: u16) {
     let h = w.header();
-    h.del("Content-Length");
+    h.del_c("Content-Length");
     h.set("Content-Type", "text/plain; charset=utf-8");
     h.set("X-Content-Type-Options", "nosniff");
     w.write_header(code);
@@ -535,10 +535,10 @@ impl Server {
         };
         let mut res = Ok(());
         for l in listeners {
-            if let Err(e) = l.close() {
-                if res.is_ok() {
-                    res = Err(e);
-                }
+            if let Err(e) = l.close()
+                && res.is_ok()
+            {
+                res = Err(e);
             }
         }
         res
@@ -775,7 +775,7 @@ fn serve_one(c: &mut ServerConn<'_>, seq: u64) -> Next {
     let mut req = rr.req;
     req.remote_addr = c.remote_addr.clone();
     let expects_continue = req.expects_continue();
-    if !expects_continue && !req.header.get("Expect").is_empty() {
+    if !expects_continue && !req.header.get_c("Expect").is_empty() {
         // Go's sendExpectationFailed: 417, and close.
         let _ = c.bw.write_all(
             b"HTTP/1.1 417 Expectation Failed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
@@ -802,8 +802,7 @@ fn serve_one(c: &mut ServerConn<'_>, seq: u64) -> Next {
     if req.content_length != 0 {
         req.body = Body::from_conn(c.cin.clone(), seq);
     }
-    let (ctx, cancel) = context::with_cancel(srv.base_context());
-    req.set_context(ctx);
+    req.server_ctx = Some(crate::request::LazyContext::new(srv.base_context().clone()));
 
     let handler: Arc<dyn Handler> = match &srv.handler {
         Some(h) => h.clone(),
@@ -811,7 +810,9 @@ fn serve_one(c: &mut ServerConn<'_>, seq: u64) -> Next {
     };
     let mut w = Response::new(c, &req, seq, rr.ambiguous_framing);
     let res = catch_unwind(AssertUnwindSafe(|| handler.serve_http(&mut w, &mut req)));
-    cancel.cancel();
+    if let Some(lazy) = &req.server_ctx {
+        lazy.cancel();
+    }
     if let Err(payload) = res {
         let hijacked = w.c.hijacked;
         if payload.is::<gort_runtime::Goexit>() {
@@ -1009,8 +1010,8 @@ impl<'a, 's> Response<'a, 's> {
         // A reply that is all in the buffer gets its length.
         if self.handler_done
             && body_allowed_for_status(code)
-            && !header.has("Content-Length")
-            && header.get("Transfer-Encoding").is_empty()
+            && !header.has_c("Content-Length")
+            && header.get_c("Transfer-Encoding").is_empty()
             && (!self.is_head || !p.is_empty())
         {
             self.content_length = p.len() as i64;
@@ -1019,8 +1020,8 @@ impl<'a, 's> Response<'a, 's> {
 
         // HTTP/1.0 keep-alive needs a length to delimit the body.
         if self.wants_10_keep_alive && keep_alives {
-            let sent_length = header.has("Content-Length") || set_content_length.is_some();
-            if sent_length && header.get("Connection").is_empty() {
+            let sent_length = header.has_c("Content-Length") || set_content_length.is_some();
+            if sent_length && header.get_c("Connection").is_empty() {
                 set_connection = Some("keep-alive");
             } else if !sent_length {
                 self.close_after_reply = true;
@@ -1032,7 +1033,7 @@ impl<'a, 's> Response<'a, 's> {
             self.close_after_reply = true;
         }
         if header
-            .values("Connection")
+            .values_c("Connection")
             .iter()
             .any(|v| has_token(v, "close"))
         {
@@ -1041,10 +1042,10 @@ impl<'a, 's> Response<'a, 's> {
 
         self.settle_request_body();
 
-        let has_te = !header.get("Transfer-Encoding").is_empty();
-        let has_cl = header.has("Content-Length") || set_content_length.is_some();
+        let has_te = !header.get_c("Transfer-Encoding").is_empty();
+        let has_cl = header.has_c("Content-Length") || set_content_length.is_some();
         if body_allowed_for_status(code) {
-            if header.get("Content-Type").is_empty() && !has_te && !p.is_empty() {
+            if header.get_c("Content-Type").is_empty() && !has_te && !p.is_empty() {
                 set_content_type = Some(crate::sniff::detect_content_type(p));
             }
         } else {
@@ -1057,33 +1058,31 @@ impl<'a, 's> Response<'a, 's> {
                 header.del(k);
             }
         }
-        if self.is_head || !body_allowed_for_status(code) {
-            header.del("Transfer-Encoding");
-        } else if has_cl {
-            header.del("Transfer-Encoding");
+        if self.is_head || !body_allowed_for_status(code) || has_cl {
+            header.del_c("Transfer-Encoding");
         } else if self.req_11 {
-            if has_te && header.get("Transfer-Encoding") == "identity" {
+            if has_te && header.get_c("Transfer-Encoding") == "identity" {
                 self.close_after_reply = true;
-                header.del("Transfer-Encoding");
+                header.del_c("Transfer-Encoding");
             } else {
                 self.chunking = true;
                 set_chunked = true;
-                header.del("Transfer-Encoding");
+                header.del_c("Transfer-Encoding");
             }
         } else {
             // HTTP/1.0 without a length: the body ends when the
             // connection does.
             self.close_after_reply = true;
-            header.del("Transfer-Encoding");
+            header.del_c("Transfer-Encoding");
         }
         if self.close_after_reply
             && (!keep_alives
                 || !header
-                    .values("Connection")
+                    .values_c("Connection")
                     .iter()
                     .any(|v| has_token(v, "close")))
         {
-            header.del("Connection");
+            header.del_c("Connection");
             if self.req_11 {
                 set_connection = Some("close");
             }
@@ -1108,7 +1107,7 @@ impl<'a, 's> Response<'a, 's> {
         if set_chunked {
             extra.push_str("Transfer-Encoding: chunked\r\n");
         }
-        if !header.has("Date") {
+        if !header.has_c("Date") {
             with_date(|d| {
                 extra.push_str("Date: ");
                 extra.push_str(d);
@@ -1332,13 +1331,13 @@ impl ResponseWriter for Response<'_, '_> {
         }
         self.wrote_header = true;
         self.status = code;
-        let cl = self.handler_header.get("Content-Length").to_string();
+        let cl = self.handler_header.get_c("Content-Length").to_string();
         if !cl.is_empty() {
             match crate::transfer::parse_content_length(&cl) {
                 Ok(n) => self.content_length = n,
                 Err(_) => {
                     log(&format!("http: invalid Content-Length of {cl:?}"));
-                    self.handler_header.del("Content-Length");
+                    self.handler_header.del_c("Content-Length");
                 }
             }
         }

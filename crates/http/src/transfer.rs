@@ -303,10 +303,10 @@ pub(crate) fn request_framing(
     proto_minor: u8,
 ) -> Result<(Option<Framing>, i64, bool), FramingError> {
     let mut chunked = false;
-    let te: Vec<String> = header.values("Transfer-Encoding").to_vec();
+    let te: Vec<String> = header.values_c("Transfer-Encoding").to_vec();
     let had_te = !te.is_empty();
     if had_te {
-        header.del("Transfer-Encoding");
+        header.del_c("Transfer-Encoding");
         // HTTP/1.0 has no transfer codings: the field is ignored.
         if proto_minor >= 1 {
             if te.len() != 1 {
@@ -324,7 +324,7 @@ pub(crate) fn request_framing(
         }
     }
 
-    let lens: Vec<String> = header.values("Content-Length").to_vec();
+    let lens: Vec<String> = header.values_c("Content-Length").to_vec();
     let had_cl = !lens.is_empty();
     let mut n = 0i64;
     if had_cl {
@@ -341,7 +341,7 @@ pub(crate) fn request_framing(
     }
     let smuggling = chunked && had_cl;
     if chunked {
-        header.del("Content-Length");
+        header.del_c("Content-Length");
         return Ok((
             Some(Framing::Chunked(ChunkedState::default())),
             -1,
@@ -352,7 +352,7 @@ pub(crate) fn request_framing(
         return Ok((Some(Framing::Length(n as u64)), n, false));
     }
     if !had_cl {
-        header.del("Content-Length");
+        header.del_c("Content-Length");
     }
     Ok((None, 0, false))
 }

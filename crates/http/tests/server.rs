@@ -524,3 +524,29 @@ fn shutdown_returns_the_context_error_when_it_expires() {
         srv.close().unwrap();
     });
 }
+
+#[test]
+fn the_request_context_is_cancelled_when_the_handler_returns() {
+    gort::run(|| {
+        let (done_tx, done_rx) = gort::chan::bounded::<Option<gort::context::ContextError>>(1);
+        let (_srv, addr) = start(with_handler(move |w, r| {
+            let ctx = r.context();
+            assert_eq!(ctx.err(), None, "live while the handler runs");
+            let done_tx = done_tx.clone();
+            gort::go!({
+                ctx.done().recv();
+                let _ = done_tx.send(ctx.err());
+            });
+            w.write_all(b"ok").unwrap();
+        }));
+        let (resp, _) = exchange(
+            &addr,
+            b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        );
+        assert_eq!(resp.body, b"ok");
+        assert_eq!(
+            done_rx.recv().unwrap(),
+            Some(gort::context::ContextError::Canceled)
+        );
+    });
+}
