@@ -1,9 +1,48 @@
-//! gort-http: Go's `net/http` server and `net/url`, on goroutines.
+//! Mirrors Go src/net/http/doc.go (go1.27), its package overview: gort-http is Go's `net/http` server side and `net/url`, on goroutines.
 //!
-//! One goroutine serves each connection with plain blocking reads and
-//! writes; the runtime parks it on the netpoller while the client is
-//! silent. Handlers are Go's: a function of a [`ResponseWriter`] and a
-//! [`Request`].
+//! A server is Go's: a [`Handler`] (any `Fn(&mut dyn ResponseWriter, &mut
+//! Request)` closure) registered on a [`ServeMux`] with Go 1.22 patterns,
+//! served by [`listen_and_serve`] or a configured [`Server`]. Each
+//! connection is served by a goroutine of its own, running plain blocking
+//! reads and writes; the runtime parks it on the netpoller while the client
+//! is silent, so a handler is ordinary sequential code that may block.
+//!
+//! ```
+//! use std::io::Read;
+//! use std::sync::Arc;
+//! use gort_http::{Request, ResponseWriter, ServeMux};
+//!
+//! gort::run(|| {
+//!     let mux = ServeMux::new();
+//!     mux.handle_func("GET /users/{id}", |w: &mut dyn ResponseWriter, r: &mut Request| {
+//!         write!(w, "user {}", r.path_value("id")).unwrap();
+//!     });
+//!     let ln = gort::net::listen("tcp", "127.0.0.1:0").unwrap();
+//!     let addr = ln.addr().to_string();
+//!     gort::go!({
+//!         let _ = gort_http::serve(ln, Some(Arc::new(mux)));
+//!     });
+//!
+//!     let conn = gort::net::dial("tcp", &addr).unwrap();
+//!     conn.write_all(b"GET /users/7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+//!     let mut reply = String::new();
+//!     (&*conn).read_to_string(&mut reply).unwrap();
+//!     assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"));
+//!     assert!(reply.ends_with("\r\n\r\nuser 7"));
+//! });
+//! ```
+//!
+//! The files follow Go's: `server.rs` (the serving loop and the response
+//! writer), `request.rs` (reading a request head, forms), `transfer.rs`
+//! (body framing), `chunked.rs` (`internal/chunked.go`), `header.rs`,
+//! `servemux.rs` with `pattern.rs`, `routing_tree.rs` and
+//! `routing_index.rs` (the mux), `fs.rs` (file serving), `sniff.rs`,
+//! `status.rs`, `method.rs`, and `url.rs` (`net/url`). The request head is
+//! tokenized by `httparse`; everything after it is Go's rules.
+//!
+//! Not built yet: the client side (Go's `Client` and `Transport`), TLS,
+//! HTTP/2, trailers (read and dropped), cookies, multipart forms. The
+//! README lists every difference from Go's behaviour.
 
 mod bufio;
 mod chunked;
