@@ -743,7 +743,7 @@ enum Next {
 fn serve_one(c: &mut ServerConn<'_>, seq: u64) -> Next {
     let srv = c.srv;
     let conn = c.tracked.conn.clone();
-    let t0 = Instant::now();
+    let t0 = srv.read_timeout.map(|_| Instant::now());
     let read = {
         let mut cin = c.cin.lock();
         let res = read_request(&mut cin.rd, srv.head_limit());
@@ -763,7 +763,7 @@ fn serve_one(c: &mut ServerConn<'_>, seq: u64) -> Next {
         }
     };
     c.tracked.set_state(ConnState::Active);
-    if let Some(d) = srv.read_timeout {
+    if let (Some(d), Some(t0)) = (srv.read_timeout, t0) {
         let _ = conn.set_read_deadline(Some(t0 + d));
     } else if srv.read_header_timeout.is_some() {
         let _ = conn.set_read_deadline(None);
@@ -916,14 +916,14 @@ thread_local! {
 /// Calls `f` with the current time as an IMF-fixdate
 /// (`Sun, 06 Nov 1994 08:49:37 GMT`).
 fn with_date<T>(f: impl FnOnce(&str) -> T) -> T {
-    let now = SystemTime::now();
-    let secs = now
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    // The coarse clock lags by at most a tick (a few ms): fine for a value
+    // with one-second precision.
+    let secs = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse).tv_sec as u64;
     DATE.with(|cell| {
         let mut d = cell.borrow_mut();
         if d.0 != secs || d.1.is_empty() {
-            *d = (secs, httpdate::fmt_http_date(now));
+            let at = SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+            *d = (secs, httpdate::fmt_http_date(at));
         }
         f(&d.1)
     })
