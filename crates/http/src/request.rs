@@ -434,6 +434,7 @@ pub(crate) struct ReadRequest {
     pub(crate) ambiguous_framing: bool,
 }
 
+// ANCHOR: readRequest
 /// Reads one request head from `rd` (Go's `readRequest`), at most `limit`
 /// bytes of it. The body is left in `rd`, to be read as `framing` says.
 pub(crate) fn read_request<R: Read>(
@@ -485,6 +486,7 @@ pub(crate) fn read_request<R: Read>(
         }
     }
 }
+// ANCHOR_END: readRequest
 
 /// Parses a complete head out of `buf`: Ok(None) if it is not all there.
 fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, ReadRequestError> {

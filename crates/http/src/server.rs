@@ -427,6 +427,7 @@ impl Server {
         res
     }
 
+    // ANCHOR: Serve
     fn accept_loop(self: &Arc<Self>, l: &dyn Listener) -> io::Result<()> {
         let mut temp_delay = Duration::ZERO;
         loop {
@@ -480,6 +481,7 @@ impl Server {
             });
         }
     }
+    // ANCHOR_END: Serve
 
     /// Stops the server gracefully (Go's `Shutdown`): closes the listeners
     /// at once, then closes each connection once it is idle, polling (1 ms
@@ -677,6 +679,7 @@ struct ServerConn<'s> {
     werr: bool,
 }
 
+// ANCHOR: conn_serve
 /// Serves one connection until it should close; returns whether a handler
 /// hijacked it (so the caller must not close it). Go's `conn.serve`.
 fn serve_conn(srv: &Arc<Server>, tracked: &TrackedConn) -> bool {
@@ -732,6 +735,7 @@ fn serve_conn(srv: &Arc<Server>, tracked: &TrackedConn) -> bool {
     }
 }
 
+// ANCHOR_END: conn_serve
 /// What the serving loop does after a request.
 enum Next {
     KeepGoing,
@@ -739,6 +743,7 @@ enum Next {
     Hijacked,
 }
 
+// ANCHOR: serve_one
 /// Reads, serves and finishes one request.
 fn serve_one(c: &mut ServerConn<'_>, seq: u64) -> Next {
     let srv = c.srv;
@@ -844,6 +849,7 @@ fn serve_one(c: &mut ServerConn<'_>, seq: u64) -> Next {
     if reuse { Next::KeepGoing } else { Next::Close }
 }
 
+// ANCHOR_END: serve_one
 fn panic_message(p: &(dyn Any + Send)) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
         s.to_string()
@@ -991,6 +997,7 @@ impl<'a, 's> Response<'a, 's> {
         body_allowed_for_status(self.status)
     }
 
+    // ANCHOR: writeHeader
     /// Sends the status line and header (Go's `chunkWriter.writeHeader`),
     /// deciding the framing; `p` is the first body bytes (all of them if
     /// the handler is done), used to sniff a type and count a length.
@@ -1127,6 +1134,7 @@ impl<'a, 's> Response<'a, 's> {
         }
         self.handler_header = header;
     }
+    // ANCHOR_END: writeHeader
 
     /// Before the reply goes out: refuse a `100 Continue` not yet sent, and
     /// read and drop what is left of the request body (up to 256 KiB) so
