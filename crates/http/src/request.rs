@@ -316,8 +316,8 @@ pub(crate) fn has_token(v: &str, token: &str) -> bool {
 /// A reader that fails once more than `n` bytes were read through it
 /// (Go's `MaxBytesReader`): wrap a request body in it to bound what a
 /// handler will read. Past the limit it returns [`MaxBytesError`], and the
-/// server closes the connection after the response, since the rest of the
-/// body is left unread.
+/// server closes the connection after the response (first letting the
+/// client read it), since the rest of the body is left unread.
 ///
 /// ```
 /// use std::io::Read;
@@ -348,6 +348,12 @@ pub(crate) struct MaxBytesReader {
     failed: bool,
 }
 
+impl MaxBytesReader {
+    pub(crate) fn mark_too_large(&self) {
+        self.r.mark_too_large();
+    }
+}
+
 impl Read for MaxBytesReader {
     fn read(&mut self, p: &mut [u8]) -> io::Result<usize> {
         if self.failed {
@@ -366,6 +372,7 @@ impl Read for MaxBytesReader {
         let allowed = self.n as usize;
         self.n = 0;
         self.failed = true;
+        self.r.mark_too_large();
         if allowed > 0 {
             return Ok(allowed);
         }

@@ -801,6 +801,7 @@ fn serve_one(c: &mut ServerConn<'_>, seq: u64) -> Next {
             saw_eof: false,
             closed: false,
             broken: false,
+            too_large: false,
             expect,
         });
     }
@@ -842,7 +843,11 @@ fn serve_one(c: &mut ServerConn<'_>, seq: u64) -> Next {
     }
     w.finish_request();
     let reuse = w.should_reuse_connection();
+    let body_left_unread = w.body_left_unread;
     drop(w);
+    if !reuse && body_left_unread {
+        close_write_and_wait(&conn);
+    }
     if srv.write_timeout.is_some() {
         let _ = conn.set_write_deadline(None);
     }
@@ -965,6 +970,11 @@ struct Response<'a, 's> {
     /// Body bytes the handler wrote.
     written: i64,
     close_after_reply: bool,
+    /// The connection closes with request bytes unread (a body over the
+    /// drain limit or past a `max_bytes_reader`): the client gets time to
+    /// read the reply before the socket closes (Go's `closeWriteAndWait`
+    /// after `requestBodyLimitHit` or `closedRequestBodyEarly`).
+    body_left_unread: bool,
 }
 
 impl<'a, 's> Response<'a, 's> {
@@ -990,6 +1000,7 @@ impl<'a, 's> Response<'a, 's> {
             // RFC 9112 §6.1: after a request framed by both Content-Length
             // and chunked, the connection is not reused.
             close_after_reply: ambiguous_framing,
+            body_left_unread: false,
         }
     }
 
@@ -1157,6 +1168,11 @@ impl<'a, 's> Response<'a, 's> {
             self.close_after_reply = true;
             return;
         }
+        if st.too_large {
+            self.close_after_reply = true;
+            self.body_left_unread = true;
+            return;
+        }
         if self.close_after_reply {
             return;
         }
@@ -1168,6 +1184,7 @@ impl<'a, 's> Response<'a, 's> {
             || !cin.discard_body(MAX_POST_HANDLER_READ_BYTES + 1)
         {
             self.close_after_reply = true;
+            self.body_left_unread = true;
         }
     }
 
@@ -1222,6 +1239,7 @@ impl<'a, 's> Response<'a, 's> {
             st.closed = true;
             if !st.saw_eof {
                 self.close_after_reply = true;
+                self.body_left_unread = true;
             }
         }
     }

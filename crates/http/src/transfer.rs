@@ -60,6 +60,10 @@ pub(crate) struct BodyState {
     pub(crate) closed: bool,
     /// A read failed: the rest of the connection cannot be trusted.
     pub(crate) broken: bool,
+    /// A `max_bytes_reader` over this body hit its limit (Go's
+    /// `requestBodyLimitHit`): the rest is not read, and the connection
+    /// closes after the reply.
+    pub(crate) too_large: bool,
     pub(crate) expect: Continue,
 }
 
@@ -248,6 +252,20 @@ impl Body {
     pub(crate) fn max_bytes(r: crate::request::MaxBytesReader) -> Body {
         Body {
             inner: BodyInner::MaxBytes(Box::new(r)),
+        }
+    }
+
+    /// Tells the server that a `max_bytes_reader` over this body hit its
+    /// limit (Go's `requestTooLarge`).
+    pub(crate) fn mark_too_large(&self) {
+        match &self.inner {
+            BodyInner::Conn { shared, seq } => {
+                if let Some(st) = shared.lock().body.as_mut().filter(|st| st.seq == *seq) {
+                    st.too_large = true;
+                }
+            }
+            BodyInner::MaxBytes(r) => r.mark_too_large(),
+            BodyInner::Empty | BodyInner::Reader(_) => {}
         }
     }
 

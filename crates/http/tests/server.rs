@@ -550,3 +550,34 @@ fn the_request_context_is_cancelled_when_the_handler_returns() {
         );
     });
 }
+
+#[test]
+fn a_body_past_max_bytes_reader_gets_its_reply_then_the_conn_closes() {
+    gort::run(|| {
+        let (_srv, addr) = start(with_handler(|w, r| {
+            let body = std::mem::take(&mut r.body);
+            r.body = gort_http::max_bytes_reader(body, 10);
+            let mut got = Vec::new();
+            match r.body.read_to_end(&mut got) {
+                Ok(_) => w.write_all(&got).unwrap(),
+                Err(e) => gort_http::error(w, &e.to_string(), 413),
+            }
+        }));
+        let mut raw = b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n".to_vec();
+        raw.extend_from_slice(&[b'x'; 100]);
+        let (resp, closed) = exchange(&addr, &raw);
+        assert_eq!(resp.status, 413);
+        assert_eq!(resp.body, b"http: request body too large\n");
+        assert_eq!(resp.header("Connection"), Some("close"));
+        assert!(closed);
+        // Within the limit, the connection is kept.
+        let conn = gort::net::dial("tcp", &addr).unwrap();
+        let mut r = BufReader::new(&*conn);
+        conn.write_all(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nabcd")
+            .unwrap();
+        assert_eq!(read_resp(&mut r, false).unwrap().body, b"abcd");
+        conn.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            .unwrap();
+        assert_eq!(read_resp(&mut r, false).unwrap().status, 200);
+    });
+}
