@@ -67,13 +67,6 @@ const EXPECTED_DIFFERENCES: &[(&str, &str)] = &[
          `PRI * HTTP/2.0` to the handler (its mux then answers 400)",
     ),
     // Not triaged yet.
-    ("OPTIONS *", "todo"),
-    ("OPTIONS * with body", "todo"),
-    ("OPTIONS * 5k body", "todo"),
-    ("CONNECT authority", "todo"),
-    ("CONNECT no host field", "todo"),
-    ("CONNECT path", "todo"),
-    ("CONNECT no port", "todo"),
     ("chunked trailer bare LF", "todo"),
     ("chunked trailer no colon", "todo"),
     ("chunked missing final CRLF then GET", "todo"),
