@@ -379,6 +379,10 @@ impl std::fmt::Display for ReadRequestError {
     }
 }
 
+/// The most fields a request head, or a chunked body's trailer, may have;
+/// more are answered with 431 (Go's `DefaultMaxHeaderValueCount`).
+pub(crate) const MAX_HEADER_VALUE_COUNT: usize = 500;
+
 /// How many header fields are parsed without a heap allocation.
 const INLINE_HEADERS: usize = 48;
 
@@ -584,6 +588,9 @@ fn build_request(
         url::parse_request_uri(target)
     };
     let url = parsed.map_err(|e| ReadRequestError::Bad(e.to_string()))?;
+    if p.headers.len() > MAX_HEADER_VALUE_COUNT {
+        return Err(ReadRequestError::TooLarge);
+    }
 
     let mut header = Header::new();
     let mut hosts = 0;
@@ -761,6 +768,18 @@ mod tests {
         }
         raw.push_str("\r\n");
         assert_eq!(read(&raw).ok().unwrap().req.header.len(), 200);
+    }
+
+    #[test]
+    fn more_than_500_fields_are_too_large() {
+        let head = |n: usize| {
+            let mut raw = String::from("GET / HTTP/1.1\r\n");
+            raw.push_str(&"X: 1\r\n".repeat(n - 1));
+            raw.push_str("Host: a\r\n\r\n");
+            raw
+        };
+        assert!(read(&head(500)).is_ok());
+        assert!(matches!(read(&head(501)), Err(ReadRequestError::TooLarge)));
     }
 
     #[test]
