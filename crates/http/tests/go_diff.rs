@@ -66,12 +66,6 @@ const EXPECTED_DIFFERENCES: &[(&str, &str)] = &[
         "gort-http speaks HTTP/1 only: the HTTP/2 preface gets 505; Go hands \
          `PRI * HTTP/2.0` to the handler (its mux then answers 400)",
     ),
-    // Not triaged yet.
-    ("space before colon", "todo"),
-    ("Host space before colon", "todo"),
-    ("name with space", "todo"),
-    ("space name 1.0", "todo"),
-    ("space name and bad host", "todo"),
 ];
 
 /// The same limit on both servers.
