@@ -784,7 +784,7 @@ mod tests {
 
     #[test]
     fn versions() {
-        assert_eq!(read("GET / HTTP/1.0\r\n\r\n").ok().unwrap().req.close, true);
+        assert!(read("GET / HTTP/1.0\r\n\r\n").ok().unwrap().req.close);
         let r = read("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
             .ok()
             .unwrap();

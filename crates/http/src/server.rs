@@ -535,10 +535,10 @@ impl Server {
         };
         let mut res = Ok(());
         for l in listeners {
-            if let Err(e) = l.close() {
-                if res.is_ok() {
-                    res = Err(e);
-                }
+            if let Err(e) = l.close()
+                && res.is_ok()
+            {
+                res = Err(e);
             }
         }
         res
@@ -1082,9 +1082,7 @@ impl<'a, 's> Response<'a, 's> {
                 header.del(k);
             }
         }
-        if self.is_head || !body_allowed_for_status(code) {
-            header.del("Transfer-Encoding");
-        } else if has_cl {
+        if self.is_head || !body_allowed_for_status(code) || has_cl {
             header.del("Transfer-Encoding");
         } else if self.req_11 {
             if has_te && header.get("Transfer-Encoding") == "identity" {

@@ -282,11 +282,14 @@ fn start_go() -> Option<GoServer> {
 // ---------------------------------------------------------------------
 // The client.
 
+/// A complete response: status, Location, Allow, body.
+type Reply = (u16, String, String, Vec<u8>);
+
 /// What a server answered to one case.
 #[derive(Debug, PartialEq, Eq)]
 struct Outcome {
-    /// Each complete response: status, Location, Allow, body.
-    responses: Vec<(u16, String, String, Vec<u8>)>,
+    /// Each complete response.
+    responses: Vec<Reply>,
     /// Bytes after the last complete response.
     trailing: Vec<u8>,
     closed: bool,
@@ -314,11 +317,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Parses responses off the front of `buf`; returns them and how many
 /// bytes they took. `head` means the first response answers a HEAD.
-fn parse_responses(
-    buf: &[u8],
-    head: bool,
-    closed: bool,
-) -> (Vec<(u16, String, String, Vec<u8>)>, usize) {
+fn parse_responses(buf: &[u8], head: bool, closed: bool) -> (Vec<Reply>, usize) {
     let mut out = Vec::new();
     let mut at = 0;
     loop {
@@ -355,10 +354,7 @@ fn parse_responses(
             pos += n;
         } else if field("transfer-encoding") == "chunked" {
             let mut done = false;
-            loop {
-                let Some(eol) = find(&rest[pos..], b"\r\n") else {
-                    break;
-                };
+            while let Some(eol) = find(&rest[pos..], b"\r\n") {
                 let size_text = String::from_utf8_lossy(&rest[pos..pos + eol]).into_owned();
                 let Ok(size) = usize::from_str_radix(size_text.split(';').next().unwrap(), 16)
                 else {
