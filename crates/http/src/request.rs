@@ -429,6 +429,10 @@ impl std::fmt::Display for ReadRequestError {
     }
 }
 
+/// The most fields a request head, or a chunked body's trailer, may have;
+/// more are answered with 431 (Go's `DefaultMaxHeaderValueCount`).
+pub(crate) const MAX_HEADER_VALUE_COUNT: usize = 500;
+
 /// How many header fields are parsed without a heap allocation.
 const INLINE_HEADERS: usize = 48;
 
@@ -535,15 +539,27 @@ fn parse_with(
     buf: &[u8],
     minor_override: Option<u8>,
 ) -> Result<Option<(Request, usize)>, HeadError> {
+    parse_configured(buf, minor_override, false)
+}
+
+/// Runs httparse over `buf`; `skip_bad_fields` drops the field lines it
+/// refuses instead of failing.
+fn parse_configured(
+    buf: &[u8],
+    minor_override: Option<u8>,
+    skip_bad_fields: bool,
+) -> Result<Option<(Request, usize)>, HeadError> {
+    let mut config = httparse::ParserConfig::default();
+    config.ignore_invalid_headers_in_requests(skip_bad_fields);
     let mut inline = [httparse::EMPTY_HEADER; INLINE_HEADERS];
     let mut req = httparse::Request::new(&mut inline);
-    let parsed = req.parse(buf);
+    let parsed = config.parse_request(&mut req, buf);
     let mut heap;
     let (req, parsed) = if let Err(httparse::Error::TooManyHeaders) = parsed {
         let lines = buf.iter().filter(|&&b| b == b'\n').count();
         heap = vec![httparse::EMPTY_HEADER; lines + 1];
         let mut req = httparse::Request::new(&mut heap);
-        let parsed = req.parse(buf);
+        let parsed = config.parse_request(&mut req, buf);
         (req, parsed)
     } else {
         (req, parsed)
@@ -554,7 +570,61 @@ fn parse_with(
             .map_err(HeadError::Request),
         Ok(httparse::Status::Partial) => Ok(None),
         Err(httparse::Error::Version) => Err(HeadError::Version),
+        Err(httparse::Error::HeaderName) if !skip_bad_fields => {
+            // Go's reader takes a name holding spaces (`X A: b`, `Host : h`)
+            // and its server refuses it afterwards, after the Host checks.
+            match spaced_names_only(buf) {
+                None => Ok(None),
+                Some(true) => match parse_configured(buf, minor_override, true)? {
+                    Some(_) => Err(HeadError::Request(ReadRequestError::Status(
+                        crate::status::STATUS_BAD_REQUEST,
+                        "invalid header name".into(),
+                    ))),
+                    None => Ok(None),
+                },
+                Some(false) => Err(HeadError::Request(ReadRequestError::Bad(
+                    "invalid header name".into(),
+                ))),
+            }
+        }
         Err(e) => Err(HeadError::Request(ReadRequestError::Bad(e.to_string()))),
+    }
+}
+
+/// Whether the field lines of the head in `buf` are all ones Go's reader
+/// takes, some with a name holding spaces, which its server then refuses
+/// with "invalid header name" (Go's `canonicalMIMEHeaderKey` lets a space
+/// through uncanonicalized). `None` if the head is not all there yet.
+fn spaced_names_only(buf: &[u8]) -> Option<bool> {
+    let start = buf.iter().position(|&b| b != b'\r' && b != b'\n')?;
+    let mut rest = &buf[start..];
+    // The request line.
+    rest = &rest[rest.iter().position(|&b| b == b'\n')? + 1..];
+    let mut spaced = false;
+    loop {
+        let end = rest.iter().position(|&b| b == b'\n')?;
+        let line = &rest[..end];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        rest = &rest[end + 1..];
+        if line.is_empty() {
+            return Some(spaced);
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            return Some(false);
+        };
+        let (name, value) = (&line[..colon], &line[colon + 1..]);
+        let name_ok = !name.is_empty()
+            && name[0] != b' '
+            && name
+                .iter()
+                .all(|&b| b == b' ' || crate::textproto::valid_header_field_byte(b));
+        let value_ok = value
+            .iter()
+            .all(|&b| b == b' ' || b == b'\t' || (b > b' ' && b != 0x7f));
+        if !name_ok || !value_ok {
+            return Some(false);
+        }
+        spaced |= name.contains(&b' ');
     }
 }
 
@@ -636,6 +706,9 @@ fn build_request(
         url::parse_request_uri(target)
     };
     let url = parsed.map_err(|e| ReadRequestError::Bad(e.to_string()))?;
+    if p.headers.len() > MAX_HEADER_VALUE_COUNT {
+        return Err(ReadRequestError::TooLarge);
+    }
 
     let mut header = Header::new();
     let mut hosts = 0;
@@ -813,6 +886,57 @@ mod tests {
         }
         raw.push_str("\r\n");
         assert_eq!(read(&raw).ok().unwrap().req.header.len(), 200);
+    }
+
+    #[test]
+    fn names_with_spaces_are_refused_after_the_host_checks() {
+        let status = |raw: &str| match read(raw) {
+            Err(ReadRequestError::Status(code, text)) => format!("{code} {text}"),
+            Err(ReadRequestError::Bad(_)) => "bad".into(),
+            Err(_) => "other".into(),
+            Ok(_) => "ok".into(),
+        };
+        assert_eq!(
+            status("GET / HTTP/1.1\r\nHost: a\r\nX A : b\r\n\r\n"),
+            "400 invalid header name"
+        );
+        assert_eq!(
+            status("GET / HTTP/1.0\r\nX : b\r\n\r\n"),
+            "400 invalid header name"
+        );
+        // `Host ` is not `Host`.
+        assert_eq!(
+            status("GET / HTTP/1.1\r\nHost : a\r\n\r\n"),
+            "400 missing required Host header"
+        );
+        assert_eq!(
+            status("GET / HTTP/1.1\r\nHost: a b\r\nX A: b\r\n\r\n"),
+            "400 malformed Host header"
+        );
+        // Other bad names are refused by the reader itself, plainly.
+        assert_eq!(
+            status("GET / HTTP/1.1\r\nHost: a\r\nX A: b\r\nX(: c\r\n\r\n"),
+            "bad"
+        );
+        assert_eq!(status("GET / HTTP/1.1\r\nHost: a\r\nX\t: b\r\n\r\n"), "bad");
+        // Incomplete: wait for the rest, as Go does.
+        let mut rd = bufio::Reader::new(&b"GET / HTTP/1.1\r\nX A: b\r\n"[..]);
+        assert!(matches!(
+            read_request(&mut rd, 1 << 20),
+            Err(ReadRequestError::Bad(e)) if e == "unexpected EOF"
+        ));
+    }
+
+    #[test]
+    fn more_than_500_fields_are_too_large() {
+        let head = |n: usize| {
+            let mut raw = String::from("GET / HTTP/1.1\r\n");
+            raw.push_str(&"X: 1\r\n".repeat(n - 1));
+            raw.push_str("Host: a\r\n\r\n");
+            raw
+        };
+        assert!(read(&head(500)).is_ok());
+        assert!(matches!(read(&head(501)), Err(ReadRequestError::TooLarge)));
     }
 
     #[test]

@@ -811,6 +811,7 @@ fn serve_one(c: &mut ServerConn<'_>, seq: u64) -> Next {
     req.server_ctx = Some(crate::request::LazyContext::new(srv.base_context().clone()));
 
     let handler: Arc<dyn Handler> = match &srv.handler {
+        _ if req.method == "OPTIONS" && req.request_uri == "*" => Arc::new(serve_global_options),
         Some(h) => h.clone(),
         None => crate::default_handler(),
     };
@@ -855,6 +856,25 @@ fn serve_one(c: &mut ServerConn<'_>, seq: u64) -> Next {
 }
 
 // ANCHOR_END: serve_one
+
+/// Answers `OPTIONS *` in place of the server's handler (Go's
+/// `globalOptionsHandler`): an empty 200; of a body, at most 4 KiB is
+/// read, and a longer one closes the connection.
+fn serve_global_options(w: &mut dyn ResponseWriter, r: &mut Request) {
+    const MAX_OPTIONS_BODY: u64 = 4 << 10;
+    w.header().set("Content-Length", "0");
+    if r.content_length != 0 {
+        let read = io::copy(
+            &mut (&mut r.body).take(MAX_OPTIONS_BODY + 1),
+            &mut io::sink(),
+        )
+        .unwrap_or(0);
+        if read > MAX_OPTIONS_BODY {
+            w.header().set("Connection", "close");
+        }
+    }
+}
+
 fn panic_message(p: &(dyn Any + Send)) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
         s.to_string()
@@ -947,6 +967,8 @@ struct Response<'a, 's> {
     /// Which request of the connection this answers.
     seq: u64,
     is_head: bool,
+    /// A CONNECT: the connection is not reused after it, even refused.
+    is_connect: bool,
     /// The request is HTTP/1.1 or later.
     req_11: bool,
     req_content_length: i64,
@@ -983,6 +1005,7 @@ impl<'a, 's> Response<'a, 's> {
             c,
             seq,
             is_head: req.method == "HEAD",
+            is_connect: req.method == "CONNECT",
             req_11: req.proto_at_least(1, 1),
             req_content_length: req.content_length,
             req_close: req.close,
@@ -1055,6 +1078,9 @@ impl<'a, 's> Response<'a, 's> {
             .iter()
             .any(|v| has_token(v, "close"))
         {
+            self.close_after_reply = true;
+        }
+        if self.is_connect {
             self.close_after_reply = true;
         }
 

@@ -109,21 +109,20 @@ impl ConnIn {
                 }
             }
             Framing::Chunked(ch) => match ch.read(rd, buf) {
-                Ok(0) if ch.done() => {
-                    read_trailer(rd)?;
+                // A bad trailer breaks the body (and the connection) as a
+                // bad chunk does.
+                Ok(0) if ch.done() => read_trailer(rd).map(|()| {
                     st.saw_eof = true;
-                    Ok(0)
-                }
+                    0
+                }),
                 Ok(0) => Err(io::ErrorKind::UnexpectedEof.into()),
-                Ok(n) => {
-                    // The last chunk may already be buffered: finish now, so
-                    // a handler that reads exactly the data still sees EOF.
-                    if ch.done() {
-                        read_trailer(rd)?;
-                        st.saw_eof = true;
-                    }
-                    Ok(n)
-                }
+                // The last chunk may already be buffered: finish now, so a
+                // handler that reads exactly the data still sees EOF.
+                Ok(n) if ch.done() => read_trailer(rd).map(|()| {
+                    st.saw_eof = true;
+                    n
+                }),
+                Ok(n) => Ok(n),
                 Err(e) => Err(e),
             },
         };
@@ -172,35 +171,107 @@ impl ConnIn {
     }
 }
 
-/// Reads a chunked body's trailer, up to its empty line, and drops it
-/// (gort does not expose trailers; the README says so).
+/// Reads a chunked body's trailer and drops it (gort does not expose
+/// trailers; the README says so), with Go's rules (`body.readTrailer`):
+/// either the empty line at once, or fields up to an empty line, the
+/// whole within the reader's 4 KiB buffer and ended by CRLF CRLF (until
+/// then it waits for more); each field as the head's reader would take
+/// it (a name up to a colon, no control bytes in the value, folded
+/// lines joined).
 pub(crate) fn read_trailer<R: Read>(rd: &mut bufio::Reader<R>) -> io::Result<()> {
-    // One 4 KiB buffer's worth of lines at most, and 100 of them.
-    for _ in 0..100 {
-        let line = match rd.read_slice(b'\n') {
-            Ok(line) => line,
-            Err(bufio::ReadSliceError::BufferFull) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "http: trailer line too long",
-                ));
-            }
-            Err(bufio::ReadSliceError::Io(e)) => return Err(e),
-        };
-        if line == b"\r\n" {
-            return Ok(());
+    let invalid = |msg: &str| io::Error::new(io::ErrorKind::InvalidData, msg.to_string());
+    let start = rd.peek(2)?;
+    if start == b"\r\n" {
+        rd.consume(2);
+        return Ok(());
+    }
+    if start.len() < 2 {
+        return Err(invalid("http: unexpected EOF reading trailer"));
+    }
+    // Go's seeUpcomingDoubleCRLF: the end must come within one buffer.
+    loop {
+        let window = &rd.buffer()[..rd.buffered().min(bufio::DEFAULT_BUF_SIZE)];
+        if window.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
         }
-        if !line.ends_with(b"\r\n") {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "http: trailer line ends with bare LF",
+        if window.len() >= bufio::DEFAULT_BUF_SIZE {
+            return Err(invalid(
+                "http: suspiciously long trailer after chunked body",
             ));
         }
+        if rd.fill()? == 0 {
+            return Err(invalid("http: unexpected EOF reading trailer"));
+        }
     }
-    Err(io::Error::new(
-        io::ErrorKind::InvalidData,
-        "http: too many trailer lines",
-    ))
+    let malformed = || invalid("malformed MIME header line");
+    if matches!(rd.peek(1)?.first(), Some(b' ' | b'\t')) {
+        return Err(invalid("malformed MIME header initial line"));
+    }
+    let mut fields = 0;
+    loop {
+        let mut kv = read_line(rd)?;
+        if kv.is_empty() {
+            return Ok(());
+        }
+        if !kv.contains(&b':') {
+            return Err(invalid("malformed MIME header: missing colon"));
+        }
+        // Continuation lines, joined by a space (Go's readContinuedLineSlice).
+        trim_in_place(&mut kv);
+        while matches!(rd.peek(1)?.first(), Some(b' ' | b'\t')) {
+            while matches!(rd.peek(1)?.first(), Some(b' ' | b'\t')) {
+                rd.consume(1);
+            }
+            let mut more = read_line(rd)?;
+            trim_in_place(&mut more);
+            kv.push(b' ');
+            kv.extend_from_slice(&more);
+        }
+        let colon = kv.iter().position(|&b| b == b':').expect("checked above");
+        let (key, value) = (&kv[..colon], &kv[colon + 1..]);
+        if key.is_empty()
+            || !key
+                .iter()
+                .all(|&b| b == b' ' || crate::textproto::valid_header_field_byte(b))
+            || !value
+                .iter()
+                .all(|&b| b == b' ' || b == b'\t' || (b > b' ' && b != 0x7f))
+        {
+            return Err(malformed());
+        }
+        fields += 1;
+        if fields > crate::request::MAX_HEADER_VALUE_COUNT {
+            return Err(invalid("message too large"));
+        }
+    }
+}
+
+/// One line without its LF and a CR before it (Go's `readLineSlice`).
+fn read_line<R: Read>(rd: &mut bufio::Reader<R>) -> io::Result<Vec<u8>> {
+    let line = match rd.read_slice(b'\n') {
+        Ok(line) => line,
+        Err(bufio::ReadSliceError::BufferFull) => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "http: trailer line too long",
+            ));
+        }
+        Err(bufio::ReadSliceError::Io(e)) => return Err(e),
+    };
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    Ok(line.strip_suffix(b"\r").unwrap_or(line).to_vec())
+}
+
+/// Drops leading and trailing spaces and tabs.
+fn trim_in_place(line: &mut Vec<u8>) {
+    while matches!(line.last(), Some(b' ' | b'\t')) {
+        line.pop();
+    }
+    let lead = line
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    line.drain(..lead);
 }
 
 /// A request body (Go's `Request.Body`): a reader over the message body,
@@ -360,6 +431,7 @@ pub(crate) fn request_framing(
     let smuggling = chunked && had_cl;
     if chunked {
         header.del_c("Content-Length");
+        check_declared_trailer(header)?;
         return Ok((
             Some(Framing::Chunked(ChunkedState::default())),
             -1,
@@ -373,6 +445,32 @@ pub(crate) fn request_framing(
         header.del_c("Content-Length");
     }
     Ok((None, 0, false))
+}
+
+/// Checks and drops the `Trailer` field of a chunked request (Go's
+/// `fixTrailer`): it may not announce the fields that frame a message.
+/// Without chunking the field is left alone, as Go leaves it.
+fn check_declared_trailer(header: &mut Header) -> Result<(), FramingError> {
+    let declared = header.values("Trailer").to_vec();
+    if declared.is_empty() {
+        return Ok(());
+    }
+    header.del("Trailer");
+    let count: usize = declared.iter().map(|v| v.matches(',').count() + 1).sum();
+    if count > crate::request::MAX_HEADER_VALUE_COUNT {
+        return Err(FramingError::Bad("http: message too large".into()));
+    }
+    for key in declared.iter().flat_map(|v| v.split(',')) {
+        let key = trim_string(key);
+        if key.is_empty() {
+            continue;
+        }
+        let key = crate::textproto::canonical_mime_header_key(key);
+        if matches!(&*key, "Transfer-Encoding" | "Trailer" | "Content-Length") {
+            return Err(FramingError::Bad(format!("bad trailer key: {key:?}")));
+        }
+    }
+    Ok(())
 }
 
 /// Parses a `Content-Length` value strictly: decimal digits only, at most
@@ -406,6 +504,62 @@ mod tests {
             h.add(k, *v);
         }
         request_framing(&mut h, minor)
+    }
+
+    #[test]
+    fn a_declared_trailer_is_checked_and_dropped_when_chunked() {
+        let mut h = Header::new();
+        h.add("Transfer-Encoding", "chunked");
+        h.add("Trailer", "x-t, Y");
+        assert!(request_framing(&mut h, 1).is_ok());
+        assert!(!h.has("Trailer"));
+        for bad in ["content-length", "a, Transfer-Encoding", "TRAILER"] {
+            assert!(matches!(
+                framing(&[("Transfer-Encoding", "chunked"), ("Trailer", bad)], 1),
+                Err(FramingError::Bad(_))
+            ));
+        }
+        // Not chunked: left alone, as Go leaves it.
+        let mut h = Header::new();
+        h.add("Content-Length", "1");
+        h.add("Trailer", "Content-Length");
+        assert!(request_framing(&mut h, 1).is_ok());
+        assert!(h.has("Trailer"));
+    }
+
+    #[test]
+    fn trailers_follow_go_rules() {
+        let read = |raw: &[u8]| {
+            let mut rd = bufio::Reader::new(raw);
+            read_trailer(&mut rd).map(|()| rd.buffered())
+        };
+        assert_eq!(read(b"\r\nNEXT").unwrap(), 4);
+        assert_eq!(read(b"X-T: 1\r\nY:2\r\n\r\nNEXT").unwrap(), 4);
+        // Folded lines are joined; a bare LF ends a line once the trailer
+        // as a whole ends with CRLF CRLF.
+        assert_eq!(read(b"X: a\r\n b\r\n\r\n").unwrap(), 0);
+        assert_eq!(read(b"X: a\nY: b\r\n\r\n").unwrap(), 0);
+        for bad in [
+            &b""[..],
+            b"\r",
+            b"nonsense\r\n\r\n",
+            b" X: a\r\n\r\n",
+            b"X: a\x01\r\n\r\n",
+            b"X\x01: a\r\n\r\n",
+            b": a\r\n\r\n",
+            // No CRLF CRLF before the end.
+            b"X: 1\n\r\n",
+            b"X: 1\n\n",
+        ] {
+            assert!(read(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        }
+        // A name with a space passes, as in Go's reader.
+        assert!(read(b"X Y: a\r\n\r\n").is_ok());
+        // The end must come within one buffer.
+        let mut long = b"X: ".to_vec();
+        long.extend(std::iter::repeat_n(b'v', bufio::DEFAULT_BUF_SIZE));
+        long.extend_from_slice(b"\r\n\r\n");
+        assert!(read(&long).is_err());
     }
 
     #[test]

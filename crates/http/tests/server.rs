@@ -581,3 +581,50 @@ fn a_body_past_max_bytes_reader_gets_its_reply_then_the_conn_closes() {
         assert_eq!(read_resp(&mut r, false).unwrap().status, 200);
     });
 }
+
+#[test]
+fn options_star_is_answered_by_the_server() {
+    gort::run(|| {
+        // The handler would say 500; Go's globalOptionsHandler answers.
+        let (_srv, addr) = start(with_handler(|w, _r| w.write_header(500)));
+        let conn = gort::net::dial("tcp", &addr).unwrap();
+        let mut r = BufReader::new(&*conn);
+        conn.write_all(b"OPTIONS * HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello")
+            .unwrap();
+        let resp = read_resp(&mut r, false).unwrap();
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.header("Content-Length"), Some("0"));
+        // The connection stays usable.
+        conn.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            .unwrap();
+        assert_eq!(read_resp(&mut r, false).unwrap().status, 500);
+        // A body over 4 KiB is not read: the connection closes.
+        let raw = format!(
+            "OPTIONS * HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n{}",
+            "o".repeat(5000)
+        );
+        let (resp, closed) = exchange(&addr, raw.as_bytes());
+        assert_eq!(resp.status, 200);
+        assert!(closed);
+        // Another method with `*` goes to the handler.
+        let (resp, _) = exchange(
+            &addr,
+            b"GET * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        );
+        assert_eq!(resp.status, 500);
+    });
+}
+
+#[test]
+fn the_connection_closes_after_a_connect_even_refused() {
+    gort::run(|| {
+        let (_srv, addr) = start(with_handler(|w, _r| w.write_header(405)));
+        let (resp, closed) = exchange(
+            &addr,
+            b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+        );
+        assert_eq!(resp.status, 405);
+        assert_eq!(resp.header("Connection"), Some("close"));
+        assert!(closed);
+    });
+}

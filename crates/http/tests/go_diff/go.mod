@@ -1,0 +1,3 @@
+module gortdiff
+
+go 1.27
