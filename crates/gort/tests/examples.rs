@@ -1108,3 +1108,31 @@ fn graceful_shutdown_and_emfile_backoff_reject_bad_arguments() {
         assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
     }
 }
+
+#[test]
+fn https_hello_serves_curl_with_the_ca_it_printed() {
+    let (_running, out) = start("https_hello", &["127.0.0.1:0"]);
+    let addr = out.listening();
+    let ca_line = out.line();
+    let ca = ca_line
+        .strip_prefix("CA certificate: ")
+        .unwrap_or_else(|| panic!("unexpected line {ca_line:?}"))
+        .to_string();
+    let res = Command::new("curl")
+        .args(["-sS", "--max-time", "10", "--cacert", &ca])
+        .arg(format!("https://{addr}/gort"))
+        .output();
+    match res {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            println!("note: curl is not installed; skipping the https_hello check");
+        }
+        Err(e) => panic!("curl: {e}"),
+        Ok(o) => {
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            assert_eq!(
+                String::from_utf8_lossy(&o.stdout),
+                "Hello over TLS, /gort!\n"
+            );
+        }
+    }
+}

@@ -59,6 +59,7 @@ mod server;
 mod sniff;
 mod status;
 mod textproto;
+pub mod tls;
 mod transfer;
 pub mod url;
 
@@ -70,6 +71,7 @@ pub use request::{FormError, MaxBytesError, Request, max_bytes_reader};
 pub use servemux::{
     ServeMux, default_serve_mux, handle, handle_func, redirect, redirect_handler, strip_prefix,
 };
+pub use server::listen_and_serve_tls;
 pub use server::{
     AbortHandler, DEFAULT_MAX_HEADER_BYTES, Handler, Hijacked, ResponseWriter, Server,
     ServerClosed, ServerState, error, is_server_closed, listen_and_serve, not_found,

@@ -250,6 +250,10 @@ pub struct Server {
     /// The largest request head, request line included; 0 means
     /// [`DEFAULT_MAX_HEADER_BYTES`]. A larger head gets 431.
     pub max_header_bytes: usize,
+    /// The TLS settings [`Server::serve_tls`] and
+    /// [`Server::listen_and_serve_tls`] start from (Go's `TLSConfig`);
+    /// `serve` ignores it.
+    pub tls_config: Option<Arc<crate::tls::Config>>,
     /// What the server tracks while it serves (listeners, connections, the
     /// shutdown flag). Opaque: leave it to `..Default::default()`, which is
     /// why it is public (Rust's struct update syntax needs every field
@@ -571,6 +575,82 @@ impl Server {
         }
         quiescent
     }
+
+    // TLS: Go's ServeTLS, ListenAndServeTLS and the handshake step of
+    // conn.serve, over tls.rs.
+
+    /// Serves HTTPS on `l` (Go's `ServeTLS`): each connection is a TLS
+    /// server conn whose handshake runs in its own goroutine. The files
+    /// are PEM; both may be empty if [`Server::tls_config`] has
+    /// certificates, else they replace them. `http/1.1` is added to the
+    /// config's ALPN protocols.
+    pub fn serve_tls(
+        self: &Arc<Self>,
+        l: Box<dyn Listener>,
+        cert_file: &str,
+        key_file: &str,
+    ) -> io::Result<()> {
+        let config =
+            match crate::tls::http_server_config(self.tls_config.as_deref(), cert_file, key_file) {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = l.close();
+                    return Err(e);
+                }
+            };
+        self.serve(crate::tls::new_listener(l, config))
+    }
+
+    /// Listens on TCP at [`Server::addr`] (`":https"` when empty) and
+    /// serves HTTPS (Go's `ListenAndServeTLS`); see [`Server::serve_tls`].
+    pub fn listen_and_serve_tls(
+        self: &Arc<Self>,
+        cert_file: &str,
+        key_file: &str,
+    ) -> io::Result<()> {
+        if self.shutting_down() {
+            return Err(ServerClosed.into());
+        }
+        let addr = if self.addr.is_empty() {
+            ":https"
+        } else {
+            &self.addr
+        };
+        let ln = gort_net::listen("tcp", addr)?;
+        self.serve_tls(ln, cert_file, key_file)
+    }
+
+    /// Runs a TLS conn's handshake before its first request (Go's
+    /// `conn.serve`), under the read deadline `serve_conn` just set from
+    /// `read_header_timeout` (or `read_timeout`); returns whether to go on.
+    /// A failure is logged; a client that spoke plain HTTP gets Go's 400.
+    /// On a plain conn the empty read returns at once.
+    fn tls_handshake(&self, conn: &Arc<dyn Conn>, remote_addr: &str) -> bool {
+        let err = match conn.read(&mut []) {
+            Ok(_) => return true,
+            Err(_) if self.shutting_down() => return false,
+            Err(e) => e,
+        };
+        let header = err
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<crate::tls::RecordHeaderError>());
+        let reason = match header {
+            Some(h) if crate::tls::record_header_looks_like_http(&h.record_header) => {
+                if let Some(raw) = &h.conn {
+                    let _ = raw.write_all(
+                        b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n",
+                    );
+                    let _ = raw.close();
+                }
+                "client sent an HTTP request to an HTTPS server".to_string()
+            }
+            _ => err.to_string(),
+        };
+        log(&format!(
+            "http: TLS handshake error from {remote_addr}: {reason}"
+        ));
+        false
+    }
 }
 
 /// Accept errors worth retrying: the process or system ran out of
@@ -631,6 +711,23 @@ pub fn listen_and_serve(addr: &str, handler: Option<Arc<dyn Handler>>) -> io::Re
         ..Server::default()
     })
     .listen_and_serve()
+}
+
+/// Listens on TCP at `addr` and serves HTTPS with `handler` (or the
+/// default mux), the certificate and key read from PEM files (Go's
+/// `http.ListenAndServeTLS`). Returns only on an error.
+pub fn listen_and_serve_tls(
+    addr: &str,
+    cert_file: &str,
+    key_file: &str,
+    handler: Option<Arc<dyn Handler>>,
+) -> io::Result<()> {
+    Arc::new(Server {
+        addr: addr.to_string(),
+        handler,
+        ..Server::default()
+    })
+    .listen_and_serve_tls(cert_file, key_file)
 }
 
 /// Reading half of a served connection: a conn as `io::Read`.
@@ -701,6 +798,10 @@ fn serve_conn(srv: &Arc<Server>, tracked: &TrackedConn) -> bool {
     };
     if let Some(d) = srv.read_header_timeout() {
         let _ = conn.set_read_deadline(Some(Instant::now() + d));
+    }
+    // TLS hook: a TLS conn's handshake, under the deadline just set.
+    if !srv.tls_handshake(&conn, &c.remote_addr) {
+        return false;
     }
     let mut seq = 0u64;
     loop {
