@@ -40,9 +40,12 @@
 //! `status.rs`, `method.rs`, and `url.rs` (`net/url`). The request head is
 //! tokenized by `httparse`; everything after it is Go's rules.
 //!
-//! Not built yet: the client side (Go's `Client` and `Transport`), TLS,
-//! HTTP/2, trailers (read and dropped), cookies, multipart forms. The
-//! README lists every difference from Go's behaviour.
+//! TLS is Go's `crypto/tls` shape over rustls ([`tls`]): `Server::serve_tls`
+//! and [`listen_and_serve_tls`] serve HTTPS, and the handshake parks the
+//! connection's goroutine like any read.
+//!
+//! Not built yet: HTTP/2, trailers (read and dropped), cookies, multipart
+//! forms. The README lists every difference from Go's behaviour.
 
 mod bufio;
 mod chunked;
