@@ -1,18 +1,24 @@
 //! The micro figures `cargo xtask bench` reports for gort beside Go's and
 //! tokio's: what a spawn, a park/ready hand-off and a channel round trip
-//! cost, and how much memory a parked goroutine holds.
+//! cost, how much memory a parked goroutine holds, and two patterns real
+//! programs have: a burst of goroutines all live at once, and a fan-out /
+//! fan-in through channels.
 //!
 //! ```text
-//! cargo run --release --example bench_micro -- [--quick] [--parked N] [--procs P]
+//! cargo run --release --example bench_micro -- [--quick] [--parked N] [--burst N] [--procs P] [--only F,F..]
 //! ```
 //!
 //! `--procs` sets GOMAXPROCS (default 2, the `-cpu 2` of the Go twins);
 //! `--parked` is how many goroutines the memory figure parks (default
-//! 100000); `--quick` shortens every timed batch from about 0.3 s to about
-//! 0.05 s. The only stdout line is one JSON object:
+//! 100000); `--burst` how many goroutines each burst spawns (default
+//! 100000; the xtask passes 20000 with its `--quick`); `--quick` shortens
+//! every timed batch from about 0.3 s to about 0.05 s. `--only` runs some
+//! of the figures, named `spawn_join`, `park_ready`, `chan_rt`, `parked`,
+//! `fanout` and `burst` (default: all, in that order). The only stdout line
+//! is one JSON object, with the fields of the figures that ran:
 //!
 //! ```text
-//! {"runtime":"gort","spawn_join_ns":F,"park_ready_ns":F,"chan_rt_ns":F,"parked":N,"kib_per_parked":F}
+//! {"runtime":"gort","spawn_join_ns":F,"park_ready_ns":F,"chan_rt_ns":F,"parked":N,"kib_per_parked":F,"fanout_ns":F,"burst":N,"burst_cold_ns":F,"burst_ns":F}
 //! ```
 //!
 //! - `spawn_join_ns`: one goroutine that does nothing, spawned and joined
@@ -26,10 +32,26 @@
 //! - `kib_per_parked`: the growth of VmRSS (`/proc/self/status`) while N
 //!   goroutines wait in `recv` on one unbuffered channel, divided by N.
 //!   They are released by closing the channel and joined before exit.
+//! - `fanout_ns`: one job through a fan-out / fan-in, per job: a producer
+//!   goroutine sends M = 100000 integers on a channel of capacity 1024 and
+//!   closes it; 64 worker goroutines receive them and send each doubled on
+//!   a results channel of capacity 1024; the main goroutine receives the M
+//!   results and checks their sum. The time runs from making the channels
+//!   to joining the producer and the workers.
+//! - `burst_ns`, `burst_cold_ns`: per goroutine, a burst of N goroutines all
+//!   live at once: each waits in `recv` on a gate channel, then returns its
+//!   index; the spawner spawns all N, closes the gate, joins all N and
+//!   checks the sum of what they returned. `burst_cold_ns` is the first
+//!   burst of the process, `burst_ns` the median of the three after it.
+//!   The first burst is the cold one a fresh server sees only when it runs
+//!   first: run it alone (`--only burst`), as the xtask does, since every
+//!   other figure spawns goroutines before it.
 //!
-//! Each time is the median of three batches, after a warm-up that also
-//! sizes the batches. Bad flags print a message on stderr and exit with 2;
-//! a runtime failure (say, no memory for the stacks) exits with 1.
+//! Each of the first three times is the median of three batches, after a
+//! warm-up that also sizes the batches; `fanout_ns` is the median of three
+//! rounds after one warm-up round. Bad flags print a message on stderr and
+//! exit with 2; a runtime failure (say, no memory for the stacks) exits
+//! with 1.
 //!
 //! The twins are `benches/peers/go/micro` (Go) and `benches/peers/tokio_micro`.
 
@@ -44,21 +66,36 @@ use std::time::{Duration, Instant};
 // measures it bare.
 use gort_runtime::hooks::{ParkSlot, WaitReason};
 
+/// The figures `--only` picks from, in the order they run.
+const PARTS: [&str; 6] = [
+    "spawn_join",
+    "park_ready",
+    "chan_rt",
+    "parked",
+    "fanout",
+    "burst",
+];
+
 /// Settings from the command line.
 struct Args {
     quick: bool,
     parked: usize,
+    burst: usize,
     procs: usize,
+    /// The figures to run, from [`PARTS`].
+    only: Vec<&'static str>,
 }
 
-/// What the program prints, as one JSON line.
-struct Figures {
-    spawn_join_ns: f64,
-    park_ready_ns: f64,
-    chan_rt_ns: f64,
-    parked: usize,
-    kib_per_parked: f64,
+impl Args {
+    fn wants(&self, part: &str) -> bool {
+        self.only.contains(&part)
+    }
 }
+
+/// The fan-out: jobs sent, worker goroutines, capacity of both channels.
+const FANOUT_JOBS: u64 = 100_000;
+const FANOUT_WORKERS: usize = 64;
+const FANOUT_CAP: usize = 1024;
 
 /// How long to wait for the parked goroutines to start before giving up.
 const START_LIMIT: Duration = Duration::from_secs(30);
@@ -68,14 +105,17 @@ const START_LIMIT: Duration = Duration::from_secs(30);
 /// charged to the measured goroutines.
 const WARM_PARKED: usize = 256;
 
-const USAGE: &str = "usage: bench_micro [--quick] [--parked N] [--procs P]";
+const USAGE: &str =
+    "usage: bench_micro [--quick] [--parked N] [--burst N] [--procs P] [--only F,F..]";
 
-/// Parses `[--quick] [--parked N] [--procs P]`.
+/// Parses `[--quick] [--parked N] [--burst N] [--procs P] [--only F,F..]`.
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     let mut out = Args {
         quick: false,
         parked: 100_000,
+        burst: 100_000,
         procs: 2,
+        only: PARTS.to_vec(),
     };
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
@@ -91,7 +131,20 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
         match a.as_str() {
             "--quick" => out.quick = true,
             "--parked" => out.parked = count("--parked")?,
+            "--burst" => out.burst = count("--burst")?,
             "--procs" => out.procs = count("--procs")?,
+            "--only" => {
+                let v = it.next().ok_or("--only needs a value")?;
+                let names: Vec<&str> = v.split(',').collect();
+                if let Some(bad) = names.iter().find(|n| !PARTS.contains(n)) {
+                    return Err(format!(
+                        "invalid --only {bad:?} (figures are {})",
+                        PARTS.join(", ")
+                    ));
+                }
+                // In PARTS order, whatever the order given.
+                out.only = PARTS.into_iter().filter(|p| names.contains(p)).collect();
+            }
             s => return Err(format!("unknown argument {s:?}")),
         }
     }
@@ -119,32 +172,72 @@ fn main() -> ExitCode {
     } else {
         Duration::from_millis(300)
     };
-    let parked = args.parked;
-    let figures = rt.block_on(move || -> Result<Figures, String> {
-        Ok(Figures {
-            spawn_join_ns: ns_per_op(batch, spawn_join),
-            park_ready_ns: ns_per_op(batch, park_ready),
-            chan_rt_ns: ns_per_op(batch, chan_round_trip),
-            parked,
-            kib_per_parked: kib_per_parked(parked)?,
-        })
-    });
-    let f = match figures {
+    let figures = rt.block_on(move || figures(&args, batch));
+    let fields = match figures {
         Ok(f) => f,
         Err(e) => {
             eprintln!("bench_micro: {e}");
             return ExitCode::FAILURE;
         }
     };
+    let mut line = String::from("{\"runtime\":\"gort\"");
+    for (k, v) in fields {
+        line.push_str(&format!(",\"{k}\":{v}"));
+    }
+    line.push('}');
     let mut out = std::io::stdout().lock();
-    let line = format!(
-        "{{\"runtime\":\"gort\",\"spawn_join_ns\":{:.1},\"park_ready_ns\":{:.1},\"chan_rt_ns\":{:.1},\"parked\":{},\"kib_per_parked\":{:.3}}}",
-        f.spawn_join_ns, f.park_ready_ns, f.chan_rt_ns, f.parked, f.kib_per_parked
-    );
     if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
+}
+
+/// Runs the figures `args` asks for, in [`PARTS`] order, and returns the
+/// JSON fields: (name, value as written).
+fn figures(args: &Args, batch: Duration) -> Result<Vec<(&'static str, String)>, String> {
+    let mut f = Vec::new();
+    if args.wants("spawn_join") {
+        f.push(("spawn_join_ns", ns(ns_per_op(batch, spawn_join))));
+    }
+    if args.wants("park_ready") {
+        f.push(("park_ready_ns", ns(ns_per_op(batch, park_ready))));
+    }
+    if args.wants("chan_rt") {
+        f.push(("chan_rt_ns", ns(ns_per_op(batch, chan_round_trip))));
+    }
+    if args.wants("parked") {
+        f.push(("parked", args.parked.to_string()));
+        let kib = kib_per_parked(args.parked)?;
+        f.push(("kib_per_parked", format!("{kib:.3}")));
+    }
+    if args.wants("fanout") {
+        f.push(("fanout_ns", ns(median_of_3_after_1(fanout)?)));
+    }
+    if args.wants("burst") {
+        f.push(("burst", args.burst.to_string()));
+        let cold = burst(args.burst)?;
+        f.push(("burst_cold_ns", ns(cold)));
+        f.push(("burst_ns", ns(median_of_3(|| burst(args.burst))?)));
+    }
+    Ok(f)
+}
+
+/// A time in ns as the JSON line writes it.
+fn ns(x: f64) -> String {
+    format!("{x:.1}")
+}
+
+/// The median of three runs of `run`.
+fn median_of_3(mut run: impl FnMut() -> Result<f64, String>) -> Result<f64, String> {
+    let mut runs = [run()?, run()?, run()?];
+    runs.sort_by(f64::total_cmp);
+    Ok(runs[1])
+}
+
+/// The median of three runs of `run`, after one run not counted.
+fn median_of_3_after_1(mut run: impl FnMut() -> Result<f64, String>) -> Result<f64, String> {
+    run()?;
+    median_of_3(run)
 }
 
 /// The median ns per op of three runs of `run(iters)`, which does `iters`
@@ -310,4 +403,91 @@ fn vm_rss_kib() -> Result<u64, String> {
         .and_then(|v| v.trim().strip_suffix("kB"))
         .and_then(|v| v.trim().parse().ok())
         .ok_or_else(|| "no VmRSS line in /proc/self/status".to_string())
+}
+
+/// One fan-out / fan-in of [`FANOUT_JOBS`] jobs over [`FANOUT_WORKERS`]
+/// workers (see the module doc); returns ns per job.
+fn fanout() -> Result<f64, String> {
+    let start = Instant::now();
+    let (jobs_tx, jobs_rx) = gort::chan::bounded::<u64>(FANOUT_CAP);
+    let (results_tx, results_rx) = gort::chan::bounded::<u64>(FANOUT_CAP);
+    let mut workers = Vec::with_capacity(FANOUT_WORKERS);
+    for _ in 0..FANOUT_WORKERS {
+        let (jobs, results) = (jobs_rx.clone(), results_tx.clone());
+        workers.push(gort::spawn(move || {
+            while let Some(j) = jobs.recv() {
+                if results.send(j * 2).is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+    // Only the workers hold these now: the results channel closes when the
+    // last worker returns.
+    drop((jobs_rx, results_tx));
+    let producer = gort::spawn(move || {
+        for j in 0..FANOUT_JOBS {
+            if jobs_tx.send(j).is_err() {
+                return;
+            }
+        }
+        jobs_tx.close();
+    });
+    let mut sum = 0u64;
+    for _ in 0..FANOUT_JOBS {
+        sum += results_rx
+            .recv()
+            .ok_or("fan-out: the results channel closed early")?;
+    }
+    producer.join().expect("the producer cannot panic");
+    for w in workers {
+        w.join().expect("a worker cannot panic");
+    }
+    let elapsed = start.elapsed();
+    let want = FANOUT_JOBS * (FANOUT_JOBS - 1);
+    if sum != want {
+        return Err(format!("fan-out: results sum to {sum}, want {want}"));
+    }
+    Ok(elapsed.as_nanos() as f64 / FANOUT_JOBS as f64)
+}
+
+/// One burst of `n` goroutines (see the module doc); returns ns per
+/// goroutine.
+fn burst(n: usize) -> Result<f64, String> {
+    let start = Instant::now();
+    let (gate, gate_rx) = gort::chan::bounded::<()>(0);
+    let mut handles = Vec::with_capacity(n);
+    let mut failed = None;
+    for i in 0..n {
+        let gate_rx = gate_rx.clone();
+        let spawned = gort::GoBuilder::new().spawn(move || {
+            // None once the gate is closed: that is the start.
+            let _ = gate_rx.recv();
+            i as u64
+        });
+        match spawned {
+            Ok(h) => handles.push(h),
+            Err(e) => {
+                failed = Some(format!("burst: spawning goroutine {}: {e}", i + 1));
+                break;
+            }
+        }
+    }
+    // Open the gate, on success and on failure, and join what was spawned.
+    gate.close();
+    let mut sum = 0u64;
+    for h in handles {
+        sum += h.join().expect("a burst goroutine cannot panic");
+    }
+    let elapsed = start.elapsed();
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let want = (n as u64) * (n as u64 - 1) / 2;
+    if sum != want {
+        return Err(format!(
+            "burst: goroutines returned {sum} in all, want {want}"
+        ));
+    }
+    Ok(elapsed.as_nanos() as f64 / n as f64)
 }

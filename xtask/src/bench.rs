@@ -11,7 +11,10 @@
 //!   epoll loop over every connection, which also reads each server's CPU
 //!   time from `/proc/PID/stat` over the measured window;
 //! * the micro programs: gort's `examples/bench_micro.rs`, Go's
-//!   `benches/peers/go/micro` and `tokio_micro` (mt and ct);
+//!   `benches/peers/go/micro` and `tokio_micro` (mt and ct), each run twice
+//!   per round: once for the burst figures alone (`--only burst`), so that
+//!   its first burst is the first after the runtime starts, and once for
+//!   the others;
 //! * the HTTP rows: gort's `examples/bench_http.rs` (2 Ps and 1 P), Go's
 //!   net/http (`benches/peers/go/http`) and tokio + hyper 1
 //!   (`benches/peers/hyper_http`), each serving `GET /plaintext` and
@@ -81,6 +84,8 @@ struct Plan {
     duration: f64,
     idle_conns: u32,
     parked: u32,
+    /// Goroutines (tasks) per burst in the micro programs.
+    burst: u32,
     only: Option<Vec<String>>,
     /// The row groups to run, from [`SUITES`].
     suites: Vec<String>,
@@ -101,6 +106,7 @@ impl Plan {
             duration: 3.0,
             idle_conns: 10_000,
             parked: 100_000,
+            burst: 100_000,
             only: None,
             suites: SUITES.iter().map(|s| (*s).to_owned()).collect(),
             http_warmup: 1,
@@ -160,6 +166,7 @@ impl Plan {
             plan.duration = 0.5;
             plan.idle_conns = 1_000;
             plan.parked = 20_000;
+            plan.burst = 20_000;
             // 2 warm-ups + 4 measured runs of 1 s per server: about 6 s each.
             plan.http_warmup = 1;
             plan.http_duration = 1;
@@ -724,6 +731,36 @@ fn idle(
     Ok(json!({ "kib_per_conn": v["kib_per_conn"] }))
 }
 
+/// The micro fields the report keeps, from either run of a micro program.
+const MICRO_FIELDS: [&str; 7] = [
+    "spawn_join_ns",
+    "park_ready_ns",
+    "chan_rt_ns",
+    "kib_per_parked",
+    "fanout_ns",
+    "burst_cold_ns",
+    "burst_ns",
+];
+
+/// The two runs of a micro program (after its `extra` args): the burst
+/// alone, in a fresh process so that its cold round is the first burst
+/// after start (and so that the parked memory figure does not start from a
+/// heap or a stack cache a burst has grown), then every other figure.
+fn micro_args(plan: &Plan) -> [Vec<String>; 2] {
+    let mut burst = vec!["--only".into(), "burst".into()];
+    burst.extend(["--burst".into(), plan.burst.to_string()]);
+    let mut rest = vec![
+        "--only".into(),
+        "spawn_join,park_ready,chan_rt,parked,fanout".into(),
+    ];
+    rest.extend(["--parked".into(), plan.parked.to_string()]);
+    if plan.quick {
+        burst.push("--quick".into());
+        rest.push("--quick".into());
+    }
+    [burst, rest]
+}
+
 fn micro(
     paths: &Paths,
     bin: Bin,
@@ -731,18 +768,18 @@ fn micro(
     plan: &Plan,
     commands: &mut Vec<String>,
 ) -> Result<Value, String> {
-    let mut cmd = Command::new(paths.bin(bin));
-    cmd.args(extra).args(["--parked", &plan.parked.to_string()]);
-    if plan.quick {
-        cmd.arg("--quick");
+    let mut out = serde_json::Map::new();
+    for args in micro_args(plan) {
+        let mut cmd = Command::new(paths.bin(bin));
+        cmd.args(extra).args(&args);
+        let v = run_json(cmd, Duration::from_secs(60), commands)?;
+        for f in MICRO_FIELDS {
+            if let Some(x) = v.get(f) {
+                out.insert(f.to_owned(), x.clone());
+            }
+        }
     }
-    let v = run_json(cmd, Duration::from_secs(60), commands)?;
-    Ok(json!({
-        "spawn_join_ns": v["spawn_join_ns"],
-        "park_ready_ns": v["park_ready_ns"],
-        "chan_rt_ns": v["chan_rt_ns"],
-        "kib_per_parked": v["kib_per_parked"],
-    }))
+    Ok(Value::Object(out))
 }
 
 /// Appends one run's numeric fields to the samples of `scenario`.
@@ -805,6 +842,8 @@ enum Goal {
     TimesFloor(f64),
     /// At most this value (the figure's own unit).
     AtMost(f64),
+    /// At most this multiple of Go's figure (lower is better).
+    AtMostTimesGo(f64),
 }
 
 fn figures() -> Vec<Figure> {
@@ -893,6 +932,21 @@ fn figures() -> Vec<Figure> {
             "kib_per_parked",
             Goal::AtMost(4.5),
         ),
+        (
+            "fan-out/fan-in, 100k jobs, 64 workers, ns per job",
+            "fanout_ns",
+            Goal::AtMost(300.0),
+        ),
+        (
+            "burst of 100k goroutines live at once, first after start, ns per goroutine",
+            "burst_cold_ns",
+            Goal::AtMostTimesGo(0.8),
+        ),
+        (
+            "same, warm (median of the 3 bursts after it), ns per goroutine",
+            "burst_ns",
+            Goal::AtMostTimesGo(0.8),
+        ),
     ] {
         v.push(Figure {
             label: label.into(),
@@ -936,6 +990,7 @@ fn met(m: &Medians, f: &Figure) -> Option<bool> {
         Goal::TimesGo(x) => Some(g >= x * get(m, "go", &f.scenario, f.field)?),
         Goal::TimesFloor(x) => Some(g >= x * floor(m, f)?),
         Goal::AtMost(x) => Some(g <= x),
+        Goal::AtMostTimesGo(x) => Some(g <= x * get(m, "go", &f.scenario, f.field)?),
     }
 }
 
@@ -948,6 +1003,7 @@ fn goal_text(f: &Figure) -> String {
         }
         Goal::TimesFloor(x) => format!("≥ {x}× floor"),
         Goal::AtMost(x) => format!("≤ {}", (f.fmt)(x)),
+        Goal::AtMostTimesGo(x) => format!("≤ {x}× Go"),
     }
 }
 
@@ -1443,6 +1499,10 @@ fn report_json(
         "warmup_s": plan.warmup,
         "duration_s": plan.duration,
         "elapsed_s": elapsed.as_secs_f64(),
+        "micro": {
+            "parked": plan.parked,
+            "burst": plan.burst,
+        },
         "machine": {
             "cpu": m.cpu,
             "kernel": m.kernel,
@@ -1685,6 +1745,43 @@ mod tests {
                 .contains("servers are")
         );
         assert!(Plan::parse(&["--fast"]).is_err());
+    }
+
+    #[test]
+    fn micro_runs_the_burst_alone() {
+        let p = Plan::parse(&["--quick"]).unwrap();
+        let [burst, rest] = micro_args(&p);
+        assert_eq!(burst, ["--only", "burst", "--burst", "20000", "--quick"]);
+        assert_eq!(
+            rest,
+            [
+                "--only",
+                "spawn_join,park_ready,chan_rt,parked,fanout",
+                "--parked",
+                "20000",
+                "--quick"
+            ]
+        );
+        let [burst, _] = micro_args(&Plan::parse(&[]).unwrap());
+        assert_eq!(burst, ["--only", "burst", "--burst", "100000"]);
+    }
+
+    #[test]
+    fn burst_goal_is_relative_to_go() {
+        let figs = figures();
+        let burst = figs.iter().find(|f| f.field == "burst_ns").unwrap();
+        assert_eq!(goal_text(burst), "≤ 0.8× Go");
+        let m = |gort: f64| {
+            med(&[
+                ("gort", "micro", "burst_ns", gort),
+                ("go", "micro", "burst_ns", 1000.0),
+            ])
+        };
+        assert_eq!(met(&m(790.0), burst), Some(true));
+        assert_eq!(met(&m(810.0), burst), Some(false));
+        // No Go figure, no verdict.
+        let alone = med(&[("gort", "micro", "burst_ns", 500.0)]);
+        assert_eq!(met(&alone, burst), None);
     }
 
     #[test]

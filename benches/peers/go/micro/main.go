@@ -2,12 +2,16 @@
 // figures `cargo xtask bench` reports beside gort's and tokio's.
 //
 //	cd benches/peers/go && go build -o go_micro ./micro
-//	./go_micro [-quick] [-parked N] [-procs P]
+//	./go_micro [-quick] [-parked N] [-burst N] [-procs P] [-only F,F..]
 //
 // -procs sets GOMAXPROCS (default 2), -parked the number of goroutines the
-// memory figure parks (default 100000), -quick shortens each timed batch
-// from about 0.3 s to about 0.05 s. Go's flag package also takes the
-// double-dash spellings (--quick). It prints these figures:
+// memory figure parks (default 100000), -burst the number of goroutines
+// each burst starts (default 100000; the xtask passes 20000 with its
+// --quick), -quick shortens each timed batch from about 0.3 s to about
+// 0.05 s. -only runs some of the figures, named spawn_join, park_ready,
+// chan_rt, parked, fanout and burst (default: all, in that order). Go's
+// flag package also takes the double-dash spellings (--quick). It prints
+// these figures:
 //
 //   - spawn_join_ns: start a goroutine that does nothing but signal that it
 //     ran, and wait for the signal, one after another (the shape of
@@ -22,14 +26,31 @@
 //     goroutines wait to receive on one channel, divided by N; the baseline
 //     is read after runtime.GC and debug.FreeOSMemory. The channel is then
 //     closed and every goroutine waited for.
+//   - fanout_ns: one job through a fan-out / fan-in, per job: a producer
+//     goroutine sends M = 100000 ints on a chan int of capacity 1024 and
+//     closes it; 64 worker goroutines range over it and send each job
+//     doubled on a results chan int of capacity 1024; the main goroutine
+//     receives the M results and checks their sum. The time runs from
+//     making the channels to the workers' WaitGroup.
+//   - burst_ns, burst_cold_ns: per goroutine, a burst of N goroutines all
+//     live at once: each waits to receive on a gate channel, then stores
+//     its index in its slot of a slice and calls Done on a WaitGroup; the
+//     spawner starts all N, closes the gate, waits on the WaitGroup and
+//     checks the sum of the slice (Go has no join handle returning a
+//     value; a WaitGroup and a slice are the usual stand-in).
+//     burst_cold_ns is the first burst of the process, burst_ns the median
+//     of the three after it. The first burst is the cold one a fresh server
+//     sees only when it runs first: run it alone (-only burst), as the
+//     xtask does, since every other figure starts goroutines before it.
 //
-// They make up the only stdout line, one JSON object:
+// The figures that ran make up the only stdout line, one JSON object:
 //
-//	{"runtime":"go","spawn_join_ns":F,"park_ready_ns":F,"chan_rt_ns":F,"parked":N,"kib_per_parked":F}
+//	{"runtime":"go","spawn_join_ns":F,"park_ready_ns":F,"chan_rt_ns":F,"parked":N,"kib_per_parked":F,"fanout_ns":F,"burst":N,"burst_cold_ns":F,"burst_ns":F}
 //
-// Each time is the median of three batches, after a warm-up that also
-// sizes the batches. Bad flags exit with status 2 (the flag package's
-// usage error).
+// Each of the first three times is the median of three batches, after a
+// warm-up that also sizes the batches; fanout_ns is the median of three
+// rounds after one warm-up round. Bad flags exit with status 2 (the flag
+// package's usage error).
 package main
 
 import (
@@ -40,6 +61,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,16 +77,38 @@ const startLimit = 30 * time.Second
 // baseline, as in the gort and tokio twins.
 const warmParked = 256
 
+// parts are the figures -only picks from, in the order they run.
+var parts = []string{"spawn_join", "park_ready", "chan_rt", "parked", "fanout", "burst"}
+
+// The fan-out: jobs sent, worker goroutines, capacity of both channels.
+const (
+	fanoutJobs    = 100000
+	fanoutWorkers = 64
+	fanoutCap     = 1024
+)
+
 func main() {
 	quick := flag.Bool("quick", false, "batches of about 0.05 s instead of 0.3 s")
 	parked := flag.Int("parked", 100000, "goroutines parked for the memory figure")
+	burstN := flag.Int("burst", 100000, "goroutines per burst")
 	procs := flag.Int("procs", 2, "GOMAXPROCS")
+	only := flag.String("only", strings.Join(parts, ","), "figures to run")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		usageError(fmt.Sprintf("unexpected argument %q", flag.Arg(0)))
 	}
 	if *parked <= 0 {
 		usageError(fmt.Sprintf("invalid -parked %d (want a positive whole number)", *parked))
+	}
+	if *burstN <= 0 {
+		usageError(fmt.Sprintf("invalid -burst %d (want a positive whole number)", *burstN))
+	}
+	want := map[string]bool{}
+	for _, n := range strings.Split(*only, ",") {
+		if !slices.Contains(parts, n) {
+			usageError(fmt.Sprintf("invalid -only %q (figures are %s)", n, strings.Join(parts, ", ")))
+		}
+		want[n] = true
 	}
 	if *procs <= 0 {
 		usageError(fmt.Sprintf("invalid -procs %d (want a positive whole number)", *procs))
@@ -75,16 +119,111 @@ func main() {
 		batch = 50 * time.Millisecond
 	}
 
-	spawnJoin := nsPerOp(batch, spawnJoin)
-	parkReady := nsPerOp(batch, parkReady)
-	chanRT := nsPerOp(batch, chanRoundTrip)
-	kib, err := kibPerParked(*parked)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "go_micro: %v\n", err)
+	line := `{"runtime":"go"`
+	field := func(name, format string, v any) {
+		line += fmt.Sprintf(`,"%s":`+format, name, v)
+	}
+	if want["spawn_join"] {
+		field("spawn_join_ns", "%.1f", nsPerOp(batch, spawnJoin))
+	}
+	if want["park_ready"] {
+		field("park_ready_ns", "%.1f", nsPerOp(batch, parkReady))
+	}
+	if want["chan_rt"] {
+		field("chan_rt_ns", "%.1f", nsPerOp(batch, chanRoundTrip))
+	}
+	if want["parked"] {
+		kib, err := kibPerParked(*parked)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "go_micro: %v\n", err)
+			os.Exit(1)
+		}
+		field("parked", "%d", *parked)
+		field("kib_per_parked", "%.3f", kib)
+	}
+	if want["fanout"] {
+		fanout() // warm-up
+		field("fanout_ns", "%.1f", medianOf3(fanout))
+	}
+	if want["burst"] {
+		field("burst", "%d", *burstN)
+		field("burst_cold_ns", "%.1f", burst(*burstN))
+		field("burst_ns", "%.1f", medianOf3(func() float64 { return burst(*burstN) }))
+	}
+	fmt.Println(line + "}")
+}
+
+// medianOf3 is the median of three runs of run.
+func medianOf3(run func() float64) float64 {
+	runs := []float64{run(), run(), run()}
+	sort.Float64s(runs)
+	return runs[1]
+}
+
+// fanout sends fanoutJobs jobs through fanoutWorkers workers and their
+// results back (see the package doc) and returns ns per job; it exits the
+// program if the results do not add up.
+func fanout() float64 {
+	start := time.Now()
+	jobs := make(chan int, fanoutCap)
+	results := make(chan int, fanoutCap)
+	var wg sync.WaitGroup
+	wg.Add(fanoutWorkers)
+	for range fanoutWorkers {
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				results <- j * 2
+			}
+		}()
+	}
+	go func() {
+		for j := range fanoutJobs {
+			jobs <- j
+		}
+		close(jobs)
+	}()
+	sum := 0
+	for range fanoutJobs {
+		sum += <-results
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if want := fanoutJobs * (fanoutJobs - 1); sum != want {
+		fmt.Fprintf(os.Stderr, "go_micro: fan-out: results sum to %d, want %d\n", sum, want)
 		os.Exit(1)
 	}
-	fmt.Printf("{\"runtime\":\"go\",\"spawn_join_ns\":%.1f,\"park_ready_ns\":%.1f,\"chan_rt_ns\":%.1f,\"parked\":%d,\"kib_per_parked\":%.3f}\n",
-		spawnJoin, parkReady, chanRT, *parked, kib)
+	return float64(elapsed.Nanoseconds()) / fanoutJobs
+}
+
+// burst starts n goroutines that all wait on one gate, opens it, waits for
+// them all (see the package doc) and returns ns per goroutine; it exits
+// the program if what they returned does not add up.
+func burst(n int) float64 {
+	start := time.Now()
+	gate := make(chan struct{})
+	out := make([]int, n)
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for i := range n {
+		go func() {
+			<-gate
+			out[i] = i
+			wg.Done()
+		}()
+	}
+	close(gate)
+	wg.Wait()
+	sum := 0
+	for _, v := range out {
+		sum += v
+	}
+	elapsed := time.Since(start)
+	if want := n * (n - 1) / 2; sum != want {
+		fmt.Fprintf(os.Stderr, "go_micro: burst: goroutines returned %d in all, want %d\n", sum, want)
+		os.Exit(1)
+	}
+	return float64(elapsed.Nanoseconds()) / float64(n)
 }
 
 // usageError reports a bad command line and exits with status 2.

@@ -2,19 +2,23 @@
 //! `cargo xtask bench` reports beside gort's and Go's.
 //!
 //! ```text
-//! tokio_micro [--flavor mt|ct] [--quick] [--parked N] [--procs P]
+//! tokio_micro [--flavor mt|ct] [--quick] [--parked N] [--burst N] [--procs P] [--only F,F..]
 //! ```
 //!
 //! `--flavor mt` (the default) is the multi-thread runtime with `--procs`
 //! workers (default 2, as gort and Go run with two Ps); `ct` is the
 //! current-thread runtime, where `--procs` is accepted and has no effect.
 //! `--parked` is how many tasks the memory figure parks (default 100000);
-//! `--quick` shortens every timed batch from about 0.3 s to about 0.05 s.
-//! The only stdout line is one JSON object (`"runtime"` is `"tokio-mt"` or
-//! `"tokio-ct"`):
+//! `--burst` how many tasks each burst spawns (default 100000; the xtask
+//! passes 20000 with its `--quick`); `--quick` shortens every timed batch
+//! from about 0.3 s to about 0.05 s. `--only` runs some of the figures,
+//! named `spawn_join`, `park_ready`, `chan_rt`, `parked`, `fanout` and
+//! `burst` (default: all, in that order). The only stdout line is one JSON
+//! object with the fields of the figures that ran (`"runtime"` is
+//! `"tokio-mt"` or `"tokio-ct"`):
 //!
 //! ```text
-//! {"runtime":"tokio-mt","spawn_join_ns":F,"park_ready_ns":F,"chan_rt_ns":F,"parked":N,"kib_per_parked":F}
+//! {"runtime":"tokio-mt","spawn_join_ns":F,"park_ready_ns":F,"chan_rt_ns":F,"parked":N,"kib_per_parked":F,"fanout_ns":F,"burst":N,"burst_cold_ns":F,"burst_ns":F}
 //! ```
 //!
 //! Everything runs inside a spawned task, the counterpart of a goroutine
@@ -30,9 +34,26 @@
 //! - `kib_per_parked`: the growth of VmRSS (`/proc/self/status`) while N
 //!   tasks each await a [`oneshot`] receiver, divided by N. They are
 //!   released by dropping the senders and joined before exit.
+//! - `fanout_ns`: one job through a fan-out / fan-in, per job: a producer
+//!   task sends M = 100000 integers on an [`async_channel::bounded`] of
+//!   capacity 1024 (tokio has no multi-consumer channel) and closes it; 64
+//!   worker tasks receive them and send each doubled on a results
+//!   `mpsc::channel(1024)`; the main task receives the M results and checks
+//!   their sum. The time runs from making the channels to joining the
+//!   producer and the workers.
+//! - `burst_ns`, `burst_cold_ns`: per task, a burst of N tasks all live at
+//!   once: each waits on a [`watch`] gate until it reads `true`, then
+//!   returns its index; the spawner spawns all N, opens the gate, awaits
+//!   all N `JoinHandle`s and checks the sum of what they returned.
+//!   `burst_cold_ns` is the first burst of the process, `burst_ns` the
+//!   median of the three after it. The first burst is the cold one a fresh
+//!   server sees only when it runs first: run it alone (`--only burst`), as
+//!   the xtask does, since every other figure spawns tasks before it.
 //!
-//! Each time is the median of three batches, after a warm-up that also
-//! sizes the batches. Bad flags print a message on stderr and exit with 2.
+//! Each of the first three times is the median of three batches, after a
+//! warm-up that also sizes the batches; `fanout_ns` is the median of three
+//! rounds after one warm-up round. Bad flags print a message on stderr and
+//! exit with 2.
 
 use std::future::Future;
 use std::io::Write;
@@ -41,7 +62,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 /// How long to wait for the parked tasks to start before giving up.
 const START_LIMIT: Duration = Duration::from_secs(30);
@@ -50,7 +71,23 @@ const START_LIMIT: Duration = Duration::from_secs(30);
 /// in the gort and Go twins.
 const WARM_PARKED: usize = 256;
 
-const USAGE: &str = "usage: tokio_micro [--flavor mt|ct] [--quick] [--parked N] [--procs P]";
+const USAGE: &str = "usage: tokio_micro [--flavor mt|ct] [--quick] [--parked N] [--burst N] \
+                     [--procs P] [--only F,F..]";
+
+/// The figures `--only` picks from, in the order they run.
+const PARTS: [&str; 6] = [
+    "spawn_join",
+    "park_ready",
+    "chan_rt",
+    "parked",
+    "fanout",
+    "burst",
+];
+
+/// The fan-out: jobs sent, worker tasks, capacity of both channels.
+const FANOUT_JOBS: u64 = 100_000;
+const FANOUT_WORKERS: usize = 64;
+const FANOUT_CAP: usize = 1024;
 
 /// Which tokio runtime to measure.
 #[derive(Clone, Copy)]
@@ -66,24 +103,28 @@ struct Args {
     flavor: Flavor,
     quick: bool,
     parked: usize,
+    burst: usize,
     procs: usize,
+    /// The figures to run, from [`PARTS`].
+    only: Vec<&'static str>,
 }
 
-/// What the program prints, as one JSON line.
-struct Figures {
-    spawn_join_ns: f64,
-    park_ready_ns: f64,
-    chan_rt_ns: f64,
-    kib_per_parked: f64,
+impl Args {
+    fn wants(&self, part: &str) -> bool {
+        self.only.contains(&part)
+    }
 }
 
-/// Parses `[--flavor mt|ct] [--quick] [--parked N] [--procs P]`.
+/// Parses `[--flavor mt|ct] [--quick] [--parked N] [--burst N] [--procs P]
+/// [--only F,F..]`.
 fn parse_args() -> Result<Args, String> {
     let mut out = Args {
         flavor: Flavor::MultiThread,
         quick: false,
         parked: 100_000,
+        burst: 100_000,
         procs: 2,
+        only: PARTS.to_vec(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -104,7 +145,20 @@ fn parse_args() -> Result<Args, String> {
             }
             "--quick" => out.quick = true,
             "--parked" => out.parked = count("--parked", value("--parked")?)?,
+            "--burst" => out.burst = count("--burst", value("--burst")?)?,
             "--procs" => out.procs = count("--procs", value("--procs")?)?,
+            "--only" => {
+                let v = value("--only")?;
+                let names: Vec<&str> = v.split(',').collect();
+                if let Some(bad) = names.iter().find(|n| !PARTS.contains(n)) {
+                    return Err(format!(
+                        "invalid --only {bad:?} (figures are {})",
+                        PARTS.join(", ")
+                    ));
+                }
+                // In PARTS order, whatever the order given.
+                out.only = PARTS.into_iter().filter(|p| names.contains(p)).collect();
+            }
             s => return Err(format!("unknown argument {s:?}")),
         }
     }
@@ -140,16 +194,8 @@ fn main() -> ExitCode {
     } else {
         Duration::from_millis(300)
     };
-    let parked = args.parked;
-    let main_task = rt.spawn(async move {
-        Ok::<_, String>(Figures {
-            spawn_join_ns: ns_per_op(batch, spawn_join).await,
-            park_ready_ns: ns_per_op(batch, park_ready).await,
-            chan_rt_ns: ns_per_op(batch, chan_round_trip).await,
-            kib_per_parked: kib_per_parked(parked).await?,
-        })
-    });
-    let f = match rt.block_on(main_task) {
+    let main_task = rt.spawn(async move { figures(&args, batch).await });
+    let fields = match rt.block_on(main_task) {
         Ok(Ok(f)) => f,
         Ok(Err(e)) => {
             eprintln!("tokio_micro: {e}");
@@ -160,15 +206,60 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let mut line = format!("{{\"runtime\":\"{name}\"");
+    for (k, v) in fields {
+        line.push_str(&format!(",\"{k}\":{v}"));
+    }
+    line.push('}');
     let mut out = std::io::stdout().lock();
-    let line = format!(
-        "{{\"runtime\":\"{name}\",\"spawn_join_ns\":{:.1},\"park_ready_ns\":{:.1},\"chan_rt_ns\":{:.1},\"parked\":{parked},\"kib_per_parked\":{:.3}}}",
-        f.spawn_join_ns, f.park_ready_ns, f.chan_rt_ns, f.kib_per_parked
-    );
     if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
+}
+
+/// Runs the figures `args` asks for, in [`PARTS`] order, and returns the
+/// JSON fields: (name, value as written).
+async fn figures(args: &Args, batch: Duration) -> Result<Vec<(&'static str, String)>, String> {
+    let mut f = Vec::new();
+    if args.wants("spawn_join") {
+        f.push(("spawn_join_ns", ns(ns_per_op(batch, spawn_join).await)));
+    }
+    if args.wants("park_ready") {
+        f.push(("park_ready_ns", ns(ns_per_op(batch, park_ready).await)));
+    }
+    if args.wants("chan_rt") {
+        f.push(("chan_rt_ns", ns(ns_per_op(batch, chan_round_trip).await)));
+    }
+    if args.wants("parked") {
+        f.push(("parked", args.parked.to_string()));
+        let kib = kib_per_parked(args.parked).await?;
+        f.push(("kib_per_parked", format!("{kib:.3}")));
+    }
+    if args.wants("fanout") {
+        fanout().await?; // warm-up
+        let runs = [fanout().await?, fanout().await?, fanout().await?];
+        f.push(("fanout_ns", ns(median(runs))));
+    }
+    if args.wants("burst") {
+        let n = args.burst;
+        f.push(("burst", n.to_string()));
+        f.push(("burst_cold_ns", ns(burst(n).await?)));
+        let runs = [burst(n).await?, burst(n).await?, burst(n).await?];
+        f.push(("burst_ns", ns(median(runs))));
+    }
+    Ok(f)
+}
+
+/// A time in ns as the JSON line writes it.
+fn ns(x: f64) -> String {
+    format!("{x:.1}")
+}
+
+/// The median of three.
+fn median(mut runs: [f64; 3]) -> f64 {
+    runs.sort_by(f64::total_cmp);
+    runs[1]
 }
 
 /// The median ns per op of three runs of `run(iters)`, which does `iters`
@@ -327,4 +418,77 @@ fn vm_rss_kib() -> Result<u64, String> {
         .and_then(|v| v.trim().strip_suffix("kB"))
         .and_then(|v| v.trim().parse().ok())
         .ok_or_else(|| "no VmRSS line in /proc/self/status".to_string())
+}
+
+/// One fan-out / fan-in of [`FANOUT_JOBS`] jobs over [`FANOUT_WORKERS`]
+/// workers (see the module doc); returns ns per job.
+async fn fanout() -> Result<f64, String> {
+    let start = Instant::now();
+    let (jobs_tx, jobs_rx) = async_channel::bounded::<u64>(FANOUT_CAP);
+    let (results_tx, mut results_rx) = mpsc::channel::<u64>(FANOUT_CAP);
+    let mut workers = Vec::with_capacity(FANOUT_WORKERS);
+    for _ in 0..FANOUT_WORKERS {
+        let (jobs, results) = (jobs_rx.clone(), results_tx.clone());
+        workers.push(tokio::spawn(async move {
+            while let Ok(j) = jobs.recv().await {
+                if results.send(j * 2).await.is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+    // Only the workers hold these now: the results channel closes when the
+    // last worker returns.
+    drop((jobs_rx, results_tx));
+    let producer = tokio::spawn(async move {
+        for j in 0..FANOUT_JOBS {
+            if jobs_tx.send(j).await.is_err() {
+                return;
+            }
+        }
+        jobs_tx.close();
+    });
+    let mut sum = 0u64;
+    for _ in 0..FANOUT_JOBS {
+        sum += results_rx
+            .recv()
+            .await
+            .ok_or("fan-out: the results channel closed early")?;
+    }
+    producer.await.expect("the producer cannot fail");
+    for w in workers {
+        w.await.expect("a worker cannot fail");
+    }
+    let elapsed = start.elapsed();
+    let want = FANOUT_JOBS * (FANOUT_JOBS - 1);
+    if sum != want {
+        return Err(format!("fan-out: results sum to {sum}, want {want}"));
+    }
+    Ok(elapsed.as_nanos() as f64 / FANOUT_JOBS as f64)
+}
+
+/// One burst of `n` tasks (see the module doc); returns ns per task.
+async fn burst(n: usize) -> Result<f64, String> {
+    let start = Instant::now();
+    let (gate, gate_rx) = watch::channel(false);
+    let mut handles = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut gate_rx = gate_rx.clone();
+        handles.push(tokio::spawn(async move {
+            // Err only if the gate's sender is gone, which it is not here.
+            let _ = gate_rx.wait_for(|&open| open).await;
+            i as u64
+        }));
+    }
+    gate.send_replace(true);
+    let mut sum = 0u64;
+    for h in handles {
+        sum += h.await.expect("a burst task cannot fail");
+    }
+    let elapsed = start.elapsed();
+    let want = (n as u64) * (n as u64 - 1) / 2;
+    if sum != want {
+        return Err(format!("burst: tasks returned {sum} in all, want {want}"));
+    }
+    Ok(elapsed.as_nanos() as f64 / n as f64)
 }
