@@ -55,6 +55,7 @@ mod ipsock;
 mod ipsock_posix;
 mod lookup;
 mod lookup_unix;
+mod mac;
 mod net;
 mod network;
 mod parse;
@@ -88,6 +89,7 @@ pub use ip::{IP, IPMask, IPNet, IPV4_LEN, IPV6_LEN, cidr_mask, ipv4_mask, parse_
 pub use iprawsock::IPAddr;
 pub use ipsock::{join_host_port, split_host_port};
 pub use lookup::{lookup_addr, lookup_host, lookup_ip, lookup_port};
+pub use mac::{HardwareAddr, parse_mac};
 pub use net::{
     Addr, AddrError, Buffers, CanceledError, Conn, DNSError, InvalidAddrError, Listener, NetError,
     Op, OpError, PacketConn, ParseError, TimeoutError, UnknownNetworkError, is_closed, is_timeout,
