@@ -51,6 +51,7 @@ mod file_unix;
 mod hosts;
 mod ip;
 mod iprawsock;
+mod iprawsock_posix;
 mod ipsock;
 mod ipsock_posix;
 mod lookup;
@@ -86,7 +87,7 @@ pub use file_unix::{file_conn, file_listener, file_packet_conn};
 #[doc(hidden)]
 pub use hosts::{HostsAddrEntry, HostsNameEntry, parse_hosts_for_fuzzing};
 pub use ip::{IP, IPMask, IPNet, IPV4_LEN, IPV6_LEN, cidr_mask, ipv4_mask, parse_cidr, parse_ip};
-pub use iprawsock::IPAddr;
+pub use iprawsock::{IPAddr, IPConn, dial_ip, listen_ip, resolve_ip_addr};
 pub use ipsock::{join_host_port, split_host_port};
 pub use lookup::{lookup_addr, lookup_host, lookup_ip, lookup_port};
 pub use mac::{HardwareAddr, parse_mac};
