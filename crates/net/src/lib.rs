@@ -49,6 +49,8 @@ mod fd_posix;
 mod fd_unix;
 mod file_unix;
 mod hosts;
+mod interface;
+mod interface_linux;
 mod ip;
 mod iprawsock;
 mod iprawsock_posix;
@@ -86,6 +88,9 @@ pub use error_posix::{SyscallError, errno_text, wrap_syscall_error};
 pub use file_unix::{file_conn, file_listener, file_packet_conn};
 #[doc(hidden)]
 pub use hosts::{HostsAddrEntry, HostsNameEntry, parse_hosts_for_fuzzing};
+pub use interface::{
+    Flags, Interface, interface_addrs, interface_by_index, interface_by_name, interfaces,
+};
 pub use ip::{IP, IPMask, IPNet, IPV4_LEN, IPV6_LEN, cidr_mask, ipv4_mask, parse_cidr, parse_ip};
 pub use iprawsock::{IPAddr, IPConn, dial_ip, listen_ip, resolve_ip_addr};
 pub use ipsock::{join_host_port, split_host_port};
