@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use gort_runtime::chan;
 use gort_runtime::context::{self, CancelFunc, Context};
 
+use crate::iprawsock_posix::{do_dial_ip, do_listen_ip};
 use crate::ipsock::{AddrList, InetAddr};
 use crate::net::{errs, map_err, op_addr};
 use crate::network::{Network, socket_network};
@@ -32,7 +33,9 @@ use crate::sockaddr_posix::{FromSockAddr, SockAddr};
 use crate::tcpsock::{KeepAliveConfig, do_dial_tcp, do_listen_tcp};
 use crate::udpsock_posix::{do_dial_udp, do_listen_udp};
 use crate::unixsock_posix::{do_dial_unix, do_listen_unix, do_listen_unixgram};
-use crate::{Addr, AddrError, Conn, Listener, Op, OpError, PacketConn, TcpAddr, UdpAddr, UnixAddr};
+use crate::{
+    Addr, AddrError, Conn, IPAddr, Listener, Op, OpError, PacketConn, TcpAddr, UdpAddr, UnixAddr,
+};
 
 /// Go's default Happy Eyeballs delay (`defaultFallbackDelay`).
 const DEFAULT_FALLBACK_DELAY: Duration = Duration::from_millis(300);
@@ -98,8 +101,11 @@ impl std::fmt::Debug for Dialer {
 /// Connects to `address` on `network` (Go's `net.Dial`).
 ///
 /// Networks: `"tcp"`, `"tcp4"`, `"tcp6"`, `"udp"`, `"udp4"`, `"udp6"`,
-/// `"unix"`, `"unixgram"`, `"unixpacket"`. For TCP and UDP, `address` is
-/// `host:port` (`"localhost:http"`, `"[::1]:80"`, `"198.51.100.1:80"`);
+/// `"ip:proto"`, `"ip4:proto"`, `"ip6:proto"` (a raw [`IPConn`](crate::IPConn);
+/// the protocol a number or a name, `"ip4:icmp"`), `"unix"`, `"unixgram"`,
+/// `"unixpacket"`. For TCP and UDP, `address` is `host:port`
+/// (`"localhost:http"`, `"[::1]:80"`, `"198.51.100.1:80"`); for the IP
+/// networks it is a host without a port (`"127.0.0.1"`, `"fe80::1%eth0"`);
 /// for Unix networks it is a path, or `@name` for the abstract namespace.
 #[doc(alias = "Dial")]
 pub fn dial(network: &str, address: &str) -> io::Result<Box<dyn Conn>> {
@@ -163,6 +169,7 @@ impl Dialer {
         let sd = SysDialer {
             dialer: self.clone(),
             network: net,
+            name: network.to_string(),
             // Checked against the network by resolve_addr_list.
             local: self.local_addr.as_deref().and_then(SockAddr::from_dyn),
         };
@@ -262,6 +269,7 @@ fn resolve_addr_list(
     let hint_ip = match SockAddr::from_dyn(hint) {
         Some(SockAddr::Tcp(a)) if network.is_tcp() => a.ip,
         Some(SockAddr::Udp(a)) if network.is_udp() => a.ip,
+        Some(SockAddr::Ip(a)) if network.is_ip() => a.ip,
         _ => {
             return Err(AddrError::new("mismatched local address type", hint.to_string()).into());
         }
@@ -281,6 +289,9 @@ fn resolve_addr_list(
 struct SysDialer {
     dialer: Dialer,
     network: Network,
+    /// The network as the caller named it (`"ip4:icmp"`), for errors, as
+    /// Go's `sysDialer.network`.
+    name: String,
     /// The dialer's local address, of the network's type (resolve_addr_list
     /// refused any other).
     local: Option<SockAddr>,
@@ -378,12 +389,7 @@ impl SysDialer {
 
     /// The address an error names for `ra` on this dialer's network.
     fn inet_op_addr(&self, ra: &InetAddr) -> Option<Box<dyn Addr>> {
-        let (ip, port, zone) = (ra.ip, ra.port, ra.zone.clone());
-        if self.network.is_udp() {
-            Some(Box::new(UdpAddr { ip, port, zone }))
-        } else {
-            Some(Box::new(TcpAddr { ip, port, zone }))
-        }
+        Some(inet_addr_boxed(self.network, ra))
     }
 
     /// Tries each address in turn until one connects (Go's `dialSerial`),
@@ -395,7 +401,7 @@ impl SysDialer {
             if let Some(err) = ctx.err() {
                 return Err(OpError::new(
                     Op::Dial,
-                    self.network.as_str(),
+                    &self.name,
                     local(),
                     self.inet_op_addr(ra),
                     map_err(err),
@@ -407,7 +413,7 @@ impl SysDialer {
                     first_err.get_or_insert_with(|| {
                         OpError::new(
                             Op::Dial,
-                            self.network.as_str(),
+                            &self.name,
                             local(),
                             self.inet_op_addr(ra),
                             crate::TimeoutError.into(),
@@ -427,19 +433,38 @@ impl SysDialer {
             }
         }
         Err(first_err.unwrap_or_else(|| {
-            OpError::new(
-                Op::Dial,
-                self.network.as_str(),
-                None,
-                None,
-                errs::missing_address(),
-            )
+            OpError::new(Op::Dial, &self.name, None, None, errs::missing_address())
         }))
     }
 
     /// Dials one address (Go's `dialSingle`): the OpError names it.
     fn dial_single(&self, ctx: &Context, ra: &InetAddr) -> io::Result<Box<dyn Conn>> {
         let net = self.network;
+        if net.is_ip() {
+            let raddr = IPAddr {
+                ip: ra.ip,
+                zone: ra.zone.clone(),
+            };
+            let laddr = self.local.as_ref().map(IPAddr::from_sock_addr);
+            let laddr = laddr.as_ref();
+            return do_dial_ip(
+                net,
+                laddr,
+                &raddr,
+                self.dialer.control.as_deref(),
+                Some(ctx),
+            )
+            .map(|c| Box::new(c) as Box<dyn Conn>)
+            .map_err(|e| {
+                OpError::new(
+                    Op::Dial,
+                    &self.name,
+                    op_addr(laddr),
+                    op_addr(Some(&raddr)),
+                    e,
+                )
+            });
+        }
         if net.is_tcp() {
             let raddr = TcpAddr {
                 ip: ra.ip,
@@ -461,7 +486,7 @@ impl SysDialer {
             .map_err(|e| {
                 OpError::new(
                     Op::Dial,
-                    self.network.as_str(),
+                    &self.name,
                     op_addr(laddr),
                     op_addr(Some(&raddr)),
                     e,
@@ -480,7 +505,7 @@ impl SysDialer {
                 .map_err(|e| {
                     OpError::new(
                         Op::Dial,
-                        self.network.as_str(),
+                        &self.name,
                         op_addr(laddr),
                         op_addr(Some(&raddr)),
                         e,
@@ -504,12 +529,26 @@ impl SysDialer {
         .map_err(|e| {
             OpError::new(
                 Op::Dial,
-                self.network.as_str(),
+                &self.name,
                 op_addr(laddr),
                 op_addr(Some(raddr)),
                 e,
             )
         })
+    }
+}
+
+/// A resolved internet address as the address type of `network`, boxed
+/// as Go's `Addr` (the `*TCPAddr`, `*UDPAddr` or `*IPAddr` Go's resolver
+/// builds for it).
+fn inet_addr_boxed(network: Network, a: &InetAddr) -> Box<dyn Addr> {
+    let (ip, port, zone) = (a.ip, a.port, a.zone.clone());
+    if network.is_ip() {
+        Box::new(IPAddr { ip, zone })
+    } else if network.is_udp() {
+        Box::new(UdpAddr { ip, port, zone })
+    } else {
+        Box::new(TcpAddr { ip, port, zone })
     }
 }
 
@@ -571,7 +610,8 @@ pub fn listen(network: &str, address: &str) -> io::Result<Box<dyn Listener>> {
 // ANCHOR_END: Listen
 
 /// Listens for datagrams on `address` (Go's `net.ListenPacket`): `"udp"`,
-/// `"udp4"`, `"udp6"` or `"unixgram"`.
+/// `"udp4"`, `"udp6"`, `"unixgram"`, or a raw IP network with its protocol
+/// (`"ip4:icmp"`, `"ip6:58"`; `address` is then a host without a port).
 ///
 /// ```
 /// gort::run(|| {
@@ -644,14 +684,14 @@ impl ListenConfig {
         match resolved {
             Resolved::Inet(list) => {
                 let a = list.first_ipv4_or_any();
+                if !net.is_tcp() {
+                    return Err(unexpected(Some(inet_addr_boxed(net, &a))));
+                }
                 let laddr = TcpAddr {
                     ip: a.ip,
                     port: a.port,
                     zone: a.zone,
                 };
-                if !net.is_tcp() {
-                    return Err(unexpected(op_addr(Some(&laddr))));
-                }
                 do_listen_tcp(net, &laddr, self.control.as_deref())
                     .map(|l| {
                         Box::new(l.with_keep_alive(self.keep_alive, self.keep_alive_config))
@@ -689,14 +729,23 @@ impl ListenConfig {
         match resolved {
             Resolved::Inet(list) => {
                 let a = list.first_ipv4_or_any();
+                if net.is_ip() {
+                    let laddr = IPAddr {
+                        ip: a.ip,
+                        zone: a.zone,
+                    };
+                    return do_listen_ip(net, &laddr, self.control.as_deref())
+                        .map(|c| Box::new(c) as Box<dyn PacketConn>)
+                        .map_err(|e| op_err(op_addr(Some(&laddr)), e));
+                }
+                if !net.is_udp() {
+                    return Err(unexpected(Some(inet_addr_boxed(net, &a))));
+                }
                 let laddr = UdpAddr {
                     ip: a.ip,
                     port: a.port,
                     zone: a.zone,
                 };
-                if !net.is_udp() {
-                    return Err(unexpected(op_addr(Some(&laddr))));
-                }
                 do_listen_udp(net, &laddr, self.control.as_deref())
                     .map(|c| Box::new(c) as Box<dyn PacketConn>)
                     .map_err(|e| op_err(op_addr(Some(&laddr)), e))

@@ -6,8 +6,8 @@
 //! gort conn here. The descriptor is asked what it is: `SO_TYPE` gives the
 //! socket type, `getsockname(2)` the family and the local address,
 //! `getpeername(2)` the peer if there is one. From the family and type
-//! follow the network name (`"tcp"`, `"udp"`, `"unix"`, `"unixgram"`,
-//! `"unixpacket"`) and the Rust type; the socket is made nonblocking and
+//! follow the network name (`"tcp"`, `"udp"`, `"ip"`, `"unix"`,
+//! `"unixgram"`, `"unixpacket"`) and the Rust type; the socket is made nonblocking and
 //! close-on-exec and registered with the netpoller like any other.
 //!
 //! # Ownership differs from Go
@@ -53,7 +53,7 @@ use crate::fd_posix::NetFD;
 use crate::network::Network;
 use crate::udpsock::bare_errno;
 use crate::{
-    Addr, Conn, Listener, Op, OpError, PacketConn, TcpConn, TcpListener, UdpConn, UnixConn,
+    Addr, Conn, IPConn, Listener, Op, OpError, PacketConn, TcpConn, TcpListener, UdpConn, UnixConn,
     UnixListener,
 };
 
@@ -101,6 +101,8 @@ enum Kind {
     Udp,
     /// `*UnixAddr`: any Unix socket.
     Unix,
+    /// `*IPAddr`: an IPv4 or IPv6 raw socket.
+    Ip,
 }
 
 /// The network of a socket of this family and type, as Go's
@@ -110,6 +112,7 @@ fn file_net(family: i32, sotype: i32) -> Option<(Network, Kind)> {
     Some(match (family, sotype) {
         (libc::AF_INET | libc::AF_INET6, libc::SOCK_STREAM) => (Network::Tcp, Kind::Tcp),
         (libc::AF_INET | libc::AF_INET6, libc::SOCK_DGRAM) => (Network::Udp, Kind::Udp),
+        (libc::AF_INET | libc::AF_INET6, libc::SOCK_RAW) => (Network::Ip { proto: 0 }, Kind::Ip),
         (libc::AF_UNIX, libc::SOCK_STREAM) => (Network::Unix, Kind::Unix),
         (libc::AF_UNIX, libc::SOCK_DGRAM) => (Network::Unixgram, Kind::Unix),
         (libc::AF_UNIX, libc::SOCK_SEQPACKET) => (Network::Unixpacket, Kind::Unix),
@@ -133,7 +136,6 @@ fn new_file_fd(fd: OwnedFd) -> io::Result<(NetFD, Kind)> {
     let rsa = rustix::net::getpeername(&fd).ok().flatten();
     let family = i32::from(lsa.address_family().as_raw());
     let Some((net, kind)) = file_net(family, sotype) else {
-        // Go wraps IPv4/IPv6 raw sockets in an IPConn, which gort lacks.
         return Err(bare_errno(libc::EPROTONOSUPPORT));
     };
     // Go's dup is close-on-exec; ours is the caller's descriptor, so the
@@ -164,6 +166,7 @@ fn new_file_conn(fd: OwnedFd) -> io::Result<Box<dyn Conn>> {
     Ok(match kind {
         Kind::Tcp => Box::new(file_tcp_conn(nfd)),
         Kind::Udp => Box::new(UdpConn::new(nfd)),
+        Kind::Ip => Box::new(IPConn::new(nfd)),
         Kind::Unix => Box::new(UnixConn::new(nfd)),
     })
 }
@@ -182,7 +185,7 @@ fn new_file_listener(fd: OwnedFd) -> io::Result<Box<dyn Listener>> {
         Kind::Tcp => Box::new(TcpListener::from_net_fd(nfd)),
         Kind::Unix => Box::new(file_unix_listener(nfd)),
         // Dropping `nfd` closes the socket (Go's `fd.Close()`).
-        Kind::Udp => return Err(bare_errno(libc::EINVAL)),
+        Kind::Udp | Kind::Ip => return Err(bare_errno(libc::EINVAL)),
     })
 }
 
@@ -199,6 +202,7 @@ fn new_file_packet_conn(fd: OwnedFd) -> io::Result<Box<dyn PacketConn>> {
     let (nfd, kind) = new_file_fd(fd)?;
     Ok(match kind {
         Kind::Udp => Box::new(UdpConn::new(nfd)),
+        Kind::Ip => Box::new(IPConn::new(nfd)),
         Kind::Unix => Box::new(UnixConn::new(nfd)),
         Kind::Tcp => return Err(bare_errno(libc::EINVAL)),
     })
@@ -206,7 +210,8 @@ fn new_file_packet_conn(fd: OwnedFd) -> io::Result<Box<dyn PacketConn>> {
 
 /// Makes a conn of a connected socket descriptor (Go's `FileConn`): a
 /// [`TcpConn`] (with Go's defaults: no delay, keep-alive after 15 s), a
-/// [`UdpConn`] or a [`UnixConn`], by the socket's family and type.
+/// [`UdpConn`], an [`IPConn`] or a [`UnixConn`], by the socket's family
+/// and type.
 ///
 /// Takes ownership of `fd`: Go duplicates the descriptor and leaves the
 /// original to the caller, gort moves it into the conn (call
@@ -217,8 +222,7 @@ fn new_file_packet_conn(fd: OwnedFd) -> io::Result<Box<dyn PacketConn>> {
 /// and an empty file name (an `OwnedFd` has none):
 /// `file file+net : getsockopt: socket operation on non-socket` for a
 /// pipe or a regular file, `file file+net : protocol not supported` for a
-/// socket family other than IPv4, IPv6 and Unix (or a raw IP socket: gort
-/// has no `IPConn`).
+/// socket family other than IPv4, IPv6 and Unix.
 #[doc(alias = "FileConn")]
 pub fn file_conn(fd: OwnedFd) -> io::Result<Box<dyn Conn>> {
     new_file_conn(fd).map_err(file_err)
@@ -236,8 +240,8 @@ pub fn file_listener(fd: OwnedFd) -> io::Result<Box<dyn Listener>> {
     new_file_listener(fd).map_err(file_err)
 }
 
-/// Makes a packet conn of a UDP or Unix socket descriptor (Go's
-/// `FilePacketConn`): a [`UdpConn`] or a [`UnixConn`].
+/// Makes a packet conn of a UDP, raw IP or Unix socket descriptor (Go's
+/// `FilePacketConn`): a [`UdpConn`], an [`IPConn`] or a [`UnixConn`].
 ///
 /// Takes ownership of `fd`, as [`file_conn`] does; on failure it is
 /// closed. A TCP socket gives `file file+net : invalid argument`.
@@ -274,5 +278,6 @@ try_from_owned_fd!(
     "FileListener"
 );
 try_from_owned_fd!(UdpConn, Kind::Udp, UdpConn::new, "FilePacketConn");
+try_from_owned_fd!(IPConn, Kind::Ip, IPConn::new, "FilePacketConn");
 try_from_owned_fd!(UnixConn, Kind::Unix, UnixConn::new, "FileConn");
 try_from_owned_fd!(UnixListener, Kind::Unix, file_unix_listener, "FileListener");

@@ -169,8 +169,10 @@ impl AddrList {
     /// IPv6 literal asks for IPv6, anything else prefers IPv4.
     pub(crate) fn for_resolve(&self, network: Network, addr: &str) -> InetAddr {
         let want6 = match network {
-            // An IPv6 literal without a port.
-            Network::Ip { .. } => addr.contains(':'),
+            // An IPv6 literal without a port; Go asks this of the name
+            // "ip" only, not of "ip:icmp" (and gort cannot tell "ip" from
+            // "ip:0").
+            Network::Ip { proto: 0 } => addr.contains(':'),
             // An IPv6 literal with a port, in brackets.
             Network::Tcp | Network::Udp => addr.contains('['),
             _ => false,
@@ -205,17 +207,20 @@ impl AddrList {
     }
 }
 
-/// Resolves `addr` (`host:port`; an empty host is the wildcard) on `net`
-/// into the addresses to try (Go's `Resolver.internetAddrList`). Literal
-/// IPs need no lookup; names go through the resolver, and `tcp4`/`tcp6`
-/// keep only their family.
+/// Resolves `addr` on `net` into the addresses to try (Go's
+/// `Resolver.internetAddrList`): `host:port` for TCP and UDP, a bare host
+/// (no port) for the raw IP networks; an empty host is the wildcard.
+/// Literal IPs need no lookup; names go through the resolver, and a
+/// network that names its version (`tcp4`, `ip6`) keeps only that family.
 // ANCHOR: internetAddrList
 pub(crate) fn internet_addr_list(net: Network, addr: &str) -> std::io::Result<AddrList> {
-    if !net.is_tcp() && !net.is_udp() {
+    if !net.is_tcp() && !net.is_udp() && !net.is_ip() {
         return Err(crate::UnknownNetworkError(net.to_string()).into());
     }
     let (host, port) = if addr.is_empty() {
         (String::new(), 0)
+    } else if net.is_ip() {
+        (addr.to_string(), 0)
     } else {
         let (host, port) = split_host_port(addr)?;
         let port = crate::lookup::lookup_port_on(net, &port)?;

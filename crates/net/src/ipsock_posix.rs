@@ -134,19 +134,24 @@ pub(crate) fn favorite_addr_family(
 }
 // ANCHOR_END: favoriteAddrFamily
 
-/// Opens an internet socket for `net` (Go's `internetSocket`).
+/// Opens an internet socket for `net` (Go's `internetSocket`); `proto` is
+/// the IP protocol of a raw socket, 0 for TCP and UDP.
+#[allow(clippy::too_many_arguments)] // Go's signature.
 // ANCHOR: internetSocket
 pub(crate) fn internet_socket(
     net: Network,
     laddr: Option<&dyn Sockaddr>,
     raddr: Option<&dyn Sockaddr>,
     sotype: i32,
+    proto: i32,
     mode: SockMode,
     control: Option<&Control>,
     ctx: Option<&Context>,
 ) -> io::Result<NetFD> {
     let (family, ipv6only) = favorite_addr_family(net, laddr, raddr, mode);
-    socket(net, family, sotype, 0, ipv6only, laddr, raddr, control, ctx)
+    socket(
+        net, family, sotype, proto, ipv6only, laddr, raddr, control, ctx,
+    )
 }
 // ANCHOR_END: internetSocket
 

@@ -49,12 +49,16 @@ mod fd_posix;
 mod fd_unix;
 mod file_unix;
 mod hosts;
+mod interface;
+mod interface_linux;
 mod ip;
 mod iprawsock;
+mod iprawsock_posix;
 mod ipsock;
 mod ipsock_posix;
 mod lookup;
 mod lookup_unix;
+mod mac;
 mod net;
 mod network;
 mod parse;
@@ -84,10 +88,14 @@ pub use error_posix::{SyscallError, errno_text, wrap_syscall_error};
 pub use file_unix::{file_conn, file_listener, file_packet_conn};
 #[doc(hidden)]
 pub use hosts::{HostsAddrEntry, HostsNameEntry, parse_hosts_for_fuzzing};
+pub use interface::{
+    Flags, Interface, interface_addrs, interface_by_index, interface_by_name, interfaces,
+};
 pub use ip::{IP, IPMask, IPNet, IPV4_LEN, IPV6_LEN, cidr_mask, ipv4_mask, parse_cidr, parse_ip};
-pub use iprawsock::IPAddr;
+pub use iprawsock::{IPAddr, IPConn, dial_ip, listen_ip, resolve_ip_addr};
 pub use ipsock::{join_host_port, split_host_port};
 pub use lookup::{lookup_addr, lookup_host, lookup_ip, lookup_port};
+pub use mac::{HardwareAddr, parse_mac};
 pub use net::{
     Addr, AddrError, Buffers, CanceledError, Conn, DNSError, InvalidAddrError, Listener, NetError,
     Op, OpError, PacketConn, ParseError, TimeoutError, UnknownNetworkError, is_closed, is_timeout,

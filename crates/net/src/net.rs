@@ -264,6 +264,9 @@ pub enum Op {
     RawRead,
     /// `"raw-write"`: [`RawConn::write`](crate::RawConn::write).
     RawWrite,
+    /// `"route"`: reading the kernel's interface and address tables
+    /// ([`interfaces`](crate::interfaces) and the rest of interface.rs).
+    Route,
 }
 
 impl Op {
@@ -284,6 +287,7 @@ impl Op {
             Op::RawControl => "raw-control",
             Op::RawRead => "raw-read",
             Op::RawWrite => "raw-write",
+            Op::Route => "route",
         }
     }
 }

@@ -15,10 +15,12 @@
 //! (`unknown network tpc`), an unknown protocol an [`AddrError`](crate::AddrError)
 //! (`address nosuch: unknown IP protocol specified`).
 //!
-//! gort opens TCP, UDP and Unix sockets but no raw IP ones (Go's
-//! `IPConn`): the IP networks are names for [`lookup_ip`](crate::lookup_ip)
-//! only, and a dial or listen on one fails with `unknown network`, as for a
-//! name Go does not know ([`socket_network`]).
+//! A socket needs more than a name that parses ([`socket_network`], Go's
+//! `parseNetwork` with `needsProto`): a raw IP socket
+//! ([`IPConn`](crate::IPConn)) must name its protocol, so a bare `"ip4"`
+//! is an unknown network to `dial` and `listen_packet`, though
+//! [`lookup_ip`](crate::lookup_ip) and [`resolve_ip_addr`](crate::resolve_ip_addr)
+//! take it.
 
 use std::fmt;
 use std::io;
@@ -263,13 +265,15 @@ impl fmt::Display for Network {
     }
 }
 
-/// The network of a dial or listen by name (Go's `parseNetwork` with
-/// `needsProto` true, for the networks gort can open): any that parses,
-/// except the raw IP ones, which gort does not implement and which fail as
-/// Go fails a name it does not know: `unknown network ip4:icmp`.
+/// The network of a socket opened by name (Go's `parseNetwork` with
+/// `needsProto` true): any that parses, except a raw IP network without
+/// its `:proto` part (`"ip"`, `"ip4"`, `"ip6"`), which is Go's `unknown
+/// network ip4`.
 pub(crate) fn socket_network(network: &str) -> io::Result<Network> {
     match network.parse::<Network>()? {
-        n if n.is_ip() => Err(UnknownNetworkError(network.to_string()).into()),
+        n if n.is_ip() && !network.contains(':') => {
+            Err(UnknownNetworkError(network.to_string()).into())
+        }
         n => Ok(n),
     }
 }
@@ -367,7 +371,12 @@ mod tests {
     #[test]
     fn socket_and_typed_entry_points_refuse_what_they_cannot_open() {
         assert_eq!(socket_network("udp6").unwrap(), Network::Udp6);
-        for s in ["ip", "ip4:icmp", "foo"] {
+        assert_eq!(
+            socket_network("ip4:icmp").unwrap(),
+            Network::Ip4 { proto: 1 }
+        );
+        assert_eq!(socket_network("ip:0").unwrap(), Network::Ip { proto: 0 });
+        for s in ["ip", "ip4", "ip6", "foo"] {
             let err = socket_network(s).unwrap_err();
             assert_eq!(err.to_string(), format!("unknown network {s}"));
         }

@@ -6,10 +6,12 @@
 //! report how far they got, so a caller can check that a whole field was
 //! consumed. Only the pieces that have a caller live here: [`dtoi`] (the
 //! prefix length of [`parse_cidr`](crate::parse_cidr), the protocol of
-//! `"ip4:1"`, the numbers of `/etc/services` and `/etc/protocols`) and
+//! `"ip4:1"`, the numbers of `/etc/services` and `/etc/protocols`),
 //! [`get_fields`] (the fields of a line of those files and of
-//! `/etc/hosts`). The files themselves are read whole, with `std::fs::read`,
-//! so Go's line reader has no counterpart.
+//! `/etc/hosts`), [`split_at_bytes`] (the fields of `/proc/net/igmp`), and
+//! [`xtoi`] and [`xtoi2`] (the hex pairs of a MAC address and of the group
+//! addresses in `/proc/net/igmp*`). The files themselves are read whole,
+//! with `std::fs::read`, so Go's line reader has no counterpart.
 //!
 //! [`split_host_zone`] is here too, although Go keeps it in ipsock.go: the
 //! resolver (lookup.rs) needs it for the addresses of `/etc/hosts`, and
@@ -54,6 +56,52 @@ pub(crate) fn get_fields(s: &str) -> Vec<&str> {
         .collect()
 }
 
+/// Splits `s` at every byte that is in `seps`, dropping empty fields (Go's
+/// `splitAtBytes`).
+#[doc(alias = "splitAtBytes")]
+pub(crate) fn split_at_bytes<'a>(s: &'a str, seps: &str) -> Vec<&'a str> {
+    s.split(|c| seps.contains(c))
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+/// Reads the hexadecimal digits (either case) at the start of `s` (Go's
+/// `xtoi`): the value and the number of bytes consumed, or `None` when `s`
+/// does not start with a hex digit or the value reaches [`BIG`].
+pub(crate) fn xtoi(s: &[u8]) -> Option<(i32, usize)> {
+    let mut n: i32 = 0;
+    let mut used = 0;
+    for &c in s {
+        let Some(d) = char::from(c).to_digit(16) else {
+            break;
+        };
+        n = n * 16 + d as i32;
+        if n >= BIG {
+            return None;
+        }
+        used += 1;
+    }
+    if used == 0 {
+        return None;
+    }
+    Some((n, used))
+}
+
+/// Reads exactly two hex digits at the start of `s` as a byte (Go's
+/// `xtoi2`); when `s` goes on, its third byte must be `sep` (a separator
+/// such as `:`, or 0 when nothing may follow). `None` for anything else,
+/// and for an `s` shorter than two bytes, where Go would index out of
+/// range (its callers never let that happen).
+pub(crate) fn xtoi2(s: &[u8], sep: u8) -> Option<u8> {
+    if s.len() < 2 || (s.len() > 2 && s[2] != sep) {
+        return None;
+    }
+    match xtoi(&s[..2]) {
+        Some((n, 2)) => Some(n as u8),
+        _ => None,
+    }
+}
+
 /// Splits a host into the address and the IPv6 zone after its last `%`
 /// (Go's `splitHostZone`, from ipsock.go): `"fe80::1%eth0"` gives
 /// `("fe80::1", "eth0")`. A `%` at the very start is not a zone separator,
@@ -69,6 +117,27 @@ pub(crate) fn split_host_zone(s: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_xtoi_and_xtoi2() {
+        assert_eq!(xtoi(b"fF:"), Some((255, 2)));
+        assert_eq!(xtoi(b"g"), None);
+        assert_eq!(xtoi(b"FFFFFF"), None, "reaches BIG");
+        assert_eq!(xtoi2(b"0a", 0), Some(10));
+        assert_eq!(xtoi2(b"0a:", b':'), Some(10));
+        assert_eq!(xtoi2(b"0a-", b':'), None);
+        assert_eq!(xtoi2(b"0x", 0), None);
+        assert_eq!(xtoi2(b"a", 0), None);
+    }
+
+    #[test]
+    fn test_split_at_bytes() {
+        assert_eq!(
+            split_at_bytes("1\tlo  :  1 V3\n", " :\r\t\n"),
+            ["1", "lo", "1", "V3"]
+        );
+        assert!(split_at_bytes("", " ").is_empty());
+    }
 
     #[test]
     fn test_get_fields() {

@@ -42,12 +42,12 @@ use std::os::fd::BorrowedFd;
 use crate::fd_posix::NetFD;
 use crate::sockaddr_posix::SockAddr;
 use crate::udpsock::bare_errno;
+use crate::{IPConn, TcpConn, TcpListener, UdpConn, UnixConn, UnixListener};
 use crate::{Op, OpError};
-use crate::{TcpConn, TcpListener, UdpConn, UnixConn, UnixListener};
 
 /// Raw access to a conn's or listener's socket (Go's `syscall.RawConn`, as
 /// returned by `SyscallConn`). Get one with `syscall_conn` on
-/// [`TcpConn`], [`TcpListener`], [`UdpConn`], [`UnixConn`] or
+/// [`TcpConn`], [`TcpListener`], [`UdpConn`], [`IPConn`], [`UnixConn`] or
 /// [`UnixListener`].
 ///
 /// It borrows the conn: the conn cannot be dropped while it exists. The
@@ -161,6 +161,7 @@ macro_rules! syscall_conn_for_conn {
 
 syscall_conn_for_conn!(TcpConn);
 syscall_conn_for_conn!(UdpConn);
+syscall_conn_for_conn!(IPConn);
 syscall_conn_for_conn!(UnixConn);
 
 /// `SyscallConn` for the listeners: a [`RawConn`] that only controls.

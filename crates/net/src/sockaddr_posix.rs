@@ -12,7 +12,7 @@
 //! [`SockAddr::from_raw`], picked by family and socket type as Go's
 //! `netFD.addrFunc`. [`SockAddr`] is also how a [`NetFD`] keeps its two
 //! addresses: Go stores them as `Addr` interface values and type-asserts
-//! them back in each conn's `LocalAddr`; gort keeps one enum of the three
+//! them back in each conn's `LocalAddr`; gort keeps one enum of the four
 //! address types, and each conn type takes its own out of it
 //! ([`FromSockAddr`]). A boxed `dyn Addr` is made only where a Go-shaped
 //! interface asks for one (`Conn::local_addr`, an `OpError`).
@@ -25,7 +25,7 @@ use std::io;
 use rustix::net::SocketAddrAny;
 
 use crate::network::Network;
-use crate::{Addr, TcpAddr, UdpAddr, UnixAddr};
+use crate::{Addr, IPAddr, TcpAddr, UdpAddr, UnixAddr};
 
 /// An address a socket can be bound or connected to (Go's `sockaddr`).
 pub(crate) trait Sockaddr: fmt::Display {
@@ -43,7 +43,7 @@ pub(crate) trait Sockaddr: fmt::Display {
     fn to_sock_addr(&self) -> SockAddr;
 }
 
-/// A socket's address as the net layer keeps it: one of the three address
+/// A socket's address as the net layer keeps it: one of the four address
 /// types, which one following from the socket's family and type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum SockAddr {
@@ -53,6 +53,8 @@ pub(crate) enum SockAddr {
     Udp(UdpAddr),
     /// A Unix socket's, of any type.
     Unix(UnixAddr),
+    /// An IPv4 or IPv6 raw socket's (`SOCK_RAW`): no port.
+    Ip(IPAddr),
 }
 
 impl SockAddr {
@@ -63,6 +65,9 @@ impl SockAddr {
         match (family, sotype) {
             (libc::AF_INET | libc::AF_INET6, libc::SOCK_STREAM) => {
                 TcpAddr::from_sockaddr(sa).map(SockAddr::Tcp)
+            }
+            (libc::AF_INET | libc::AF_INET6, libc::SOCK_RAW) => {
+                IPAddr::from_sockaddr(sa).map(SockAddr::Ip)
             }
             (libc::AF_INET | libc::AF_INET6, _) => UdpAddr::from_sockaddr(sa).map(SockAddr::Udp),
             (_, sotype) => {
@@ -80,6 +85,7 @@ impl SockAddr {
             (libc::AF_INET | libc::AF_INET6, libc::SOCK_STREAM) => {
                 SockAddr::Tcp(TcpAddr::default())
             }
+            (libc::AF_INET | libc::AF_INET6, libc::SOCK_RAW) => SockAddr::Ip(IPAddr::default()),
             (libc::AF_INET | libc::AF_INET6, _) => SockAddr::Udp(UdpAddr::default()),
             (_, sotype) => SockAddr::Unix(UnixAddr {
                 name: String::new(),
@@ -91,7 +97,7 @@ impl SockAddr {
     /// A Go-shaped address (a [`Dialer`](crate::Dialer)'s `local_addr`, the
     /// destination of [`PacketConn::write_to`](crate::PacketConn::write_to))
     /// as one of ours; `None` for any other type of address (a
-    /// [`PipeAddr`](crate::PipeAddr), an [`IPAddr`](crate::IPAddr), a type
+    /// [`PipeAddr`](crate::PipeAddr), an [`IPNet`](crate::IPNet), a type
     /// of the caller's). The one place a `dyn Addr` is looked into.
     pub(crate) fn from_dyn(a: &dyn Addr) -> Option<SockAddr> {
         let any = a.as_any();
@@ -99,6 +105,8 @@ impl SockAddr {
             Some(SockAddr::Tcp(t.clone()))
         } else if let Some(u) = any.downcast_ref::<UdpAddr>() {
             Some(SockAddr::Udp(u.clone()))
+        } else if let Some(i) = any.downcast_ref::<IPAddr>() {
+            Some(SockAddr::Ip(i.clone()))
         } else {
             any.downcast_ref::<UnixAddr>().cloned().map(SockAddr::Unix)
         }
@@ -110,6 +118,7 @@ impl SockAddr {
             SockAddr::Tcp(a) => Box::new(a.clone()),
             SockAddr::Udp(a) => Box::new(a.clone()),
             SockAddr::Unix(a) => Box::new(a.clone()),
+            SockAddr::Ip(a) => Box::new(a.clone()),
         }
     }
 
@@ -125,6 +134,7 @@ impl fmt::Display for SockAddr {
             SockAddr::Tcp(a) => a.fmt(f),
             SockAddr::Udp(a) => a.fmt(f),
             SockAddr::Unix(a) => a.fmt(f),
+            SockAddr::Ip(a) => a.fmt(f),
         }
     }
 }
@@ -157,6 +167,7 @@ macro_rules! from_sock_addr {
 from_sock_addr!(TcpAddr, Tcp, "a TCP");
 from_sock_addr!(UdpAddr, Udp, "a UDP");
 from_sock_addr!(UnixAddr, Unix, "a Unix");
+from_sock_addr!(IPAddr, Ip, "a raw IP");
 
 #[cfg(test)]
 mod tests {
@@ -172,6 +183,17 @@ mod tests {
         assert_eq!(udp.to_string(), "127.0.0.1:80");
         assert!(matches!(udp, SockAddr::Udp(_)));
         assert!(SockAddr::from_raw(libc::AF_UNIX, libc::SOCK_STREAM, &v4).is_none());
+        let raw = SockAddr::from_raw(libc::AF_INET, libc::SOCK_RAW, &v4).unwrap();
+        assert_eq!(raw, SockAddr::Ip(IPAddr::new(IP::v4(127, 0, 0, 1))));
+        assert_eq!(
+            raw.to_string(),
+            "127.0.0.1",
+            "a raw socket's address has no port"
+        );
+        assert_eq!(
+            SockAddr::unnamed(libc::AF_INET6, libc::SOCK_RAW),
+            SockAddr::Ip(IPAddr::default())
+        );
         let unnamed = SockAddr::unnamed(libc::AF_UNIX, libc::SOCK_SEQPACKET);
         assert_eq!(UnixAddr::from_sock_addr(&unnamed).net, Network::Unixpacket);
     }
@@ -184,6 +206,8 @@ mod tests {
             Some(SockAddr::Tcp(TcpAddr::default()))
         );
         assert_eq!(SockAddr::from_dyn(&crate::PipeAddr), None);
+        let i = SockAddr::Ip(IPAddr::new(IP::v4(10, 0, 0, 2)));
+        assert_eq!(SockAddr::from_dyn(&*i.boxed()), Some(i));
         let u = SockAddr::Udp(UdpAddr::new(IP::v4(10, 0, 0, 1), 9));
         assert_eq!(SockAddr::from_dyn(&*u.boxed()), Some(u));
     }

@@ -19,8 +19,8 @@ use crate::net::{ConnBase, conn_impls, errs, op_addr};
 use crate::network::{Network, network_of_kind};
 use crate::sockaddr_posix::{SockAddr, Sockaddr};
 use crate::tcpsock::{fmt_ip_port, ip_family, ip_port_to_std, std_zone};
-use crate::udpsock_posix::{do_dial_udp, do_listen_multicast_udp, do_listen_udp, interface_index};
-use crate::{Addr, IP, Op, OpError};
+use crate::udpsock_posix::{do_dial_udp, do_listen_multicast_udp, do_listen_udp};
+use crate::{Addr, IP, Interface, Op, OpError};
 
 /// The address of a UDP end point (Go's `*net.UDPAddr`). Displays as Go's
 /// `String()`, like [`TcpAddr`](crate::TcpAddr).
@@ -251,16 +251,16 @@ pub fn listen_udp(network: &str, laddr: Option<&UdpAddr>) -> io::Result<UdpConn>
 /// Listens on the port of the multicast group `gaddr` and joins the group
 /// (Go's `ListenMulticastUDP`).
 ///
-/// `ifi` names the interface to join on (`"eth0"`); `None` lets the
+/// `ifi` is the interface to join on (from
+/// [`interface_by_name`](crate::interface_by_name), say); `None` lets the
 /// kernel pick one by its routing table, which Go does not recommend.
 /// Several sockets may listen on one group's port (`SO_REUSEADDR`). As in
 /// Go, loopback of the socket's own multicast sends is turned off
-/// (`IP_MULTICAST_LOOP` 0). Go takes an `*Interface`; gort takes its name
-/// until it has Go's interface API.
+/// (`IP_MULTICAST_LOOP` 0).
 #[doc(alias = "ListenMulticastUDP")]
 pub fn listen_multicast_udp(
     network: &str,
-    ifi: Option<&str>,
+    ifi: Option<&Interface>,
     gaddr: &UdpAddr,
 ) -> io::Result<UdpConn> {
     let op_err = |e| OpError::new(Op::Listen, network, None, op_addr(Some(gaddr)), e);
@@ -268,9 +268,6 @@ pub fn listen_multicast_udp(
     if gaddr.ip.is_nil() {
         return Err(op_err(errs::missing_address()));
     }
-    let ifindex = match ifi {
-        Some(name) => interface_index(name).map_err(op_err)?,
-        None => 0,
-    };
+    let ifindex = ifi.map_or(0, |ifi| ifi.index as u32);
     do_listen_multicast_udp(net, ifindex, gaddr, None).map_err(op_err)
 }

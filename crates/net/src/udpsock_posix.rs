@@ -18,7 +18,6 @@
 //! `sockoptip_linux.go` and `sockoptip_posix.go`) are private helpers at
 //! the end of this file.
 
-use std::ffi::CString;
 use std::io::{self, IoSlice, IoSliceMut};
 
 use rustix::net::{RecvAncillaryBuffer, RecvFlags, ReturnFlags, SendAncillaryBuffer};
@@ -126,6 +125,7 @@ pub(crate) fn do_dial_udp(
         laddr.map(|a| a as &dyn Sockaddr),
         Some(raddr),
         libc::SOCK_DGRAM,
+        0,
         SockMode::Dial,
         control,
         None,
@@ -151,6 +151,7 @@ fn listen_socket(net: Network, laddr: &UdpAddr, control: Option<&Control>) -> io
         Some(laddr),
         None,
         libc::SOCK_DGRAM,
+        0,
         SockMode::Listen,
         control,
         None,
@@ -246,19 +247,4 @@ fn setsockopt_int(fd: &NetFD, level: i32, name: i32, v: i32) -> io::Result<()> {
     fd.pfd
         .setsockopt_int(level, name, v)
         .map_err(|e| wrap_syscall_error("setsockopt", e))
-}
-
-/// The index of the interface called `name` (Go's `InterfaceByName`, for
-/// the one field multicast needs); Go's "no such network interface" if
-/// there is none.
-pub(crate) fn interface_index(name: &str) -> io::Result<u32> {
-    let no_such = || io::Error::new(io::ErrorKind::NotFound, "no such network interface");
-    let c = CString::new(name).map_err(|_| no_such())?;
-    // SAFETY: `c` is a valid NUL-terminated string that outlives the call,
-    // and if_nametoindex(3) only reads it.
-    let idx = unsafe { libc::if_nametoindex(c.as_ptr()) };
-    if idx == 0 {
-        return Err(no_such());
-    }
-    Ok(idx)
 }

@@ -748,7 +748,7 @@ fn text_that_cannot_be_a_dns_name_fails_without_a_lookup() {
 fn unknown_networks_read_like_go() {
     let _w = watchdog::start("unknown_networks_read_like_go", watchdog::LIMIT);
     let big = "a".repeat(MIB);
-    let mut networks: Vec<String> = ["", "TCP", "tcp7", "ip", "ip4:icmp", "unix\0", "udp:"]
+    let mut networks: Vec<String> = ["", "TCP", "tcp7", "ip", "unix\0", "udp:"]
         .map(String::from)
         .to_vec();
     networks.push(big);
@@ -843,6 +843,35 @@ fn unknown_networks_read_like_go() {
     for (what, got, want) in errs {
         check(&what, got, &want);
     }
+}
+
+/// A raw IP network is known, so a `host:port` given to it is taken whole
+/// as a host name, which does not resolve: Go's texts, checked against Go
+/// 1.27.
+#[test]
+fn a_port_on_a_raw_ip_network_is_no_such_host() {
+    let _w = watchdog::start(
+        "a_port_on_a_raw_ip_network_is_no_such_host",
+        watchdog::LIMIT,
+    );
+    gort::run(|| {
+        let n = "ip4:icmp";
+        check(
+            "dial",
+            dial(n, "127.0.0.1:1"),
+            "dial ip4:icmp: lookup 127.0.0.1:1: no such host",
+        );
+        check(
+            "listen",
+            listen(n, "127.0.0.1:0"),
+            "listen ip4:icmp: lookup 127.0.0.1:0: no such host",
+        );
+        check(
+            "listen_packet",
+            listen_packet(n, "127.0.0.1:0"),
+            "listen ip4:icmp: lookup 127.0.0.1:0: no such host",
+        );
+    });
 }
 
 /// A fresh directory for socket files, removed on drop.

@@ -131,8 +131,8 @@ fn a_network_the_call_cannot_open_reads_like_go() {
                 "dial foo: unknown network foo",
             ),
             (
-                net::listen_packet("ip4:icmp", "127.0.0.1").unwrap_err(),
-                "listen ip4:icmp: unknown network ip4:icmp",
+                net::listen("ip4:icmp", "127.0.0.1").unwrap_err(),
+                "listen ip4:icmp 127.0.0.1: address 127.0.0.1: unexpected address type",
             ),
             (
                 net::dial("unix", "").unwrap_err(),

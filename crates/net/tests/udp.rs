@@ -230,10 +230,17 @@ fn errors_read_like_go() {
         let err = listen_multicast_udp("udp", None, &UdpAddr::default()).unwrap_err();
         assert_eq!(err.to_string(), "listen udp :0: missing address");
         let g = local("224.0.0.254:0");
-        let err = listen_multicast_udp("udp", Some("no-such-if0"), &g).unwrap_err();
+        // An interface the kernel does not have: Go's text (its
+        // IP_MULTICAST_IF fails) on Linux.
+        let bogus = net::Interface {
+            index: 99999,
+            name: "bogus".into(),
+            ..Default::default()
+        };
+        let err = listen_multicast_udp("udp", Some(&bogus), &g).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "listen udp 224.0.0.254:0: no such network interface"
+            "listen udp 224.0.0.254:0: setsockopt: cannot assign requested address"
         );
     });
 }
@@ -279,5 +286,25 @@ fn listen_multicast_udp_joins() {
             .expect("SO_REUSEADDR lets a second listener share the group port");
         assert_eq!(c2.local_addr().port, port);
         assert_eq!(c.local_addr().network(), "udp");
+
+        // Joined on a named interface, the group shows among the
+        // interface's multicast groups.
+        let want = net::Flags::UP | net::Flags::MULTICAST;
+        let Some(ifi) = net::interfaces()
+            .unwrap()
+            .into_iter()
+            .find(|i| i.flags.contains(want))
+        else {
+            eprintln!("no up multicast interface here: the named join skipped");
+            return;
+        };
+        let _c3 = listen_multicast_udp("udp4", Some(&ifi), &same_port)
+            .expect("joins on an up multicast interface");
+        let groups = ifi.multicast_addrs().unwrap();
+        assert!(
+            groups.contains(&net::IPAddr::new(g.ip)),
+            "{} joined {g}: {groups:?}",
+            ifi.name
+        );
     });
 }
