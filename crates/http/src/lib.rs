@@ -52,6 +52,8 @@ pub mod httptest;
 mod method;
 mod pattern;
 mod request;
+mod requestwrite;
+mod response;
 mod routing_index;
 mod routing_tree;
 mod servemux;
@@ -79,6 +81,9 @@ pub use sniff::detect_content_type;
 pub use status::*;
 pub use textproto::canonical_mime_header_key;
 pub use transfer::Body;
+
+pub use requestwrite::{DEFAULT_USER_AGENT, GetBody, IntoRequestBody};
+pub use response::{DEFAULT_MAX_RESPONSE_HEADER_BYTES, Response, read_response};
 
 /// The handler a server with none serves: the default mux.
 pub(crate) fn default_handler() -> std::sync::Arc<dyn Handler> {
