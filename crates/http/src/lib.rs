@@ -46,6 +46,7 @@
 
 mod bufio;
 mod chunked;
+mod client;
 mod fs;
 mod header;
 pub mod httptest;
@@ -62,6 +63,7 @@ mod sniff;
 mod status;
 mod textproto;
 mod transfer;
+mod transport;
 pub mod url;
 
 pub use chunked::{ChunkedError, ChunkedReader, ChunkedWriter};
@@ -82,8 +84,14 @@ pub use status::*;
 pub use textproto::canonical_mime_header_key;
 pub use transfer::Body;
 
+pub use client::{
+    CheckRedirect, Client, ClientError, UseLastResponse, default_client, get, head, post, post_form,
+};
 pub use requestwrite::{DEFAULT_USER_AGENT, GetBody, IntoRequestBody};
 pub use response::{DEFAULT_MAX_RESPONSE_HEADER_BYTES, Response, read_response};
+pub use transport::{
+    DEFAULT_MAX_IDLE_CONNS_PER_HOST, Transport, TransportState, default_transport,
+};
 
 /// The handler a server with none serves: the default mux.
 pub(crate) fn default_handler() -> std::sync::Arc<dyn Handler> {
