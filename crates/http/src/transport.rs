@@ -26,7 +26,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::{self, BufWriter, Read, Write};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex as StdMutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -427,10 +427,15 @@ impl Pool {
 /// the context ends. Stopped before the connection may be reused.
 struct Watch {
     stop_tx: Option<Sender<()>>,
-    /// `true` while the watcher may still act; cleared by `stop`.
-    active: Arc<StdMutex<bool>>,
-    fired: Arc<AtomicBool>,
+    /// [`WATCHING`], then [`STOPPED`] or [`FIRED`], whichever comes first.
+    /// An atomic, not a lock: the watcher and the request's goroutine may
+    /// share a thread, and closing a connection can park.
+    state: Arc<AtomicU8>,
 }
+
+const WATCHING: u8 = 0;
+const STOPPED: u8 = 1;
+const FIRED: u8 = 2;
 
 impl Watch {
     fn start(ctx: &Context, conn: &Arc<dyn Conn>) -> Option<Watch> {
@@ -438,17 +443,16 @@ impl Watch {
             return None;
         }
         let (stop_tx, stop_rx) = chan::bounded::<()>(0);
-        let active = Arc::new(StdMutex::new(true));
-        let fired = Arc::new(AtomicBool::new(false));
-        let (ctx2, conn2, active2, fired2) =
-            (ctx.clone(), conn.clone(), active.clone(), fired.clone());
+        let state = Arc::new(AtomicU8::new(WATCHING));
+        let (ctx2, conn2, state2) = (ctx.clone(), conn.clone(), state.clone());
         let _ = gort_runtime::spawn(move || {
             let done = ctx2.done();
             select! {
                 recv(done) -> _ => {
-                    let still = active2.lock().unwrap_or_else(|e| e.into_inner());
-                    if *still {
-                        fired2.store(true, Ordering::SeqCst);
+                    if state2
+                        .compare_exchange(WATCHING, FIRED, Ordering::AcqRel, Ordering::Acquire)
+                        .is_ok()
+                    {
                         let _ = conn2.close();
                     }
                 },
@@ -457,16 +461,19 @@ impl Watch {
         });
         Some(Watch {
             stop_tx: Some(stop_tx),
-            active,
-            fired,
+            state,
         })
     }
 
-    /// Stops the watcher; returns whether it closed the connection.
+    /// Stops the watcher; returns whether it fired (and so closes, or
+    /// closed, the connection).
     fn stop(&mut self) -> bool {
-        *self.active.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        let fired =
+            self.state
+                .compare_exchange(WATCHING, STOPPED, Ordering::AcqRel, Ordering::Acquire)
+                == Err(FIRED);
         self.stop_tx.take();
-        self.fired.load(Ordering::SeqCst)
+        fired
     }
 }
 
@@ -813,7 +820,20 @@ impl Transport {
                     Ok(r) => r,
                     Err(e) => {
                         let retry = matches!(e, HeadError::NothingRead(_));
+                        let broken = matches!(&e, HeadError::Other(e)
+                            if e.kind() == io::ErrorKind::InvalidData
+                                && !e.to_string().starts_with("net/http:"));
                         let e = e.into_io();
+                        // A head that did not parse: Go's mapRoundTripError
+                        // names the broken connection.
+                        let e = if broken {
+                            io::Error::new(
+                                io::ErrorKind::InvalidData,
+                                format!("net/http: HTTP/1.x transport connection broken: {e}"),
+                            )
+                        } else {
+                            e
+                        };
                         let e = if e.kind() == io::ErrorKind::TimedOut
                             && self.response_header_timeout.is_some()
                             && ctx.err().is_none()
@@ -906,6 +926,7 @@ impl Read for ConnBody {
         let Some(pc) = self.pc.as_mut() else {
             return Ok(0);
         };
+
         match read_body(&mut pc.rd, &mut self.framing, buf) {
             Ok((n, done)) => {
                 if done {
