@@ -44,17 +44,25 @@
 //! and [`listen_and_serve_tls`] serve HTTPS, and the handshake parks the
 //! connection's goroutine like any read.
 //!
-//! Not built yet: HTTP/2, trailers (read and dropped), cookies, multipart
-//! forms. The README lists every difference from Go's behaviour.
+//! The client side is Go's too: a [`Client`] (redirects, a whole-exchange
+//! timeout) over a pooling [`Transport`], in `client.rs`, `transport.rs`,
+//! `response.rs` and `requestwrite.rs` (Go's `NewRequest` and
+//! `Request.write`), dialing `https` URLs through [`tls`].
+//!
+//! Not built yet: HTTP/2, proxies, trailers (read and dropped), cookies,
+//! multipart forms. The README lists every difference from Go's behaviour.
 
 mod bufio;
 mod chunked;
+mod client;
 mod fs;
 mod header;
 pub mod httptest;
 mod method;
 mod pattern;
 mod request;
+mod requestwrite;
+mod response;
 mod routing_index;
 mod routing_tree;
 mod servemux;
@@ -64,6 +72,7 @@ mod status;
 mod textproto;
 pub mod tls;
 mod transfer;
+mod transport;
 pub mod url;
 
 pub use chunked::{ChunkedError, ChunkedReader, ChunkedWriter};
@@ -84,6 +93,15 @@ pub use sniff::detect_content_type;
 pub use status::*;
 pub use textproto::canonical_mime_header_key;
 pub use transfer::Body;
+
+pub use client::{
+    CheckRedirect, Client, ClientError, UseLastResponse, default_client, get, head, post, post_form,
+};
+pub use requestwrite::{DEFAULT_USER_AGENT, GetBody, IntoRequestBody};
+pub use response::{DEFAULT_MAX_RESPONSE_HEADER_BYTES, Response, read_response};
+pub use transport::{
+    DEFAULT_MAX_IDLE_CONNS_PER_HOST, Transport, TransportState, default_transport,
+};
 
 /// The handler a server with none serves: the default mux.
 pub(crate) fn default_handler() -> std::sync::Arc<dyn Handler> {
@@ -163,5 +181,49 @@ pub mod fuzzing {
                 Err(e) => return Err(e.to_string()),
             }
         }
+    }
+}
+
+/// Entry points for the fuzz targets in `fuzz/` (not part of the API):
+/// the client side.
+#[doc(hidden)]
+pub mod fuzzing_client {
+    use crate::bufio;
+    use crate::response::{RespFraming, read_body, read_response_head};
+
+    /// One response as the client read it: status code, content length,
+    /// whether the connection closes after it, and its body.
+    pub type ReadResponse = (u16, i64, bool, Vec<u8>);
+
+    /// Reads `data` as the transport reads a kept-alive connection:
+    /// response heads (at most 64 KiB each) and their bodies, answering
+    /// requests of `method`, until the input ends, a response closes the
+    /// connection, or one is refused.
+    pub fn read_responses(data: &[u8], method: &str) -> Result<Vec<ReadResponse>, String> {
+        let mut rd = bufio::Reader::new(data);
+        let mut out = Vec::new();
+        for _ in 0..64 {
+            if rd.buffered() == 0 && rd.fill().map_err(|e| e.to_string())? == 0 {
+                return Ok(out);
+            }
+            let (resp, mut framing) =
+                read_response_head(&mut rd, method, 64 << 10).map_err(|e| e.to_string())?;
+            let until_close = matches!(framing, RespFraming::UntilClose);
+            let mut body = Vec::new();
+            let mut buf = [0u8; 512];
+            loop {
+                let (n, done) =
+                    read_body(&mut rd, &mut framing, &mut buf).map_err(|e| e.to_string())?;
+                body.extend_from_slice(&buf[..n]);
+                if done {
+                    break;
+                }
+            }
+            out.push((resp.status_code, resp.content_length, resp.close, body));
+            if until_close {
+                return Ok(out);
+            }
+        }
+        Ok(out)
     }
 }

@@ -67,6 +67,10 @@ pub struct Request {
     pub request_uri: String,
     /// The ServeMux pattern that matched, `""` if none did.
     pub pattern: String,
+    /// For a client request, makes a fresh copy of the body, so the request
+    /// can be sent again after a redirect (307, 308) or a lost connection
+    /// (Go's `GetBody`); [`Request::new`] sets it for byte bodies.
+    pub get_body: Option<crate::requestwrite::GetBody>,
     /// The wildcard names of the matched pattern and their values.
     pub(crate) path_values: Vec<(String, String)>,
     /// The context set by [`Request::set_context`], if any.

@@ -499,6 +499,17 @@ pub fn client(conn: impl Into<Arc<dyn NetConn>>, config: Arc<Config>) -> Conn {
     Conn::new(conn.into(), config, true, name)
 }
 
+/// [`client`] verifying the server as `server_name` whatever
+/// `config.server_name` says: the HTTP transport shares one config between
+/// hosts (and its cached rustls config with them).
+pub(crate) fn client_for(
+    conn: impl Into<Arc<dyn NetConn>>,
+    config: Arc<Config>,
+    server_name: &str,
+) -> Conn {
+    Conn::new(conn.into(), config, true, server_name.to_string())
+}
+
 /// Dials `addr` and runs a client handshake (Go's `tls.Dial`). An empty
 /// `config.server_name` is taken from `addr`'s host.
 pub fn dial(network: &str, addr: &str, config: &Arc<Config>) -> io::Result<Conn> {

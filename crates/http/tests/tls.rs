@@ -593,3 +593,36 @@ fn key_pairs_and_configs_fail_clearly() {
         assert!(srv.serve_tls(ln, "", "").is_err());
     });
 }
+
+#[test]
+fn the_client_fetches_https_over_pooled_connections_and_verifies() {
+    gort::run(|| {
+        let pki = Pki::new(&["localhost", "127.0.0.1"]);
+        let (_srv, addr) = start(hello_server(), &pki);
+        let client = gort_http::Client {
+            transport: Some(Arc::new(gort_http::Transport {
+                tls_client_config: Some(pki.client()),
+                ..Default::default()
+            })),
+            ..Default::default()
+        };
+        let port = addr.rsplit(':').next().unwrap();
+        for i in 0..5 {
+            let url = format!("https://localhost:{port}/n{i}");
+            let mut resp = client.get(&url).unwrap();
+            assert_eq!(resp.status_code, 200);
+            let mut body = String::new();
+            resp.body.read_to_string(&mut body).unwrap();
+            assert_eq!(body, format!("hello over tls: /n{i}"));
+        }
+        // One connection served all five: the pool keeps TLS conns too.
+        let t = client.transport.as_ref().unwrap();
+        assert_eq!(t.idle_conn_count(), 1);
+
+        // A client that does not trust the CA refuses the server.
+        let err = gort_http::Client::default()
+            .get(&format!("https://localhost:{port}/"))
+            .unwrap_err();
+        assert!(err.to_string().contains("certificate"), "{err}");
+    });
+}
