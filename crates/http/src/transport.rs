@@ -56,8 +56,6 @@ const MAX_1XX_RESPONSES: usize = 5;
 /// The write buffer for a request head (and small bodies).
 const WRITE_BUF_SIZE: usize = 4 << 10;
 
-/// The error https requests get until TLS is wired in.
-
 /// An HTTP/1.1 transport with connection pooling (Go's `http.Transport`).
 /// Its settings are public fields; build one with `..Default::default()`,
 /// which gives Go's `DefaultTransport` values, and share it in an `Arc`.
