@@ -99,22 +99,48 @@ const CHILD_ENV: &str = "GORT_TEST_SCHEDTRACE_CHILD";
 
 #[test]
 fn schedtrace_prints_sched_lines() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
     let _w = watchdog::start("schedtrace_prints_sched_lines", watchdog::LIMIT);
     if std::env::var_os(CHILD_ENV).is_some() {
+        // Runs until the parent closes our stdin, once it has seen enough
+        // trace lines: however slowly sysmon gets a CPU, it gets there.
         let rt = Runtime::builder().procs(2).build().unwrap();
-        rt.block_on(|| sleep(Duration::from_millis(120)));
+        rt.block_on(|| {
+            gort_runtime::blocking(|| {
+                let _ = std::io::stdin().read_to_end(&mut Vec::new());
+            })
+        });
         return;
     }
-    let out = Command::new(std::env::current_exe().unwrap())
+    let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "schedtrace_prints_sched_lines", "--nocapture"])
         .env(CHILD_ENV, "1")
         .env("GORT_DEBUG", "schedtrace=20")
-        .output()
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
         .unwrap();
-    assert!(out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let lines: Vec<_> = stderr.lines().filter(|l| l.starts_with("SCHED ")).collect();
-    assert!(lines.len() >= 2, "stderr: {stderr}");
+    let mut stdin = child.stdin.take();
+    let mut lines = Vec::new();
+    let mut seen = String::new();
+    // Read to the end (the child keeps tracing until it exits); close its
+    // stdin, which ends it, once two trace lines are in.
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.starts_with("SCHED ") {
+            lines.push(line);
+            if lines.len() == 2 {
+                stdin = None;
+            }
+        }
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    assert!(lines.len() >= 2, "stderr: {seen}");
     assert!(lines[0].contains("gomaxprocs=2 idleprocs="), "{}", lines[0]);
     assert!(lines[0].contains("runqueue="), "{}", lines[0]);
 }
