@@ -212,8 +212,10 @@ pub(crate) fn do_dial_unix(
     Ok(UnixConn::new(fd))
 }
 
-/// Listens on `laddr` with a `"unix"` or `"unixpacket"` socket (Go's
-/// `sysListener.listenUnix`). The caller wraps errors in an `OpError`.
+/// Listens on `laddr` with a socket of network `net` (Go's
+/// `sysListener.listenUnix`): `"unix"` or `"unixpacket"`, or, from
+/// [`listen`](crate::listen), also `"unixgram"`, which Go only binds (its
+/// `accept` then fails). The caller wraps errors in an `OpError`.
 pub(crate) fn do_listen_unix(
     net: Network,
     laddr: &UnixAddr,
@@ -223,12 +225,16 @@ pub(crate) fn do_listen_unix(
     Ok(UnixListener::new(fd))
 }
 
-/// Binds a `"unixgram"` socket to `laddr` (Go's
-/// `sysListener.listenUnixgram`). The caller wraps errors in an `OpError`.
+/// Binds a socket of network `net` to `laddr` (Go's
+/// `sysListener.listenUnixgram`): `"unixgram"`, or, from
+/// [`listen_packet`](crate::listen_packet), also `"unix"` and
+/// `"unixpacket"`, which listen as Go's do (reading them then fails). The
+/// caller wraps errors in an `OpError`.
 pub(crate) fn do_listen_unixgram(
+    net: Network,
     laddr: &UnixAddr,
     control: Option<&Control>,
 ) -> io::Result<UnixConn> {
-    let fd = unix_socket(Network::Unixgram, Some(laddr), None, false, None, control)?;
+    let fd = unix_socket(net, Some(laddr), None, false, None, control)?;
     Ok(UnixConn::new(fd))
 }
