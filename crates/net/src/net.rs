@@ -1163,11 +1163,10 @@ macro_rules! conn_impls {
             }
 
             /// Sets the deadline for `accept` (Go's `SetDeadline`); `None`
-            /// clears it.
+            /// clears it. As in Go, an error (the listener is closed) comes
+            /// from the poll layer bare, with no `OpError` around it.
             pub fn set_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
-                self.fd
-                    .set_deadline(t)
-                    .map_err(|e| self.op_err($crate::Op::Set, e))
+                self.fd.set_deadline(t)
             }
 
             /// A duplicate of the listening socket, independent of the
