@@ -699,14 +699,10 @@ impl ListenConfig {
                     })
                     .map_err(|e| op_err(op_addr(Some(&laddr)), e))
             }
-            Resolved::Unix(u) => {
-                if u.net == Network::Unixgram {
-                    return Err(unexpected(op_addr(Some(&u))));
-                }
-                do_listen_unix(u.net, &u, self.control.as_deref())
-                    .map(|l| Box::new(l) as Box<dyn Listener>)
-                    .map_err(|e| op_err(op_addr(Some(&u)), e))
-            }
+            // Go's `case *UnixAddr`: every Unix network, "unixgram" too.
+            Resolved::Unix(u) => do_listen_unix(u.net, &u, self.control.as_deref())
+                .map(|l| Box::new(l) as Box<dyn Listener>)
+                .map_err(|e| op_err(op_addr(Some(&u)), e)),
         }
     }
     // ANCHOR_END: ListenConfig_Listen
@@ -750,14 +746,10 @@ impl ListenConfig {
                     .map(|c| Box::new(c) as Box<dyn PacketConn>)
                     .map_err(|e| op_err(op_addr(Some(&laddr)), e))
             }
-            Resolved::Unix(u) => {
-                if u.net != Network::Unixgram {
-                    return Err(unexpected(op_addr(Some(&u))));
-                }
-                do_listen_unixgram(&u, self.control.as_deref())
-                    .map(|c| Box::new(c) as Box<dyn PacketConn>)
-                    .map_err(|e| op_err(op_addr(Some(&u)), e))
-            }
+            // Go's `case *UnixAddr`: every Unix network, "unix" too.
+            Resolved::Unix(u) => do_listen_unixgram(u.net, &u, self.control.as_deref())
+                .map(|c| Box::new(c) as Box<dyn PacketConn>)
+                .map_err(|e| op_err(op_addr(Some(&u)), e)),
         }
     }
 }

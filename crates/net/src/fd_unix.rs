@@ -173,13 +173,14 @@ impl NetFD {
     }
 
     /// Accepts a connection (Go's `accept`): the new socket, registered,
-    /// with its addresses set.
+    /// with its addresses set. A failure names `accept4`, the call gort-poll
+    /// makes (Go's `errcall` on Linux).
     // ANCHOR: accept
     pub(crate) fn accept(&self) -> io::Result<NetFD> {
         let (d, rsa) = self
             .pfd
             .accept()
-            .map_err(|e| wrap_syscall_error("accept", e))?;
+            .map_err(|e| wrap_syscall_error("accept4", e))?;
         let mut nfd = NetFD::new(d, self.family, self.sotype, self.net)?;
         let laddr = nfd.local_sock_addr()?;
         let raddr = rsa.as_ref().and_then(|sa| nfd.decode(sa));

@@ -314,8 +314,9 @@ pub struct OpError {
     pub source: Option<Box<dyn Addr>>,
     /// The remote address, or for local operations (listen) the local one.
     pub addr: Option<Box<dyn Addr>>,
-    /// What went wrong: often a [`SyscallError`](crate::SyscallError) or an
-    /// error of gort-poll (closed, i/o timeout).
+    /// What went wrong: often a [`SyscallError`](crate::SyscallError), an
+    /// error of gort-poll (closed, i/o timeout), or a bare errno (an OS
+    /// error, Go's `syscall.Errno`, printed as Go prints it).
     pub err: io::Error,
 }
 
@@ -365,7 +366,11 @@ impl fmt::Display for OpError {
             let sep = if self.source.is_some() { "->" } else { " " };
             write!(f, "{sep}{addr}")?;
         }
-        write!(f, ": {}", self.err)
+        // A bare errno (Go's `syscall.Errno` as `Err`) reads as Go prints it.
+        match self.err.raw_os_error() {
+            Some(code) => write!(f, ": {}", crate::errno_text(code)),
+            None => write!(f, ": {}", self.err),
+        }
     }
 }
 
@@ -1163,11 +1168,10 @@ macro_rules! conn_impls {
             }
 
             /// Sets the deadline for `accept` (Go's `SetDeadline`); `None`
-            /// clears it.
+            /// clears it. As in Go, an error (the listener is closed) comes
+            /// from the poll layer bare, with no `OpError` around it.
             pub fn set_deadline(&self, t: Option<std::time::Instant>) -> std::io::Result<()> {
-                self.fd
-                    .set_deadline(t)
-                    .map_err(|e| self.op_err($crate::Op::Set, e))
+                self.fd.set_deadline(t)
             }
 
             /// A duplicate of the listening socket, independent of the

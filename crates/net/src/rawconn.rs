@@ -41,7 +41,6 @@ use std::os::fd::BorrowedFd;
 
 use crate::fd_posix::NetFD;
 use crate::sockaddr_posix::SockAddr;
-use crate::udpsock::bare_errno;
 use crate::{IPConn, TcpConn, TcpListener, UdpConn, UnixConn, UnixListener};
 use crate::{Op, OpError};
 
@@ -111,7 +110,7 @@ impl<'a> RawConn<'a> {
     #[doc(alias = "Read")]
     pub fn read(&self, f: impl FnMut(BorrowedFd<'_>) -> bool) -> io::Result<()> {
         if self.listener {
-            return Err(bare_errno(libc::EINVAL));
+            return Err(listener_einval());
         }
         self.fd
             .pfd
@@ -124,7 +123,7 @@ impl<'a> RawConn<'a> {
     #[doc(alias = "Write")]
     pub fn write(&self, f: impl FnMut(BorrowedFd<'_>) -> bool) -> io::Result<()> {
         if self.listener {
-            return Err(bare_errno(libc::EINVAL));
+            return Err(listener_einval());
         }
         self.fd
             .pfd
@@ -142,6 +141,13 @@ impl<'a> RawConn<'a> {
             e,
         )
     }
+}
+
+/// Go's bare `syscall.EINVAL` of a listener's raw read or write. It stands
+/// alone (no `OpError` prints it), so it carries Go's text rather than
+/// the OS error, whose text is std's.
+fn listener_einval() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, crate::errno_text(libc::EINVAL))
 }
 
 /// `SyscallConn` for the conn types: a full [`RawConn`].

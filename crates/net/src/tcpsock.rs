@@ -44,7 +44,7 @@ use gort_runtime::context::Context;
 use crate::fd_posix::NetFD;
 use crate::ipsock::join_host_port;
 use crate::ipsock_posix::{SockMode, internet_socket, sockaddr_to_ip};
-use crate::net::{ConnBase, conn_impls, errs, op_addr};
+use crate::net::{ConnBase, conn_impls, op_addr};
 use crate::network::{Network, network_of_kind};
 use crate::sock_posix::Control;
 use crate::sockaddr_posix::{SockAddr, Sockaddr};
@@ -339,9 +339,6 @@ pub(crate) fn do_dial_tcp(
     keep_alive: Option<Duration>,
     keep_alive_config: Option<KeepAliveConfig>,
 ) -> io::Result<TcpConn> {
-    if raddr.ip.is_nil() && raddr.port == 0 {
-        return Err(errs::missing_address());
-    }
     let dial = || {
         internet_socket(
             net,

@@ -212,11 +212,11 @@ impl UdpConn {
     }
 }
 
-/// An errno as Go prints a bare `syscall.Errno` ("invalid argument"),
-/// keeping the kind std gives it.
+/// A bare errno, as Go returns a `syscall.Errno` that no syscall name
+/// wraps: an OS error, so its code stays readable (`raw_os_error`), which
+/// an [`OpError`] prints as Go does ("invalid argument").
 pub(crate) fn bare_errno(code: i32) -> io::Error {
-    let kind = io::Error::from_raw_os_error(code).kind();
-    io::Error::new(kind, crate::errno_text(code))
+    io::Error::from_raw_os_error(code)
 }
 
 /// A UDP network, or Go's unknown-network error.

@@ -378,5 +378,5 @@ pub fn listen_unix(network: &str, laddr: &UnixAddr) -> io::Result<UnixListener> 
 pub fn listen_unixgram(network: &str, laddr: &UnixAddr) -> io::Result<UnixConn> {
     let op_err = |e| OpError::new(Op::Listen, network, None, op_addr(Some(laddr)), e);
     network_of_kind(network, |n| *n == Network::Unixgram).map_err(|e| op_err(e.into()))?;
-    do_listen_unixgram(laddr, None).map_err(op_err)
+    do_listen_unixgram(Network::Unixgram, laddr, None).map_err(op_err)
 }

@@ -126,12 +126,14 @@ pub(crate) fn read_msg(
 }
 
 /// The kernel address of `addr`, which must be of the socket's own
-/// network (else `EAFNOSUPPORT`, as Go).
-fn unix_sockaddr(fd: &NetFD, addr: &UnixAddr) -> io::Result<SocketAddrAny> {
+/// network (else a bare `EAFNOSUPPORT`, as Go's, which no syscall name
+/// wraps); an address the kernel cannot take fails as the call `name`.
+fn unix_sockaddr(fd: &NetFD, addr: &UnixAddr, name: &'static str) -> io::Result<SocketAddrAny> {
     if addr.net != Network::unix_of_sotype(fd.sotype) {
         return Err(bare_errno(libc::EAFNOSUPPORT));
     }
-    addr.sockaddr(libc::AF_UNIX)?
+    addr.sockaddr(libc::AF_UNIX)
+        .map_err(|e| wrap_syscall_error(name, e))?
         .ok_or_else(errs::missing_address)
 }
 
@@ -140,7 +142,7 @@ pub(crate) fn write_to(fd: &NetFD, b: &[u8], addr: &UnixAddr) -> io::Result<usiz
     if fd.is_connected {
         return Err(err_write_to_connected());
     }
-    let sa = unix_sockaddr(fd, addr).map_err(|e| wrap_syscall_error("sendto", e))?;
+    let sa = unix_sockaddr(fd, addr, "sendto")?;
     fd.pfd
         .write_to(b, &sa)
         .map_err(|e| wrap_syscall_error("sendto", e))
@@ -160,10 +162,7 @@ pub(crate) fn write_msg(
     if fd.sotype == libc::SOCK_DGRAM && fd.is_connected {
         return Err(err_write_to_connected());
     }
-    let sa = addr
-        .map(|a| unix_sockaddr(fd, a))
-        .transpose()
-        .map_err(|e| wrap_syscall_error("sendmsg", e))?;
+    let sa = addr.map(|a| unix_sockaddr(fd, a, "sendmsg")).transpose()?;
     if fds.len() > MAX_FDS_PER_MSG {
         // What sendmsg(2) itself says for more than SCM_MAX_FD.
         return Err(wrap_syscall_error(
@@ -212,8 +211,10 @@ pub(crate) fn do_dial_unix(
     Ok(UnixConn::new(fd))
 }
 
-/// Listens on `laddr` with a `"unix"` or `"unixpacket"` socket (Go's
-/// `sysListener.listenUnix`). The caller wraps errors in an `OpError`.
+/// Listens on `laddr` with a socket of network `net` (Go's
+/// `sysListener.listenUnix`): `"unix"` or `"unixpacket"`, or, from
+/// [`listen`](crate::listen), also `"unixgram"`, which Go only binds (its
+/// `accept` then fails). The caller wraps errors in an `OpError`.
 pub(crate) fn do_listen_unix(
     net: Network,
     laddr: &UnixAddr,
@@ -223,12 +224,16 @@ pub(crate) fn do_listen_unix(
     Ok(UnixListener::new(fd))
 }
 
-/// Binds a `"unixgram"` socket to `laddr` (Go's
-/// `sysListener.listenUnixgram`). The caller wraps errors in an `OpError`.
+/// Binds a socket of network `net` to `laddr` (Go's
+/// `sysListener.listenUnixgram`): `"unixgram"`, or, from
+/// [`listen_packet`](crate::listen_packet), also `"unix"` and
+/// `"unixpacket"`, which listen as Go's do (reading them then fails). The
+/// caller wraps errors in an `OpError`.
 pub(crate) fn do_listen_unixgram(
+    net: Network,
     laddr: &UnixAddr,
     control: Option<&Control>,
 ) -> io::Result<UnixConn> {
-    let fd = unix_socket(Network::Unixgram, Some(laddr), None, false, None, control)?;
+    let fd = unix_socket(net, Some(laddr), None, false, None, control)?;
     Ok(UnixConn::new(fd))
 }
