@@ -25,13 +25,22 @@
 //!   then the measured runs at 64 and 256. Requests/s and p99 are wrk's;
 //!   server CPU µs per request is the server's utime+stime
 //!   (`/proc/PID/stat`) over the measured wrk run divided by the requests
-//!   wrk completed.
+//!   wrk completed;
+//! * the HTTP client row (suite `client`, needs Go): gort's
+//!   `examples/bench_http_client.rs` against Go's `http.Client`
+//!   (`benches/peers/go/httpclient`), 64 goroutines each doing keep-alive
+//!   `GET /plaintext` for a fixed time against one server, Go's net/http
+//!   peer, started once per round; the two clients run one after the other
+//!   against it, in alternating order from round to round. Each client
+//!   prints its requests/s, errors and its own CPU time (`/proc/self/stat`)
+//!   over the measured window.
 //!
 //! Each round starts every server in turn (A B C … A B C …), runs every
 //! scenario against it, and stops it; a figure is the median over the
-//! rounds. `--suite` picks the row groups (echo, micro, http), `--only`
-//! the servers. The report is Markdown tables on stdout (the echo and micro
-//! figures, then the HTTP figures) and, under `target/bench/`,
+//! rounds. `--suite` picks the row groups (echo, micro, http, client),
+//! `--only` the servers (and the clients of the client row). The report is
+//! Markdown tables on stdout (the echo and micro figures, then the HTTP
+//! figures, then the HTTP client's) and, under `target/bench/`,
 //! `bench.json` (every sample, the machine and the command), `bench.md`
 //! and `bench.svg` (echo throughput and p99 per server per connection
 //! count).
@@ -53,13 +62,15 @@ pub(crate) const USAGE: &str = "\
   bench [--quick] [--runs N] [--suite S,S..] [--only S,S..] [--save]
                             gort's echo server against Go, tokio (mt, ct) and a raw
                             epoll loop, driven by benches/peers/loadgen, micro
-                            figures, and gort's net/http against Go's and hyper's
-                            driven by wrk; prints Markdown tables and writes
+                            figures, gort's net/http against Go's and hyper's
+                            driven by wrk, and gort's HTTP client against Go's;
+                            prints Markdown tables and writes
                             target/bench/bench.{json,md,svg}. --quick: one short
                             round (a smoke run); --runs: rounds (default 3);
-                            --suite: row groups to run (echo, micro, http;
-                            default all); --only: servers to run (epoll, go,
-                            tokio-mt, tokio-ct, gort, gort-1p, hyper); --save:
+                            --suite: row groups to run (echo, micro, http,
+                            client; default all); --only: servers to run (epoll,
+                            go, tokio-mt, tokio-ct, gort, gort-1p, hyper; go and
+                            gort also pick the HTTP clients); --save:
                             also copy the report to benches/results/ (the
                             README's figures)";
 
@@ -73,7 +84,11 @@ const HTTP_CONNS: [u32; 2] = [64, 256];
 /// The HTTP rows' paths; each server answers both.
 const HTTP_PATHS: [&str; 2] = ["plaintext", "json"];
 /// The row groups `--suite` chooses from.
-const SUITES: [&str; 3] = ["echo", "micro", "http"];
+const SUITES: [&str; 4] = ["echo", "micro", "http", "client"];
+/// The HTTP client row: goroutines (and keep-alive connections) per client.
+const CLIENT_CONNS: u32 = 64;
+/// The HTTP client row's path on the target server.
+const CLIENT_PATH: &str = "plaintext";
 
 /// How long and how much, full or `--quick`.
 #[derive(Debug)]
@@ -288,6 +303,21 @@ const HTTP_COLUMNS: [(&str, &str); 4] = [
     ("gort-1p", "gort, 1 P"),
 ];
 
+/// The HTTP clients of the client row, in the order of odd rounds (even
+/// rounds run them the other way round): (name, binary).
+const HTTP_CLIENTS: [(&str, Bin); 2] = [
+    ("gort", Bin::Gort("bench_http_client")),
+    ("go", Bin::Go("go_httpclient")),
+];
+
+/// The client row's target: Go's net/http server.
+const CLIENT_TARGET: ServerSpec = ServerSpec {
+    name: "go",
+    bin: Bin::Go("go_http"),
+    args: &[],
+    stream_only: false,
+};
+
 /// The micro programs: (runtime name, binary, extra args).
 const MICROS: &[(&str, Bin, &[&str])] = &[
     ("go", Bin::Go("go_micro"), &[]),
@@ -354,6 +384,15 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
         .iter()
         .filter(|s| plan.suite("http") && plan.wants(s.name) && keep(s.bin))
         .collect();
+    let mut clients: Vec<(&str, Bin)> = HTTP_CLIENTS
+        .iter()
+        .copied()
+        .filter(|(n, _)| plan.suite("client") && plan.wants(n))
+        .collect();
+    if !clients.is_empty() && !has_go {
+        eprintln!("== the HTTP client row needs Go (its target is Go's server): skipped");
+        clients.clear();
+    }
     let wrk = if http_servers.is_empty() {
         None
     } else {
@@ -376,7 +415,12 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
         .collect();
     examples.sort_unstable();
     examples.dedup();
-    build(&paths, &target, &examples, has_go)?;
+    // The peers workspace (loadgen, tokio, hyper) only when a row runs one
+    // of its programs: the echo rows' client is loadgen.
+    let peers = !servers.is_empty()
+        || micros.iter().any(|m| matches!(m.1, Bin::Peers(_)))
+        || http_servers.iter().any(|s| matches!(s.bin, Bin::Peers(_)));
+    build(&paths, &target, &examples, peers, has_go)?;
     if http_servers
         .iter()
         .any(|s| s.bin == Bin::Gort("bench_http"))
@@ -389,6 +433,17 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
              are skipped"
         );
         http_servers.retain(|s| s.bin != Bin::Gort("bench_http"));
+    }
+    if clients
+        .iter()
+        .any(|c| c.1 == Bin::Gort("bench_http_client"))
+        && build_gort(&paths, &["bench_http_client"]).is_err()
+    {
+        eprintln!(
+            "== examples/bench_http_client.rs did not build (errors above): the gort \
+             client column is skipped"
+        );
+        clients.retain(|c| c.1 != Bin::Gort("bench_http_client"));
     }
     if go_version.is_none() {
         eprintln!(
@@ -403,6 +458,7 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
 
     let started = Instant::now();
     let mut http_time = Duration::ZERO;
+    let mut client_time = Duration::ZERO;
     let mut samples = Samples::new();
     let mut commands: Vec<String> = Vec::new();
     for round in 1..=plan.runs {
@@ -460,6 +516,24 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
             }
         }
         http_time += http_round.elapsed();
+        if !clients.is_empty() {
+            let client_round = Instant::now();
+            eprintln!("== round {round}/{}: http clients", plan.runs);
+            let srv = Server::start(&paths, &CLIENT_TARGET, false)?;
+            check_http(&srv.addr, CLIENT_PATH).map_err(|e| format!("go {CLIENT_PATH}: {e}"))?;
+            for (name, bin) in client_order(&clients, round) {
+                let r = client_run(&paths, bin, &srv, &plan, &mut commands)?;
+                if r["errors"].as_f64().is_some_and(|e| e > 0.0) {
+                    eprintln!("== warning: the {name} client had {} errors", r["errors"]);
+                }
+                record(
+                    samples.entry(name.to_owned()).or_default(),
+                    &client_key(),
+                    &r,
+                );
+            }
+            client_time += client_round.elapsed();
+        }
     }
     let elapsed = started.elapsed();
 
@@ -476,6 +550,11 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
         table.push_str(&http_table(&medians, &plan, wrk, http_time));
         http_json(&medians, &plan, wrk, http_time)
     });
+    let client = (!clients.is_empty()).then(|| {
+        table.push('\n');
+        table.push_str(&client_table(&medians, &plan, client_time));
+        client_json(&medians, &plan, client_time)
+    });
     println!("{table}");
 
     fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
@@ -489,6 +568,9 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
     let mut doc = report_json(&machine, &plan, elapsed, &samples, &medians, &commands);
     if let Some(h) = http {
         doc["http"] = h;
+    }
+    if let Some(c) = client {
+        doc["client"] = c;
     }
     write(
         "bench.json",
@@ -508,25 +590,33 @@ pub(crate) fn run(args: &[&str]) -> Result<(), String> {
 }
 
 /// Builds gort's `examples` (none: no cargo run), the peers workspace
-/// (into `target/peers`) and, with Go, the Go programs (into
+/// (into `target/peers`) if `peers` and, with Go, the Go programs (into
 /// `target/bench/bin`).
-fn build(paths: &Paths, target: &Path, examples: &[&str], go: bool) -> Result<(), String> {
+fn build(
+    paths: &Paths,
+    target: &Path,
+    examples: &[&str],
+    peers: bool,
+    go: bool,
+) -> Result<(), String> {
     if !examples.is_empty() {
         build_gort(paths, examples)?;
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut peers = Command::new(&cargo);
-    peers
-        .current_dir(paths.root.join("benches").join("peers"))
-        .args(["build", "--release", "--target-dir"])
-        .arg(target.join("peers"));
-    status(&mut peers)?;
+    if peers {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(&cargo);
+        cmd.current_dir(paths.root.join("benches").join("peers"))
+            .args(["build", "--release", "--target-dir"])
+            .arg(target.join("peers"));
+        status(&mut cmd)?;
+    }
     if go {
         let dir = paths.root.join("benches").join("peers").join("go");
         for (out, pkg) in [
             ("go_echo", "."),
             ("go_micro", "./micro"),
             ("go_http", "./http"),
+            ("go_httpclient", "./httpclient"),
         ] {
             let mut b = Command::new("go");
             b.current_dir(&dir)
@@ -1465,6 +1555,156 @@ fn http_json(med: &Medians, plan: &Plan, wrk: &str, elapsed: Duration) -> Value 
     })
 }
 
+// ------------------------------------------------------------ HTTP client row
+
+/// The client row's scenario key in the results: `client_plaintext64`.
+fn client_key() -> String {
+    format!("client_{CLIENT_PATH}{CLIENT_CONNS}")
+}
+
+/// The clients in the order round `round` runs them: as listed in odd
+/// rounds, the other way round in even ones, so that neither always runs
+/// first against the freshly started server.
+fn client_order<'a>(clients: &[(&'a str, Bin)], round: usize) -> Vec<(&'a str, Bin)> {
+    let mut v = clients.to_vec();
+    if round.is_multiple_of(2) {
+        v.reverse();
+    }
+    v
+}
+
+/// One run of an HTTP client program against `srv`: its requests/s, errors,
+/// requests and CPU µs per request over the measured window, as it prints
+/// them.
+fn client_run(
+    paths: &Paths,
+    bin: Bin,
+    srv: &Server,
+    plan: &Plan,
+    commands: &mut Vec<String>,
+) -> Result<Value, String> {
+    let mut cmd = Command::new(paths.bin(bin));
+    cmd.arg("--url")
+        .arg(format!("http://{}/{CLIENT_PATH}", srv.addr))
+        .args(["--conns", &CLIENT_CONNS.to_string()])
+        .args(["--warmup", &plan.http_warmup.to_string()])
+        .args(["--duration", &plan.http_duration.to_string()]);
+    let limit = Duration::from_secs(u64::from(plan.http_warmup + plan.http_duration) + 30);
+    let v = run_json(cmd, limit, commands)?;
+    let mut r = serde_json::Map::new();
+    for f in ["req_per_s", "cpu_us_per_req", "errors", "requests"] {
+        if let Some(x) = v[f].as_f64() {
+            r.insert(f.to_owned(), json!(x));
+        }
+    }
+    if !r.contains_key("req_per_s") {
+        return Err(format!("{}: no req_per_s in {v}", paths.bin(bin).display()));
+    }
+    Ok(Value::Object(r))
+}
+
+/// The client table's rows: (label, field, format, higher is better, goal
+/// as a multiple of Go's figure).
+fn client_figures() -> [(String, &'static str, Fmt, bool, Option<f64>); 3] {
+    let k = |x: f64| format!("{:.1}k", x / 1000.0);
+    let f2 = |x: f64| format!("{x:.2}");
+    let f0 = |x: f64| format!("{x:.0}");
+    [
+        (
+            format!("`GET /{CLIENT_PATH}`, {CLIENT_CONNS} goroutines, requests/s"),
+            "req_per_s",
+            k,
+            true,
+            Some(1.5),
+        ),
+        (
+            "client CPU µs per request".to_owned(),
+            "cpu_us_per_req",
+            f2,
+            false,
+            None,
+        ),
+        ("errors per run".to_owned(), "errors", f0, false, None),
+    ]
+}
+
+fn client_table(med: &Medians, plan: &Plan, elapsed: Duration) -> String {
+    let mut s = String::new();
+    let key = client_key();
+    let _ = writeln!(
+        s,
+        "HTTP client: {CLIENT_CONNS} goroutines each doing keep-alive `GET /{CLIENT_PATH}` \
+         through one client (idle connections kept per host: {CLIENT_CONNS}) against Go's \
+         net/http server (benches/peers/go/http, started once per round), median of {} \
+         round{} ({} s warm-up, {} s measured per client; the clients one after the other, \
+         in alternating order), {:.0} s in all. CPU from the client's /proc/self/stat over \
+         the measured window.\n",
+        plan.runs,
+        if plan.runs == 1 { "" } else { "s" },
+        plan.http_warmup,
+        plan.http_duration,
+        elapsed.as_secs_f64()
+    );
+    let _ = writeln!(
+        s,
+        "| figure | Go net/http client | gort | gort ÷ Go | gort goal |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---|");
+    for (label, field, fmt, _, goal) in client_figures() {
+        let cell = |c: &str| get(med, c, &key, field).map_or("—".to_owned(), fmt);
+        let ratio =
+            http_ratio(med, "go", &key, field).map_or("—".to_owned(), |r| format!("{r:.2}×"));
+        let goal = match goal {
+            None => "—".to_owned(),
+            Some(x) => match (get(med, "gort", &key, field), get(med, "go", &key, field)) {
+                (Some(g), Some(o)) if g >= x * o => format!("≥ {x}× Go ✓"),
+                (Some(_), Some(_)) => format!("≥ {x}× Go ✗"),
+                _ => format!("≥ {x}× Go"),
+            },
+        };
+        let _ = writeln!(
+            s,
+            "| {label} | {} | {} | {ratio} | {goal} |",
+            cell("go"),
+            cell("gort")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nThe client under test and the server share the machine's cores: requests/s is \
+         the pair's, and a client that takes less CPU leaves more to the server."
+    );
+    s
+}
+
+fn client_json(med: &Medians, plan: &Plan, elapsed: Duration) -> Value {
+    let key = client_key();
+    let figures: Vec<Value> = client_figures()
+        .iter()
+        .map(|(label, field, _, higher_better, goal)| {
+            json!({
+                "figure": label,
+                "scenario": key,
+                "field": field,
+                "higher_is_better": higher_better,
+                "go": get(med, "go", &key, field),
+                "gort": get(med, "gort", &key, field),
+                "gort_over_go": http_ratio(med, "go", &key, field),
+                "goal_times_go": goal,
+            })
+        })
+        .collect();
+    json!({
+        "target": "benches/peers/go/http",
+        "path": format!("/{CLIENT_PATH}"),
+        "conns": CLIENT_CONNS,
+        "warmup_s": plan.http_warmup,
+        "duration_s": plan.http_duration,
+        "elapsed_s": elapsed.as_secs_f64(),
+        "figures": figures,
+    })
+}
+
 fn report_json(
     m: &Machine,
     plan: &Plan,
@@ -1924,6 +2164,58 @@ Transfer/sec:     14.67MB
             .unwrap();
         assert_eq!(f["gort_over_hyper"], json!(0.75));
         assert_eq!(f["gort-1p"], Value::Null);
+    }
+
+    #[test]
+    fn client_suite() {
+        let p = Plan::parse(&["--suite", "client", "--only", "gort"]).unwrap();
+        assert!(p.suite("client") && !p.suite("http"));
+        assert!(p.wants("gort") && !p.wants("go"));
+        assert!(Plan::parse(&[]).unwrap().suite("client"));
+        let both = HTTP_CLIENTS.to_vec();
+        let names = |r| {
+            client_order(&both, r)
+                .iter()
+                .map(|c| c.0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(1), ["gort", "go"]);
+        assert_eq!(names(2), ["go", "gort"]);
+        assert_eq!(client_key(), "client_plaintext64");
+    }
+
+    #[test]
+    fn client_table_has_the_goal() {
+        let mut m = med(&[
+            ("gort", "client_plaintext64", "req_per_s", 60_000.0),
+            ("go", "client_plaintext64", "req_per_s", 40_000.0),
+            ("gort", "client_plaintext64", "cpu_us_per_req", 12.5),
+            ("go", "client_plaintext64", "cpu_us_per_req", 25.0),
+            ("go", "client_plaintext64", "errors", 0.0),
+        ]);
+        let plan = Plan::parse(&["--quick"]).unwrap();
+        let t = client_table(&m, &plan, Duration::from_secs(5));
+        assert!(
+            t.contains(
+                "| `GET /plaintext`, 64 goroutines, requests/s | 40.0k | 60.0k | 1.50× | ≥ 1.5× Go ✓ |"
+            ),
+            "{t}"
+        );
+        assert!(
+            t.contains("| client CPU µs per request | 25.00 | 12.50 | 0.50× | — |"),
+            "{t}"
+        );
+        assert!(t.contains("| errors per run | 0 | — | — | — |"), "{t}");
+        m.get_mut("gort")
+            .unwrap()
+            .get_mut("client_plaintext64")
+            .unwrap()
+            .insert("req_per_s".into(), 59_000.0);
+        let t = client_table(&m, &plan, Duration::from_secs(5));
+        assert!(t.contains("| 1.48× | ≥ 1.5× Go ✗ |"), "{t}");
+        let j = client_json(&m, &plan, Duration::ZERO);
+        assert_eq!(j["figures"][0]["goal_times_go"], json!(1.5));
+        assert_eq!(j["figures"][1]["gort_over_go"], json!(0.5));
     }
 
     #[test]
