@@ -20,8 +20,8 @@
 //! response arrived is retried on a fresh one when the request can be
 //! replayed (Go's `shouldRetryRequest`).
 //!
-//! https goes through [`Transport::dial_tls`], the one place TLS plugs in;
-//! this branch has no TLS and says so.
+//! https goes through [`Transport::dial_tls`]: a TCP dial, then a client
+//! handshake from the `tls` module under `tls_handshake_timeout`.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
