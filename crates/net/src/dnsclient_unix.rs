@@ -662,7 +662,8 @@ impl Resolver {
         if let Some(e) = &mut last_err {
             e.name = name.to_string();
         }
-        if addrs.is_empty() && !(network == IpQuery::Cname && !cname.is_empty()) {
+        let cname_only = network == IpQuery::Cname && !cname.is_empty();
+        if addrs.is_empty() && !cname_only {
             if order == HostLookupOrder::DnsFiles {
                 let (addrs, canonical) = self.go_lookup_ip_files(name);
                 if !addrs.is_empty() {

@@ -473,9 +473,12 @@ fn record(typ: u16, rdata: &[u8]) -> Vec<u8> {
     r
 }
 
+/// What a fake server sends back for a query.
+type Answerer = fn(&[u8]) -> Vec<Vec<u8>>;
+
 /// A fake DNS server goroutine on gort UDP and TCP sockets: `answer`
 /// turns each query into the datagrams (or TCP messages) to send back.
-fn fake_server(answer: fn(&[u8]) -> Vec<Vec<u8>>) -> u16 {
+fn fake_server(answer: Answerer) -> u16 {
     let pc = listen_packet("udp", "127.0.0.1:0").unwrap();
     let port: u16 = pc
         .local_addr()
@@ -565,7 +568,7 @@ fn test_fake_malformed_answers() {
     let _w = watchdog::start("test_fake_malformed_answers", watchdog::LIMIT);
     gort::run(|| {
         let ctx = context::background();
-        let cases: Vec<(&str, fn(&[u8]) -> Vec<Vec<u8>>, &str)> = vec![
+        let cases: Vec<(&str, Answerer, &str)> = vec![
             (
                 "truncated",
                 |q| vec![response(q, 0, 1, &a_record())[..7].to_vec()],
