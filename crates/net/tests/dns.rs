@@ -479,16 +479,22 @@ type Answerer = fn(&[u8]) -> Vec<Vec<u8>>;
 /// A fake DNS server goroutine on gort UDP and TCP sockets: `answer`
 /// turns each query into the datagrams (or TCP messages) to send back.
 fn fake_server(answer: Answerer) -> u16 {
-    let pc = listen_packet("udp", "127.0.0.1:0").unwrap();
-    let port: u16 = pc
-        .local_addr()
-        .to_string()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let ln = listen("tcp", &format!("127.0.0.1:{port}")).unwrap();
+    // One port for both: the kernel's pick for UDP, if TCP has it free
+    // too (another test's connection may hold it).
+    let (pc, ln, port) = (0..50)
+        .find_map(|_| {
+            let pc = listen_packet("udp", "127.0.0.1:0").unwrap();
+            let port: u16 = pc
+                .local_addr()
+                .to_string()
+                .rsplit(':')
+                .next()?
+                .parse()
+                .ok()?;
+            let ln = listen("tcp", &format!("127.0.0.1:{port}")).ok()?;
+            Some((pc, ln, port))
+        })
+        .expect("no port free for both UDP and TCP");
     gort_runtime::spawn(move || {
         let mut buf = [0u8; 1500];
         while let Ok((n, Some(from))) = pc.read_from(&mut buf) {
