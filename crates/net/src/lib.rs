@@ -43,7 +43,12 @@
 //! `conn_impls!` in net.rs, Go's embedded `conn` struct written once.
 
 mod cgo_unix;
+mod conf;
 mod dial;
+mod dnsclient;
+mod dnsclient_unix;
+mod dnsconfig_unix;
+mod dnsmessage;
 mod error_posix;
 mod fd_posix;
 mod fd_unix;
@@ -84,6 +89,9 @@ mod unixsock;
 mod unixsock_posix;
 
 pub use dial::{Dialer, ListenConfig, dial, dial_timeout, listen, listen_packet};
+pub use dnsclient::{MX, NS, SRV};
+#[doc(hidden)]
+pub use dnsmessage::parse_message_for_fuzzing;
 pub use error_posix::{SyscallError, errno_text, wrap_syscall_error};
 pub use file_unix::{file_conn, file_listener, file_packet_conn};
 #[doc(hidden)]
@@ -94,7 +102,10 @@ pub use interface::{
 pub use ip::{IP, IPMask, IPNet, IPV4_LEN, IPV6_LEN, cidr_mask, ipv4_mask, parse_cidr, parse_ip};
 pub use iprawsock::{IPAddr, IPConn, dial_ip, listen_ip, resolve_ip_addr};
 pub use ipsock::{join_host_port, split_host_port};
-pub use lookup::{lookup_addr, lookup_host, lookup_ip, lookup_port};
+pub use lookup::{
+    DialFn, Resolver, default_resolver, lookup_addr, lookup_cname, lookup_host, lookup_ip,
+    lookup_mx, lookup_ns, lookup_port, lookup_srv, lookup_txt,
+};
 pub use mac::{HardwareAddr, parse_mac};
 pub use net::{
     Addr, AddrError, Buffers, CanceledError, Conn, DNSError, InvalidAddrError, Listener, NetError,

@@ -1,42 +1,144 @@
 //! Mirrors Go src/net/lookup.go and lookup_unix.go (go1.27): the resolver's
 //! public face.
 //!
-//! These are the package-level `Lookup*` functions: [`lookup_host`],
-//! [`lookup_ip`], [`lookup_port`], [`lookup_addr`], and the crate-internal
-//! [`lookup_ip_addr`] that dialing uses. Each first settles what needs no
-//! lookup at all (an empty name is "no such host", an IP literal is
-//! itself, a numeric port is its number), then consults the static tables
-//! (`/etc/hosts`, [`crate::hosts`]; `/etc/services`,
-//! [`crate::port_unix`]; `/etc/protocols`, [`crate::lookup_unix`]), and
-//! only then asks the C library's resolver
-//! ([`crate::cgo_unix`], `getaddrinfo` run as a blocking call, so the
-//! other goroutines keep running). That is the order of Go's
-//! `hostLookupFilesDNS`, the order most Linux systems configure in
-//! `/etc/nsswitch.conf`; gort has no DNS client of its own.
+//! A [`Resolver`] (Go's `net.Resolver`) looks names up under a
+//! [`Context`]: [`lookup_host`](Resolver::lookup_host),
+//! [`lookup_ip_addr`](Resolver::lookup_ip_addr),
+//! [`lookup_ip`](Resolver::lookup_ip), [`lookup_cname`](Resolver::lookup_cname),
+//! [`lookup_mx`](Resolver::lookup_mx), [`lookup_txt`](Resolver::lookup_txt),
+//! [`lookup_srv`](Resolver::lookup_srv), [`lookup_ns`](Resolver::lookup_ns)
+//! and [`lookup_addr`](Resolver::lookup_addr) (PTR). The package-level
+//! functions ([`lookup_host`], [`lookup_ip`], [`lookup_mx`], ...) are the
+//! same on the default resolver with a background context, as in Go.
+//!
+//! Each first settles what needs no lookup (an empty name is "no such
+//! host", an IP literal is itself, a numeric port is its number), then
+//! [`crate::conf`] picks the way, as Go's `lookupOrder` does: gort's own
+//! DNS client ([`crate::dnsclient_unix`]: queries on goroutines, which a
+//! context cancels) with `/etc/hosts` before or after it as nsswitch.conf
+//! says, or, when the configuration is beyond that client, the C
+//! library's `getaddrinfo` ([`crate::cgo_unix`], run inside `blocking`).
+//! MX, TXT, SRV and NS lookups always use the DNS client, as Go's do on
+//! Unix. Ports come from the static tables (`/etc/services`,
+//! [`crate::port_unix`]) and protocols from `/etc/protocols`
+//! ([`crate::lookup_unix`]).
 //!
 //! Every failure is an [`io::Error`] carrying Go's typed error: a
-//! [`DNSError`] (`lookup nosuch.invalid: no such host`, kind `NotFound`),
-//! an [`AddrError`] (`address 99999: invalid port`) or an
-//! [`UnknownNetworkError`].
+//! [`DNSError`] (`lookup nosuch.example on 127.0.0.1:53: no such host`,
+//! kind `NotFound`), an [`AddrError`] (`address 99999: invalid port`) or
+//! an [`UnknownNetworkError`]. Where Go returns the valid records of an
+//! answer together with an error for the invalid ones, gort returns the
+//! error alone.
 //!
-//! What Go has that gort does not: the `Resolver` type and its contexts
-//! (no per-call cancellation or deadline), the shared in-flight lookups of
-//! `singleflight`, the RFC 6724 sorting of `/etc/hosts` results, and DNS
-//! queries for reverse lookups (`lookup_addr` answers from `/etc/hosts`
-//! only).
+//! What Go has that gort does not: the shared in-flight lookups of
+//! `singleflight`, the RFC 6724 sorting of addresses, `LookupNetIP`, and
+//! the C library's reverse and CNAME lookups (`cgoLookupPTR`,
+//! `cgoLookupCNAME`: those lookups use the DNS client whatever the order).
 
+use std::fmt;
 use std::io;
-use std::path::Path;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use gort_runtime::context::{self, Context};
 
 use crate::cgo_unix::{cgo_lookup_ip, no_such_host};
-use crate::hosts::{self, HOSTS_FILE_PATH, parse_literal_ip};
+use crate::conf::{HostLookupOrder, system_conf};
+use crate::dnsclient::{MX, NS, SRV, is_domain_name, is_mx_host};
+use crate::dnsclient_unix::{IpQuery, context_dns_error};
+use crate::hosts::parse_literal_ip;
 use crate::iprawsock::IPAddr;
-use crate::net::{AddrError, DNSError, UnknownNetworkError};
+use crate::net::{AddrError, Conn, DNSError, UnknownNetworkError};
 use crate::network::{IpVersion, Network};
-use crate::parse::split_host_zone;
 use crate::port::parse_port;
 use crate::port_unix::go_lookup_port;
 use crate::{IP, parse_ip};
+
+/// A dial function for a [`Resolver`]: `(ctx, network, address)` to a
+/// conn, with `network` `"udp"` or `"tcp"` and `address` a server's
+/// `host:port` from the configuration (Go's `Resolver.Dial`).
+pub type DialFn = Arc<dyn Fn(&Context, &str, &str) -> io::Result<Box<dyn Conn>> + Send + Sync>;
+
+/// Go's text for records whose names are not valid domain names.
+const ERR_MALFORMED_DNS_RECORDS: &str =
+    "DNS response contained records which contain invalid names";
+
+/// A name resolver (Go's `net.Resolver`). The default value is Go's
+/// zero `Resolver`: the system's configuration, the resolver it calls
+/// for, and conns from a default [`Dialer`](crate::Dialer).
+///
+/// ```no_run
+/// use gort::context;
+/// use gort::net::Resolver;
+/// gort::run(|| {
+///     let r = Resolver { prefer_go: true, ..Resolver::default() };
+///     let (ctx, cancel) = context::with_timeout(&context::background(), std::time::Duration::from_secs(3));
+///     for mx in r.lookup_mx(&ctx, "example.com").unwrap_or_default() {
+///         println!("{} {}", mx.pref, mx.host);
+///     }
+///     cancel.cancel();
+/// });
+/// ```
+#[derive(Clone, Default)]
+pub struct Resolver {
+    /// Use gort's own DNS client even where the system resolver would be
+    /// picked (Go's `PreferGo`).
+    pub prefer_go: bool,
+    /// Treat a temporary failure of one query (a timeout, SERVFAIL) as the
+    /// failure of the whole lookup, rather than trying the next search
+    /// name or keeping the other address family's answer (Go's
+    /// `StrictErrors`).
+    pub strict_errors: bool,
+    /// Makes the conns to the DNS servers, instead of a default
+    /// [`Dialer`](crate::Dialer) (Go's `Dial`). It is given the query's
+    /// context, `"udp"` or `"tcp"`, and the server from the
+    /// configuration, and may return any conn: one whose local address is
+    /// a datagram one (`udp`, `unixgram`) is read as packets, any other as
+    /// a stream of length-prefixed messages.
+    pub dial: Option<DialFn>,
+    /// The resolver configuration to read instead of `/etc/resolv.conf`
+    /// (gort's addition, for tests and programs with their own).
+    pub resolv_conf: Option<PathBuf>,
+    /// The hosts file to read instead of `/etc/hosts` (gort's addition).
+    pub hosts_file: Option<PathBuf>,
+}
+
+impl fmt::Debug for Resolver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Resolver")
+            .field("prefer_go", &self.prefer_go)
+            .field("strict_errors", &self.strict_errors)
+            .field("dial", &self.dial.as_ref().map(|_| "Fn"))
+            .field("resolv_conf", &self.resolv_conf)
+            .field("hosts_file", &self.hosts_file)
+            .finish()
+    }
+}
+
+/// The resolver the package-level functions use (Go's
+/// `DefaultResolver`).
+#[doc(alias = "DefaultResolver")]
+pub fn default_resolver() -> &'static Resolver {
+    static R: OnceLock<Resolver> = OnceLock::new();
+    R.get_or_init(Resolver::default)
+}
+
+/// Runs a lookup of `name` under `ctx`: a context already done fails at
+/// once, and a failure after it ended is reported as its error (Go's
+/// `select` on `ctx.Done()` in `lookupIPAddr`).
+fn under_ctx<T>(
+    ctx: &Context,
+    name: &str,
+    f: impl FnOnce() -> Result<T, DNSError>,
+) -> io::Result<T> {
+    if let Some(e) = ctx.err() {
+        return Err(context_dns_error(e, name).into());
+    }
+    f().map_err(|err| match ctx.err() {
+        Some(e) => context_dns_error(e, name).into(),
+        None => err.into(),
+    })
+}
 
 /// Appends each item of `items` not already in `out`, keeping the order.
 fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {
@@ -64,70 +166,244 @@ fn parse_ip_literal(host: &str) -> Option<IPAddr> {
     })
 }
 
-/// The addresses the hosts file at `path` gives `host`, parsed (Go's
-/// `goLookupIPFiles`, without its RFC 6724 sort).
-#[doc(alias = "goLookupIPFiles")]
-fn lookup_ip_files(path: &Path, host: &str) -> Vec<IPAddr> {
-    let (addrs, _) = hosts::lookup_static_host_at(path, host);
-    addrs
-        .iter()
-        .filter_map(|a| {
-            let (ip, zone) = split_host_zone(a);
-            Some(IPAddr {
-                ip: parse_ip(&ip)?,
-                zone,
-            })
+impl Resolver {
+    /// The order for a lookup of `host` (Go's `systemConf().hostLookupOrder`).
+    fn host_order(&self, host: &str) -> (HostLookupOrder, Arc<crate::dnsconfig_unix::DnsConfig>) {
+        let conf = self.dns_config();
+        (
+            system_conf().host_lookup_order(self.prefer_go, host, &conf),
+            conf,
+        )
+    }
+
+    /// Host addresses for `host`, of the families `network` asks for, in
+    /// the order `order` says (Go's `Resolver.lookupIP` after the order
+    /// is known).
+    fn lookup_ip_ordered(
+        &self,
+        ctx: &Context,
+        network: Network,
+        host: &str,
+        order: HostLookupOrder,
+        conf: Arc<crate::dnsconfig_unix::DnsConfig>,
+    ) -> Result<Vec<IPAddr>, DNSError> {
+        if order == HostLookupOrder::Cgo {
+            // What cannot be a DNS name is no such host, without asking
+            // the C library: text with spaces, NUL bytes or a megabyte of
+            // letters never reaches getaddrinfo.
+            if !is_domain_name(host) {
+                return Err(no_such_host(host));
+            }
+            return cgo_lookup_ip(network, host);
+        }
+        let q = match network.ip_version() {
+            IpVersion::V4 => IpQuery::V4,
+            IpVersion::V6 => IpQuery::V6,
+            IpVersion::Any => IpQuery::Any,
+        };
+        self.go_lookup_ip_cname_order(ctx, q, host, order, conf)
+            .map(|(addrs, _)| addrs)
+    }
+
+    /// Go's `Resolver.lookupIPAddr`: literals, then the lookup, without
+    /// duplicates.
+    pub(crate) fn lookup_ip_addr_on(
+        &self,
+        ctx: &Context,
+        network: Network,
+        host: &str,
+    ) -> io::Result<Vec<IPAddr>> {
+        if host.is_empty() {
+            return Err(no_such_host(host).into());
+        }
+        if let Some(lit) = parse_ip_literal(host) {
+            return Ok(vec![lit]);
+        }
+        under_ctx(ctx, host, || {
+            let (order, conf) = self.host_order(host);
+            self.lookup_ip_ordered(ctx, network, host, order, conf)
+                .map(dedup)
         })
-        .collect()
+    }
+
+    /// Looks up `host` and returns its addresses as text (Go's
+    /// `Resolver.LookupHost`). An IP literal comes back as given.
+    #[doc(alias = "LookupHost")]
+    pub fn lookup_host(&self, ctx: &Context, host: &str) -> io::Result<Vec<String>> {
+        if host.is_empty() {
+            return Err(no_such_host(host).into());
+        }
+        if parse_literal_ip(host).is_some() {
+            return Ok(vec![host.to_string()]);
+        }
+        under_ctx(ctx, host, || {
+            let (order, conf) = self.host_order(host);
+            if order == HostLookupOrder::Cgo {
+                let addrs =
+                    self.lookup_ip_ordered(ctx, Network::Ip { proto: 0 }, host, order, conf)?;
+                return Ok(dedup(addrs.iter().map(ToString::to_string).collect()));
+            }
+            self.go_lookup_host_order(ctx, host, order, conf).map(dedup)
+        })
+    }
+
+    /// Looks up `host`'s IPv4 and IPv6 addresses (Go's
+    /// `Resolver.LookupIPAddr`).
+    #[doc(alias = "LookupIPAddr")]
+    pub fn lookup_ip_addr(&self, ctx: &Context, host: &str) -> io::Result<Vec<IPAddr>> {
+        self.lookup_ip_addr_on(ctx, Network::Ip { proto: 0 }, host)
+    }
+
+    /// Looks up `host`'s addresses of the kind `network` asks for:
+    /// `"ip"`, `"ip4"` or `"ip6"` (Go's `Resolver.LookupIP`); see
+    /// [`lookup_ip`].
+    #[doc(alias = "LookupIP")]
+    pub fn lookup_ip(&self, ctx: &Context, network: &str, host: &str) -> io::Result<Vec<IP>> {
+        let afnet = match network.parse::<Network>()? {
+            n if n.is_ip() => n,
+            _ => return Err(UnknownNetworkError(network.to_string()).into()),
+        };
+        let mut addrs = self.lookup_ip_addr_on(ctx, afnet, host)?;
+        // A half-configured IPv6 host may bind "::" but not reach it: offer
+        // 0.0.0.0 as well (golang.org/issue/18806).
+        if addrs.len() == 1 && addrs[0].ip.equal(&IP::IPV6_UNSPECIFIED) {
+            addrs.push(IPAddr::new(IP::IPV4_ZERO));
+        }
+        let keep = |a: &IPAddr| match afnet.ip_version() {
+            IpVersion::V4 => a.ip.to4().is_some(),
+            IpVersion::V6 => a.ip.len() == crate::IPV6_LEN && a.ip.to4().is_none(),
+            IpVersion::Any => true,
+        };
+        let ips: Vec<IP> = addrs.iter().filter(|a| keep(a)).map(|a| a.ip).collect();
+        if ips.is_empty() {
+            return Err(AddrError::new("no suitable address found", host).into());
+        }
+        Ok(ips)
+    }
+
+    /// The canonical name of `host`: the end of its CNAME chain, or the
+    /// name itself when it has addresses but no CNAME (Go's
+    /// `Resolver.LookupCNAME`). The result is absolute (`"a.example."`).
+    #[doc(alias = "LookupCNAME")]
+    pub fn lookup_cname(&self, ctx: &Context, host: &str) -> io::Result<String> {
+        under_ctx(ctx, host, || {
+            let (order, conf) = self.host_order(host);
+            let cname = self.go_lookup_cname(ctx, host, order, conf)?;
+            if !is_domain_name(&cname) {
+                return Err(malformed(host));
+            }
+            Ok(cname)
+        })
+    }
+
+    /// The SRV records of `_service._proto.name` (of `name` itself when
+    /// both are empty), sorted by priority and shuffled by weight, and the
+    /// owner name of the first (Go's `Resolver.LookupSRV`).
+    #[doc(alias = "LookupSRV")]
+    pub fn lookup_srv(
+        &self,
+        ctx: &Context,
+        service: &str,
+        proto: &str,
+        name: &str,
+    ) -> io::Result<(String, Vec<SRV>)> {
+        under_ctx(ctx, name, || {
+            let (cname, addrs) = self.go_lookup_srv(ctx, service, proto, name)?;
+            if !cname.is_empty() && !is_domain_name(&cname) {
+                return Err(DNSError {
+                    err: "SRV header name is invalid".into(),
+                    name: name.to_string(),
+                    ..DNSError::default()
+                });
+            }
+            if addrs.iter().any(|a| !is_domain_name(&a.target)) {
+                return Err(malformed(name));
+            }
+            Ok((cname, addrs))
+        })
+    }
+
+    /// The MX records of `name`, sorted by preference (Go's
+    /// `Resolver.LookupMX`). Hosts may be domain names or IP addresses.
+    #[doc(alias = "LookupMX")]
+    pub fn lookup_mx(&self, ctx: &Context, name: &str) -> io::Result<Vec<MX>> {
+        under_ctx(ctx, name, || {
+            let mxs = self.go_lookup_mx(ctx, name)?;
+            if mxs.iter().any(|m| !is_mx_host(&m.host)) {
+                return Err(malformed(name));
+            }
+            Ok(mxs)
+        })
+    }
+
+    /// The NS records of `name` (Go's `Resolver.LookupNS`).
+    #[doc(alias = "LookupNS")]
+    pub fn lookup_ns(&self, ctx: &Context, name: &str) -> io::Result<Vec<NS>> {
+        under_ctx(ctx, name, || {
+            let nss = self.go_lookup_ns(ctx, name)?;
+            if nss.iter().any(|n| !is_domain_name(&n.host)) {
+                return Err(malformed(name));
+            }
+            Ok(nss)
+        })
+    }
+
+    /// The TXT records of `name`, the strings of each record joined into
+    /// one (Go's `Resolver.LookupTXT`).
+    #[doc(alias = "LookupTXT")]
+    pub fn lookup_txt(&self, ctx: &Context, name: &str) -> io::Result<Vec<String>> {
+        under_ctx(ctx, name, || self.go_lookup_txt(ctx, name))
+    }
+
+    /// The names of the address `addr`, a reverse lookup (Go's
+    /// `Resolver.LookupAddr`): `/etc/hosts`, then a PTR query for
+    /// `4.3.2.1.in-addr.arpa.` or the `ip6.arpa.` name, in the order the
+    /// configuration gives. Text that is not a plain IP address is
+    /// `unrecognized address`.
+    #[doc(alias = "LookupAddr")]
+    pub fn lookup_addr(&self, ctx: &Context, addr: &str) -> io::Result<Vec<String>> {
+        under_ctx(ctx, addr, || {
+            let conf = self.dns_config();
+            let order = match system_conf().addr_lookup_order(self.prefer_go, &conf) {
+                // No C library reverse lookup here: hosts, then DNS.
+                HostLookupOrder::Cgo => HostLookupOrder::FilesDns,
+                o => o,
+            };
+            let names = self.go_lookup_ptr(ctx, addr, order, conf)?;
+            if names.iter().any(|n| !is_domain_name(n)) {
+                return Err(malformed(addr));
+            }
+            Ok(names)
+        })
+    }
+}
+
+/// Go's `errMalformedDNSRecordsDetail` error for `name`.
+fn malformed(name: &str) -> DNSError {
+    DNSError {
+        err: ERR_MALFORMED_DNS_RECORDS.into(),
+        name: name.to_string(),
+        ..DNSError::default()
+    }
 }
 
 /// Resolves `host` to IP addresses for dialing (Go's
-/// `Resolver.lookupIPAddr` with `Resolver.lookupIP` behind it).
-///
-/// In order: an empty host is "no such host"; an IP literal (IPv6 with an
-/// optional `%zone`) is itself, with no lookup; then `/etc/hosts`; then a
-/// name that is not a valid domain name is "no such host"; then
-/// `getaddrinfo`, narrowed to IPv4 or IPv6 when `network` names a version.
-/// Results keep their order, without duplicates. Addresses are not
+/// `Resolver.lookupIPAddr` on the default resolver), narrowed to IPv4 or
+/// IPv6 queries when `network` names a version. Addresses are not
 /// filtered by `network` here (the caller does, as Go's
 /// `internetAddrList` does).
 #[doc(alias = "lookupIPAddr")]
 pub(crate) fn lookup_ip_addr(network: Network, host: &str) -> io::Result<Vec<IPAddr>> {
-    lookup_ip_addr_in(Path::new(HOSTS_FILE_PATH), network, host).map_err(io::Error::from)
-}
-
-/// [`lookup_ip_addr`] with the hosts file at `hosts_path`.
-fn lookup_ip_addr_in(
-    hosts_path: &Path,
-    network: Network,
-    host: &str,
-) -> Result<Vec<IPAddr>, DNSError> {
-    if host.is_empty() {
-        return Err(no_such_host(host));
-    }
-    if let Some(lit) = parse_ip_literal(host) {
-        return Ok(vec![lit]);
-    }
-    let from_files = lookup_ip_files(hosts_path, host);
-    if !from_files.is_empty() {
-        return Ok(dedup(from_files));
-    }
-    // What cannot be a DNS name is no such host, without asking the C
-    // library (as Go's own resolver does after the hosts file): text with
-    // spaces, NUL bytes or a megabyte of letters never reaches getaddrinfo.
-    if !is_domain_name(host) {
-        return Err(no_such_host(host));
-    }
-    cgo_lookup_ip(network, host).map(dedup)
+    default_resolver().lookup_ip_addr_on(&context::background(), network, host)
 }
 
 /// Looks up `host` and returns its addresses as text (Go's `LookupHost`).
 ///
 /// An IP literal comes back as given, without a lookup; a name is looked
-/// up in `/etc/hosts`, then with the system resolver (`getaddrinfo`).
-/// An unknown name fails with a [`DNSError`] of kind
-/// [`NotFound`](io::ErrorKind::NotFound): `lookup nosuch.invalid: no such
-/// host`.
+/// up in `/etc/hosts` and DNS as the system is configured (see the module
+/// doc). An unknown name fails with a [`DNSError`] of kind
+/// [`NotFound`](io::ErrorKind::NotFound): `lookup nosuch.invalid on
+/// 127.0.0.53:53: no such host`.
 ///
 /// ```
 /// let addrs = gort_net::lookup_host("127.0.0.1").unwrap();
@@ -136,32 +412,11 @@ fn lookup_ip_addr_in(
 /// ```
 #[doc(alias = "LookupHost")]
 pub fn lookup_host(host: &str) -> io::Result<Vec<String>> {
-    lookup_host_in(Path::new(HOSTS_FILE_PATH), host).map_err(io::Error::from)
-}
-
-/// [`lookup_host`] with the hosts file at `hosts_path` (Go's
-/// `Resolver.LookupHost` and `goLookupHostOrder`).
-fn lookup_host_in(hosts_path: &Path, host: &str) -> Result<Vec<String>, DNSError> {
-    if host.is_empty() {
-        return Err(no_such_host(host));
-    }
-    if parse_literal_ip(host).is_some() {
-        return Ok(vec![host.to_string()]);
-    }
-    let (addrs, _) = hosts::lookup_static_host_at(hosts_path, host);
-    if !addrs.is_empty() {
-        return Ok(dedup(addrs));
-    }
-    // As in lookup_ip_addr_in: only a possible DNS name goes further.
-    if !is_domain_name(host) {
-        return Err(no_such_host(host));
-    }
-    let addrs = cgo_lookup_ip(Network::Ip { proto: 0 }, host)?;
-    Ok(dedup(addrs.iter().map(ToString::to_string).collect()))
+    default_resolver().lookup_host(&context::background(), host)
 }
 
 /// Looks up `host` and returns its addresses of the kind `network` asks
-/// for (Go's `Resolver.LookupIP`).
+/// for (Go's `LookupIP`).
 ///
 /// `network` is `"ip"` (both families), `"ip4"` or `"ip6"`, optionally
 /// with a `:protocol` suffix as in Dial (`"ip4:icmp"`, `"ip6:58"`); any
@@ -178,32 +433,39 @@ fn lookup_host_in(hosts_path: &Path, host: &str) -> Result<Vec<String>, DNSError
 /// ```
 #[doc(alias = "LookupIP")]
 pub fn lookup_ip(network: &str, host: &str) -> io::Result<Vec<IP>> {
-    lookup_ip_in(Path::new(HOSTS_FILE_PATH), network, host)
+    default_resolver().lookup_ip(&context::background(), network, host)
 }
 
-/// [`lookup_ip`] with the hosts file at `hosts_path` (Go's
-/// `Resolver.LookupIP` and the IP-network half of `internetAddrList`).
-fn lookup_ip_in(hosts_path: &Path, network: &str, host: &str) -> io::Result<Vec<IP>> {
-    let afnet = match network.parse::<Network>()? {
-        n if n.is_ip() => n,
-        _ => return Err(UnknownNetworkError(network.to_string()).into()),
-    };
-    let mut addrs = lookup_ip_addr_in(hosts_path, afnet, host)?;
-    // A half-configured IPv6 host may bind "::" but not reach it: offer
-    // 0.0.0.0 as well (golang.org/issue/18806).
-    if addrs.len() == 1 && addrs[0].ip.equal(&IP::IPV6_UNSPECIFIED) {
-        addrs.push(IPAddr::new(IP::IPV4_ZERO));
-    }
-    let keep = |a: &IPAddr| match afnet.ip_version() {
-        IpVersion::V4 => a.ip.to4().is_some(),
-        IpVersion::V6 => a.ip.len() == crate::IPV6_LEN && a.ip.to4().is_none(),
-        IpVersion::Any => true,
-    };
-    let ips: Vec<IP> = addrs.iter().filter(|a| keep(a)).map(|a| a.ip).collect();
-    if ips.is_empty() {
-        return Err(AddrError::new("no suitable address found", host).into());
-    }
-    Ok(ips)
+/// The canonical name of `host` (Go's `LookupCNAME`); see
+/// [`Resolver::lookup_cname`].
+#[doc(alias = "LookupCNAME")]
+pub fn lookup_cname(host: &str) -> io::Result<String> {
+    default_resolver().lookup_cname(&context::background(), host)
+}
+
+/// The SRV records of `_service._proto.name` (Go's `LookupSRV`); see
+/// [`Resolver::lookup_srv`].
+#[doc(alias = "LookupSRV")]
+pub fn lookup_srv(service: &str, proto: &str, name: &str) -> io::Result<(String, Vec<SRV>)> {
+    default_resolver().lookup_srv(&context::background(), service, proto, name)
+}
+
+/// The MX records of `name`, sorted by preference (Go's `LookupMX`).
+#[doc(alias = "LookupMX")]
+pub fn lookup_mx(name: &str) -> io::Result<Vec<MX>> {
+    default_resolver().lookup_mx(&context::background(), name)
+}
+
+/// The NS records of `name` (Go's `LookupNS`).
+#[doc(alias = "LookupNS")]
+pub fn lookup_ns(name: &str) -> io::Result<Vec<NS>> {
+    default_resolver().lookup_ns(&context::background(), name)
+}
+
+/// The TXT records of `name` (Go's `LookupTXT`).
+#[doc(alias = "LookupTXT")]
+pub fn lookup_txt(name: &str) -> io::Result<Vec<String>> {
+    default_resolver().lookup_txt(&context::background(), name)
 }
 
 /// Looks up the port of `service` for `network` (Go's `LookupPort`).
@@ -252,14 +514,14 @@ fn port_in_range(port: i32, service: &str) -> io::Result<u16> {
 }
 
 /// Finds the names of the address `addr` (Go's `LookupAddr`): a reverse
-/// lookup, answered from `/etc/hosts` only.
+/// lookup, from `/etc/hosts` and with a DNS PTR query.
 ///
-/// Names come back as the hosts file writes them, with a trailing dot
-/// added to those with a dot inside (`"localhost"`, `"host.example."`).
-/// An address the file does not name fails with `no such host` (gort
-/// sends no DNS PTR query), text that is not a plain IP address (one with
-/// a `%zone` counts, unless the file names it) with `unrecognized
-/// address`, and names that are not valid domain names are
+/// Names from the hosts file come back as it writes them, with a trailing
+/// dot added to those with a dot inside (`"localhost"`,
+/// `"host.example."`); names from DNS are absolute. An address nobody
+/// names fails with `no such host`, text that is not a plain IP address
+/// (one with a `%zone` counts, unless the hosts file names it) with
+/// `unrecognized address`, and names that are not valid domain names are
 /// reported as a [`DNSError`] (Go also returns the valid ones alongside).
 ///
 /// ```no_run
@@ -268,83 +530,13 @@ fn port_in_range(port: i32, service: &str) -> io::Result<u16> {
 /// ```
 #[doc(alias = "LookupAddr")]
 pub fn lookup_addr(addr: &str) -> io::Result<Vec<String>> {
-    lookup_addr_in(Path::new(HOSTS_FILE_PATH), addr).map_err(io::Error::from)
-}
-
-/// [`lookup_addr`] with the hosts file at `hosts_path` (Go's
-/// `Resolver.LookupAddr` and the files half of `goLookupPTR`).
-fn lookup_addr_in(hosts_path: &Path, addr: &str) -> Result<Vec<String>, DNSError> {
-    let names = hosts::lookup_static_addr_at(hosts_path, addr);
-    if names.is_empty() {
-        // Only a plain address can be looked up further; Go's reverse
-        // lookup (`reverseaddr`) takes no zone either.
-        if parse_ip(addr).is_none() {
-            return Err(DNSError {
-                err: "unrecognized address".into(),
-                name: addr.to_string(),
-                ..DNSError::default()
-            });
-        }
-        return Err(no_such_host(addr));
-    }
-    if names.iter().any(|n| !is_domain_name(n)) {
-        return Err(DNSError {
-            err: "DNS response contained records which contain invalid names".into(),
-            name: addr.to_string(),
-            ..DNSError::default()
-        });
-    }
-    Ok(names)
-}
-
-/// Whether `s` is a valid domain name in presentation form (Go's
-/// `isDomainName`, RFC 1035 and 3696): labels of 1 to 63 letters, digits,
-/// `_` and `-` (not first or last), at most 253 bytes (254 with the
-/// trailing dot), not all digits; `"."` is valid.
-#[doc(alias = "isDomainName")]
-pub(crate) fn is_domain_name(s: &str) -> bool {
-    if s == "." {
-        return true;
-    }
-    let b = s.as_bytes();
-    let l = b.len();
-    if l == 0 || l > 254 || (l == 254 && b[l - 1] != b'.') {
-        return false;
-    }
-    let mut last = b'.';
-    let mut non_numeric = false;
-    let mut partlen = 0;
-    for &c in b {
-        match c {
-            b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
-                non_numeric = true;
-                partlen += 1;
-            }
-            b'0'..=b'9' => partlen += 1,
-            b'-' => {
-                if last == b'.' {
-                    return false;
-                }
-                partlen += 1;
-                non_numeric = true;
-            }
-            b'.' => {
-                if last == b'.' || last == b'-' || partlen > 63 || partlen == 0 {
-                    return false;
-                }
-                partlen = 0;
-            }
-            _ => return false,
-        }
-        last = c;
-    }
-    last != b'-' && partlen <= 63 && non_numeric
+    default_resolver().lookup_addr(&context::background(), addr)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
+    use std::path::Path;
 
     const IP_ANY: Network = Network::Ip { proto: 0 };
 
@@ -354,49 +546,72 @@ mod tests {
             .join(name)
     }
 
+    /// A resolver reading the hosts file `name` (files before DNS), and
+    /// no resolv.conf.
+    fn files(name: &str) -> Resolver {
+        Resolver {
+            prefer_go: true,
+            hosts_file: Some(testdata(name)),
+            resolv_conf: Some(PathBuf::from("/nonexistent/gort/resolv.conf")),
+            ..Resolver::default()
+        }
+    }
+
+    fn bg() -> Context {
+        context::background()
+    }
+
     #[test]
     fn test_lookup_ip_addr_literals() {
-        let none = Path::new("/nonexistent/gort/hosts");
-        let got = lookup_ip_addr_in(none, IP_ANY, "127.0.0.1").expect("literal");
+        let r = files("nonexistent-hosts");
+        let got = r
+            .lookup_ip_addr_on(&bg(), IP_ANY, "127.0.0.1")
+            .expect("literal");
         assert_eq!(got, [IPAddr::new(IP::v4(127, 0, 0, 1))]);
         assert_eq!(got[0].ip.len(), 16);
-        let got = lookup_ip_addr_in(none, IP_ANY, "fe80::1%eth0").expect("zoned literal");
+        let got = r
+            .lookup_ip_addr_on(&bg(), IP_ANY, "fe80::1%eth0")
+            .expect("zoned literal");
         assert_eq!(got[0].to_string(), "fe80::1%eth0");
-        let err = lookup_ip_addr_in(none, IP_ANY, "").unwrap_err();
+        let err = r.lookup_ip_addr_on(&bg(), IP_ANY, "").unwrap_err();
         assert_eq!(err.to_string(), "lookup : no such host");
-        assert!(err.is_not_found);
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
     }
 
     #[test]
     fn test_lookup_ip_addr_hosts_file() {
-        let path = testdata("hosts");
-        let got = lookup_ip_addr_in(&path, IP_ANY, "ODIN").expect("in hosts");
+        let r = files("hosts");
+        let got = r
+            .lookup_ip_addr_on(&bg(), IP_ANY, "ODIN")
+            .expect("in hosts");
         let text: Vec<String> = got.iter().map(ToString::to_string).collect();
         assert_eq!(text, ["127.0.0.2", "127.0.0.3", "::2"]);
-        let got = lookup_ip_addr_in(&path, IP_ANY, "localhost").expect("in hosts");
+        let got = r
+            .lookup_ip_addr_on(&bg(), IP_ANY, "localhost")
+            .expect("in hosts");
         assert_eq!(got[0].zone, "lo0");
         assert_eq!(got[0].ip.to_string(), "fe80::1");
     }
 
     #[test]
     fn test_lookup_ip_filters() {
-        let path = testdata("hosts");
-        let v4 = lookup_ip_in(&path, "ip4", "odin").expect("ip4");
+        let r = files("hosts");
+        let v4 = r.lookup_ip(&bg(), "ip4", "odin").expect("ip4");
         assert_eq!(v4, [IP::v4(127, 0, 0, 2), IP::v4(127, 0, 0, 3)]);
-        let v6 = lookup_ip_in(&path, "ip6:ipv6-icmp", "odin").expect("ip6");
+        let v6 = r.lookup_ip(&bg(), "ip6:ipv6-icmp", "odin").expect("ip6");
         assert_eq!(v6.len(), 1);
         assert_eq!(v6[0].to_string(), "::2");
-        let err = lookup_ip_in(&path, "ip4", "::1").unwrap_err();
+        let err = r.lookup_ip(&bg(), "ip4", "::1").unwrap_err();
         assert_eq!(err.to_string(), "address ::1: no suitable address found");
-        let both = lookup_ip_in(&path, "ip", "::").expect("unspecified");
+        let both = r.lookup_ip(&bg(), "ip", "::").expect("unspecified");
         assert_eq!(both, [IP::IPV6_UNSPECIFIED, IP::IPV4_ZERO]);
     }
 
     #[test]
     fn test_lookup_ip_networks() {
-        let path = testdata("hosts");
+        let r = files("hosts");
         for ok in ["ip", "ip4", "ip6", "ip:1", "ip4:icmp", "ip6:IPV6-ICMP"] {
-            assert!(lookup_ip_in(&path, ok, "odin").is_ok(), "{ok}");
+            assert!(r.lookup_ip(&bg(), ok, "odin").is_ok(), "{ok}");
         }
         for (bad, want) in [
             ("tcp", "unknown network tcp"),
@@ -407,7 +622,7 @@ mod tests {
                 "address nosuchproto: unknown IP protocol specified",
             ),
         ] {
-            let err = lookup_ip_in(&path, bad, "odin").unwrap_err();
+            let err = r.lookup_ip(&bg(), bad, "odin").unwrap_err();
             assert_eq!(err.to_string(), want, "{bad}");
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         }
@@ -415,27 +630,50 @@ mod tests {
 
     #[test]
     fn test_lookup_host_hosts_file() {
-        let path = testdata("ipv6-hosts");
-        let got = lookup_host_in(&path, "localhost.localdomain").expect("in hosts");
+        let r = files("ipv6-hosts");
+        let got = r
+            .lookup_host(&bg(), "localhost.localdomain")
+            .expect("in hosts");
         assert_eq!(got, ["fe80::3%lo0"]);
         // A literal is returned as written, not canonicalised.
-        let got = lookup_host_in(&path, "fe80:0:0::1").expect("literal");
+        let got = r.lookup_host(&bg(), "fe80:0:0::1").expect("literal");
         assert_eq!(got, ["fe80:0:0::1"]);
     }
 
     #[test]
     fn test_lookup_addr_hosts_file() {
-        let path = testdata("hosts");
+        let r = files("hosts");
+        let conf = r.dns_config();
         assert_eq!(
-            lookup_addr_in(&path, "127.1.1.2").expect("named"),
+            r.go_lookup_ptr(&bg(), "127.1.1.2", HostLookupOrder::Files, conf.clone())
+                .expect("named"),
             ["ullr", "ullrhost"]
         );
-        let err = lookup_addr_in(&path, "127.9.9.9").unwrap_err();
+        let err = r
+            .go_lookup_ptr(&bg(), "127.9.9.9", HostLookupOrder::Files, conf.clone())
+            .unwrap_err();
         assert_eq!(err.to_string(), "lookup 127.9.9.9: no such host");
         assert!(err.is_not_found);
-        let err = lookup_addr_in(&path, "odin").unwrap_err();
+        let err = r
+            .go_lookup_ptr(&bg(), "odin", HostLookupOrder::FilesDns, conf)
+            .unwrap_err();
         assert_eq!(err.to_string(), "lookup odin: unrecognized address");
         assert!(!err.is_not_found);
+    }
+
+    /// A cancelled context fails a lookup at once, with Go's text.
+    #[test]
+    fn test_lookup_cancelled_context() {
+        gort_runtime::run(|| {
+            let r = files("hosts");
+            let (ctx, cancel) = context::with_cancel(&context::background());
+            cancel.cancel();
+            let err = r.lookup_host(&ctx, "odin").unwrap_err();
+            assert_eq!(err.to_string(), "lookup odin: operation was canceled");
+            let d = err.get_ref().unwrap().downcast_ref::<DNSError>().unwrap();
+            assert_eq!(d.unwrap_err, Some(context::ContextError::Canceled));
+            assert!(!d.timeout());
+        });
     }
 
     #[test]
@@ -456,37 +694,5 @@ mod tests {
         assert_eq!(lookup_port("sctp", "80").expect("numeric"), 80);
         assert_eq!(lookup_port("tcp", "").expect("empty"), 0);
         assert_eq!(lookup_port("tcp", "+65535").expect("max"), 65535);
-    }
-
-    /// Go's `isDomainName` cases from dnsname_test.go, plus edges.
-    #[test]
-    fn test_is_domain_name() {
-        let long63 = "a".repeat(63);
-        let long64 = "a".repeat(64);
-        let cases: Vec<(String, bool)> = vec![
-            ("_xmpp-server._tcp.google.com".into(), true),
-            ("foo.com".into(), true),
-            ("1foo.com".into(), true),
-            ("26.0.0.73.com".into(), true),
-            ("10-0-0-1".into(), true),
-            ("fo-o.com".into(), true),
-            ("fo1o.com".into(), true),
-            ("foo1.com".into(), true),
-            ("a.b..com".into(), false),
-            ("a.b-.com".into(), false),
-            ("a.b.com-".into(), false),
-            ("a.b..".into(), false),
-            ("b.com.".into(), true),
-            (".".into(), true),
-            ("".into(), false),
-            ("123".into(), false),
-            ("-a".into(), false),
-            ("a b".into(), false),
-            (format!("{long63}.com"), true),
-            (format!("{long64}.com"), false),
-        ];
-        for (name, want) in cases {
-            assert_eq!(is_domain_name(&name), want, "is_domain_name({name:?})");
-        }
     }
 }

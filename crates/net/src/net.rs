@@ -565,14 +565,22 @@ pub(crate) fn map_err(e: gort_runtime::context::ContextError) -> io::Error {
     }
 }
 
-/// A failed name lookup (Go's `*net.DNSError`): `lookup nosuch.invalid: no such host`.
+/// A failed name lookup (Go's `*net.DNSError`): `lookup nosuch.invalid: no such host`,
+/// or with the server asked, `lookup nosuch.example on 127.0.0.53:53: no such host`.
+///
+/// Its `io::Error` kind is `NotFound` when [`is_not_found`](Self::is_not_found),
+/// `TimedOut` when [`is_timeout`](Self::is_timeout), `Other` otherwise. A
+/// lookup ended by its context carries the context's error
+/// ([`unwrap_err`](Self::unwrap_err), also its [`source`](Error::source)):
+/// `lookup example.com: operation was canceled`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DNSError {
-    /// What went wrong: `"no such host"`, `"unknown port"`, ...
+    /// What went wrong: `"no such host"`, `"unknown port"`, `"server
+    /// misbehaving"`, `"read udp ...: i/o timeout"`, ...
     pub err: String,
     /// The name looked up.
     pub name: String,
-    /// The server asked, if any.
+    /// The server asked (`host:port`), if one answered or failed.
     pub server: String,
     /// The lookup timed out.
     pub is_timeout: bool,
@@ -580,6 +588,22 @@ pub struct DNSError {
     pub is_temporary: bool,
     /// The name (or the record type asked for) does not exist.
     pub is_not_found: bool,
+    /// The context error that ended the lookup, if one did (Go's
+    /// `UnwrapErr`).
+    pub unwrap_err: Option<gort_runtime::context::ContextError>,
+}
+
+impl DNSError {
+    /// Whether the lookup is known to have timed out (Go's `Timeout`).
+    pub fn timeout(&self) -> bool {
+        self.is_timeout
+    }
+
+    /// Whether the failure is known to be temporary: a timeout, or
+    /// flagged temporary (Go's `Temporary`).
+    pub fn temporary(&self) -> bool {
+        self.is_timeout || self.is_temporary
+    }
 }
 
 impl fmt::Display for DNSError {
@@ -592,7 +616,13 @@ impl fmt::Display for DNSError {
     }
 }
 
-impl Error for DNSError {}
+impl Error for DNSError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.unwrap_err
+            .as_ref()
+            .map(|e| e as &(dyn Error + 'static))
+    }
+}
 
 impl From<DNSError> for io::Error {
     fn from(e: DNSError) -> io::Error {
