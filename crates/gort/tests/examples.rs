@@ -765,7 +765,11 @@ fn bench_micro_prints_one_json_line_of_positive_figures() {
         "bench_micro_prints_one_json_line_of_positive_figures",
         watchdog::LIMIT,
     );
-    let done = run("bench_micro", &["--quick", "--parked", "2000"], "");
+    let done = run(
+        "bench_micro",
+        &["--quick", "--parked", "2000", "--burst", "2000"],
+        "",
+    );
     assert!(done.status.success(), "bench_micro failed: {}", done.stderr);
     let lines: Vec<&str> = done.stdout.lines().collect();
     assert_eq!(lines.len(), 1, "want one line: {:?}", done.stdout);
@@ -790,7 +794,11 @@ fn bench_micro_prints_one_json_line_of_positive_figures() {
             "\"park_ready_ns\"",
             "\"chan_rt_ns\"",
             "\"parked\"",
-            "\"kib_per_parked\""
+            "\"kib_per_parked\"",
+            "\"fanout_ns\"",
+            "\"burst\"",
+            "\"burst_cold_ns\"",
+            "\"burst_ns\""
         ],
         "{}",
         lines[0]
