@@ -23,17 +23,18 @@ pub(crate) fn rand_u64() -> u64 {
     let mut b = [0u8; 8];
     let mut got = 0;
     while got < b.len() {
-        // SAFETY: the pointer and length name the unread tail of `b`.
-        let n = unsafe { libc::getrandom(b[got..].as_mut_ptr().cast(), b.len() - got, 0) };
-        if n > 0 {
-            got += n as usize;
-        } else if n < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            // getrandom(2) cannot fail on Linux 3.17+ with a valid buffer;
-            // should it, fall back to the clock rather than a constant.
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default();
-            return t.as_nanos() as u64 ^ u64::from(std::process::id()).rotate_left(32);
+        match rustix::rand::getrandom(&mut b[got..], rustix::rand::GetRandomFlags::empty()) {
+            Ok(n) => got += n,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(_) => {
+                // getrandom(2) cannot fail on Linux 3.17+ with a valid
+                // buffer; should it, fall back to the clock rather than a
+                // constant.
+                let t = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                return t.as_nanos() as u64 ^ u64::from(std::process::id()).rotate_left(32);
+            }
         }
     }
     u64::from_ne_bytes(b)
