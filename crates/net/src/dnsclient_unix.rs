@@ -229,6 +229,85 @@ fn dns_stream_round_trip(
     Ok((buf, h))
 }
 
+/// Dials `server` for a query made outside a goroutine. There sockets run
+/// in blocking mode, where the netpoller's deadlines do not exist, so the
+/// kernel's own timeouts (`SO_RCVTIMEO`, `SO_SNDTIMEO`) bound each read and
+/// write instead, and their expiry reads as Go's `i/o timeout`. (A TCP
+/// connect is bounded by the kernel's SYN retries; TCP follows only a
+/// truncated UDP answer, from a server that is there.) A `dial` hook's
+/// conns get no such bound.
+fn dial_blocking(network: &str, server: &str, deadline: Instant) -> io::Result<Box<dyn Conn>> {
+    use rustix::net::sockopt::{Timeout, set_socket_timeout};
+    let left = deadline
+        .saturating_duration_since(Instant::now())
+        .max(std::time::Duration::from_millis(1));
+    fn bound(fd: &impl std::os::fd::AsFd, left: std::time::Duration) -> io::Result<()> {
+        set_socket_timeout(fd, Timeout::Recv, Some(left))?;
+        set_socket_timeout(fd, Timeout::Send, Some(left))?;
+        Ok(())
+    }
+    let conn: Box<dyn Conn> = if network.starts_with("udp") {
+        let c = crate::dial_udp(network, None, &crate::resolve_udp_addr(network, server)?)?;
+        bound(&c, left)?;
+        Box::new(c)
+    } else {
+        let c = crate::dial_tcp(network, None, &crate::resolve_tcp_addr(network, server)?)?;
+        bound(&c, left)?;
+        Box::new(c)
+    };
+    Ok(Box::new(KernelTimeouts(conn)))
+}
+
+/// A blocking-mode conn whose kernel timeouts (`EAGAIN` from a read or
+/// write) read as Go's `i/o timeout`, the error the query's deadline gives
+/// inside a goroutine.
+#[derive(Debug)]
+struct KernelTimeouts(Box<dyn Conn>);
+
+impl KernelTimeouts {
+    fn map(r: io::Result<usize>) -> io::Result<usize> {
+        r.map_err(|e| {
+            if e.kind() == io::ErrorKind::WouldBlock
+                || e.get_ref().is_some_and(|i| {
+                    i.downcast_ref::<crate::OpError>()
+                        .is_some_and(|o| o.err.kind() == io::ErrorKind::WouldBlock)
+                })
+            {
+                io::Error::new(io::ErrorKind::TimedOut, "i/o timeout")
+            } else {
+                e
+            }
+        })
+    }
+}
+
+impl Conn for KernelTimeouts {
+    fn read(&self, b: &mut [u8]) -> io::Result<usize> {
+        Self::map(Conn::read(&*self.0, b))
+    }
+    fn write(&self, b: &[u8]) -> io::Result<usize> {
+        Self::map(Conn::write(&*self.0, b))
+    }
+    fn close(&self) -> io::Result<()> {
+        self.0.close()
+    }
+    fn local_addr(&self) -> Box<dyn crate::Addr> {
+        self.0.local_addr()
+    }
+    fn remote_addr(&self) -> Option<Box<dyn crate::Addr>> {
+        self.0.remote_addr()
+    }
+    fn set_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.0.set_deadline(t)
+    }
+    fn set_read_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.0.set_read_deadline(t)
+    }
+    fn set_write_deadline(&self, t: Option<Instant>) -> io::Result<()> {
+        self.0.set_write_deadline(t)
+    }
+}
+
 /// Whether a conn is read as packets (Go's `c.(PacketConn)` test).
 fn is_packet_conn(c: &dyn Conn) -> bool {
     matches!(
@@ -309,9 +388,16 @@ impl Resolver {
 
     /// A conn to `server` (Go's `Resolver.dial`): from the dial hook, or a
     /// default [`Dialer`].
-    fn dial_dns(&self, ctx: &Context, network: &str, server: &str) -> io::Result<Box<dyn Conn>> {
+    fn dial_dns(
+        &self,
+        ctx: &Context,
+        network: &str,
+        server: &str,
+        deadline: Instant,
+    ) -> io::Result<Box<dyn Conn>> {
         match &self.dial {
             Some(dial) => dial(ctx, network, server),
+            None if gort_runtime::goid().is_none() => dial_blocking(network, server, deadline),
             None => Dialer::default().dial_context(ctx, network, server),
         }
     }
@@ -347,7 +433,7 @@ impl Resolver {
             };
             let result = (|| {
                 let c = self
-                    .dial_dns(&qctx, network, server)
+                    .dial_dns(&qctx, network, server, deadline)
                     .map_err(QueryError::Io)?;
                 let c: Arc<Box<dyn Conn>> = Arc::new(c);
                 let _ = c.set_deadline(Some(deadline));

@@ -390,6 +390,44 @@ fn test_timeout_against_silent_server() {
     });
 }
 
+/// Outside a goroutine sockets run in blocking mode, without the
+/// netpoller's deadlines; a silent server still times the lookup out (the
+/// kernel's socket timeouts bound it), instead of blocking forever. The
+/// server listens on port 53 of another loopback address, since without a
+/// dial hook the resolver dials resolv.conf's servers on port 53.
+#[test]
+fn test_timeout_outside_a_goroutine() {
+    let _w = watchdog::start("test_timeout_outside_a_goroutine", watchdog::LIMIT);
+    let s = match std::net::UdpSocket::bind("127.0.0.77:53") {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("test_timeout_outside_a_goroutine: skipped, cannot bind 127.0.0.77:53: {e}");
+            return;
+        }
+    };
+    let conf = resolv_conf(
+        "silent-blocking",
+        "nameserver 127.0.0.77\noptions timeout:1 attempts:1\n",
+    );
+    let r = Resolver {
+        prefer_go: true,
+        strict_errors: false,
+        dial: None,
+        resolv_conf: Some(conf),
+        hosts_file: Some(PathBuf::from("/nonexistent/gort/hosts")),
+    };
+    let start = Instant::now();
+    let err = r
+        .lookup_txt(&context::background(), "x.gort.test.")
+        .unwrap_err();
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let e = dns_error(&err);
+    assert!(e.timeout() && !e.is_not_found, "{e:?}");
+    assert!(err.to_string().ends_with("i/o timeout"), "{err}");
+    drop(s);
+}
+
 /// Cancelling the context ends a lookup waiting on a silent server at
 /// once; a context deadline ends it as a timeout.
 #[test]
