@@ -196,6 +196,15 @@ fn subscriptions_come_and_go_under_a_stream_of_signals() {
         while keep.c.try_recv().is_ok() {}
         kill_self(sig);
         assert_eq!(recv_within_limit(&keep), Some(sig));
+        // A real-time signal queues one instance per kill(2): some of the
+        // stream may still be pending on the process. Dropping `keep` gives
+        // the signal its default action back, and a pending instance would
+        // then kill the test binary (seen once in a CI stress run). Ignoring
+        // it first discards whatever is pending; reset then puts the
+        // default back for the next test.
+        signal::ignore(&[sig]).unwrap();
+        drop(keep);
+        signal::reset(&[sig]).unwrap();
     });
 }
 
