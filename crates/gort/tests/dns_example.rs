@@ -9,16 +9,12 @@ use std::time::{Duration, Instant};
 #[path = "../../runtime/tests/support/watchdog.rs"]
 mod watchdog;
 
-/// The built example `name` (`cargo test` builds examples next to the
-/// test binaries).
-fn example(name: &str) -> PathBuf {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    dir.join("examples").join(name)
-}
+#[path = "../../runtime/tests/support/dispositions.rs"]
+mod dispositions;
+
+#[path = "support/examples.rs"]
+mod examples_support;
+use examples_support::example;
 
 /// dnsmasq on 127.0.0.1:port, killed on drop.
 struct Dnsmasq(Child, u16);

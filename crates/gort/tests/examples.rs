@@ -19,9 +19,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream, UdpSocket};
 use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -31,39 +29,13 @@ mod watchdog;
 
 #[path = "../../runtime/tests/support/dispositions.rs"]
 mod dispositions;
-use dispositions::default_dispositions;
+
+#[path = "support/examples.rs"]
+mod examples_support;
+use examples_support::{Running, command};
 
 /// The bound on every wait in these tests.
 const LIMIT: Duration = Duration::from_secs(10);
-
-/// The built example `name`.
-fn example(name: &str) -> PathBuf {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop(); // the test binary
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    dir.join("examples").join(name)
-}
-
-/// A command that runs the built example `name` with default signal
-/// dispositions (see [`default_dispositions`]).
-fn command(name: &str) -> Command {
-    let path = example(name);
-    assert!(
-        path.exists(),
-        "{} not built (run through cargo test)",
-        path.display()
-    );
-    let mut cmd = Command::new(path);
-    // SAFETY: the hook runs in the forked child before exec and calls only
-    // async-signal-safe functions, allocating nothing.
-    unsafe { cmd.pre_exec(default_dispositions) };
-    cmd
-}
-
-/// Kills the child when the test ends, however it ends.
-struct Running(Child);
 
 impl Running {
     /// Waits (at most [`LIMIT`]) for the example to exit by itself.
@@ -76,13 +48,6 @@ impl Running {
             assert!(Instant::now() < deadline, "the example did not exit");
             thread::sleep(Duration::from_millis(10));
         }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 

@@ -10,9 +10,7 @@
 //! same server.
 
 use std::io::Read;
-use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -25,33 +23,16 @@ mod watchdog;
 
 #[path = "../../runtime/tests/support/dispositions.rs"]
 mod dispositions;
-use dispositions::default_dispositions;
+
+#[path = "support/examples.rs"]
+mod examples_support;
+use examples_support::{Running, command};
 
 /// The bound on every example run.
 const LIMIT: Duration = Duration::from_secs(20);
 
 // ---------------------------------------------------------------------------
 // Running examples.
-
-/// The built example `name` (`cargo test` builds them next to the tests).
-fn example(name: &str) -> PathBuf {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop(); // the test binary
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    dir.join("examples").join(name)
-}
-
-/// Kills the child when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// What an example run gave.
 #[derive(Debug)]
@@ -64,17 +45,7 @@ struct Run {
 /// Runs example `name` with `args` to its end (at most [`LIMIT`], then
 /// killed), with default signal dispositions.
 fn run(name: &str, args: &[&str]) -> Run {
-    let path = example(name);
-    assert!(
-        path.exists(),
-        "{} not built (run through cargo test)",
-        path.display()
-    );
-    let mut cmd = Command::new(path);
-    // SAFETY: the hook runs in the forked child before exec and calls only
-    // async-signal-safe functions, allocating nothing.
-    unsafe { cmd.pre_exec(default_dispositions) };
-    let mut child = cmd
+    let mut child = command(name)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

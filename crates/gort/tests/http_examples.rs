@@ -13,7 +13,6 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
@@ -25,48 +24,16 @@ mod watchdog;
 
 #[path = "../../runtime/tests/support/dispositions.rs"]
 mod dispositions;
-use dispositions::default_dispositions;
+
+#[path = "support/examples.rs"]
+mod examples_support;
+use examples_support::{Running, command};
 
 /// The bound on every wait in these tests.
 const LIMIT: Duration = Duration::from_secs(10);
 
 // ---------------------------------------------------------------------------
 // Starting examples (as in examples.rs).
-
-/// The built example `name` (`cargo test` builds them next to the tests).
-fn example(name: &str) -> PathBuf {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop(); // the test binary
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    dir.join("examples").join(name)
-}
-
-/// A command running example `name` with default signal dispositions.
-fn command(name: &str) -> Command {
-    let path = example(name);
-    assert!(
-        path.exists(),
-        "{} not built (run through cargo test)",
-        path.display()
-    );
-    let mut cmd = Command::new(path);
-    // SAFETY: the hook runs in the forked child before exec and calls only
-    // async-signal-safe functions, allocating nothing.
-    unsafe { cmd.pre_exec(default_dispositions) };
-    cmd
-}
-
-/// Kills the child when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Waits at most [`LIMIT`] for `child` to exit; kills it if it has not.
 fn wait_bounded(child: Child) -> ExitStatus {
