@@ -53,6 +53,14 @@ pub use gort_runtime::{WaitReason, parked};
 use std::io;
 use std::sync::Arc;
 
+/// Go's `runtime/debug`: [`free_os_memory`](debug::free_os_memory) gives the
+/// pages of free goroutine stacks back to the kernel now (as Go's
+/// `debug.FreeOSMemory` does), rather than when the runtime's scavenger
+/// finds them unused for a second or two.
+pub mod debug {
+    pub use gort_runtime::debug::*;
+}
+
 /// Go's `net` package: TCP, UDP and Unix sockets, addresses, the resolver
 /// (all of gort-net). Blocking calls park the goroutine on the netpoller.
 pub mod net {

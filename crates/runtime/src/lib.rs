@@ -176,6 +176,14 @@ pub mod hooks {
     };
 }
 
+/// Go's `runtime/debug`: [`free_os_memory`](debug::free_os_memory) gives the
+/// pages of free goroutine stacks back to the kernel now rather than when
+/// the scavenger gets to them.
+#[doc(alias = "runtime/debug")]
+pub mod debug {
+    pub use crate::stack::free_os_memory;
+}
+
 /// Go's `sync` package: [`Mutex`](sync::Mutex) (and the data-less
 /// [`RawMutex`](sync::RawMutex)), [`RwLock`](sync::RwLock),
 /// [`WaitGroup`](sync::WaitGroup), [`Once`](sync::Once), [`Cond`](sync::Cond)

@@ -37,16 +37,23 @@
 //! unused slot costs no VMA even under `mprotect`.
 //!
 //! Reuse. A stack given back with [`stackfree`] waits in a process-wide pool for the
-//! next stack of its size; its guard stays in place. The pool keeps the most recent
-//! stacks of each size warm (pages still touched, for a cheap reuse); past that many,
-//! the older half has its pages released in one call per run of neighbouring slots,
+//! next stack of its size, warm (its touched pages kept) and with its guard in place;
+//! the newest is handed out first. How many stay warm follows demand, as Go's
+//! background scavenger does for its heap: once a second sysmon runs
+//! [`scavenge_if_due`], which releases, per size, as many of the oldest warm stacks as
+//! the warm list never dipped below during the last period (its low-water mark), so
+//! only stacks that stayed unused for a whole period lose their pages. A program that
+//! starts a burst of goroutines more often than once a second reuses its stacks
+//! without a page fault, a TLB shoot-down or a syscall each; one that stops gives the
+//! memory back within two periods, so idle stacks hold at most the peak demand of the
+//! last period or two. [`free_os_memory`] (Go's `debug.FreeOSMemory`) releases every
+//! warm stack at once. Pages are released in one call per run of neighbouring slots,
 //! with `MADV_FREE`: the kernel takes the pages back only when it needs memory, and a
-//! stack reused before that is written without a page fault, so a server that starts
-//! a burst of goroutines again and again does not fault once per goroutine each time
-//! (which `MADV_DONTNEED` cost: one fault per goroutine per burst). The price is that
-//! the process's RSS falls only under memory pressure (the pages show as `LazyFree`
-//! in `/proc/PID/smaps`); on a kernel without `MADV_FREE` (before 4.5) gort falls
-//! back to `MADV_DONTNEED`. In front of the pool each P
+//! stack reused before that is written without a page fault (`MADV_DONTNEED` cost
+//! one fault per goroutine per burst). The price is that the process's RSS falls only
+//! under memory pressure (the pages show as `LazyFree` in `/proc/PID/smaps`); on a
+//! kernel without `MADV_FREE` (before 4.5) gort falls back to `MADV_DONTNEED`. In
+//! front of the pool each P
 //! keeps a [`StackCache`] of up to [`STACK_CACHE_MAX`] stacks per size, not released,
 //! like Go's per-P `mcache.stackcache`. Reservations are never unmapped: stack memory is
 //! reused, never given back to the address space, so a stale address into a freed stack
@@ -60,7 +67,7 @@ use std::ffi::c_void;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::ptr;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU8, AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 use rustix::mm::{self, Advice, MapFlags, MprotectFlags, ProtFlags};
@@ -79,12 +86,12 @@ pub(crate) const MIN_STACK_SIZE: usize = 16 * 1024;
 #[doc(alias = "_StackCacheSize")]
 const STACK_CACHE_MAX: usize = 32;
 
-/// Free stacks per size kept with their pages (warm) in the process-wide
-/// pool; past this, the older half is released (`MADV_FREE`) in one
-/// batch. Bounds the memory held by idle stacks to this many stacks' touched
-/// pages (a few MiB in practice) while sparing bursts of goroutines a page
-/// fault and a TLB shoot-down per stack.
-const DIRTY_MAX: usize = 256;
+/// How often the scavenger ([`scavenge_if_due`], driven by sysmon) looks at
+/// the warm lists, in nanoseconds. A stack has to sit unused in the pool for
+/// a whole period before its pages go back to the kernel, so a program that
+/// bursts more often than this keeps its stacks warm, and one that stops
+/// bursting gives the memory back within two periods.
+pub(crate) const SCAVENGE_PERIOD_NS: i64 = 1_000_000_000;
 
 /// Bytes in the first chunk reserved for a stack size. Each further chunk for the same
 /// size doubles, up to `CHUNK_BYTES_MIN << CHUNK_GROWTH_MAX_SHIFT` (1 GiB), so a program
@@ -178,7 +185,7 @@ pub(crate) fn stackalloc(size: usize) -> io::Result<Stack> {
     let i = pools.class_index(size);
     // Warm stacks first: their touched pages are still there, so the new
     // goroutine takes no page faults.
-    if let Some(lo) = pools.classes[i].dirty.pop() {
+    if let Some(lo) = pools.classes[i].pop_dirty() {
         return Ok(Stack { lo, hi: lo + size });
     }
     if let Some(lo) = pools.classes[i].free.pop() {
@@ -205,8 +212,9 @@ pub(crate) fn stackalloc(size: usize) -> io::Result<Stack> {
 // ANCHOR_END: stackalloc
 
 // ANCHOR: stackfree
-/// Gives a stack back to the process-wide pool: warm while the pool's warm list is
-/// short, else the older half of that list has its pages released ([`release_pages`]).
+/// Gives a stack back to the process-wide pool, warm: its pages stay until the
+/// scavenger ([`scavenge_if_due`]) finds it unused for a whole period, or
+/// [`free_os_memory`] asks for everything back.
 pub(crate) fn stackfree(s: Stack) {
     debug_assert!(
         reservation_of(s.lo() - 1).is_some_and(|r| {
@@ -215,24 +223,75 @@ pub(crate) fn stackfree(s: Stack) {
         "runtime: stackfree of a stack that stackalloc did not return: {s:?}",
     );
     let size = s.size();
-    let batch = {
-        let mut pools = STACK_POOL.lock();
-        let i = pools.class_index(size);
-        let pool = &mut pools.classes[i];
-        pool.dirty.push(s.lo());
-        if pool.dirty.len() <= DIRTY_MAX {
-            return;
-        }
-        // Release the older half; the newer, more likely warm in cache, stay.
-        let n = pool.dirty.len() / 2;
-        pool.dirty.drain(..n).collect::<Vec<usize>>()
-    };
-    let batch = release_pages(batch, size);
     let mut pools = STACK_POOL.lock();
     let i = pools.class_index(size);
-    pools.classes[i].free.extend(batch);
+    pools.classes[i].dirty.push(s.lo());
 }
 // ANCHOR_END: stackfree
+
+/// When the scavenger last ran ([`nanotime`](crate::time::nanotime)), 0
+/// before its first run. Relaxed: only the compare-exchange in
+/// [`scavenge_if_due`] acts on it, to let one caller per period through (a
+/// stale read costs one failed exchange); what it elects to do is under the
+/// pool lock.
+static LAST_SCAVENGE: AtomicI64 = AtomicI64::new(0);
+
+// ANCHOR: scavenge
+/// Go's background scavenger, for stacks: called by every runtime's sysmon on
+/// each tick, with the time; at most once per [`SCAVENGE_PERIOD_NS`] (across
+/// all runtimes of the process, as the pool is process-wide) it releases the
+/// warm stacks that nobody needed during the last period (see [`scavenge`]).
+pub(crate) fn scavenge_if_due(now: i64) {
+    let last = LAST_SCAVENGE.load(Ordering::Relaxed);
+    if last != 0 && now - last < SCAVENGE_PERIOD_NS {
+        return;
+    }
+    if LAST_SCAVENGE
+        .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+        .is_ok()
+        && last != 0
+    {
+        scavenge(false);
+    }
+}
+
+/// Releases the pages of warm free stacks and moves them to the free lists:
+/// all of them if `all`, else, per size, as many of the oldest as the warm
+/// list never dipped below since the previous call (its low-water mark):
+/// stacks that stayed unused for the whole period. So the pool keeps what
+/// the last period's peak demand took, and an idle program gets its memory
+/// back within two periods.
+fn scavenge(all: bool) {
+    let batches: Vec<(usize, Vec<usize>)> = {
+        let mut pools = STACK_POOL.lock();
+        pools
+            .classes
+            .iter_mut()
+            .filter_map(|pool| {
+                let batch = pool.take_unused(all);
+                (!batch.is_empty()).then_some((pool.size, batch))
+            })
+            .collect()
+    };
+    for (size, batch) in batches {
+        let batch = release_pages(batch, size);
+        let mut pools = STACK_POOL.lock();
+        let i = pools.class_index(size);
+        pools.classes[i].free.extend(batch);
+    }
+}
+// ANCHOR_END: scavenge
+
+/// Gives the pages of every free stack in the process-wide pool back to the
+/// kernel now, as Go's `runtime/debug.FreeOSMemory` does for its heap. The
+/// stacks of running goroutines and the few kept in each P's stack cache
+/// are not touched. Mostly for tests that measure the resident set: without
+/// it, the pages of stacks freed less than a scavenger period or two ago
+/// still count (see the module doc).
+#[doc(alias = "FreeOSMemory")]
+pub fn free_os_memory() {
+    scavenge(true);
+}
 
 /// Gives the pages of free stacks (given by `lo`, all of `size` usable bytes)
 /// back to the kernel with `MADV_FREE` (reclaimed when the kernel needs the
@@ -303,7 +362,7 @@ impl StackCache {
     }
 
     /// Keeps the stack if the cache holds fewer than [`STACK_CACHE_MAX`] stacks of that
-    /// size, else [`stackfree`]s it (which releases its pages).
+    /// size, else [`stackfree`]s it (to the pool's warm list).
     pub(crate) fn put(&mut self, s: Stack) {
         let size = s.size();
         let stacks = match self.classes.iter().position(|(sz, _)| *sz == size) {
@@ -622,9 +681,13 @@ struct Pool {
     size: usize,
     /// `lo` of each free stack: guard in place, pages released.
     free: Vec<usize>,
-    /// `lo` of each free stack whose pages were not released yet, oldest
-    /// first; at most `DIRTY_MAX`, handed out before `free` ones.
+    /// `lo` of each free stack whose pages were not released yet (warm),
+    /// oldest first; handed out newest first, before `free` ones. Unbounded:
+    /// the scavenger trims it to recent demand.
     dirty: Vec<usize>,
+    /// The shortest `dirty` has been since the scavenger last looked: that
+    /// many of its oldest stacks were not needed all period.
+    low_water: usize,
     /// Base of the next never-used slot in the newest chunk; `fresh == fresh_end`
     /// when that chunk is used up (or there is none yet).
     fresh: usize,
@@ -632,6 +695,30 @@ struct Pool {
     fresh_end: usize,
     /// How many chunks this size has reserved; sets the next chunk's size.
     chunks: u32,
+}
+
+impl Pool {
+    /// Takes the newest warm stack, keeping the low-water mark.
+    fn pop_dirty(&mut self) -> Option<usize> {
+        let lo = self.dirty.pop()?;
+        self.low_water = self.low_water.min(self.dirty.len());
+        Some(lo)
+    }
+
+    /// Takes out of `dirty` the stacks a scavenge releases (all of them if
+    /// `all`, else the low-water mark's worth of the oldest) and starts the
+    /// next period's low-water mark.
+    fn take_unused(&mut self, all: bool) -> Vec<usize> {
+        let n = if all {
+            self.dirty.len()
+        } else {
+            self.low_water.min(self.dirty.len())
+        };
+        // The oldest are at the front; the newest, likelier in cache, stay.
+        let batch: Vec<usize> = self.dirty.drain(..n).collect();
+        self.low_water = self.dirty.len();
+        batch
+    }
 }
 
 impl Pools {
@@ -644,6 +731,7 @@ impl Pools {
                     size,
                     free: Vec::new(),
                     dirty: Vec::new(),
+                    low_water: 0,
                     fresh: 0,
                     fresh_end: 0,
                     chunks: 0,
@@ -844,7 +932,7 @@ mod tests {
         stackfree(a);
         stackfree(b);
         // The pool is LIFO, and a stack freed last comes back warm (its pages
-        // are not released until the pool holds more than DIRTY_MAX).
+        // stay until the scavenger finds it unused for a whole period).
         let c = stackalloc(size).unwrap();
         let d = stackalloc(size).unwrap();
         assert_eq!((c.lo(), d.lo()), (b_lo, a_lo));
@@ -853,31 +941,73 @@ mod tests {
         assert_eq!(top, 0xdead_beef);
         stackfree(c);
         stackfree(d);
-        // Past the bound, the older half is released: moved to the free list
-        // (MADV_FREE'd, so their contents may or may not survive).
-        let more: Vec<Stack> = (0..DIRTY_MAX + 2)
-            .map(|_| stackalloc(size).unwrap())
-            .collect();
+        // No other test may release the pool meanwhile.
+        let _serial = RELEASE_ALL.lock();
+        // However many are freed, they stay warm...
+        let more: Vec<Stack> = (0..1000).map(|_| stackalloc(size).unwrap()).collect();
         for s in &more {
             // SAFETY: inside the usable range of a stack we own.
             unsafe { ptr::write_volatile((s.hi() - 8) as *mut u64, 0xdead_beef) };
         }
         more.into_iter().for_each(stackfree);
-        assert!(pooled(size) >= DIRTY_MAX / 2, "nothing was released");
-        let freed = {
-            let mut pools = STACK_POOL.lock();
-            let i = pools.class_index(size);
-            pools.classes[i].free.len()
-        };
-        assert!(freed >= DIRTY_MAX / 2, "only {freed} stacks were released");
-        let released: Vec<Stack> = (0..DIRTY_MAX + 2)
-            .map(|_| stackalloc(size).unwrap())
-            .collect();
+        let (dirty, free) = pool_lists(size);
+        assert!(
+            dirty >= 1000,
+            "only {dirty} of 1000 freed stacks stayed warm"
+        );
+        // ... until free_os_memory (or the scavenger) releases them: moved to the
+        // free list (MADV_FREE'd, so their contents may or may not survive).
+        free_os_memory();
+        let (dirty_after, free_after) = pool_lists(size);
+        assert!(
+            free_after >= free + 1000 && dirty_after == 0,
+            "free_os_memory: warm {dirty} -> {dirty_after}, released {free} -> {free_after}"
+        );
+        let released: Vec<Stack> = (0..1000).map(|_| stackalloc(size).unwrap()).collect();
         for s in &released {
             // SAFETY: inside the usable range of a stack we own: still usable.
             unsafe { ptr::write_volatile((s.hi() - 8) as *mut u64, 1) };
         }
         released.into_iter().for_each(stackfree);
+    }
+
+    /// Held by the tests that call `free_os_memory` or need warm stacks to
+    /// stay warm.
+    static RELEASE_ALL: Mutex<()> = Mutex::new(());
+
+    /// `(warm, released)` free stacks of `size` in the pool.
+    fn pool_lists(size: usize) -> (usize, usize) {
+        let mut pools = STACK_POOL.lock();
+        let i = pools.class_index(size);
+        (pools.classes[i].dirty.len(), pools.classes[i].free.len())
+    }
+
+    #[test]
+    fn scavenger_releases_only_what_a_period_left_unused() {
+        let size = private_size(9);
+        let stacks: Vec<Stack> = (0..100).map(|_| stackalloc(size).unwrap()).collect();
+        stacks.into_iter().for_each(stackfree);
+        let scavenge_one = || {
+            // What `scavenge(false)` does, for this size only (so that tests
+            // running in parallel keep their warm stacks), less the madvise.
+            let mut pools = STACK_POOL.lock();
+            let i = pools.class_index(size);
+            let pool = &mut pools.classes[i];
+            let batch = pool.take_unused(false);
+            let n = batch.len();
+            pool.free.extend(batch);
+            n
+        };
+        // The pool was empty during this period: nothing stayed unused.
+        assert_eq!(scavenge_one(), 0);
+        // A period that needed 30 of the 100: the 70 it never touched go.
+        let used: Vec<Stack> = (0..30).map(|_| stackalloc(size).unwrap()).collect();
+        used.into_iter().for_each(stackfree);
+        assert_eq!(scavenge_one(), 70);
+        assert_eq!(pool_lists(size), (30, 70));
+        // An idle period: the rest go.
+        assert_eq!(scavenge_one(), 30);
+        assert_eq!(pool_lists(size), (0, 100));
     }
 
     #[test]
@@ -911,9 +1041,8 @@ mod tests {
     }
 
     fn pooled(size: usize) -> usize {
-        let mut pools = STACK_POOL.lock();
-        let i = pools.class_index(size);
-        pools.classes[i].free.len() + pools.classes[i].dirty.len()
+        let (dirty, free) = pool_lists(size);
+        dirty + free
     }
 
     #[test]
@@ -993,12 +1122,11 @@ mod tests {
             assert_eq!(resident_pages(s.lo(), s.hi()), s.size() / page_size());
         }
         let spans: Vec<(usize, usize)> = stacks.iter().map(|s| (s.lo(), s.hi())).collect();
-        // Untouched stacks to free after ours, so that the pool overflows
-        // DIRTY_MAX and the 64 touched ones, being the oldest, get released.
-        let fillers: Vec<Stack> = (0..DIRTY_MAX).map(|_| stackalloc(size).unwrap()).collect();
         let (rss_before, lazy_before) = (rss_bytes(), lazy_free_bytes());
         stacks.into_iter().for_each(stackfree);
-        fillers.into_iter().for_each(stackfree);
+        // Freed stacks stay warm until the scavenger or this releases them.
+        let _serial = RELEASE_ALL.lock();
+        free_os_memory();
         let (rss_after, lazy_after) = (rss_bytes(), lazy_free_bytes());
         for &(lo, _) in &spans {
             // The batched release spans the guard pages between neighbours:

@@ -23,6 +23,9 @@
 //!   millisecond behind a goroutine that does not yield, while Ps are idle
 //!   and no M spins (gort's departure, `policy::StrandedWatch`: it restores
 //!   the liveness Go gets from its wake-ups and from preemption);
+//! * runs the stack scavenger (`stack::scavenge_if_due`, Go's background
+//!   scavenger for stacks): once a second, the pages of free stacks that
+//!   stayed unused all that time go back to the kernel;
 //! * prints the `SCHED` line every `schedtrace` milliseconds.
 
 use std::sync::Arc;
@@ -101,6 +104,9 @@ fn sysmon(sched: &Sched, note: &Note) {
             return;
         }
         let now = nanotime();
+
+        // Give back the pages of stacks that a whole period did not need.
+        crate::stack::scavenge_if_due(now);
 
         // Poll the network if it was not polled for more than 10 ms.
         let lastpoll = sched.lastpoll.load(Ordering::Acquire);

@@ -136,3 +136,60 @@ fn hundred_thousand_parked_goroutines() {
     // closure: a few pages at most, nowhere near its 256 KiB reservation.
     assert!(rss < u64::from(N) * 32 * 1024, "RSS grew by {rss} bytes");
 }
+
+/// Bytes the kernel may take back at will (`LazyFree` in
+/// `/proc/self/smaps_rollup`): pages released with `MADV_FREE`.
+fn lazy_free_bytes() -> u64 {
+    let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap();
+    rollup
+        .lines()
+        .find_map(|l| l.strip_prefix("LazyFree:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .unwrap_or(0)
+        * 1024
+}
+
+/// Writes `N` bytes of the calling goroutine's stack.
+#[inline(never)]
+fn touch_stack<const N: usize>() -> u8 {
+    let buf = std::hint::black_box([1u8; N]);
+    buf[N / 2]
+}
+
+/// The stacks of goroutines that have exited stay warm, and sysmon's
+/// scavenger releases them once they have gone unused for a whole period
+/// (a second): within a few seconds, with nobody calling `free_os_memory`.
+#[test]
+fn scavenger_releases_idle_stacks() {
+    const N: usize = 1000;
+    let _w = watchdog::start("scavenger_releases_idle_stacks", watchdog::LIMIT);
+    // A stack size of its own, so that no other test reuses these stacks.
+    let rt = Runtime::builder()
+        .procs(2)
+        .stack_size(192 * 1024)
+        .build()
+        .unwrap();
+    let released = rt.block_on(|| {
+        let before = lazy_free_bytes();
+        let handles: Vec<_> = (0..N)
+            .map(|_| spawn(touch_stack::<{ 32 * 1024 }>))
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), 1);
+        }
+        // 1000 stacks with 32 KiB touched each: 32 MiB, released after one
+        // to two periods of the scavenger.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let released = lazy_free_bytes().saturating_sub(before);
+            if released >= 16 << 20 || std::time::Instant::now() > deadline {
+                return released;
+            }
+            gort_runtime::time::sleep(std::time::Duration::from_millis(50));
+        }
+    });
+    assert!(
+        released >= 16 << 20,
+        "only {released} bytes of idle stacks released after 10 s"
+    );
+}
