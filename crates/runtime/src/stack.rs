@@ -34,7 +34,14 @@
 //! the default `vm.max_map_count` of 65530 a process tops out at about 32 000 stacks,
 //! after which [`stackalloc`] fails with `ENOMEM`. The choice is probed once per process
 //! ([`guard_kind`]). Guards are installed lazily, when a slot is first handed out, so an
-//! unused slot costs no VMA even under `mprotect`.
+//! unused slot costs no VMA even under `mprotect`. A P's [`StackCache`] takes fresh
+//! slots [`STACK_CACHE_BATCH`] at a time; where `process_madvise` works on the calling
+//! process ([`batch_advice`]: Linux 6.14 and later) one call installs the guards of the
+//! whole batch and another faults in the top page of each of its stacks
+//! (`MADV_POPULATE_WRITE`), the page a new goroutine writes first, so a burst of new
+//! goroutines costs two syscalls per batch instead of a syscall and a page fault per
+//! goroutine. The price: a P that starts even one goroutine on a fresh slot holds
+//! the top pages of the whole batch (16 pages, 64 KiB).
 //!
 //! Reuse. A stack given back with [`stackfree`] waits in a process-wide pool for the
 //! next stack of its size, warm (its touched pages kept) and with its guard in place;
@@ -110,6 +117,19 @@ const CHUNK_MIN_SLOTS: usize = 16;
 /// Capacity of the reservation table that the signal handler scans. With chunks of up
 /// to 1 GiB this is terabytes of stacks; running out makes [`stackalloc`] fail.
 const MAX_RESERVATIONS: usize = 4096;
+
+/// How many stacks a [`StackCache`] takes from the pool when it runs dry, and gives
+/// back when it overflows (Go's `_StackCacheSize / 2`): one pool lock, and for fresh
+/// slots one `process_madvise` for all their guards and one for their first pages,
+/// per this many goroutines started.
+const STACK_CACHE_BATCH: usize = STACK_CACHE_MAX / 2;
+
+/// `PIDFD_SELF_THREAD` from Linux 6.14 `include/uapi/linux/pidfd.h`: a pidfd
+/// argument meaning the calling thread, without opening one.
+const PIDFD_SELF_THREAD: libc::c_int = -10000;
+
+/// `MADV_POPULATE_WRITE` (Linux 5.14): fault the range in, writable, now.
+const MADV_POPULATE_WRITE: libc::c_int = 23;
 
 /// `MADV_GUARD_INSTALL` from Linux 6.13 `include/uapi/asm-generic/mman-common.h`
 /// (the libc crate does not define it yet).
@@ -228,6 +248,91 @@ pub(crate) fn stackfree(s: Stack) {
     pools.classes[i].dirty.push(s.lo());
 }
 // ANCHOR_END: stackfree
+
+/// [`stackfree`] for many stacks of one size, under one lock; the last one given
+/// is the first handed out again.
+fn stackfree_batch(stacks: impl Iterator<Item = Stack>) {
+    let mut stacks = stacks.peekable();
+    let Some(size) = stacks.peek().map(Stack::size) else {
+        return;
+    };
+    let mut pools = STACK_POOL.lock();
+    let i = pools.class_index(size);
+    let dirty = &mut pools.classes[i].dirty;
+    for s in stacks {
+        debug_assert_eq!(s.size(), size, "runtime: stackfree_batch of mixed sizes");
+        dirty.push(s.lo());
+    }
+}
+
+// ANCHOR: stackalloc_batch
+/// Appends between 1 and `n` stacks of `size` (already rounded) to `out`, under one
+/// pool lock: warm ones first (the last one in `out` is the warmest), then released
+/// ones, and if the pool has fewer than one, fresh slots of the newest chunk (a new
+/// chunk if it is used up). Fresh slots get their guards in one `process_madvise`
+/// call and the top page of each stack (the one a new goroutine writes first) faulted
+/// in with another, where the kernel can ([`batch_advice`]); one `madvise` or
+/// `mprotect` per guard elsewhere. Fails as [`stackalloc`] does, having appended
+/// nothing.
+fn stackalloc_batch(size: usize, n: usize, out: &mut Vec<Stack>) -> io::Result<()> {
+    let page = page_size();
+    if size < MIN_STACK_SIZE || !size.is_multiple_of(page) || n == 0 {
+        // Let stackalloc report the bad size.
+        out.push(stackalloc(size)?);
+        return Ok(());
+    }
+    let Some(slot) = size.checked_add(page) else {
+        return Err(io::Error::from(io::ErrorKind::OutOfMemory));
+    };
+    let fresh = {
+        let mut pools = STACK_POOL.lock();
+        let i = pools.class_index(size);
+        let pool = &mut pools.classes[i];
+        let start = out.len();
+        let from_dirty = pool.dirty.len().min(n);
+        let from_free = pool.free.len().min(n - from_dirty);
+        // Released ones below warm ones, and the newest warm one last, so that
+        // the warmest are popped first.
+        let free_from = pool.free.len() - from_free;
+        out.extend(
+            pool.free
+                .drain(free_from..)
+                .map(|lo| Stack { lo, hi: lo + size }),
+        );
+        for _ in 0..from_dirty {
+            let lo = pool.pop_dirty().expect("counted above");
+            out.push(Stack { lo, hi: lo + size });
+        }
+        out[start + from_free..].reverse();
+        if out.len() > start {
+            return Ok(());
+        }
+        if pool.fresh == pool.fresh_end {
+            pools.reserve_chunk(i, slot, page)?;
+        }
+        let pool = &mut pools.classes[i];
+        let k = ((pool.fresh_end - pool.fresh) / slot).min(n);
+        let bases: Vec<usize> = (0..k).map(|j| pool.fresh + j * slot).collect();
+        // First use of these slots: guards in place before they are handed out; the
+        // bump pointer moves past the slots whose guard is in place only.
+        //
+        // SAFETY: every base is the guard page of a never handed out slot of a chunk
+        // we reserved; no `Stack` covers a guard page, so nothing uses those pages.
+        let (guarded, err) = unsafe { install_guard_pages(&bases) };
+        pool.fresh += guarded * slot;
+        if let (0, Some(e)) = (guarded, err) {
+            return Err(e);
+        }
+        out.extend(bases[..guarded].iter().map(|&b| Stack {
+            lo: b + page,
+            hi: b + slot,
+        }));
+        &out[out.len() - guarded..]
+    };
+    prefault_tops(fresh);
+    Ok(())
+}
+// ANCHOR_END: stackalloc_batch
 
 /// When the scavenger last ran ([`nanotime`](crate::time::nanotime)), 0
 /// before its first run. Relaxed: only the compare-exchange in
@@ -353,30 +458,41 @@ impl StackCache {
         Self::default()
     }
 
-    /// Pops a cached stack of `size` if it has one, else `stackalloc(size)`.
+    /// Pops a cached stack of `size` (the one put last) if it has one, else refills
+    /// with [`STACK_CACHE_BATCH`] stacks from the pool ([`stackalloc_batch`], Go's
+    /// `stackcacherefill`) and pops one of those.
     pub(crate) fn get(&mut self, size: usize) -> io::Result<Stack> {
-        match self.classes.iter_mut().find(|(sz, _)| *sz == size) {
-            Some((_, stacks)) => stacks.pop().map_or_else(|| stackalloc(size), Ok),
-            None => stackalloc(size),
+        let stacks = self.class(size);
+        if let Some(s) = stacks.pop() {
+            return Ok(s);
+        }
+        stackalloc_batch(size, STACK_CACHE_BATCH, stacks)?;
+        Ok(stacks
+            .pop()
+            .expect("stackalloc_batch hands out at least one stack"))
+    }
+
+    /// Keeps the stack; if the cache then holds more than [`STACK_CACHE_MAX`] stacks
+    /// of that size, the oldest [`STACK_CACHE_BATCH`] go back to the pool's warm list
+    /// under one lock (Go's `stackcacherelease`).
+    pub(crate) fn put(&mut self, s: Stack) {
+        let stacks = self.class(s.size());
+        stacks.push(s);
+        if stacks.len() > STACK_CACHE_MAX {
+            stackfree_batch(stacks.drain(..STACK_CACHE_BATCH));
         }
     }
 
-    /// Keeps the stack if the cache holds fewer than [`STACK_CACHE_MAX`] stacks of that
-    /// size, else [`stackfree`]s it (to the pool's warm list).
-    pub(crate) fn put(&mut self, s: Stack) {
-        let size = s.size();
-        let stacks = match self.classes.iter().position(|(sz, _)| *sz == size) {
-            Some(i) => &mut self.classes[i].1,
+    /// The cached stacks of `size`, an empty list made on first use.
+    fn class(&mut self, size: usize) -> &mut Vec<Stack> {
+        let i = match self.classes.iter().position(|(sz, _)| *sz == size) {
+            Some(i) => i,
             None => {
                 self.classes.push((size, Vec::new()));
-                &mut self.classes.last_mut().expect("just pushed").1
+                self.classes.len() - 1
             }
         };
-        if stacks.len() < STACK_CACHE_MAX {
-            stacks.push(s);
-        } else {
-            stackfree(s);
-        }
+        &mut self.classes[i].1
     }
 }
 // ANCHOR_END: stackcache
@@ -584,6 +700,201 @@ unsafe fn madvise_guard_install(addr: usize, len: usize) -> io::Result<()> {
     }
 }
 // ANCHOR_END: install_guard_page
+
+/// Whether `process_madvise` can advise many ranges of this process in one call
+/// ([`batch_advice`]), as a code: moves once from `BATCH_UNPROBED` to one of the
+/// others. Relaxed, as [`GUARD_KIND`]: the byte is the whole message.
+static BATCH_ADVICE: AtomicU8 = AtomicU8::new(BATCH_UNPROBED);
+const BATCH_UNPROBED: u8 = 0;
+const BATCH_YES: u8 = 1;
+const BATCH_NO: u8 = 2;
+
+/// Most ranges one `process_madvise` call takes (`UIO_MAXIOV`).
+const IOV_MAX: usize = 1024;
+
+// ANCHOR: batch_advice
+/// Whether guards and page faults of fresh slots can be batched: the guards are
+/// `MADV_GUARD_INSTALL` ones ([`guard_kind`]), and `process_madvise` on the calling
+/// thread (`PIDFD_SELF_THREAD`, Linux 6.14; any advice on one's own process since
+/// 6.13) takes `MADV_GUARD_INSTALL` and `MADV_POPULATE_WRITE`. Probed once, on a
+/// scratch mapping, checking the effects: a kernel or sandbox that refuses
+/// (`EINVAL`, `EBADF`, `ENOSYS`, `EPERM`, ...) or ignores the call gets one
+/// `madvise` per guard and a page fault per stack instead.
+fn batch_advice() -> bool {
+    // Relaxed: see BATCH_ADVICE.
+    match BATCH_ADVICE.load(Ordering::Relaxed) {
+        BATCH_YES => true,
+        BATCH_NO => false,
+        _ => {
+            let yes = guard_kind() == GuardKind::Madvise && probe_batch_advice();
+            let code = if yes { BATCH_YES } else { BATCH_NO };
+            // Relaxed: see BATCH_ADVICE; whoever wins, every thread ends with it.
+            match BATCH_ADVICE.compare_exchange(
+                BATCH_UNPROBED,
+                code,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => yes,
+                Err(won) => won == BATCH_YES,
+            }
+        }
+    }
+}
+
+/// Tries both advices through `process_madvise` on a scratch mapping of two pages:
+/// a guard on the first, a populated second.
+fn probe_batch_advice() -> bool {
+    let page = page_size();
+    // SAFETY: a fresh anonymous mapping at an address of the kernel's choosing aliases
+    // nothing.
+    let Ok(scratch) = (unsafe {
+        mm::mmap_anonymous(
+            ptr::null_mut(),
+            2 * page,
+            ProtFlags::READ | ProtFlags::WRITE,
+            MapFlags::PRIVATE,
+        )
+    }) else {
+        return false;
+    };
+    let scratch = scratch as usize;
+    // SAFETY: both pages belong to the scratch mapping above, which nothing uses.
+    let ok = unsafe {
+        process_madvise_self(&[scratch], page, MADV_GUARD_INSTALL).is_ok_and(|n| n == 1)
+            && process_madvise_self(&[scratch + page], page, MADV_POPULATE_WRITE)
+                .is_ok_and(|n| n == 1)
+    } && is_readable(scratch).is_ok_and(|r| !r)
+        && resident(scratch + page);
+    // SAFETY: the mapping made above, of that length; nothing refers to it any more.
+    if let Err(e) = unsafe { mm::munmap(scratch as *mut c_void, 2 * page) } {
+        tracing::warn!(error = %e, "runtime: could not unmap the process_madvise probe");
+    }
+    if !ok {
+        tracing::debug!("runtime: process_madvise unusable, one madvise per stack guard");
+    }
+    ok
+}
+
+/// Whether the page at `addr` (page aligned, mapped) is resident, by `mincore(2)`.
+fn resident(addr: usize) -> bool {
+    let mut v = 0u8;
+    // SAFETY: one page of a mapping of ours, and one byte to report it in.
+    let r = unsafe { libc::mincore(addr as *mut c_void, page_size(), &mut v) };
+    r == 0 && v & 1 != 0
+}
+// ANCHOR_END: batch_advice
+
+/// `process_madvise(PIDFD_SELF_THREAD, iov, advice, 0)` with one `len`-byte range
+/// at each of `addrs` (at most [`IOV_MAX`]); returns how many ranges, from the
+/// front, were advised (the kernel stops at the first failure and reports the
+/// bytes done before it, or the error if none).
+///
+/// # Safety
+///
+/// As `madvise(advice)` on each range: for `MADV_GUARD_INSTALL`, the contract of
+/// [`install_guard_page`] for each page.
+unsafe fn process_madvise_self(
+    addrs: &[usize],
+    len: usize,
+    advice: libc::c_int,
+) -> io::Result<usize> {
+    debug_assert!(addrs.len() <= IOV_MAX);
+    let iov: Vec<libc::iovec> = addrs
+        .iter()
+        .map(|&a| libc::iovec {
+            iov_base: a as *mut c_void,
+            iov_len: len,
+        })
+        .collect();
+    loop {
+        // SAFETY: `iov` is a valid array of `iov.len()` iovecs for the call; the
+        // kernel only reads it. What the advice does to the ranges is our caller's
+        // contract. rustix has no process_madvise, hence the raw syscall.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_process_madvise,
+                PIDFD_SELF_THREAD,
+                iov.as_ptr(),
+                iov.len(),
+                advice,
+                0u32,
+            )
+        };
+        if r >= 0 {
+            return Ok(r as usize / len);
+        }
+        let e = io::Error::last_os_error();
+        if !matches!(e.raw_os_error(), Some(libc::EINTR | libc::EAGAIN)) {
+            return Err(e);
+        }
+    }
+}
+
+/// Installs a guard page (see [`install_guard_page`]) at each of `bases`, in one
+/// `process_madvise` call per [`IOV_MAX`] where [`batch_advice`] allows, else one
+/// call each. Returns how many, from the front, are in place, and the error that
+/// stopped it before the end.
+///
+/// # Safety
+///
+/// The contract of [`install_guard_page`], for each page.
+unsafe fn install_guard_pages(bases: &[usize]) -> (usize, Option<io::Error>) {
+    // SAFETY: forwarded from our caller.
+    unsafe { install_guard_pages_with(bases, batch_advice()) }
+}
+
+/// [`install_guard_pages`], batched or not as `batch` says (tests try both).
+///
+/// # Safety
+///
+/// As for [`install_guard_pages`].
+unsafe fn install_guard_pages_with(bases: &[usize], batch: bool) -> (usize, Option<io::Error>) {
+    let page = page_size();
+    let mut done = 0;
+    if batch {
+        for part in bases.chunks(IOV_MAX) {
+            // SAFETY: forwarded from our caller.
+            match unsafe { process_madvise_self(part, page, MADV_GUARD_INSTALL) } {
+                Ok(n) => {
+                    done += n;
+                    if n < part.len() {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    }
+    // The rest (all of them without batching) one by one, which also finds the
+    // error that stopped a batch.
+    for &b in &bases[done..] {
+        // SAFETY: forwarded from our caller.
+        if let Err(e) = unsafe { install_guard_page(b) } {
+            return (done, Some(e));
+        }
+        done += 1;
+    }
+    (done, None)
+}
+
+/// Faults in the top page of each of `stacks`, fresh from the chunk, with one
+/// `process_madvise(MADV_POPULATE_WRITE)` per [`IOV_MAX`] stacks where
+/// [`batch_advice`] allows (else they fault when first written, as before): one
+/// syscall instead of a page fault per goroutine. Advisory: failures are ignored.
+fn prefault_tops(stacks: &[Stack]) {
+    if stacks.is_empty() || !batch_advice() {
+        return;
+    }
+    let page = page_size();
+    let tops: Vec<usize> = stacks.iter().map(|s| s.hi() - page).collect();
+    for part in tops.chunks(IOV_MAX) {
+        // SAFETY: each range is the top page of a usable stack we own (handed out by
+        // the pool to our caller, not yet in use); populating a private anonymous
+        // page changes no contents a reader could rely on (it reads as zeros either way).
+        let _ = unsafe { process_madvise_self(part, page, MADV_POPULATE_WRITE) };
+    }
+}
 
 /// Async-signal-safe: if `addr` lies in the guard page of any gort stack, returns
 /// `Some(usable stack size of that stack)`; no locks, no allocation.
@@ -1025,19 +1336,95 @@ mod tests {
         assert_eq!(unsafe { ptr::read_volatile((s.hi() - 1) as *const u8) }, 7);
         cache.put(s);
 
+        // The first get refilled the cache with a batch from the pool.
+        assert_eq!(cache.classes[0].1.len(), STACK_CACHE_BATCH);
+
         let extra: Vec<Stack> = (0..STACK_CACHE_MAX + 7)
             .map(|_| stackalloc(size).unwrap())
             .collect();
         let pooled_before = pooled(size);
+        let cached_before = cache.classes[0].1.len();
         extra.into_iter().for_each(|s| cache.put(s));
-        assert_eq!(cache.classes[0].1.len(), STACK_CACHE_MAX);
+        let cached = cache.classes[0].1.len();
+        assert!(cached <= STACK_CACHE_MAX, "{cached} stacks cached");
+        let given_back = pooled(size) - pooled_before;
         assert_eq!(
-            pooled(size),
-            pooled_before + 8,
-            "overflow of the cache goes to the pool"
+            cached + given_back,
+            cached_before + STACK_CACHE_MAX + 7,
+            "a stack was lost"
+        );
+        assert!(
+            given_back > 0 && given_back.is_multiple_of(STACK_CACHE_BATCH),
+            "overflow of the cache goes to the pool in batches: {given_back}"
         );
         drop(cache);
-        assert_eq!(pooled(size), pooled_before + STACK_CACHE_MAX + 8);
+        assert_eq!(
+            pooled(size),
+            pooled_before + cached_before + STACK_CACHE_MAX + 7
+        );
+    }
+
+    #[test]
+    fn stack_cache_refill_from_fresh_slots_is_guarded_and_writable() {
+        let size = private_size(11);
+        let mut cache = StackCache::new();
+        let stacks: Vec<Stack> = (0..3 * STACK_CACHE_BATCH + 1)
+            .map(|_| cache.get(size).unwrap())
+            .collect();
+        for s in &stacks {
+            assert!(!is_readable(s.lo() - 1).unwrap(), "no guard below {s:?}");
+            assert_eq!(guard_page_stack_size(s.lo() - 1), Some(size));
+            // SAFETY: both inside the usable range of a stack we own.
+            unsafe {
+                ptr::write_volatile((s.hi() - 8) as *mut u64, 1);
+                ptr::write_volatile(s.lo() as *mut u8, 1);
+            }
+        }
+        if batch_advice() {
+            // The stacks still cached came in the last refill, from fresh slots:
+            // their top pages were faulted in ahead.
+            let c = &cache.classes[0].1;
+            assert!(!c.is_empty());
+            for s in c {
+                assert_eq!(resident_pages(s.hi() - page_size(), s.hi()), 1, "{s:?}");
+            }
+        }
+        stacks.into_iter().for_each(|s| cache.put(s));
+    }
+
+    #[test]
+    fn guard_pages_installed_in_a_batch_or_one_by_one() {
+        let p = page_size();
+        for batch in [false, true] {
+            if batch && !batch_advice() {
+                eprintln!("process_madvise unusable here; batched guards not tried");
+                continue;
+            }
+            // SAFETY: a fresh anonymous mapping aliases nothing.
+            let base = unsafe {
+                mm::mmap_anonymous(
+                    ptr::null_mut(),
+                    8 * p,
+                    ProtFlags::READ | ProtFlags::WRITE,
+                    MapFlags::PRIVATE,
+                )
+            }
+            .unwrap() as usize;
+            let bases = [base, base + 2 * p, base + 6 * p];
+            // SAFETY: pages of the mapping above, which nothing uses.
+            let (n, err) = unsafe { install_guard_pages_with(&bases, batch) };
+            assert_eq!((n, err.map(|e| e.to_string())), (3, None), "batch {batch}");
+            for i in 0..8 {
+                let guard = bases.contains(&(base + i * p));
+                assert_eq!(
+                    is_readable(base + i * p).unwrap(),
+                    !guard,
+                    "page {i}, batch {batch}"
+                );
+            }
+            // SAFETY: the mapping above; nothing refers to it any more.
+            unsafe { mm::munmap(base as *mut c_void, 8 * p) }.unwrap();
+        }
     }
 
     fn pooled(size: usize) -> usize {
