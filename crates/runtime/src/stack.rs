@@ -40,8 +40,10 @@
 //! whole batch and another faults in the top page of each of its stacks
 //! (`MADV_POPULATE_WRITE`), the page a new goroutine writes first, so a burst of new
 //! goroutines costs two syscalls per batch instead of a syscall and a page fault per
-//! goroutine. The price: a P that starts even one goroutine on a fresh slot holds
-//! the top pages of the whole batch (16 pages, 64 KiB).
+//! goroutine. Such a batch takes [`FRESH_BATCH`] (64) fresh slots even if the cache
+//! asked for fewer, and the rest wait, pages touched, in the pool's warm list. The
+//! price: a program that starts even one goroutine holds the top pages of a whole
+//! batch (64 pages, 256 KiB) until the scavenger finds them unused.
 //!
 //! Reuse. A stack given back with [`stackfree`] waits in a process-wide pool for the
 //! next stack of its size, warm (its touched pages kept) and with its guard in place;
@@ -123,6 +125,13 @@ const MAX_RESERVATIONS: usize = 4096;
 /// slots one `process_madvise` for all their guards and one for their first pages,
 /// per this many goroutines started.
 const STACK_CACHE_BATCH: usize = STACK_CACHE_MAX / 2;
+
+/// How many fresh slots [`stackalloc_batch`] prepares at once where the guards and
+/// first pages can be batched ([`batch_advice`]), even when asked for fewer: the
+/// rest wait in the pool's warm list. So a burst costs two `process_madvise` calls
+/// per 64 goroutines, and a small program holds up to 64 top pages (256 KiB) it
+/// may not use, until the scavenger releases them.
+const FRESH_BATCH: usize = 64;
 
 /// `PIDFD_SELF_THREAD` from Linux 6.14 `include/uapi/linux/pidfd.h`: a pidfd
 /// argument meaning the calling thread, without opening one.
@@ -271,9 +280,10 @@ fn stackfree_batch(stacks: impl Iterator<Item = Stack>) {
 /// ones, and if the pool has fewer than one, fresh slots of the newest chunk (a new
 /// chunk if it is used up). Fresh slots get their guards in one `process_madvise`
 /// call and the top page of each stack (the one a new goroutine writes first) faulted
-/// in with another, where the kernel can ([`batch_advice`]); one `madvise` or
-/// `mprotect` per guard elsewhere. Fails as [`stackalloc`] does, having appended
-/// nothing.
+/// in with another, where the kernel can ([`batch_advice`]); then at least
+/// [`FRESH_BATCH`] are prepared and those beyond `n` go to the warm list. Elsewhere
+/// one `madvise` or `mprotect` per guard. Fails as [`stackalloc`] does, having
+/// appended nothing.
 fn stackalloc_batch(size: usize, n: usize, out: &mut Vec<Stack>) -> io::Result<()> {
     let page = page_size();
     if size < MIN_STACK_SIZE || !size.is_multiple_of(page) || n == 0 {
@@ -311,7 +321,15 @@ fn stackalloc_batch(size: usize, n: usize, out: &mut Vec<Stack>) -> io::Result<(
             pools.reserve_chunk(i, slot, page)?;
         }
         let pool = &mut pools.classes[i];
-        let k = ((pool.fresh_end - pool.fresh) / slot).min(n);
+        // More than asked for where batching works: the syscalls, and the kernel's
+        // per-call work (draining its LRU batches), are paid per batch; the extra
+        // stacks go to the warm list below.
+        let want = if batch_advice() {
+            n.max(FRESH_BATCH)
+        } else {
+            n
+        };
+        let k = ((pool.fresh_end - pool.fresh) / slot).min(want);
         let bases: Vec<usize> = (0..k).map(|j| pool.fresh + j * slot).collect();
         // First use of these slots: guards in place before they are handed out; the
         // bump pointer moves past the slots whose guard is in place only.
@@ -323,13 +341,21 @@ fn stackalloc_batch(size: usize, n: usize, out: &mut Vec<Stack>) -> io::Result<(
         if let (0, Some(e)) = (guarded, err) {
             return Err(e);
         }
-        out.extend(bases[..guarded].iter().map(|&b| Stack {
-            lo: b + page,
-            hi: b + slot,
-        }));
-        &out[out.len() - guarded..]
+        bases[..guarded]
+            .iter()
+            .map(|&b| Stack {
+                lo: b + page,
+                hi: b + slot,
+            })
+            .collect::<Vec<Stack>>()
     };
-    prefault_tops(fresh);
+    // Outside the lock: faulting pages in is the slow part.
+    prefault_tops(&fresh);
+    let mut fresh = fresh.into_iter();
+    out.extend(fresh.by_ref().take(n));
+    // The rest wait in the warm list (pages touched), to the first taker; the
+    // scavenger releases them if nobody needs them for a period.
+    stackfree_batch(fresh);
     Ok(())
 }
 // ANCHOR_END: stackalloc_batch
