@@ -1767,5 +1767,14 @@ impl Drop for Sched {
             // SAFETY: every M thread has exited (each held a reference).
             drop(unsafe { Box::from_raw(mp) });
         }
+        // The per-P stack caches go back to the pool when `allp` drops, just
+        // after this; release them with every other warm stack.
+        for p in self.allp.iter_mut() {
+            p.local.get_mut().stackcache = stack::StackCache::new();
+        }
+        // This runtime's sysmon, which scavenged the process's free stacks,
+        // is gone, and there may be no other: release the warm stacks now
+        // rather than hold the last burst's peak for good.
+        stack::free_os_memory();
     }
 }

@@ -56,7 +56,8 @@
 //! without a page fault, a TLB shoot-down or a syscall each; one that stops gives the
 //! memory back within two periods, so idle stacks hold at most the peak demand of the
 //! last period or two. [`free_os_memory`] (Go's `debug.FreeOSMemory`) releases every
-//! warm stack at once. Pages are released in one call per run of neighbouring slots,
+//! warm stack at once; so does dropping a runtime, whose sysmon may have been the
+//! process's last scavenger. Pages are released in one call per run of neighbouring slots,
 //! with `MADV_FREE`: the kernel takes the pages back only when it needs memory, and a
 //! stack reused before that is written without a page fault (`MADV_DONTNEED` cost
 //! one fault per goroutine per burst). The price is that the process's RSS falls only

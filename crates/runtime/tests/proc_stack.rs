@@ -193,3 +193,34 @@ fn scavenger_releases_idle_stacks() {
         "only {released} bytes of idle stacks released after 10 s"
     );
 }
+
+/// Dropping a runtime stops its sysmon, the scavenger with it, so the drop
+/// releases the warm stacks itself instead of holding the last burst's
+/// stacks for good.
+#[test]
+fn dropping_a_runtime_releases_warm_stacks() {
+    const N: usize = 500;
+    let _w = watchdog::start("dropping_a_runtime_releases_warm_stacks", watchdog::LIMIT);
+    // A stack size of its own, so that no other test reuses these stacks.
+    let rt = Runtime::builder()
+        .procs(2)
+        .stack_size(160 * 1024)
+        .build()
+        .unwrap();
+    rt.block_on(|| {
+        let handles: Vec<_> = (0..N)
+            .map(|_| spawn(touch_stack::<{ 32 * 1024 }>))
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap(), 1);
+        }
+    });
+    let before = lazy_free_bytes();
+    drop(rt);
+    // 500 stacks with 32 KiB touched each: 16 MiB.
+    let released = lazy_free_bytes().saturating_sub(before);
+    assert!(
+        released >= 8 << 20,
+        "dropping the runtime released only {released} bytes of stacks"
+    );
+}
