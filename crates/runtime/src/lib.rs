@@ -180,6 +180,7 @@ pub mod hooks {
 /// pages of free goroutine stacks back to the kernel now rather than when
 /// the scavenger gets to them.
 #[doc(alias = "runtime/debug")]
+#[cfg(not(loom))]
 pub mod debug {
     pub use crate::stack::free_os_memory;
 }
